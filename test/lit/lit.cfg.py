@@ -1,0 +1,15 @@
+# lit suite for brickc: IR round trips, pass outputs, emitted PTX and error messages.
+import os
+import lit.formats
+
+config.name = "brickc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".brick", ".test"]
+config.excludes = ["Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.brickc_obj_root, "test", "lit")
+config.substitutions.append(("%brickc", config.brickc_bin))
+config.substitutions.append(("%python", config.python))
+config.substitutions.append(("%shared", config.shared_dir))
+config.substitutions.append(("FileCheck", config.filecheck))
+config.environment["PATH"] = os.path.dirname(config.brickc_bin) + os.pathsep + config.environment.get("PATH", "")

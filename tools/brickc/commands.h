@@ -1,0 +1,13 @@
+// Subcommands of the brickc driver. Each file adds one subcommand to the app; the
+// subcommands only parse flags and call the libraries.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace brickc::tools {
+
+void add_inspect_command(CLI::App& app);
+void add_synth_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+void add_devices_command(CLI::App& app);
+
+}  // namespace brickc::tools

@@ -1,0 +1,28 @@
+// `brickc devices`: what the GPU side of this machine offers, or why it offers nothing.
+#include <fmt/core.h>
+
+#include "runtime/cuda/driver.h"
+#include "tools/brickc/commands.h"
+
+namespace brickc::tools {
+
+void add_devices_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("devices", "List CUDA devices, or say why CUDA is unavailable");
+  cmd->callback([] {
+    const auto& p = cuda::probe();
+    if (p.driver_loaded)
+      fmt::print("CUDA driver {}.{}\n", p.driver_version / 1000, p.driver_version % 1000 / 10);
+    else
+      fmt::print("CUDA driver: unavailable ({})\n", p.driver_error);
+    if (p.nvrtc_loaded)
+      fmt::print("NVRTC {}.{}\n", p.nvrtc_major, p.nvrtc_minor);
+    else
+      fmt::print("NVRTC: unavailable ({})\n", p.nvrtc_error);
+    for (const auto& d : p.devices)
+      fmt::print("cuda:{}  {}  sm_{}{}  {} SMs  {:.1f} GiB\n", d.ordinal, d.name, d.cc_major,
+                 d.cc_minor, d.sm_count, d.total_mem / double(1 << 30));
+    fmt::print("default device: {}\n", p.usable() ? "cuda:0" : "cpu (" + p.why_unusable() + ")");
+  });
+}
+
+}  // namespace brickc::tools

@@ -1,0 +1,29 @@
+// brickc: the one driver tool. Library errors surface here as one line on stderr and
+// exit code 1; flag errors are CLI11's (exit code 2 style usage messages).
+#include <fmt/core.h>
+
+#include <CLI/CLI.hpp>
+
+#include "ir/error.h"
+#include "tools/brickc/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"brickc: compiler and runtime for Qwen2.5-Coder decode"};
+  app.require_subcommand(1);
+  brickc::tools::add_inspect_command(app);
+  brickc::tools::add_synth_command(app);
+  brickc::tools::add_run_command(app);
+  brickc::tools::add_devices_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const brickc::Error& e) {
+    fmt::print(stderr, "brickc: error: {}\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "brickc: error: out of host memory\n");
+    return 1;
+  }
+  return 0;
+}
