@@ -45,6 +45,11 @@ class File {
   uint32_t alignment() const { return alignment_; }
   uint32_t n_splits() const { return static_cast<uint32_t>(maps_.size()); }
   uint64_t total_bytes() const;  // all parts
+  // Per part (the index is TensorInfo::split): its path, size in bytes, and the file
+  // offset where its data section starts (TensorInfo::offset is relative to that).
+  const std::string& part_path(uint32_t split) const;
+  uint64_t part_bytes(uint32_t split) const;
+  uint64_t data_offset(uint32_t split) const;
 
   const std::vector<std::pair<std::string, Value>>& metadata() const { return kv_; }
   const Value* find(std::string_view key) const;

@@ -49,6 +49,8 @@ class Writer {
     uint64_t offset;
   };
   void write_header();
+  void end_tensor();  // checks the current tensor got all its bytes, writes its padding
+  void put(const void* p, size_t n);
 
   std::string path_, tmp_path_;
   uint32_t alignment_;
@@ -57,6 +59,7 @@ class Writer {
   size_t next_ = 0;          // index of the next tensor to begin
   uint64_t written_ = 0;     // bytes written for the current tensor
   std::FILE* f_ = nullptr;
+  bool header_written_ = false;
   bool finished_ = false;
 };
 

@@ -8,7 +8,7 @@
 
 namespace brickc::quant {
 
-float fp16_to_f32(uint16_t h);
+float fp16_to_f32(uint16_t h);  // exact; NaN payloads kept bit for bit (as numpy's cast)
 uint16_t f32_to_fp16(float f);  // round to nearest even, as ggml's GGML_FP32_TO_FP16
 float bf16_to_f32(uint16_t h);
 uint16_t f32_to_bf16(float f);  // round to nearest even; NaN stays NaN (ggml's rule)

@@ -9,5 +9,7 @@ void add_inspect_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_devices_command(CLI::App& app);
+void add_compile_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
 
 }  // namespace brickc::tools

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   brickc::tools::add_synth_command(app);
   brickc::tools::add_run_command(app);
   brickc::tools::add_devices_command(app);
+  brickc::tools::add_compile_command(app);
+  brickc::tools::add_tokenize_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,27 @@
+// GGUF Qwen2 model → Brick IR of one decode step (embedding, the layers, final norm, LM
+// head, argmax), unfused, with every weight bound to its GGUF tensor by name. Reads only
+// the tensor infos, never the weight data; fusion is the passes' job.
+#pragma once
+#include <cstdint>
+
+#include "frontend/gguf/reader.h"
+#include "ir/graph.h"
+
+namespace brickc::qwen2 {
+
+struct ImportOptions {
+  // KV cache length; 0 takes min(context_length, 4096), the default context of `run`.
+  int64_t max_ctx = 0;
+  // The step whose costs the graph reports reads kv_len cached positions (Graph::kv_len).
+  int64_t kv_len = 1;
+};
+
+// Validates the config and every tensor (read_config, bind_tensors), then builds the step:
+//   x = embed(tok); per layer: h = rmsnorm(x); q, k, v = matvec(h) + bias; rope q and k;
+//   kv_append; attention; x1 = x + matvec(att, wo); h2 = rmsnorm(x1);
+//   x2 = x1 + matvec(swiglu(matvec(h2, wg), matvec(h2, wu)), wd);
+//   logits = lm_head(rmsnorm(x), output or token_embd); next = argmax(logits).
+// Outputs: %next, then %logits. Errors name the file and tensor.
+ir::Graph import_qwen2(const gguf::File& f, const ImportOptions& opts = {});
+
+}  // namespace brickc::qwen2

@@ -1,0 +1,26 @@
+// Random weights for synthetic models: reproducible from (seed, tensor name, chunk), so
+// a file is the same whatever the thread count, and scaled per tensor role so that the
+// model's next-token distributions are peaked (well above uniform) but not one-hot, and
+// the residual stream stays bounded over many layers.
+#pragma once
+#include <cstdint>
+#include <string_view>
+
+#include "frontend/qwen2/config.h"
+
+namespace brickc::synth {
+
+struct WeightInit {
+  float mean = 0;
+  float stddev = 0;  // of a normal distribution
+};
+
+// The distribution of tensor `name`'s values (e.g. "blk.3.ffn_down.weight").
+WeightInit weight_init(std::string_view name, const qwen2::Config& c);
+
+// Fills dst[0..n) with chunk `chunk` of tensor `name`. The stream depends only on the
+// arguments: chunks may be filled on any thread, in any order.
+void fill_weights(uint64_t seed, std::string_view name, uint64_t chunk, WeightInit init,
+                  float* dst, size_t n);
+
+}  // namespace brickc::synth

@@ -1,0 +1,109 @@
+#include "ir/brick.h"
+
+#include <array>
+
+#include "ir/error.h"
+
+namespace brickc::ir {
+namespace {
+
+struct KindEntry {
+  BrickKind kind;
+  std::string_view keyword;
+};
+
+constexpr std::array kKinds = {
+    KindEntry{BrickKind::Embed, "embed"},
+    KindEntry{BrickKind::Rmsnorm, "rmsnorm"},
+    KindEntry{BrickKind::Matvec, "matvec"},
+    KindEntry{BrickKind::Qkv, "qkv"},
+    KindEntry{BrickKind::Rope, "rope"},
+    KindEntry{BrickKind::KvAppend, "kv_append"},
+    KindEntry{BrickKind::Attention, "attention"},
+    KindEntry{BrickKind::Swiglu, "swiglu"},
+    KindEntry{BrickKind::Add, "add"},
+    KindEntry{BrickKind::LmHead, "lm_head"},
+    KindEntry{BrickKind::Argmax, "argmax"},
+    KindEntry{BrickKind::RmsnormMatvec, "rmsnorm_matvec"},
+    KindEntry{BrickKind::GateUpSwiglu, "gate_up_swiglu"},
+    KindEntry{BrickKind::RopeKvAppend, "rope_kv_append"},
+    KindEntry{BrickKind::MatvecAdd, "matvec_add"},
+};
+
+constexpr std::array kAllKinds = [] {
+  std::array<BrickKind, kKinds.size()> a{};
+  for (size_t i = 0; i < kKinds.size(); ++i) a[i] = kKinds[i].kind;
+  return a;
+}();
+
+const AttrSpec kEps{"eps", AttrType::Float};
+const AttrSpec kTheta{"theta", AttrType::Float};
+const AttrSpec kHeadDim{"head_dim", AttrType::Int};
+
+}  // namespace
+
+std::string_view keyword(BrickKind k) {
+  for (const auto& e : kKinds)
+    if (e.kind == k) return e.keyword;
+  fail("internal: brick kind {} has no keyword", static_cast<int>(k));
+}
+
+std::optional<BrickKind> brick_kind_from_keyword(std::string_view s) {
+  for (const auto& e : kKinds)
+    if (e.keyword == s) return e.kind;
+  return std::nullopt;
+}
+
+std::span<const BrickKind> all_brick_kinds() { return kAllKinds; }
+
+const BrickSignature& signature(BrickKind k) {
+  // Operand order puts the activation first, then weights, then step inputs and state,
+  // so that a fused kind reads like its parts written one after another. Biases of qkv
+  // come all three or none.
+  static const std::map<BrickKind, BrickSignature> kSigs = {
+      {BrickKind::Embed, {{2}, 1, {}, {"token", "table"}}},
+      {BrickKind::Rmsnorm, {{2}, 1, {kEps}, {"x", "norm weight"}}},
+      {BrickKind::Matvec, {{2, 3}, 1, {}, {"x", "weight", "bias"}}},
+      {BrickKind::Qkv,
+       {{4, 7}, 3, {}, {"x", "q weight", "k weight", "v weight", "q bias", "k bias", "v bias"}}},
+      {BrickKind::Rope, {{2}, 1, {kHeadDim, kTheta}, {"x", "pos"}}},
+      {BrickKind::KvAppend, {{5}, 2, {}, {"k", "v", "pos", "k cache", "v cache"}}},
+      {BrickKind::Attention, {{4}, 1, {}, {"q", "k cache", "v cache", "pos"}}},
+      {BrickKind::Swiglu, {{2}, 1, {}, {"gate", "up"}}},
+      {BrickKind::Add, {{2}, 1, {}, {"a", "b"}}},
+      {BrickKind::LmHead, {{2}, 1, {}, {"x", "weight"}}},
+      {BrickKind::Argmax, {{1}, 1, {}, {"logits"}}},
+      {BrickKind::RmsnormMatvec, {{3, 4}, 1, {kEps}, {"x", "norm weight", "weight", "bias"}}},
+      {BrickKind::GateUpSwiglu, {{3}, 1, {}, {"x", "gate weight", "up weight"}}},
+      {BrickKind::RopeKvAppend, {{6}, 3, {kTheta}, {"q", "k", "v", "pos", "k cache", "v cache"}}},
+      {BrickKind::MatvecAdd, {{3}, 1, {}, {"x", "weight", "residual"}}},
+  };
+  return kSigs.at(k);
+}
+
+bool BrickSignature::takes(size_t n_operands) const {
+  for (int n : operand_counts)
+    if (static_cast<size_t>(n) == n_operands) return true;
+  return false;
+}
+
+const Attr* Brick::attr(std::string_view name) const {
+  auto it = attrs.find(name);
+  return it == attrs.end() ? nullptr : &it->second;
+}
+
+int64_t Brick::int_attr(std::string_view name) const {
+  const Attr* a = attr(name);
+  if (!a || !std::holds_alternative<int64_t>(*a))
+    fail("{} brick: integer attribute '{}' is missing", keyword(kind), name);
+  return std::get<int64_t>(*a);
+}
+
+float Brick::float_attr(std::string_view name) const {
+  const Attr* a = attr(name);
+  if (!a) fail("{} brick: attribute '{}' is missing", keyword(kind), name);
+  if (const auto* i = std::get_if<int64_t>(a)) return static_cast<float>(*i);
+  return std::get<float>(*a);
+}
+
+}  // namespace brickc::ir

@@ -1,0 +1,52 @@
+// assign-budgets: each brick's time budget from a roofline model of the device profile,
+//   budget_us = max(bytes / bandwidth, flops / peak) + boundary_us,
+// with bytes and flops from ir/cost.h (attention at the graph's kv_len). The note gives the
+// step total and the tok/s it predicts; the printer adds each brick's share of the step.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "ir/cost.h"
+#include "ir/error.h"
+#include "ir/printer.h"
+#include "passes/device_profile.h"
+#include "passes/pass.h"
+#include "passes/rewrite.h"
+
+namespace brickc::passes {
+
+void assign_budgets(ir::Graph& g, const PassOptions& opts) {
+  const DeviceProfile d = device_profile(opts.device, opts.bandwidth_gbs);
+  double step_us = 0, memory_us = 0;
+  const ir::Brick* worst = nullptr;
+  for (auto& b : g.bricks()) {
+    auto c = ir::cost(g, b);
+    if (!c) fail("assign-budgets: {} brick has the wrong operand or result count", ir::keyword(b.kind));
+    // GB/s = 1e3 B/µs, GFLOP/s = 1e3 FLOP/µs.
+    const double mem = static_cast<double>(c->bytes()) / (d.bandwidth_gbs * 1e3);
+    const double compute = static_cast<double>(c->flops) / (d.peak_gflops * 1e3);
+    // Nanosecond resolution keeps the printed budgets short (budget_us = 1.437).
+    b.budget_us = std::round((std::max(mem, compute) + d.boundary_us) * 1e3) / 1e3;
+    step_us += *b.budget_us;
+    memory_us += mem;
+    if (!worst || *b.budget_us > *worst->budget_us) worst = &b;
+  }
+  std::string note = fmt::format(
+      "budget: device {} ({} GB/s used, {} GB/s datasheet; {} GFLOP/s; {} us per brick; {})",
+      d.name, ir::format_real(d.bandwidth_gbs), ir::format_real(d.datasheet_gbs),
+      ir::format_real(d.peak_gflops), ir::format_real(d.boundary_us), d.source);
+  if (step_us > 0) {
+    note += fmt::format(
+        "\nbudget: step {:.2f} us = {:.1f} tok/s; {} bricks; streaming {:.2f} us ({:.1f}%), "
+        "brick boundaries {:.2f} us",
+        step_us, 1e6 / step_us, g.bricks().size(), memory_us, 100 * memory_us / step_us,
+        d.boundary_us * static_cast<double>(g.bricks().size()));
+    note += fmt::format("\nbudget: largest brick {} %{}: {:.2f} us ({:.1f}% of step)",
+                        ir::keyword(worst->kind), g.value(worst->results[0]).name,
+                        *worst->budget_us, 100 * *worst->budget_us / step_us);
+  }
+  set_note(g, "assign-budgets", std::move(note));
+}
+
+}  // namespace brickc::passes

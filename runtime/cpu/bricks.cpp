@@ -1,0 +1,217 @@
+#include "runtime/cpu/bricks.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "frontend/quant/quant.h"
+#include "ir/error.h"
+
+namespace brickc::cpu {
+
+namespace {
+
+// Partial sums per dot product: two 4-float vectors (GCC/Clang vector extensions, which
+// lower to SSE2 on any x86-64 and to NEON on arm64), so that dot4's eight fit in the
+// sixteen vector registers. Lane j of the pair sums the products of elements j mod 8.
+using f32x4 = float __attribute__((vector_size(16)));
+constexpr int kLanes = 8;
+
+f32x4 load4(const float* p) {
+  f32x4 v;
+  std::memcpy(&v, p, sizeof v);  // unaligned load (movups)
+  return v;
+}
+
+// The tail (n mod 8 elements) and the reduction, shared so that dot and dot4 agree bit
+// for bit.
+float finish(f32x4 lo, f32x4 hi, const float* a, const float* b, int64_t i, int64_t n) {
+  float acc[kLanes];
+  std::memcpy(acc, &lo, sizeof lo);
+  std::memcpy(acc + 4, &hi, sizeof hi);
+  for (int j = 0; i < n; ++i, ++j) acc[j] += a[i] * b[i];
+  for (int w = kLanes / 2; w > 0; w /= 2)
+    for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
+  return acc[0];
+}
+
+// Four rows dotted with one vector, x loaded once for all four; each sum is formed in
+// exactly dot()'s order, so a row gives the same bits whichever of the two computes it.
+void dot4(const float* r0, const float* r1, const float* r2, const float* r3, const float* x,
+          int64_t n, float* out) {
+  f32x4 a0 = {}, b0 = {}, a1 = {}, b1 = {}, a2 = {}, b2 = {}, a3 = {}, b3 = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const f32x4 xl = load4(x + i), xh = load4(x + i + 4);
+    a0 += load4(r0 + i) * xl;
+    b0 += load4(r0 + i + 4) * xh;
+    a1 += load4(r1 + i) * xl;
+    b1 += load4(r1 + i + 4) * xh;
+    a2 += load4(r2 + i) * xl;
+    b2 += load4(r2 + i + 4) * xh;
+    a3 += load4(r3 + i) * xl;
+    b3 += load4(r3 + i + 4) * xh;
+  }
+  out[0] = finish(a0, b0, r0, x, i, n);
+  out[1] = finish(a1, b1, r1, x, i, n);
+  out[2] = finish(a2, b2, r2, x, i, n);
+  out[3] = finish(a3, b3, r3, x, i, n);
+}
+
+}  // namespace
+
+float dot(const float* a, const float* b, int64_t n) {
+  f32x4 lo = {}, hi = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    lo += load4(a + i) * load4(b + i);
+    hi += load4(a + i + 4) * load4(b + i + 4);
+  }
+  return finish(lo, hi, a, b, i, n);
+}
+
+void embed(const Matrix& table, int32_t token, float* out) {
+  quant::dequantize(table.type, table.data + static_cast<uint64_t>(token) * table.row_bytes, out,
+                    table.cols);
+}
+
+void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
+  const float mean = static_cast<float>(sum / static_cast<double>(n));
+  const float scale = 1.0f / std::sqrt(mean + eps);
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * w[i];
+}
+
+void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t n_tokens, float* y,
+            const float* bias) {
+  // Rows dequantized together: the activations stream from cache once per tile, not per row.
+  constexpr int64_t kTile = 4;
+  const int64_t chunks = 4 * static_cast<int64_t>(pool.n_threads());
+  const int64_t grain = std::max(kTile, (w.rows / chunks + kTile - 1) / kTile * kTile);
+  const int64_t cols = w.cols, rows = w.rows;
+  pool.run_parallel(rows, grain, [&](int64_t r0, int64_t r1) {
+    thread_local std::vector<float> tile;
+    tile.resize(static_cast<size_t>(kTile * cols));
+    for (int64_t r = r0; r < r1; r += kTile) {
+      const int64_t nr = std::min(kTile, r1 - r);
+      for (int64_t i = 0; i < nr; ++i)
+        quant::dequantize(w.type, w.data + static_cast<uint64_t>(r + i) * w.row_bytes,
+                          tile.data() + i * cols, cols);
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        const float* xt = x + t * cols;
+        float* yt = y + t * rows + r;
+        const float* w0 = tile.data();
+        if (nr == kTile)
+          dot4(w0, w0 + cols, w0 + 2 * cols, w0 + 3 * cols, xt, cols, yt);
+        else
+          for (int64_t i = 0; i < nr; ++i) yt[i] = dot(w0 + i * cols, xt, cols);
+        if (bias)
+          for (int64_t i = 0; i < nr; ++i) yt[i] += bias[r + i];
+      }
+    }
+  });
+}
+
+DType llama_cpu_activation_type(DType weight) {
+  switch (weight) {
+    case DType::F16: return DType::F16;
+    case DType::BF16: return DType::BF16;
+    // Q8_1 (for Q4_1/Q5_1) holds the same rounded values as Q8_0 plus a block sum.
+    case DType::Q4_0:
+    case DType::Q4_1:
+    case DType::Q5_0:
+    case DType::Q5_1:
+    case DType::Q8_0: return DType::Q8_0;
+    case DType::Q4_K:
+    case DType::Q5_K:
+    case DType::Q6_K: return DType::Q8_K;
+    default: return DType::F32;
+  }
+}
+
+void round_activations(DType t, const float* x, float* y, int64_t n) {
+  thread_local std::vector<uint8_t> q;
+  const auto bytes = row_bytes(t, static_cast<uint64_t>(n));
+  if (!bytes) fail("cannot round {} activations to {}: not a whole number of blocks", n, name(t));
+  q.resize(*bytes);
+  quant::quantize(t, x, q.data(), n);
+  quant::dequantize(t, q.data(), y, n);
+}
+
+void rope_neox(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, float theta_base) {
+  const int64_t half = head_dim / 2;
+  thread_local std::vector<float> cos_t, sin_t;
+  cos_t.resize(static_cast<size_t>(half));
+  sin_t.resize(static_cast<size_t>(half));
+  // ggml_rope_cache_init: theta starts at the position and is multiplied once per pair.
+  const float theta_scale = std::pow(theta_base, -2.0f / static_cast<float>(head_dim));
+  float theta = static_cast<float>(pos);
+  for (int64_t i = 0; i < half; ++i) {
+    cos_t[i] = std::cos(theta);
+    sin_t[i] = std::sin(theta);
+    theta *= theta_scale;
+  }
+  for (int64_t h = 0; h < n_heads; ++h) {
+    float* xh = x + h * head_dim;
+    for (int64_t i = 0; i < half; ++i) {
+      const float x0 = xh[i], x1 = xh[i + half];
+      xh[i] = x0 * cos_t[i] - x1 * sin_t[i];
+      xh[i + half] = x0 * sin_t[i] + x1 * cos_t[i];
+    }
+  }
+}
+
+void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64_t n_tokens,
+               int64_t pos0, const float* k_cache, const float* v_cache, float* out) {
+  const int64_t hd = s.head_dim, group = s.n_head / s.n_head_kv;
+  const int64_t q_stride = s.n_head * hd, kv_stride = s.n_head_kv * hd;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  pool.run_parallel(n_tokens * s.n_head, 1, [&](int64_t b, int64_t e) {
+    thread_local std::vector<float> p;
+    for (int64_t item = b; item < e; ++item) {
+      const int64_t t = item / s.n_head, h = item % s.n_head, kvh = h / group;
+      const int64_t n_kv = pos0 + t + 1;  // causal: positions 0 .. own position
+      const float* qh = q + t * q_stride + h * hd;
+      p.resize(static_cast<size_t>(n_kv));
+      float max = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < n_kv; ++j) {
+        p[j] = dot(qh, k_cache + j * kv_stride + kvh * hd, hd) * scale;
+        max = std::max(max, p[j]);
+      }
+      double sum = 0.0;  // ggml's soft_max sums in double too
+      for (int64_t j = 0; j < n_kv; ++j) {
+        p[j] = std::exp(p[j] - max);
+        sum += p[j];
+      }
+      const float inv = static_cast<float>(1.0 / sum);
+      float* o = out + t * q_stride + h * hd;
+      std::fill(o, o + hd, 0.0f);
+      for (int64_t j = 0; j < n_kv; ++j) {
+        float pj = p[j] * inv;
+        if (s.f16_probabilities) pj = quant::fp16_to_f32(quant::f32_to_fp16(pj));
+        const float* vj = v_cache + j * kv_stride + kvh * hd;
+        for (int64_t d = 0; d < hd; ++d) o[d] += pj * vj[d];
+      }
+    }
+  });
+}
+
+void swiglu(const float* gate, const float* up, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+void add(const float* a, const float* b, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
+}
+
+int32_t argmax(const float* x, int64_t n) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < n; ++i)
+    if (x[i] > x[best]) best = i;
+  return static_cast<int32_t>(best);
+}
+
+}  // namespace brickc::cpu

@@ -1,0 +1,73 @@
+// The CPU reference bricks: one function per transformer operation of the Qwen2 forward
+// pass, in f32, matching llama.cpp's CPU numerics where that is cheap (gguf-qwen2.md §3).
+// Plain loops the compiler vectorizes at -O2; no model knowledge, no allocation of results.
+#pragma once
+#include <cstdint>
+
+#include "ir/dtype.h"
+#include "runtime/cpu/thread_pool.h"
+
+namespace brickc::cpu {
+
+// A weight matrix as stored in the file: `rows` rows of `cols` elements of `type`,
+// row-major, each row `row_bytes` long. ggml's ne = [cols, rows].
+struct Matrix {
+  DType type = DType::F32;
+  const uint8_t* data = nullptr;
+  int64_t cols = 0, rows = 0;
+  uint64_t row_bytes = 0;
+};
+
+// Dot product in f32 with 8 independent partial sums (so that it vectorizes). matmul forms
+// every sum in this same order, whatever the number of tokens or threads, so prefill and
+// decode agree exactly.
+float dot(const float* a, const float* b, int64_t n);
+
+// out[0..cols) = row `token` of the table, dequantized (the embedding lookup).
+void embed(const Matrix& table, int32_t token, float* out);
+
+// y = x / sqrt(mean(x²) + eps) * w, the sum of squares in double as ggml's CPU op does.
+void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps);
+
+// y[t·rows + r] = W[r] · x[t·cols ..] (+ bias[r]) for t < n_tokens. Each weight row is
+// dequantized once and dotted with every token; rows are split over the pool.
+void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t n_tokens, float* y,
+            const float* bias = nullptr);
+
+// The type llama.cpp's CPU backend converts a matmul's activations to before its dot
+// products with weights of type `weight` (its vec_dot_type, gguf-qwen2.md §3); F32 when
+// it uses them as they are.
+DType llama_cpu_activation_type(DType weight);
+
+// y = x after a round trip through type t (quantized per block, dequantized): the values
+// llama.cpp's dot products see. n must be a multiple of t's block size.
+void round_activations(DType t, const float* x, float* y, int64_t n);
+
+// NEOX RoPE in place on n_heads heads of head_dim at position pos: pairs (i, i + d/2)
+// rotated by pos·base^(-2i/d), the angle built by repeated f32 multiplication as ggml does.
+void rope_neox(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, float theta_base);
+
+struct AttentionConfig {
+  int64_t n_head = 0, n_head_kv = 0, head_dim = 0;
+  // Round the softmax output to f16 before it weights V, as llama.cpp's attention does
+  // with its f16 V cache (no flash attention); false for the f32 reference.
+  bool f16_probabilities = false;
+};
+
+// Causal GQA attention for n_tokens queries at positions pos0 .. pos0+n_tokens-1.
+// q, out: [n_tokens][n_head·head_dim]; k_cache, v_cache: [position][n_head_kv·head_dim],
+// holding at least positions 0 .. pos0+n_tokens-1. Query head h reads kv head
+// h / (n_head/n_head_kv); scale 1/sqrt(head_dim); softmax in f32.
+void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64_t n_tokens,
+               int64_t pos0, const float* k_cache, const float* v_cache, float* out);
+
+// y = silu(gate) ⊙ up, silu(g) = g / (1 + e^-g).
+void swiglu(const float* gate, const float* up, float* y, int64_t n);
+
+// y = a + b (y may alias a or b).
+void add(const float* a, const float* b, float* y, int64_t n);
+
+// Index of the largest value; the first one among ties (llama.cpp's greedy rule).
+int32_t argmax(const float* x, int64_t n);
+
+}  // namespace brickc::cpu

@@ -1,0 +1,48 @@
+// A small persistent pool of worker threads for the CPU reference: run_parallel splits
+// [0, n) into fixed chunks that the caller and the workers claim. Each index is computed
+// by exactly one thread with the same code, so results do not depend on the thread count.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace brickc::cpu {
+
+class ThreadPool {
+ public:
+  // n_threads counts the calling thread: 1 runs everything inline.
+  explicit ThreadPool(int n_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int n_threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Calls fn(begin, end) on disjoint ranges covering [0, n), each of at most `grain`
+  // indices, and returns when all are done. Not reentrant; the first exception thrown by
+  // fn is rethrown here after the others finish.
+  void run_parallel(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+ private:
+  void worker_loop();
+  void drain();  // claims and runs chunks of the current job until none is left
+
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable wake_, done_;
+  uint64_t generation_ = 0;  // bumped per job so that workers see each job once
+  bool stop_ = false;
+  int busy_ = 0;  // workers still inside the current job
+
+  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
+  int64_t n_ = 0, grain_ = 1;
+  std::atomic<int64_t> next_{0};
+  std::exception_ptr error_;  // guarded by mu_
+};
+
+}  // namespace brickc::cpu

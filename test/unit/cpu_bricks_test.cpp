@@ -1,0 +1,296 @@
+// Each CPU brick against a naive double-precision implementation written here, on fresh
+// random inputs, with outputs poisoned (NaN) before the call.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "frontend/quant/quant.h"
+#include "ir/error.h"
+#include "runtime/cpu/bricks.h"
+
+namespace brickc::cpu {
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+std::vector<float> random_vec(std::mt19937& rng, size_t n, float scale = 1.0f) {
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+std::mt19937 fresh_rng() { return std::mt19937(std::random_device{}()); }
+
+TEST(CpuBricks, DotMatchesDouble) {
+  auto rng = fresh_rng();
+  for (int64_t n : {1, 15, 16, 17, 64, 896, 4864}) {
+    const auto a = random_vec(rng, n), b = random_vec(rng, n);
+    double want = 0, mag = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      want += double(a[i]) * b[i];
+      mag += std::abs(double(a[i]) * b[i]);
+    }
+    // f32 accumulation: error bounded by ~n·eps·Σ|a·b| in the worst case; typically √n.
+    EXPECT_NEAR(dot(a.data(), b.data(), n), want, 1e-6 * mag + 1e-7) << "n=" << n;
+  }
+}
+
+TEST(CpuBricks, RmsnormMatchesDouble) {
+  auto rng = fresh_rng();
+  const int64_t n = 896;
+  const auto x = random_vec(rng, n, 3.0f), w = random_vec(rng, n);
+  std::vector<float> y(n, kNaN);
+  rmsnorm(x.data(), w.data(), y.data(), n, 1e-6f);
+  double ss = 0;
+  for (float v : x) ss += double(v) * v;
+  const double scale = 1.0 / std::sqrt(ss / n + 1e-6);
+  for (int64_t i = 0; i < n; ++i)
+    EXPECT_NEAR(y[i], x[i] * scale * w[i], 1e-5 * std::abs(x[i] * scale * w[i]) + 1e-6);
+}
+
+struct MatmulCase {
+  DType type;
+  int64_t cols, rows, n_tokens;
+};
+
+class CpuMatmul : public ::testing::TestWithParam<MatmulCase> {};
+
+TEST_P(CpuMatmul, MatchesDoubleOnDequantizedWeights) {
+  const auto c = GetParam();
+  auto rng = fresh_rng();
+  const auto wf = random_vec(rng, c.cols * c.rows, 0.05f);
+  std::vector<uint8_t> wq(*row_bytes(c.type, c.cols) * c.rows);
+  quant::quantize(c.type, wf.data(), wq.data(), c.cols * c.rows);
+  // The reference multiplies the weights the file holds, so quantization error is not
+  // part of the comparison; dequantization itself is tested in quant's tests.
+  std::vector<float> wd(c.cols * c.rows);
+  quant::dequantize(c.type, wq.data(), wd.data(), c.cols * c.rows);
+  const auto x = random_vec(rng, c.n_tokens * c.cols), bias = random_vec(rng, c.rows);
+  const Matrix m{c.type, wq.data(), c.cols, c.rows, *row_bytes(c.type, c.cols)};
+  for (int threads : {1, 3}) {
+    ThreadPool pool(threads);
+    for (const float* b : {static_cast<const float*>(nullptr), bias.data()}) {
+      std::vector<float> y(c.n_tokens * c.rows, kNaN);
+      matmul(pool, m, x.data(), c.n_tokens, y.data(), b);
+      for (int64_t t = 0; t < c.n_tokens; ++t)
+        for (int64_t r = 0; r < c.rows; ++r) {
+          double want = b ? b[r] : 0.0, mag = std::abs(want);
+          for (int64_t k = 0; k < c.cols; ++k) {
+            want += double(wd[r * c.cols + k]) * x[t * c.cols + k];
+            mag += std::abs(double(wd[r * c.cols + k]) * x[t * c.cols + k]);
+          }
+          ASSERT_NEAR(y[t * c.rows + r], want, 1e-6 * mag + 1e-7)
+              << name(c.type) << " token " << t << " row " << r << " threads " << threads;
+        }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Types, CpuMatmul,
+    ::testing::Values(MatmulCase{DType::F32, 64, 37, 1}, MatmulCase{DType::F16, 96, 33, 3},
+                      MatmulCase{DType::BF16, 64, 9, 2}, MatmulCase{DType::Q8_0, 128, 50, 5},
+                      MatmulCase{DType::Q4_0, 96, 41, 1}, MatmulCase{DType::Q5_0, 64, 23, 4},
+                      MatmulCase{DType::Q4_K, 512, 19, 3}, MatmulCase{DType::Q5_K, 256, 11, 2},
+                      MatmulCase{DType::Q6_K, 256, 30, 6}),
+    [](const auto& info) { return std::string(name(info.param.type)); });
+
+TEST(CpuBricks, MatmulDoesNotDependOnThreadCount) {
+  auto rng = fresh_rng();
+  const int64_t cols = 512, rows = 301, n_tokens = 7;
+  const auto wf = random_vec(rng, cols * rows);
+  std::vector<uint8_t> wq(*row_bytes(DType::Q4_K, cols) * rows);
+  quant::quantize(DType::Q4_K, wf.data(), wq.data(), cols * rows);
+  const Matrix m{DType::Q4_K, wq.data(), cols, rows, *row_bytes(DType::Q4_K, cols)};
+  const auto x = random_vec(rng, n_tokens * cols);
+  std::vector<std::vector<float>> ys;
+  for (int threads : {1, 2, 5}) {
+    ThreadPool pool(threads);
+    ys.emplace_back(n_tokens * rows, kNaN);
+    matmul(pool, m, x.data(), n_tokens, ys.back().data());
+  }
+  EXPECT_EQ(ys[0], ys[1]);
+  EXPECT_EQ(ys[0], ys[2]);
+}
+
+TEST(CpuBricks, MatmulRowsAreDotsBitForBit) {
+  // matmul computes whole tiles of rows together: each row must still come out exactly as
+  // dot() gives it (prefill, decode and attention then share one summation order).
+  auto rng = fresh_rng();
+  for (int64_t cols : {8, 37, 896}) {
+    const int64_t rows = 11, n_tokens = 3;
+    const auto w = random_vec(rng, rows * cols), x = random_vec(rng, n_tokens * cols);
+    const Matrix m{DType::F32, reinterpret_cast<const uint8_t*>(w.data()), cols, rows,
+                   static_cast<uint64_t>(cols) * 4};
+    ThreadPool pool(2);
+    std::vector<float> y(n_tokens * rows, kNaN);
+    matmul(pool, m, x.data(), n_tokens, y.data());
+    for (int64_t t = 0; t < n_tokens; ++t)
+      for (int64_t r = 0; r < rows; ++r)
+        ASSERT_EQ(y[t * rows + r], dot(w.data() + r * cols, x.data() + t * cols, cols))
+            << "cols " << cols << " token " << t << " row " << r;
+  }
+}
+
+TEST(CpuBricks, RoundActivationsAsLlamaCpp) {
+  auto rng = fresh_rng();
+  const int64_t n = 512;
+  auto x = random_vec(rng, n, 2.0f);
+  x[5] = 0.0f;
+  std::vector<float> y(n, kNaN);
+  // Q8_0: per 32 values d = amax/127 (stored as f16), q = round(x·127/amax).
+  round_activations(DType::Q8_0, x.data(), y.data(), n);
+  for (int64_t b = 0; b < n / 32; ++b) {
+    double amax = 0;
+    for (int j = 0; j < 32; ++j) amax = std::max(amax, double(std::abs(x[b * 32 + j])));
+    const double d = quant::fp16_to_f32(quant::f32_to_fp16(float(amax / 127)));
+    for (int j = 0; j < 32; ++j) {
+      const int64_t i = b * 32 + j;
+      EXPECT_NEAR(y[i], d * std::round(x[i] * 127.0 / amax), 1e-6 * amax) << "q8_0 " << i;
+    }
+  }
+  // Q8_K: per 256 values d = max/-127 of the largest-magnitude value, kept in f32.
+  round_activations(DType::Q8_K, x.data(), y.data(), n);
+  for (int64_t b = 0; b < n / 256; ++b) {
+    double amax = 0;
+    for (int j = 0; j < 256; ++j) amax = std::max(amax, double(std::abs(x[b * 256 + j])));
+    for (int j = 0; j < 256; ++j) {
+      const int64_t i = b * 256 + j;
+      EXPECT_NEAR(y[i], amax / 127 * std::round(x[i] * 127.0 / amax), 1e-5 * amax) << "q8_K " << i;
+    }
+  }
+  // F16: nearest f16 value, relative error at most 2^-11.
+  round_activations(DType::F16, x.data(), y.data(), n);
+  for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(y[i], x[i], std::ldexp(std::abs(x[i]), -11));
+  EXPECT_THROW(round_activations(DType::Q8_K, x.data(), y.data(), 100), Error);
+}
+
+TEST(CpuBricks, LlamaCppActivationTypes) {
+  EXPECT_EQ(llama_cpu_activation_type(DType::F32), DType::F32);
+  EXPECT_EQ(llama_cpu_activation_type(DType::F16), DType::F16);
+  for (DType t : {DType::Q4_0, DType::Q5_0, DType::Q8_0})
+    EXPECT_EQ(llama_cpu_activation_type(t), DType::Q8_0) << name(t);
+  for (DType t : {DType::Q4_K, DType::Q5_K, DType::Q6_K})
+    EXPECT_EQ(llama_cpu_activation_type(t), DType::Q8_K) << name(t);
+}
+
+TEST(CpuBricks, RopeNeoxMatchesDouble) {
+  auto rng = fresh_rng();
+  const int64_t n_heads = 3, hd = 64;
+  const float base = 1e6f;
+  for (int64_t pos : {0, 1, 7, 100, 1000}) {
+    const auto x = random_vec(rng, n_heads * hd);
+    auto y = x;
+    rope_neox(y.data(), n_heads, hd, pos, base);
+    for (int64_t h = 0; h < n_heads; ++h)
+      for (int64_t i = 0; i < hd / 2; ++i) {
+        const double theta = pos * std::pow(double(base), -2.0 * i / hd);
+        const double x0 = x[h * hd + i], x1 = x[h * hd + i + hd / 2];
+        // ggml builds the angle by repeated f32 multiplication: its error grows with
+        // the position and the pair index (≈ pos·i·2^-24 radians).
+        const double tol = 2e-6 + 3e-7 * pos * (i + 1) * (std::abs(x0) + std::abs(x1));
+        EXPECT_NEAR(y[h * hd + i], x0 * std::cos(theta) - x1 * std::sin(theta), tol);
+        EXPECT_NEAR(y[h * hd + i + hd / 2], x0 * std::sin(theta) + x1 * std::cos(theta), tol);
+      }
+  }
+}
+
+TEST(CpuBricks, AttentionMatchesDouble) {
+  auto rng = fresh_rng();
+  const AttentionConfig s{6, 2, 32};
+  const int64_t n_tokens = 4, pos0 = 9, n_pos = pos0 + n_tokens;
+  const int64_t qd = s.n_head * s.head_dim, kvd = s.n_head_kv * s.head_dim;
+  const auto q = random_vec(rng, n_tokens * qd), k = random_vec(rng, n_pos * kvd),
+             v = random_vec(rng, n_pos * kvd);
+  for (int threads : {1, 4}) {
+    ThreadPool pool(threads);
+    std::vector<float> out(n_tokens * qd, kNaN), out16(n_tokens * qd, kNaN);
+    attention(pool, s, q.data(), n_tokens, pos0, k.data(), v.data(), out.data());
+    AttentionConfig s16 = s;
+    s16.f16_probabilities = true;
+    attention(pool, s16, q.data(), n_tokens, pos0, k.data(), v.data(), out16.data());
+    for (int64_t t = 0; t < n_tokens; ++t)
+      for (int64_t h = 0; h < s.n_head; ++h) {
+        const int64_t kvh = h / (s.n_head / s.n_head_kv), n_kv = pos0 + t + 1;
+        std::vector<double> w(n_kv);
+        double max = -1e300, sum = 0;
+        for (int64_t j = 0; j < n_kv; ++j) {
+          double d = 0;
+          for (int64_t e = 0; e < s.head_dim; ++e)
+            d += double(q[t * qd + h * s.head_dim + e]) * k[j * kvd + kvh * s.head_dim + e];
+          w[j] = d / std::sqrt(double(s.head_dim));
+          max = std::max(max, w[j]);
+        }
+        for (auto& x : w) sum += (x = std::exp(x - max));
+        for (int64_t e = 0; e < s.head_dim; ++e) {
+          double o = 0;
+          for (int64_t j = 0; j < n_kv; ++j) o += w[j] / sum * v[j * kvd + kvh * s.head_dim + e];
+          ASSERT_NEAR(out[t * qd + h * s.head_dim + e], o, 2e-5)
+              << "token " << t << " head " << h << " threads " << threads;
+          // Weights rounded to f16 (relative error <= 2^-11 each) move the output by at
+          // most 2^-11 · Σ_j w_j |v_j|.
+          double bound = 0;
+          for (int64_t j = 0; j < n_kv; ++j)
+            bound += w[j] / sum * std::abs(v[j * kvd + kvh * s.head_dim + e]);
+          ASSERT_NEAR(out16[t * qd + h * s.head_dim + e], o, std::ldexp(bound, -11) + 2e-5);
+        }
+      }
+  }
+}
+
+TEST(CpuBricks, AttentionIgnoresFuturePositions) {
+  // Causality: a query at position p must not read cache rows > p, whatever they hold.
+  auto rng = fresh_rng();
+  const AttentionConfig s{2, 1, 16};
+  const int64_t n_pos = 5;
+  const auto q = random_vec(rng, 2 * 16);
+  auto k = random_vec(rng, n_pos * 16), v = random_vec(rng, n_pos * 16);
+  ThreadPool pool(1);
+  std::vector<float> a(2 * 16, kNaN), b(2 * 16, kNaN);
+  attention(pool, s, q.data(), 1, 2, k.data(), v.data(), a.data());
+  for (int64_t i = 3 * 16; i < n_pos * 16; ++i) k[i] = v[i] = kNaN;
+  attention(pool, s, q.data(), 1, 2, k.data(), v.data(), b.data());
+  EXPECT_EQ(a, b);
+}
+
+TEST(CpuBricks, SwigluAndAdd) {
+  auto rng = fresh_rng();
+  const int64_t n = 1000;
+  const auto g = random_vec(rng, n, 4.0f), u = random_vec(rng, n);
+  std::vector<float> y(n, kNaN), z(n, kNaN);
+  swiglu(g.data(), u.data(), y.data(), n);
+  add(g.data(), u.data(), z.data(), n);
+  for (int64_t i = 0; i < n; ++i) {
+    const double want = double(g[i]) / (1.0 + std::exp(-double(g[i]))) * u[i];
+    EXPECT_NEAR(y[i], want, 1e-6 * std::abs(want) + 1e-7);
+    EXPECT_NEAR(z[i], double(g[i]) + u[i], 1e-6 * (std::abs(g[i]) + std::abs(u[i])));
+  }
+}
+
+TEST(CpuBricks, ArgmaxTakesFirstOfTies) {
+  auto rng = fresh_rng();
+  auto x = random_vec(rng, 500);
+  std::uniform_int_distribution<int> pick(0, 249);
+  const int a = pick(rng), b = a + 250;
+  x[a] = x[b] = 100.0f;
+  EXPECT_EQ(argmax(x.data(), 500), a);
+}
+
+TEST(CpuBricks, EmbedIsTheDequantizedRow) {
+  auto rng = fresh_rng();
+  const int64_t cols = 64, rows = 10;
+  const auto wf = random_vec(rng, cols * rows);
+  std::vector<uint8_t> wq(*row_bytes(DType::Q8_0, cols) * rows);
+  quant::quantize(DType::Q8_0, wf.data(), wq.data(), cols * rows);
+  std::vector<float> all(cols * rows), row(cols, kNaN);
+  quant::dequantize(DType::Q8_0, wq.data(), all.data(), cols * rows);
+  embed({DType::Q8_0, wq.data(), cols, rows, *row_bytes(DType::Q8_0, cols)}, 7, row.data());
+  EXPECT_EQ(row, std::vector<float>(all.begin() + 7 * cols, all.begin() + 8 * cols));
+}
+
+}  // namespace
+}  // namespace brickc::cpu
