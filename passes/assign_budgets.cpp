@@ -9,7 +9,6 @@
 
 #include "ir/cost.h"
 #include "ir/error.h"
-#include "ir/printer.h"
 #include "passes/device_profile.h"
 #include "passes/pass.h"
 #include "passes/rewrite.h"
@@ -33,9 +32,9 @@ void assign_budgets(ir::Graph& g, const PassOptions& opts) {
     if (!worst || *b.budget_us > *worst->budget_us) worst = &b;
   }
   std::string note = fmt::format(
-      "budget: device {} ({} GB/s used, {} GB/s datasheet; {} GFLOP/s; {} us per brick; {})",
-      d.name, ir::format_real(d.bandwidth_gbs), ir::format_real(d.datasheet_gbs),
-      ir::format_real(d.peak_gflops), ir::format_real(d.boundary_us), d.source);
+      "budget: device {} ({:g} GB/s used, {:g} GB/s datasheet; {:g} GFLOP/s; {:g} us per brick; "
+      "{})",
+      d.name, d.bandwidth_gbs, d.datasheet_gbs, d.peak_gflops, d.boundary_us, d.source);
   if (step_us > 0) {
     note += fmt::format(
         "\nbudget: step {:.2f} us = {:.1f} tok/s; {} bricks; streaming {:.2f} us ({:.1f}%), "

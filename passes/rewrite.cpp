@@ -1,5 +1,7 @@
 #include "passes/rewrite.h"
 
+#include <cstdint>
+
 namespace brickc::passes {
 
 constexpr size_t kNone = SIZE_MAX;

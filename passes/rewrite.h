@@ -2,6 +2,7 @@
 // Passes keep value ids (values are never erased) and let a fused brick define the
 // results of the bricks it replaces, so names and later uses stay as they were.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 

@@ -1,6 +1,7 @@
 #include "frontend/synth/weights.h"
 
 #include <cmath>
+#include <cstdlib>
 
 #include "ir/error.h"
 
@@ -37,13 +38,17 @@ constexpr float kBranchScale = 3.0f;
 
 }  // namespace
 
+static float tune(const char* k, float d) { const char* v = std::getenv(k); return v ? std::strtof(v, nullptr) : d; }  // TUNE-TEMP
 WeightInit weight_init(std::string_view name, const qwen2::Config& c) {
+  const float kLogitScale = tune("T_EMB", 6.0f), kBranchScale = tune("T_BR", 3.0f), kQK = tune("T_QK", 1.0f), kONorm = tune("T_ONORM", 1.0f), kNormSd = tune("T_NSD", 0.05f), kBias = tune("T_BIAS", 0.05f);  // TUNE-TEMP
+  if (name == "output_norm.weight") return {kONorm, tune("T_OSD", kNormSd * kONorm)};  // TUNE-TEMP
+  if (ends_with(name, "attn_q.weight") || ends_with(name, "attn_k.weight")) return {0, kQK / std::sqrt(static_cast<float>(c.n_embd))};  // TUNE-TEMP
   const float embd = static_cast<float>(c.n_embd);
   const float inv_sqrt_embd = 1.0f / std::sqrt(embd);
   if (name == "token_embd.weight" || name == "output.weight")
-    return {0, kLogitScale * inv_sqrt_embd};
-  if (ends_with(name, "_norm.weight")) return {1.0f, 0.05f};
-  if (ends_with(name, ".bias")) return {0, 0.05f};
+    return {0, kLogitScale * inv_sqrt_embd, c.n_embd, tune("T_ROWSD", 0.0f)};
+  if (ends_with(name, "_norm.weight")) return {1.0f, kNormSd};
+  if (ends_with(name, ".bias")) return {0, kBias};
   if (ends_with(name, "attn_q.weight") || ends_with(name, "attn_k.weight") ||
       ends_with(name, "attn_v.weight") || ends_with(name, "ffn_gate.weight") ||
       ends_with(name, "ffn_up.weight"))
@@ -64,11 +69,18 @@ void fill_weights(uint64_t seed, std::string_view name, uint64_t chunk, WeightIn
   splitmix64(state);
   // Box-Muller: two normals from two 24-bit uniforms; u1 > 0 keeps the log finite.
   constexpr float kTwoPi = 6.28318530717958647692f;
+  float row_scale = 1;
   for (size_t i = 0; i < n; i += 2) {
+    if (init.row_len > 0 && i % init.row_len == 0) {
+      const uint64_t r = splitmix64(state);
+      const float u1 = (static_cast<float>(r >> 40) + 0.5f) * 0x1p-24f;
+      const float u2 = static_cast<float>((r >> 16) & 0xFFFFFF) * 0x1p-24f;
+      row_scale = std::exp(init.row_log_sd * std::sqrt(-2.0f * std::log(u1)) * std::cos(kTwoPi * u2));
+    }
     const uint64_t r = splitmix64(state);
     const float u1 = (static_cast<float>(r >> 40) + 0.5f) * 0x1p-24f;
     const float u2 = static_cast<float>((r >> 16) & 0xFFFFFF) * 0x1p-24f;
-    const float radius = std::sqrt(-2.0f * std::log(u1)) * init.stddev;
+    const float radius = std::sqrt(-2.0f * std::log(u1)) * init.stddev * row_scale;
     const float angle = kTwoPi * u2;
     dst[i] = init.mean + radius * std::cos(angle);
     if (i + 1 < n) dst[i + 1] = init.mean + radius * std::sin(angle);

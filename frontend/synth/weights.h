@@ -13,6 +13,9 @@ namespace brickc::synth {
 struct WeightInit {
   float mean = 0;
   float stddev = 0;  // of a normal distribution
+  // Rows of row_len values are each scaled by exp(row_log_sd * N(0,1)) when row_len > 0.
+  int64_t row_len = 0;
+  float row_log_sd = 0;
 };
 
 // The distribution of tensor `name`'s values (e.g. "blk.3.ffn_down.weight").

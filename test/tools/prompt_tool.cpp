@@ -1,9 +1,10 @@
 // Test-only driver for test/ref/test_chat_template.py: brickc's prompt builders on a GGUF's
 // vocabulary and chat template, requests as JSON on stdin, results as JSON on stdout.
-//   prompt_tool chat MODEL.gguf  < {"messages": [{"role", "content"}...], "add_generation_prompt"}
-//   prompt_tool fim  MODEL.gguf  < {"prefix", "suffix", "repo"?, "files"?: [{"path", "content"}], "path"?}
+//   prompt_tool chat MODEL.gguf  < [{"messages": [{"role", "content"}...], "add_generation_prompt"}...]
+//   prompt_tool fim  MODEL.gguf  < [{"prefix", "suffix", "repo"?, "files"?: [{"path", "content"}], "path"?}...]
 //   prompt_tool eog  MODEL.gguf    (the EOG set and the FIM ids)
-// chat and fim print {"text", "tokens"}; tokens of chat are encode(text, parse_special).
+// chat and fim read a list of requests (the model is loaded once) and print a list of
+// {"text", "tokens"}; the tokens of chat are encode(text, parse_special).
 #include <fmt/format.h>
 
 #include <iostream>
@@ -32,26 +33,32 @@ json run(const std::string& mode, const std::string& path) {
   const auto file = gguf::File::open(path);
   auto tok = tokenizer::Tokenizer::from_gguf(*file);
   if (mode == "chat") {
-    const json req = read_stdin();
-    std::vector<chat::Message> messages;
-    for (const auto& m : req.at("messages"))
-      messages.push_back({m.at("role").get<std::string>(), m.at("content").get<std::string>()});
     const auto tmpl = chat::ChatTemplate::from_gguf(*file, tok.vocab());
-    const std::string text = tmpl.render(messages, req.value("add_generation_prompt", true));
-    return {{"text", text}, {"tokens", tok.encode(text, true)},
-            {"default_system", tmpl.default_system().value_or("")}};
+    json out = json::array();
+    for (const auto& req : read_stdin()) {
+      std::vector<chat::Message> messages;
+      for (const auto& m : req.at("messages"))
+        messages.push_back({m.at("role").get<std::string>(), m.at("content").get<std::string>()});
+      const std::string text = tmpl.render(messages, req.value("add_generation_prompt", true));
+      out.push_back({{"text", text}, {"tokens", tok.encode(text, true)}});
+    }
+    return out;
   }
   if (mode == "fim") {
-    const json req = read_stdin();
-    chat::FimRequest r;
-    r.prefix = req.at("prefix").get<std::string>();
-    r.suffix = req.at("suffix").get<std::string>();
-    if (req.contains("repo")) r.repo = req.at("repo").get<std::string>();
-    for (const auto& f : req.value("files", json::array()))
-      r.files.push_back({f.at("path").get<std::string>(), f.at("content").get<std::string>()});
-    r.path = req.value("path", std::string());
     const auto ids = chat::FimTokens::from_gguf(*file, tok.vocab());
-    return {{"text", chat::fim_prompt_text(r)}, {"tokens", chat::fim_prompt_tokens(tok, ids, r)}};
+    json out = json::array();
+    for (const auto& req : read_stdin()) {
+      chat::FimRequest r;
+      r.prefix = req.at("prefix").get<std::string>();
+      r.suffix = req.at("suffix").get<std::string>();
+      if (req.contains("repo")) r.repo = req.at("repo").get<std::string>();
+      for (const auto& f : req.value("files", json::array()))
+        r.files.push_back({f.at("path").get<std::string>(), f.at("content").get<std::string>()});
+      r.path = req.value("path", std::string());
+      out.push_back({{"text", chat::fim_prompt_text(r)},
+                     {"tokens", chat::fim_prompt_tokens(tok, ids, r)}});
+    }
+    return out;
   }
   if (mode == "eog") {
     const auto ids = chat::FimTokens::from_gguf(*file, tok.vocab());

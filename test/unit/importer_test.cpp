@@ -94,7 +94,7 @@ TEST(Importer, SynthQuantMixMatchesFile) {
     synth::Options o;
     o.model = "test-small";  // untied
     o.mix = mix;
-    o.vocab_size = 256;
+    o.vocab_size = 512;
     o.threads = 1;
     const std::string path = temp_path("synth.gguf");
     synth::synthesize(o, path);

@@ -67,7 +67,7 @@ TEST(MemoryPlan, ReuseMakesTheArenaIndependentOfDepth) {
     return plan_memory(ir::testing::qwen2_step({.n_layer = layers})).arena_bytes;
   };
   EXPECT_EQ(arena(2), arena(8));
-  EXPECT_LT(arena(8), plan_memory(ir::testing::qwen2_step({.n_layer = 8})).unplanned_bytes / 4);
+  EXPECT_LT(arena(8), plan_memory(ir::testing::qwen2_step({.n_layer = 8})).unplanned_bytes / 2);
 }
 
 }  // namespace

@@ -1,37 +1,48 @@
-// `brickc run`: greedy generation from a prompt of token ids. Prints the generated ids on
-// stdout and a one-line speed summary on stderr; --dump-logits keeps every position's logits.
+// `brickc run`: generation from a prompt. A text prompt (-p, -f, stdin or a FIM request)
+// is tokenized, sampled with llama.cpp's defaults and streamed as text until an
+// end-of-generation token; --prompt-tokens is the token-level interface of the reference
+// tests: greedy by default, ids on stdout, no stop at end-of-generation tokens. Both print
+// a one-line speed summary on stderr; --dump-logits keeps every position's logits.
 #include <fmt/core.h>
+#include <unistd.h>
 
-#include <algorithm>
 #include <charconv>
-#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "frontend/chat/fim.h"
+#include "frontend/chat/special_tokens.h"
 #include "frontend/gguf/reader.h"
 #include "frontend/qwen2/config.h"
+#include "frontend/tokenizer/tokenizer.h"
 #include "ir/error.h"
-#include "runtime/cpu/bricks.h"
 #include "runtime/cpu/forward.h"
-#include "runtime/cuda/driver.h"
+#include "runtime/cpu/qwen2_decoder.h"
 #include "runtime/npy.h"
+#include "runtime/session.h"
 #include "tools/brickc/commands.h"
+#include "tools/brickc/generation_flags.h"
 
 namespace brickc::tools {
 namespace {
 
 struct RunOptions {
-  std::string model;
+  GenerationFlags gen;
+  std::string prompt;
+  std::string file;
   std::string prompt_tokens;
-  int n_predict = 32;
-  std::string device = "auto";
-  int threads = std::max(1u, std::thread::hardware_concurrency());
-  int64_t n_ctx = 0;  // 0: min(4096, the model's context_length)
+  std::string fim_prefix, fim_suffix;
+  bool no_parse_special = false;
+  bool truncate = false;
   std::string dump_logits;
   std::string activations = "f32";
+  CLI::Option *p = nullptr, *f = nullptr, *ids = nullptr, *fim_pre = nullptr,
+              *fim_suf = nullptr;
 };
 
 std::vector<int32_t> parse_token_ids(const std::string& s) {
@@ -54,100 +65,151 @@ std::vector<int32_t> parse_token_ids(const std::string& s) {
   return ids;
 }
 
-// The CUDA backend does not exist yet: cuda is an error that says why, auto means cpu.
-std::string pick_device(const std::string& requested) {
-  if (requested != "cuda") return "cpu";
-  const auto& p = cuda::probe();
-  if (!p.usable()) fail("CUDA unavailable: {}", p.why_unusable());
-  fail("the CUDA backend is not built yet; use --device cpu");
+// The prompt's token ids from whichever source was given (exactly one).
+std::vector<int32_t> prompt_ids(const RunOptions& o, const gguf::File& file,
+                                const qwen2::Config& cfg,
+                                std::optional<tokenizer::Tokenizer>& tok) {
+  const bool fim = o.fim_pre->count() + o.fim_suf->count() > 0;
+  const size_t sources = o.p->count() + o.f->count() + o.ids->count() + (fim ? 1 : 0);
+  if (sources > 1)
+    fail("give the prompt one way only: -p, -f, --prompt-tokens or --fim-prefix/--fim-suffix");
+  if (o.ids->count()) {
+    std::vector<int32_t> ids = parse_token_ids(o.prompt_tokens);
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (static_cast<uint32_t>(ids[i]) >= cfg.n_vocab)
+        fail("--prompt-tokens: token id {} (at index {}) is out of range: {} has {} tokens",
+             ids[i], i, o.gen.model, cfg.n_vocab);
+    return ids;
+  }
+  std::string text;
+  if (o.p->count()) {
+    text = o.prompt;
+  } else if (o.f->count()) {
+    text = read_prompt_file(o.file);
+  } else if (!fim) {
+    if (isatty(STDIN_FILENO))
+      fail("no prompt: give -p TEXT, -f FILE, --prompt-tokens IDS or --fim-prefix/--fim-suffix, "
+           "or pipe the text on stdin");
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  }
+  tok.emplace(tokenizer::Tokenizer::from_gguf(file));
+  if (fim) {
+    chat::FimRequest r;
+    r.prefix = o.fim_prefix;
+    r.suffix = o.fim_suffix;
+    return chat::fim_prompt_tokens(*tok, chat::FimTokens::from_gguf(file, tok->vocab()), r);
+  }
+  return tok->encode(text, !o.no_parse_special);
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-void run(const RunOptions& o) {
-  const std::string device = pick_device(o.device);
-  const std::vector<int32_t> prompt = parse_token_ids(o.prompt_tokens);
-  const auto file = gguf::File::open(o.model);
-  const qwen2::Config cfg = qwen2::read_config(*file);
-  if (o.n_ctx > static_cast<int64_t>(cfg.n_ctx_train))
-    fail("-c {} exceeds the model's context_length {}", o.n_ctx, cfg.n_ctx_train);
-  const int64_t n_ctx = o.n_ctx > 0 ? o.n_ctx : std::min<int64_t>(4096, cfg.n_ctx_train);
-  const int64_t needed = static_cast<int64_t>(prompt.size()) + o.n_predict;
-  if (needed > n_ctx)
+// Error unless prompt + generation fit the context; with --truncate, drops the prompt's
+// first tokens instead.
+void fit_context(std::vector<int32_t>& prompt, int64_t n_predict, int64_t n_ctx, bool truncate) {
+  // Without a limit, room for at least one generated token.
+  const int64_t gen = n_predict >= 0 ? n_predict : 1;
+  const int64_t needed = static_cast<int64_t>(prompt.size()) + gen;
+  if (needed <= n_ctx) return;
+  const int64_t keep = n_ctx - gen;
+  const std::string gen_text =
+      n_predict >= 0 ? fmt::format("{} tokens", n_predict) : "at least 1 token";
+  if (!truncate || keep <= 0)
     fail(
-        "prompt ({} tokens) + generation ({} tokens) = {} tokens exceed the context length {} "
-        "(-c)",
-        prompt.size(), o.n_predict, needed, n_ctx);
-  for (size_t i = 0; i < prompt.size(); ++i)
-    if (static_cast<uint32_t>(prompt[i]) >= cfg.n_vocab)
-      fail("--prompt-tokens: token id {} (at index {}) is out of range: {} has {} tokens",
-           prompt[i], i, o.model, cfg.n_vocab);
+        "prompt ({} tokens) + generation ({}) = {} tokens exceed the context length {} (-c){}",
+        prompt.size(), gen_text, needed, n_ctx,
+        keep > 0 ? fmt::format("; --truncate keeps the prompt's last {} tokens", keep) : "");
+  fmt::print(stderr, "brickc run: prompt truncated to its last {} of {} tokens\n", keep,
+             prompt.size());
+  prompt.erase(prompt.begin(), prompt.end() - keep);
+}
+
+void run(RunOptions& o) {
+  const std::string device = pick_device(o.gen.device);
+  const auto file = gguf::File::open(o.gen.model);
+  const qwen2::Config cfg = qwen2::read_config(*file);
+  const int64_t n_ctx = context_length(o.gen, cfg);
+  std::optional<tokenizer::Tokenizer> tok;
+  std::vector<int32_t> prompt = prompt_ids(o, *file, cfg, tok);
+  const bool token_mode = !tok.has_value();
+  const int64_t n_predict = o.gen.n->count() ? o.gen.n_predict : token_mode ? 32 : -1;
+  fit_context(prompt, n_predict, n_ctx, o.truncate);
+
+  sampling::SamplerParams sp = sampler_params(o.gen);
+  if (token_mode && !o.gen.temp->count()) sp.temp = 0.0f;
+  sampling::Sampler sampler(sp);
 
   const auto activations =
       o.activations == "llama-cpu" ? cpu::Activations::kLlamaCpu : cpu::Activations::kF32;
-  cpu::Qwen2Model model(*file, {o.threads, n_ctx, activations});
+  cpu::Qwen2Model model(*file, {o.gen.threads, n_ctx, activations});
   // One row per evaluated position: every prompt position, then each generated token
-  // that was fed back, i.e. n_prompt + n_generated - 1 rows.
+  // that was fed back (the last one is not evaluated): n_prompt + max(n - 1, 0) rows.
   std::optional<NpyWriter> dump;
   if (!o.dump_logits.empty()) dump.emplace(o.dump_logits, cfg.n_vocab);
   cpu::Qwen2Model::LogitsFn each;
   if (dump) each = [&](int64_t, std::span<const float> l) { dump->append(l); };
+  cpu::Qwen2Decoder decoder(model, each);
+  runtime::Session session(decoder, sampler);
 
-  auto t0 = std::chrono::steady_clock::now();
-  std::span<const float> logits = model.prefill(prompt, each);
-  const double t_prefill = seconds_since(t0);
-
+  runtime::GenerateOptions go;
+  go.n_predict = n_predict;
   std::vector<int32_t> generated;
-  t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < o.n_predict; ++i) {
-    generated.push_back(cpu::argmax(logits.data(), static_cast<int64_t>(logits.size())));
-    if (i + 1 == o.n_predict) break;
-    logits = model.decode(generated.back());
-    if (dump) dump->append(logits);
+  std::optional<tokenizer::StreamDecoder> text;
+  runtime::TokenFn on_token;
+  if (token_mode) {
+    on_token = [&](int32_t t) { generated.push_back(t); };
+  } else {
+    go.eog = chat::eog_tokens(tok->vocab());
+    text.emplace(*tok);
+    on_token = [&](int32_t t) {
+      const std::string piece = text->push(t);
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+    };
   }
-  const double t_decode = seconds_since(t0);
+  const runtime::GenerateStats stats = session.generate(prompt, go, on_token);
   if (dump) dump->close();
 
-  std::string line;
-  for (size_t i = 0; i < generated.size(); ++i)
-    line += (i ? " " : "") + std::to_string(generated[i]);
-  fmt::print("{}\n", line);
-  const int64_t n_decoded = std::max(o.n_predict - 1, 0);
-  const std::string decode_rate =
-      n_decoded > 0 ? fmt::format("{:.2f} tok/s", n_decoded / t_decode) : "n/a";
-  fmt::print(stderr,
-             "brickc run: prompt {} tokens, generated {} tokens, prefill {:.2f} tok/s, "
-             "decode {}, device {} ({} threads)\n",
-             prompt.size(), generated.size(), prompt.size() / t_prefill, decode_rate, device,
-             o.threads);
+  if (token_mode) {
+    std::string line;
+    for (size_t i = 0; i < generated.size(); ++i)
+      line += (i ? " " : "") + std::to_string(generated[i]);
+    fmt::print("{}\n", line);
+  } else {
+    fmt::print("{}\n", text->flush());
+  }
+  std::fflush(stdout);
+  const std::string seed = sp.temp > 0 ? fmt::format(", seed {}", sampler.seed()) : "";
+  fmt::print(stderr, "brickc run: {}{}\n", speed_summary(stats, device, o.gen.threads), seed);
 }
 
 }  // namespace
 
 void add_run_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("run", "Generate tokens greedily from a prompt of token ids");
+  auto* cmd = app.add_subcommand(
+      "run",
+      "Generate text from a prompt (-p, -f, stdin or --fim-prefix/--fim-suffix), or token ids "
+      "from --prompt-tokens");
   auto o = std::make_shared<RunOptions>();
-  cmd->add_option("-m,--model", o->model, "GGUF model file")->required();
-  cmd->add_option("--prompt-tokens", o->prompt_tokens, "Prompt as comma-separated token ids")
-      ->required();
-  cmd->add_option("-n,--n-predict", o->n_predict, "Tokens to generate")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  cmd->add_option("--device", o->device,
-                  "cpu, cuda or auto (auto: cpu until the CUDA backend exists)")
-      ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
-      ->capture_default_str();
-  cmd->add_option("-t,--threads", o->threads, "CPU threads")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  cmd->add_option("-c,--ctx-size", o->n_ctx,
-                  "Context length (default: 4096 or the model's context_length if smaller)")
-      ->check(CLI::PositiveNumber);
+  add_generation_flags(cmd, o->gen,
+                       "Tokens to generate; -1: until an end-of-generation token or a full "
+                       "context (default -1; 32 with --prompt-tokens)");
+  o->p = cmd->add_option("-p,--prompt", o->prompt, "Prompt text");
+  o->f = cmd->add_option("-f,--file", o->file, "File holding the prompt text");
+  o->ids = cmd->add_option(
+      "--prompt-tokens", o->prompt_tokens,
+      "Prompt as comma-separated token ids: prints the generated ids instead of text, greedy "
+      "unless --temp is given, and does not stop at end-of-generation tokens (for comparisons)");
+  o->fim_pre = cmd->add_option("--fim-prefix", o->fim_prefix,
+                               "Fill-in-the-middle: the code before the cursor");
+  o->fim_suf = cmd->add_option("--fim-suffix", o->fim_suffix,
+                               "Fill-in-the-middle: the code after the cursor");
+  cmd->add_flag("--no-parse-special", o->no_parse_special,
+                "Keep special-token texts such as <|im_start|> in the prompt as plain text");
+  cmd->add_flag("--truncate", o->truncate,
+                "Keep the prompt's last tokens that fit the context instead of failing");
   cmd->add_option("--dump-logits", o->dump_logits,
-                  "Write the logits of every evaluated position (float32 .npy, "
-                  "[n_prompt + n_generated - 1, n_vocab])");
+                  "Write the logits of every evaluated position as float32 .npy [rows, n_vocab]: "
+                  "the prompt's positions, then each generated token fed back "
+                  "(n_prompt + max(n - 1, 0) rows)");
   cmd->add_option("--activations", o->activations,
                   "f32 (the reference), or llama-cpu: round each matmul's input as llama.cpp's "
                   "CPU backend does (Q8_0/Q8_K/F16), to compare with it")

@@ -1,0 +1,321 @@
+#include "runtime/cpu/executor.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <limits>
+
+#include "frontend/quant/quant.h"
+#include "frontend/qwen2/config.h"
+#include "frontend/qwen2/importer.h"
+#include "ir/error.h"
+#include "ir/verifier.h"
+#include "passes/pass_manager.h"
+#include "passes/registry.h"
+
+namespace brickc::cpu {
+namespace {
+
+constexpr uint32_t kNoSlot = UINT32_MAX;
+
+bool is_i32_vector(const ir::TensorType& t) {
+  return t.elem == DType::I32 && t.shape == ir::Shape{{1}};
+}
+
+}  // namespace
+
+GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_threads)
+    : graph_(std::move(graph)), pool_(std::max(n_threads, 1)) {
+  if (n_threads < 1) fail("thread count must be at least 1, found {}", n_threads);
+  ir::verify_or_fail(graph_, fmt::format("graph @{} for {}", graph_.name, file.path()));
+  alias_.assign(graph_.value_count(), kNoSlot);
+  auto new_slot = [&](uint32_t index) {
+    alias_[index] = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+    return std::ref(slots_.back());
+  };
+  bool have_tok = false, have_pos = false;
+  for (uint32_t i = 0; i < graph_.value_count(); ++i) {
+    const ir::Value& v = graph_.value(ir::ValueId{i});
+    switch (v.kind) {
+      case ir::ValueKind::Input: {
+        const bool tok = v.name == "tok", pos = v.name == "pos";
+        if ((!tok && !pos) || !is_i32_vector(v.type))
+          fail("graph @{}: input %{} : {} is not a step input the CPU executor provides "
+               "(expected %tok and %pos, both i32[1])",
+               graph_.name, v.name, ir::to_string(v.type));
+        (tok ? tok_ : pos_) = ir::ValueId{i};
+        (tok ? have_tok : have_pos) = true;
+        new_slot(i).get().i.assign(1, 0);
+        break;
+      }
+      case ir::ValueKind::Weight:
+        bind_weight(file, v, new_slot(i).get());
+        break;
+      case ir::ValueKind::State: {
+        const auto& d = v.type.shape.dims;
+        if (d.size() != 3 || (v.type.elem != DType::F16 && v.type.elem != DType::F32))
+          fail("graph @{}: state %{} : {} is not a KV cache [head_dim, n_kv_heads, max_ctx] "
+               "of f16 or f32",
+               graph_.name, v.name, ir::to_string(v.type));
+        if (max_ctx_ != 0 && d[2] != max_ctx_)
+          fail("graph @{}: state %{} has {} positions, another cache has {}", graph_.name,
+               v.name, d[2], max_ctx_);
+        max_ctx_ = d[2];
+        states_.push_back(ir::ValueId{i});
+        new_slot(i).get().f.assign(static_cast<size_t>(v.type.shape.elements()), 0.0f);
+        break;
+      }
+      case ir::ValueKind::Result:
+        break;  // allocated below, once it is known which results alias a cache
+    }
+  }
+  if (!have_tok || !have_pos)
+    fail("graph @{}: the step inputs %tok and %pos (i32[1]) must both be declared", graph_.name);
+
+  int64_t scratch = 0;
+  for (const ir::Brick& b : graph_.bricks()) {
+    // kv_append and rope_kv_append update the caches in place: their cache results are
+    // the operand caches' slots.
+    size_t first_cache = 0;
+    if (b.kind == ir::BrickKind::KvAppend) first_cache = 3;
+    if (b.kind == ir::BrickKind::RopeKvAppend) first_cache = 4;
+    for (size_t r = 0; r < b.results.size(); ++r) {
+      const ir::ValueId v = b.results[r];
+      const ir::TensorType& t = graph_.type(v);
+      if (first_cache && (b.kind == ir::BrickKind::KvAppend || r > 0)) {
+        const size_t cache_operand = first_cache + (b.kind == ir::BrickKind::KvAppend ? r : r - 1);
+        alias_[v.index] = alias_[b.operands[cache_operand].index];
+        continue;
+      }
+      Slot& s = new_slot(v.index);
+      if (t.elem == DType::I32)
+        s.i.assign(static_cast<size_t>(t.shape.elements()), 0);
+      else
+        s.f.assign(static_cast<size_t>(t.shape.elements()), 0.0f);
+      scratch = std::max(scratch, t.shape.elements());
+    }
+    for (ir::ValueId v : b.operands)
+      if (graph_.value(v).kind != ir::ValueKind::Weight)
+        scratch = std::max(scratch, graph_.type(v).shape.ne0());
+  }
+  scratch_a_.assign(static_cast<size_t>(scratch), 0.0f);
+  scratch_b_.assign(static_cast<size_t>(scratch), 0.0f);
+
+  for (ir::ValueId v : graph_.outputs) {
+    if (graph_.type(v).elem != DType::F32) continue;
+    if (logits_.index != UINT32_MAX)
+      fail("graph @{}: outputs %{} and %{} are both f32; the executor expects one (the logits)",
+           graph_.name, graph_.value(logits_).name, graph_.value(v).name);
+    logits_ = v;
+  }
+  if (logits_.index == UINT32_MAX)
+    fail("graph @{}: no f32 output (the logits) to return", graph_.name);
+  if (max_ctx_ == 0) fail("graph @{}: no KV cache state is declared", graph_.name);
+  brick_us_.assign(graph_.bricks().size(), 0.0);
+}
+
+void GraphExecutor::bind_weight(const gguf::File& file, const ir::Value& v, Slot& s) {
+  if (v.tensor.empty())
+    fail("graph @{}: weight %{} is bound to no GGUF tensor", graph_.name, v.name);
+  const gguf::TensorInfo& t = file.tensor(v.tensor);
+  if (t.type != v.type.elem || t.ne != v.type.shape.dims)
+    fail("{}: tensor {} is {}{}, but weight %{} of graph @{} declares {}", file.path(), t.name,
+         name(t.type), t.shape_string(), v.name, graph_.name, ir::to_string(v.type));
+  if (!info(t.type).dequantizable)
+    fail("{}: tensor {} has type {}, which brickc cannot convert to f32", file.path(), t.name,
+         name(t.type));
+  if (t.ne.size() == 1) {
+    // Norm weights and biases: small, converted once.
+    s.f.resize(static_cast<size_t>(t.n_elements()));
+    quant::dequantize(t.type, t.data, s.f.data(), t.n_elements());
+    return;
+  }
+  const auto bytes = row_bytes(t.type, static_cast<uint64_t>(t.ne[0]));
+  if (t.ne.size() != 2 || !bytes)
+    fail("{}: tensor {} {} is not a vector or a matrix of whole {} blocks", file.path(), t.name,
+         t.shape_string(), name(t.type));
+  s.m = {t.type, t.data, t.ne[0], t.n_rows(), *bytes};
+}
+
+void GraphExecutor::clear_cache() {
+  for (ir::ValueId v : states_) std::fill(slot(v).f.begin(), slot(v).f.end(), 0.0f);
+}
+
+void GraphExecutor::poison() {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (const ir::Brick& b : graph_.bricks())
+    for (ir::ValueId v : b.results) {
+      Slot& s = slot(v);
+      // A cache result is its state's slot: the cache must survive.
+      const bool cache = std::any_of(states_.begin(), states_.end(), [&](ir::ValueId st) {
+        return alias_[st.index] == alias_[v.index];
+      });
+      if (!cache) std::fill(s.f.begin(), s.f.end(), nan);
+      std::fill(s.i.begin(), s.i.end(), -1);
+    }
+}
+
+std::span<const float> GraphExecutor::f32(ir::ValueId v) const {
+  if (v.index >= alias_.size() || alias_[v.index] == kNoSlot || slot(v).f.empty())
+    fail("graph @{}: value #{} holds no f32 data in the CPU executor", graph_.name, v.index);
+  return slot(v).f;
+}
+
+int32_t GraphExecutor::i32(ir::ValueId v) const {
+  if (v.index >= alias_.size() || alias_[v.index] == kNoSlot || slot(v).i.empty())
+    fail("graph @{}: value #{} holds no i32 data in the CPU executor", graph_.name, v.index);
+  return slot(v).i[0];
+}
+
+void GraphExecutor::step(int32_t token, int64_t pos) {
+  if (pos < 0 || pos >= max_ctx_)
+    fail("position {} is outside the KV cache (0..{})", pos, max_ctx_ - 1);
+  slot(tok_).i[0] = token;
+  slot(pos_).i[0] = static_cast<int32_t>(pos);
+  const auto& bricks = graph_.bricks();
+  for (size_t i = 0; i < bricks.size(); ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run(bricks[i]);
+    brick_us_[i] =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+  }
+}
+
+void GraphExecutor::append_kv(const float* k, const float* v, int64_t pos, ir::ValueId kc,
+                              ir::ValueId vc) {
+  const auto& d = graph_.type(kc).shape.dims;  // [head_dim, n_kv_heads, max_ctx]
+  const int64_t row = d[0] * d[1];
+  std::memcpy(out(kc) + pos * row, k, static_cast<size_t>(row) * sizeof(float));
+  std::memcpy(out(vc) + pos * row, v, static_cast<size_t>(row) * sizeof(float));
+}
+
+void GraphExecutor::run(const ir::Brick& b) {
+  using K = ir::BrickKind;
+  const auto& o = b.operands;
+  const ir::ValueId r0 = b.results[0];
+  // %pos as the step set it; step() checked its range against the caches.
+  auto position = [&](ir::ValueId v) { return static_cast<int64_t>(slot(v).i[0]); };
+  auto weight = [&](ir::ValueId v) -> const Matrix& { return slot(v).m; };
+  auto bias = [&](size_t i) { return i < o.size() ? in(o[i]) : nullptr; };
+  switch (b.kind) {
+    case K::Embed: {
+      const Matrix& table = weight(o[1]);
+      const int32_t tok = slot(o[0]).i[0];
+      if (tok < 0 || tok >= table.rows)
+        fail("token id {} is out of range: the embedding table %{} has {} rows", tok,
+             graph_.value(o[1]).name, table.rows);
+      embed(table, tok, out(r0));
+      return;
+    }
+    case K::Rmsnorm:
+      rmsnorm(in(o[0]), in(o[1]), out(r0), len(o[0]), b.float_attr("eps"));
+      return;
+    case K::Matvec:
+      matmul(pool_, weight(o[1]), in(o[0]), 1, out(r0), bias(2));
+      return;
+    case K::Qkv:
+      for (size_t i = 0; i < 3; ++i)
+        matmul(pool_, weight(o[1 + i]), in(o[0]), 1, out(b.results[i]), bias(4 + i));
+      return;
+    case K::Rope: {
+      const int64_t hd = b.int_attr("head_dim"), n = len(o[0]);
+      std::copy_n(in(o[0]), n, out(r0));
+      rope_neox(out(r0), n / hd, hd, position(o[1]), b.float_attr("theta"));
+      return;
+    }
+    case K::KvAppend:
+      append_kv(in(o[0]), in(o[1]), position(o[2]), o[3], o[4]);
+      return;
+    case K::Attention: {
+      const auto& d = graph_.type(o[1]).shape.dims;
+      const AttentionConfig cfg{len(o[0]) / d[0], d[1], d[0], false};
+      attention(pool_, cfg, in(o[0]), 1, position(o[3]), in(o[1]), in(o[2]), out(r0));
+      return;
+    }
+    case K::Swiglu:
+      swiglu(in(o[0]), in(o[1]), out(r0), len(o[0]));
+      return;
+    case K::Add:
+      add(in(o[0]), in(o[1]), out(r0), len(r0));
+      return;
+    case K::LmHead:
+      matmul(pool_, weight(o[1]), in(o[0]), 1, out(r0));
+      return;
+    case K::Argmax:
+      slot(r0).i[0] = argmax(in(o[0]), len(o[0]));
+      return;
+    // Composites: the parts' functions in the parts' order, intermediates in scratch.
+    case K::RmsnormMatvec:
+      rmsnorm(in(o[0]), in(o[1]), scratch_a_.data(), len(o[0]), b.float_attr("eps"));
+      matmul(pool_, weight(o[2]), scratch_a_.data(), 1, out(r0), bias(3));
+      return;
+    case K::GateUpSwiglu:
+      matmul(pool_, weight(o[1]), in(o[0]), 1, scratch_a_.data());
+      matmul(pool_, weight(o[2]), in(o[0]), 1, scratch_b_.data());
+      swiglu(scratch_a_.data(), scratch_b_.data(), out(r0), len(r0));
+      return;
+    case K::RopeKvAppend: {
+      const int64_t hd = graph_.type(o[4]).shape.dims[0], pos = position(o[3]);
+      const float theta = b.float_attr("theta");
+      const int64_t nq = len(o[0]), nk = len(o[1]);
+      std::copy_n(in(o[0]), nq, out(r0));
+      rope_neox(out(r0), nq / hd, hd, pos, theta);
+      std::copy_n(in(o[1]), nk, scratch_a_.data());
+      rope_neox(scratch_a_.data(), nk / hd, hd, pos, theta);
+      append_kv(scratch_a_.data(), in(o[2]), pos, o[4], o[5]);
+      return;
+    }
+    case K::MatvecAdd:
+      matmul(pool_, weight(o[1]), in(o[0]), 1, scratch_a_.data());
+      add(in(o[2]), scratch_a_.data(), out(r0), len(r0));
+      return;
+  }
+  fail("internal: the CPU executor has no implementation of brick kind {}", keyword(b.kind));
+}
+
+namespace {
+
+ir::Graph optimized_graph(const gguf::File& file, const GraphModelOptions& opt) {
+  const qwen2::Config c = qwen2::read_config(file);
+  if (opt.n_ctx < 1 || opt.n_ctx > c.n_ctx_train)
+    fail("{}: context length {} is out of range: the model's context_length is {}", file.path(),
+         opt.n_ctx, c.n_ctx_train);
+  ir::Graph g = qwen2::import_qwen2(file, {.max_ctx = opt.n_ctx});
+  std::vector<const passes::PassInfo*> pipeline;
+  if (opt.passes)
+    pipeline = passes::parse_pipeline(*opt.passes);
+  else
+    for (auto n : passes::default_pipeline()) pipeline.push_back(passes::find_pass(n));
+  passes::PassManager pm(std::move(pipeline));
+  pm.verify_each = true;
+  pm.run(g);
+  return g;
+}
+
+}  // namespace
+
+GraphModel::GraphModel(const gguf::File& file, const GraphModelOptions& opt)
+    : exec_(file, optimized_graph(file, opt), opt.n_threads), poison_(opt.poison) {}
+
+void GraphModel::reset() {
+  exec_.clear_cache();
+  n_past_ = 0;
+}
+
+std::span<const float> GraphModel::prefill(std::span<const int32_t> tokens,
+                                           const Qwen2Model::LogitsFn& each) {
+  if (tokens.empty()) fail("no tokens to evaluate");
+  if (n_past_ + static_cast<int64_t>(tokens.size()) > exec_.max_ctx())
+    fail("{} tokens at position {} do not fit: the context length is {}", tokens.size(), n_past_,
+         exec_.max_ctx());
+  for (int32_t t : tokens) {
+    if (poison_) exec_.poison();
+    exec_.step(t, n_past_);
+    if (each) each(n_past_, exec_.logits());
+    ++n_past_;
+  }
+  return exec_.logits();
+}
+
+}  // namespace brickc::cpu

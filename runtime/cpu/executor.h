@@ -1,0 +1,114 @@
+// The CPU executor of Brick IR: runs a verified graph of one decode step brick by brick
+// with the reference bricks, so that every pass and fusion can be checked against the
+// unoptimized graph and against Qwen2Model on the same file.
+//
+// Numerics are those of the f32 reference, by choice: a q8_1-typed value (the
+// quantize-activations pass) is a hint for the GPU and is kept in f32 here, and the KV
+// cache, declared f16, is held in f32 as Qwen2Model holds it. A composite brick runs
+// exactly the functions of its parts in their order, so the default pipeline changes no
+// bit of the logits; rounding to q8_1/f16 belongs to the backends that store those types.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "frontend/gguf/reader.h"
+#include "ir/graph.h"
+#include "runtime/cpu/bricks.h"
+#include "runtime/cpu/forward.h"
+#include "runtime/cpu/thread_pool.h"
+
+namespace brickc::cpu {
+
+class GraphExecutor {
+ public:
+  // Verifies `graph` and binds each weight to the tensor of `file` it names, checking
+  // type and shape; `file` must outlive the executor. The graph's inputs must be %tok and
+  // %pos (i32[1]), as the importer declares them, and it must have one f32 output (the
+  // logits). Buffers, including the zeroed KV cache state, are allocated here, never per
+  // step.
+  GraphExecutor(const gguf::File& file, ir::Graph graph, int n_threads = 1);
+
+  const ir::Graph& graph() const { return graph_; }
+  // KV cache positions: the last dimension of the state values.
+  int64_t max_ctx() const { return max_ctx_; }
+
+  // One decode step: `token` at position `pos` (0 <= pos < max_ctx()). Positions before
+  // pos must have been run since the cache was last cleared.
+  void step(int32_t token, int64_t pos);
+  // Zeroes the KV cache.
+  void clear_cache();
+  // Fills every brick result with NaN, so that a test sees any value a step reads before
+  // it writes it. The KV cache is left alone.
+  void poison();
+
+  std::span<const float> logits() const { return f32(logits_); }
+  // A brick result after the last step: an f32 or q8_1 value (held in f32), or an i32 one.
+  std::span<const float> f32(ir::ValueId v) const;
+  int32_t i32(ir::ValueId v) const;
+
+  // Wall time of each brick in the last step, in µs, indexed like graph().bricks():
+  // steady_clock around each brick, for per-brick CPU profiles.
+  const std::vector<double>& brick_us() const { return brick_us_; }
+
+ private:
+  struct Slot {
+    std::vector<float> f;    // f32 / q8_1 activations, f32 weights, the KV cache
+    std::vector<int32_t> i;  // i32 values
+    Matrix m;                // weight matrices, read from the file's mapping
+  };
+  void bind_weight(const gguf::File& file, const ir::Value& v, Slot& s);
+  void run(const ir::Brick& b);
+  Slot& slot(ir::ValueId v) { return slots_[alias_[v.index]]; }
+  const Slot& slot(ir::ValueId v) const { return slots_[alias_[v.index]]; }
+  float* out(ir::ValueId v) { return slot(v).f.data(); }
+  const float* in(ir::ValueId v) const { return slot(v).f.data(); }
+  int64_t len(ir::ValueId v) const { return graph_.type(v).shape.elements(); }
+  // Writes k and v at `pos` of the caches (k already roped).
+  void append_kv(const float* k, const float* v, int64_t pos, ir::ValueId kc, ir::ValueId vc);
+
+  ir::Graph graph_;
+  ThreadPool pool_;
+  std::vector<Slot> slots_;
+  // Value index -> index of the slot holding it: a cache updated in place by kv_append
+  // is the state's slot under a new name.
+  std::vector<uint32_t> alias_;
+  std::vector<ir::ValueId> states_;
+  ir::ValueId tok_, pos_, logits_;
+  int64_t max_ctx_ = 0;
+  std::vector<float> scratch_a_, scratch_b_;  // intermediates inside composite bricks
+  std::vector<double> brick_us_;
+};
+
+// Qwen2Model's interface over the executor: imports the file's decode step, optimizes it
+// with a pass list ("a,b,c"; nullopt: the default pipeline) and evaluates prompts token
+// by token. What `brickc run --engine graph` and the fusion tests use.
+struct GraphModelOptions {
+  int n_threads = 1;
+  int64_t n_ctx = 4096;
+  std::optional<std::string> passes;
+  bool poison = false;  // GraphExecutor::poison() before every step (tests)
+};
+
+class GraphModel {
+ public:
+  GraphModel(const gguf::File& file, const GraphModelOptions& opt);
+
+  GraphExecutor& executor() { return exec_; }
+  int64_t n_past() const { return n_past_; }
+  void reset();
+
+  // As Qwen2Model::prefill, one step per token; `each` sees every position's logits.
+  std::span<const float> prefill(std::span<const int32_t> tokens,
+                                 const Qwen2Model::LogitsFn& each = {});
+  std::span<const float> decode(int32_t token) { return prefill({&token, 1}); }
+
+ private:
+  GraphExecutor exec_;
+  bool poison_;
+  int64_t n_past_ = 0;
+};
+
+}  // namespace brickc::cpu

@@ -1,0 +1,75 @@
+// The generation loop shared by `brickc run` and `brickc chat`: feed a prompt, then
+// sample, stream and feed back tokens until an end-of-generation token, the -n limit, a
+// full context or an interrupt. Backend-agnostic (the model is a Decoder); not prompt
+// building, not text decoding.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "runtime/sampling/sampler.h"
+
+namespace brickc::runtime {
+
+// What the loop needs of a backend: a KV cache that positions are appended to.
+class Decoder {
+ public:
+  virtual ~Decoder() = default;
+  virtual int64_t n_ctx() const = 0;   // KV cache positions
+  virtual int64_t n_past() const = 0;  // positions filled
+  // Evaluates `tokens` (not empty) at positions n_past()..; the logits of the last one.
+  virtual std::span<const float> prefill(std::span<const int32_t> tokens) = 0;
+  virtual std::span<const float> decode(int32_t token) = 0;
+  virtual void reset() = 0;  // empties the cache
+};
+
+enum class StopReason { kEndOfGeneration, kLimit, kContextFull, kInterrupted };
+std::string_view describe(StopReason r);
+
+struct GenerateOptions {
+  int64_t n_predict = -1;            // < 0: no limit
+  std::vector<int32_t> eog;           // ascending; tokens that end generation (none: empty)
+  std::function<bool()> interrupted;  // polled after each streamed token
+};
+
+struct GenerateStats {
+  int64_t n_prompt = 0;     // tokens evaluated by the prefill
+  int64_t n_generated = 0;  // tokens streamed (an end-of-generation token is not)
+  int64_t n_decoded = 0;    // generated tokens fed back one at a time
+  double t_prefill = 0;     // s
+  double t_first_token = 0;  // s from the call to the first sampled token
+  double t_decode = 0;       // s spent in the n_decoded decode steps and their sampling
+  StopReason stop = StopReason::kLimit;
+};
+
+// Called with each generated token, in order, before it is fed back.
+using TokenFn = std::function<void(int32_t)>;
+
+// A conversation with one model: the cache holds every token given or generated so far,
+// except the last generated one when the loop stopped before feeding it, which is fed
+// in front of the next prompt. Prompt tokens are accepted into the sampler (for the
+// penalties), as llama.cpp's tools do.
+class Session {
+ public:
+  Session(Decoder& model, sampling::Sampler& sampler) : model_(model), sampler_(sampler) {}
+
+  // Positions the conversation takes, the unfed token included.
+  int64_t n_tokens() const { return model_.n_past() + (unfed_ ? 1 : 0); }
+  int64_t n_ctx() const { return model_.n_ctx(); }
+
+  // Error if the prompt is empty or does not fit the context left.
+  GenerateStats generate(std::span<const int32_t> prompt, const GenerateOptions& o,
+                         const TokenFn& on_token);
+  // Empties the cache and the sampler's window, and restarts its generator.
+  void reset();
+
+ private:
+  Decoder& model_;
+  sampling::Sampler& sampler_;
+  std::optional<int32_t> unfed_;
+};
+
+}  // namespace brickc::runtime

@@ -1,0 +1,110 @@
+#include "tools/brickc/generation_flags.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <thread>
+
+#include "ir/error.h"
+#include "runtime/cuda/driver.h"
+
+namespace brickc::tools {
+
+void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& n_help) {
+  f.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  cmd->add_option("-m,--model", f.model, "GGUF model file")->required();
+  f.n = cmd->add_option("-n,--n-predict", f.n_predict, n_help)
+            ->check(CLI::Range(int64_t{-1}, int64_t{1} << 40));
+  cmd->add_option("-c,--ctx-size", f.n_ctx,
+                  "Context length (default: 4096 or the model's context_length if smaller)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--device", f.device,
+                  "cpu, cuda or auto (auto: cpu until the CUDA backend exists)")
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
+      ->capture_default_str();
+  cmd->add_option("-t,--threads", f.threads, "CPU threads")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  auto& s = f.sampler;
+  const std::string g = "Sampling (llama.cpp's names and defaults)";
+  f.temp = cmd->add_option("--temp", s.temp, "Temperature; <= 0: greedy")
+               ->capture_default_str()
+               ->group(g);
+  cmd->add_option("--top-k", s.top_k, "Top-k sampling; <= 0: off")->capture_default_str()->group(g);
+  cmd->add_option("--top-p", s.top_p, "Top-p sampling; 1: off")->capture_default_str()->group(g);
+  cmd->add_option("--min-p", s.min_p, "Min-p sampling; 0: off")->capture_default_str()->group(g);
+  cmd->add_option("--repeat-penalty", s.penalty_repeat, "Penalty for repeated tokens; 1: off")
+      ->capture_default_str()
+      ->group(g);
+  cmd->add_option("--repeat-last-n", s.penalty_last_n,
+                  "Tokens the penalties look back on; 0: off, -1: all")
+      ->capture_default_str()
+      ->group(g);
+  cmd->add_option("--frequency-penalty", s.penalty_freq, "Frequency penalty; 0: off")
+      ->capture_default_str()
+      ->group(g);
+  cmd->add_option("--presence-penalty", s.penalty_present, "Presence penalty; 0: off")
+      ->capture_default_str()
+      ->group(g);
+  cmd->add_option("--seed", f.seed, "Random seed; -1: a random one (printed in the summary)")
+      ->check(CLI::Range(int64_t{-1}, int64_t{0xFFFFFFFF}))
+      ->capture_default_str()
+      ->group(g);
+}
+
+std::string pick_device(const std::string& requested) {
+  if (requested != "cuda") return "cpu";
+  const auto& p = cuda::probe();
+  if (!p.usable()) fail("CUDA unavailable: {}", p.why_unusable());
+  fail("the CUDA backend is not built yet; use --device cpu");
+}
+
+int64_t context_length(const GenerationFlags& f, const qwen2::Config& cfg) {
+  if (f.n_ctx > static_cast<int64_t>(cfg.n_ctx_train))
+    fail("-c {} exceeds the model's context_length {}", f.n_ctx, cfg.n_ctx_train);
+  return f.n_ctx > 0 ? f.n_ctx : std::min<int64_t>(4096, cfg.n_ctx_train);
+}
+
+sampling::SamplerParams sampler_params(const GenerationFlags& f) {
+  sampling::SamplerParams p = f.sampler;
+  // llama.cpp stores the seed as uint32: -1 is LLAMA_DEFAULT_SEED, a random seed.
+  p.seed = f.seed < 0 ? sampling::kRandomSeed : static_cast<uint32_t>(f.seed);
+  p.validate();
+  return p;
+}
+
+namespace {
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+}  // namespace
+
+std::string read_prompt_file(const std::string& path) {
+  std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
+  if (!f) fail("cannot open prompt file '{}': {}", path, std::strerror(errno));
+  std::string data;
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) data.append(buf, n);
+  // A directory opens but cannot be read (EISDIR): an error, not an empty prompt.
+  if (std::ferror(f.get())) fail("cannot read prompt file '{}': {}", path, std::strerror(errno));
+  return data;
+}
+
+std::string speed_summary(const runtime::GenerateStats& s, const std::string& device,
+                          int threads) {
+  const std::string decode =
+      s.n_decoded > 0 ? fmt::format("{:.2f} tok/s", s.n_decoded / s.t_decode) : "n/a";
+  return fmt::format(
+      "prompt {} tokens, generated {} tokens, prefill {:.2f} tok/s, decode {}, device {} ({} "
+      "threads), first token {:.1f} ms, stop: {}",
+      s.n_prompt, s.n_generated, s.n_prompt / std::max(s.t_prefill, 1e-9), decode, device,
+      threads, s.t_first_token * 1e3, runtime::describe(s.stop));
+}
+
+}  // namespace brickc::tools

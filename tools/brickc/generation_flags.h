@@ -1,0 +1,44 @@
+// What `brickc run` and `brickc chat` share: the model, device, context and sampling flags
+// (llama.cpp's names and defaults), the checks on them, and the one-line speed summary.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+
+#include "frontend/qwen2/config.h"
+#include "runtime/sampling/sampler.h"
+#include "runtime/session.h"
+
+namespace brickc::tools {
+
+struct GenerationFlags {
+  std::string model;
+  std::string device = "auto";
+  int threads = 1;
+  int64_t n_ctx = 0;  // 0: min(4096, the model's context_length)
+  int64_t n_predict = -1;
+  sampling::SamplerParams sampler;
+  int64_t seed = -1;
+  CLI::Option* temp = nullptr;  // to tell a given --temp from the default
+  CLI::Option* n = nullptr;
+};
+
+// Adds -m, --device, -t, -c, -n (described by n_help) and the sampling flags.
+void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& n_help);
+
+// cpu for cpu and auto; for cuda an error saying why it cannot be used (no backend yet).
+std::string pick_device(const std::string& requested);
+// -c checked against the model, or its default.
+int64_t context_length(const GenerationFlags& f, const qwen2::Config& cfg);
+// The sampler's parameters, the seed resolved (-1: random) and checked.
+sampling::SamplerParams sampler_params(const GenerationFlags& f);
+
+// The whole file; an error naming it when it cannot be read.
+std::string read_prompt_file(const std::string& path);
+
+// "prompt N tokens, generated M tokens, prefill X tok/s, decode Y tok/s, device D (T
+// threads), first token Z ms, stop: R"
+std::string speed_summary(const runtime::GenerateStats& s, const std::string& device,
+                          int threads);
+
+}  // namespace brickc::tools
