@@ -48,21 +48,9 @@ void set_note(ir::Graph& g, const std::string& key, std::string text) {
 }
 
 bool int8_dot_weight(DType t) {
-  switch (t) {
-    case DType::Q4_0:
-    case DType::Q4_1:
-    case DType::Q5_0:
-    case DType::Q5_1:
-    case DType::Q8_0:
-    case DType::Q2_K:
-    case DType::Q3_K:
-    case DType::Q4_K:
-    case DType::Q5_K:
-    case DType::Q6_K:
-      return true;
-    default:
-      return false;
-  }
+  // Block formats hold integer quants that a dp4a dot product consumes directly; plain
+  // float weights (f32/f16/bf16) have no blocks.
+  return ir::is_weight_type(t) && info(t).block_elems > 1;
 }
 
 }  // namespace brickc::passes

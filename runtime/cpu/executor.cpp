@@ -22,6 +22,14 @@ bool is_i32_vector(const ir::TensorType& t) {
   return t.elem == DType::I32 && t.shape == ir::Shape{{1}};
 }
 
+// kv_append and rope_kv_append update the caches in place: their cache results (k, v
+// caches) are the cache operands they were given, operands 3 + r for both kinds.
+std::optional<size_t> updated_cache(const ir::Brick& b, size_t r) {
+  if (b.kind == ir::BrickKind::KvAppend || (b.kind == ir::BrickKind::RopeKvAppend && r > 0))
+    return 3 + r;
+  return std::nullopt;
+}
+
 }  // namespace
 
 GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_threads)
@@ -41,9 +49,10 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
       case ir::ValueKind::Input: {
         const bool tok = v.name == "tok", pos = v.name == "pos";
         if ((!tok && !pos) || !is_i32_vector(v.type))
-          fail("graph @{}: input %{} : {} is not a step input the CPU executor provides "
-               "(expected %tok and %pos, both i32[1])",
-               graph_.name, v.name, ir::to_string(v.type));
+          fail(
+              "graph @{}: input %{} : {} is not a step input the CPU executor provides "
+              "(expected %tok and %pos, both i32[1])",
+              graph_.name, v.name, ir::to_string(v.type));
         (tok ? tok_ : pos_) = ir::ValueId{i};
         (tok ? have_tok : have_pos) = true;
         new_slot(i).get().i.assign(1, 0);
@@ -55,12 +64,13 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
       case ir::ValueKind::State: {
         const auto& d = v.type.shape.dims;
         if (d.size() != 3 || (v.type.elem != DType::F16 && v.type.elem != DType::F32))
-          fail("graph @{}: state %{} : {} is not a KV cache [head_dim, n_kv_heads, max_ctx] "
-               "of f16 or f32",
-               graph_.name, v.name, ir::to_string(v.type));
+          fail(
+              "graph @{}: state %{} : {} is not a KV cache [head_dim, n_kv_heads, max_ctx] "
+              "of f16 or f32",
+              graph_.name, v.name, ir::to_string(v.type));
         if (max_ctx_ != 0 && d[2] != max_ctx_)
-          fail("graph @{}: state %{} has {} positions, another cache has {}", graph_.name,
-               v.name, d[2], max_ctx_);
+          fail("graph @{}: state %{} has {} positions, another cache has {}", graph_.name, v.name,
+               d[2], max_ctx_);
         max_ctx_ = d[2];
         states_.push_back(ir::ValueId{i});
         new_slot(i).get().f.assign(static_cast<size_t>(v.type.shape.elements()), 0.0f);
@@ -75,17 +85,11 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
 
   int64_t scratch = 0;
   for (const ir::Brick& b : graph_.bricks()) {
-    // kv_append and rope_kv_append update the caches in place: their cache results are
-    // the operand caches' slots.
-    size_t first_cache = 0;
-    if (b.kind == ir::BrickKind::KvAppend) first_cache = 3;
-    if (b.kind == ir::BrickKind::RopeKvAppend) first_cache = 4;
     for (size_t r = 0; r < b.results.size(); ++r) {
       const ir::ValueId v = b.results[r];
       const ir::TensorType& t = graph_.type(v);
-      if (first_cache && (b.kind == ir::BrickKind::KvAppend || r > 0)) {
-        const size_t cache_operand = first_cache + (b.kind == ir::BrickKind::KvAppend ? r : r - 1);
-        alias_[v.index] = alias_[b.operands[cache_operand].index];
+      if (auto cache = updated_cache(b, r)) {
+        alias_[v.index] = alias_[b.operands[*cache].index];
         continue;
       }
       Slot& s = new_slot(v.index);
@@ -145,13 +149,10 @@ void GraphExecutor::clear_cache() {
 void GraphExecutor::poison() {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   for (const ir::Brick& b : graph_.bricks())
-    for (ir::ValueId v : b.results) {
-      Slot& s = slot(v);
-      // A cache result is its state's slot: the cache must survive.
-      const bool cache = std::any_of(states_.begin(), states_.end(), [&](ir::ValueId st) {
-        return alias_[st.index] == alias_[v.index];
-      });
-      if (!cache) std::fill(s.f.begin(), s.f.end(), nan);
+    for (size_t r = 0; r < b.results.size(); ++r) {
+      if (updated_cache(b, r)) continue;  // the cache must survive
+      Slot& s = slot(b.results[r]);
+      std::fill(s.f.begin(), s.f.end(), nan);
       std::fill(s.i.begin(), s.i.end(), -1);
     }
 }
@@ -194,8 +195,13 @@ void GraphExecutor::run(const ir::Brick& b) {
   using K = ir::BrickKind;
   const auto& o = b.operands;
   const ir::ValueId r0 = b.results[0];
-  // %pos as the step set it; step() checked its range against the caches.
-  auto position = [&](ir::ValueId v) { return static_cast<int64_t>(slot(v).i[0]); };
+  auto position = [&](ir::ValueId v) {
+    const int64_t p = slot(v).i[0];
+    if (p < 0 || p >= max_ctx_)
+      fail("{} brick: position %{} = {} is outside the KV cache (0..{})", keyword(b.kind),
+           graph_.value(v).name, p, max_ctx_ - 1);
+    return p;
+  };
   auto weight = [&](ir::ValueId v) -> const Matrix& { return slot(v).m; };
   auto bias = [&](size_t i) { return i < o.size() ? in(o[i]) : nullptr; };
   switch (b.kind) {
@@ -281,7 +287,7 @@ ir::Graph optimized_graph(const gguf::File& file, const GraphModelOptions& opt) 
   if (opt.n_ctx < 1 || opt.n_ctx > c.n_ctx_train)
     fail("{}: context length {} is out of range: the model's context_length is {}", file.path(),
          opt.n_ctx, c.n_ctx_train);
-  ir::Graph g = qwen2::import_qwen2(file, {.max_ctx = opt.n_ctx});
+  ir::Graph g = qwen2::import_qwen2(file, {opt.n_ctx, 1});
   std::vector<const passes::PassInfo*> pipeline;
   if (opt.passes)
     pipeline = passes::parse_pipeline(*opt.passes);
@@ -295,16 +301,18 @@ ir::Graph optimized_graph(const gguf::File& file, const GraphModelOptions& opt) 
 
 }  // namespace
 
-GraphModel::GraphModel(const gguf::File& file, const GraphModelOptions& opt)
-    : exec_(file, optimized_graph(file, opt), opt.n_threads), poison_(opt.poison) {}
+GraphModel::GraphModel(const gguf::File& file, const GraphModelOptions& opt,
+                       Qwen2Model::LogitsFn each)
+    : exec_(file, optimized_graph(file, opt), opt.n_threads),
+      poison_(opt.poison),
+      each_(std::move(each)) {}
 
 void GraphModel::reset() {
   exec_.clear_cache();
   n_past_ = 0;
 }
 
-std::span<const float> GraphModel::prefill(std::span<const int32_t> tokens,
-                                           const Qwen2Model::LogitsFn& each) {
+std::span<const float> GraphModel::prefill(std::span<const int32_t> tokens) {
   if (tokens.empty()) fail("no tokens to evaluate");
   if (n_past_ + static_cast<int64_t>(tokens.size()) > exec_.max_ctx())
     fail("{} tokens at position {} do not fit: the context length is {}", tokens.size(), n_past_,
@@ -312,7 +320,7 @@ std::span<const float> GraphModel::prefill(std::span<const int32_t> tokens,
   for (int32_t t : tokens) {
     if (poison_) exec_.poison();
     exec_.step(t, n_past_);
-    if (each) each(n_past_, exec_.logits());
+    if (each_) each_(n_past_, exec_.logits());
     ++n_past_;
   }
   return exec_.logits();

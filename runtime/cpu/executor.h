@@ -7,6 +7,8 @@
 // cache, declared f16, is held in f32 as Qwen2Model holds it. A composite brick runs
 // exactly the functions of its parts in their order, so the default pipeline changes no
 // bit of the logits; rounding to q8_1/f16 belongs to the backends that store those types.
+// Each brick result gets its own buffer: plan-memory's arena and the budgets are for the
+// GPU and are ignored here.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -19,6 +21,7 @@
 #include "runtime/cpu/bricks.h"
 #include "runtime/cpu/forward.h"
 #include "runtime/cpu/thread_pool.h"
+#include "runtime/session.h"
 
 namespace brickc::cpu {
 
@@ -82,32 +85,32 @@ class GraphExecutor {
   std::vector<double> brick_us_;
 };
 
-// Qwen2Model's interface over the executor: imports the file's decode step, optimizes it
-// with a pass list ("a,b,c"; nullopt: the default pipeline) and evaluates prompts token
+// The executor as the generation loop's Decoder: imports the file's decode step, optimizes
+// it with a pass list ("a,b,c"; nullopt: the default pipeline) and evaluates prompts token
 // by token. What `brickc run --engine graph` and the fusion tests use.
 struct GraphModelOptions {
   int n_threads = 1;
-  int64_t n_ctx = 4096;
+  int64_t n_ctx = 4096;  // KV cache positions; at most the model's context_length
   std::optional<std::string> passes;
   bool poison = false;  // GraphExecutor::poison() before every step (tests)
 };
 
-class GraphModel {
+class GraphModel : public runtime::Decoder {
  public:
-  GraphModel(const gguf::File& file, const GraphModelOptions& opt);
+  // `each` sees the logits of every evaluated position, as with Qwen2Decoder.
+  GraphModel(const gguf::File& file, const GraphModelOptions& opt, Qwen2Model::LogitsFn each = {});
 
   GraphExecutor& executor() { return exec_; }
-  int64_t n_past() const { return n_past_; }
-  void reset();
-
-  // As Qwen2Model::prefill, one step per token; `each` sees every position's logits.
-  std::span<const float> prefill(std::span<const int32_t> tokens,
-                                 const Qwen2Model::LogitsFn& each = {});
-  std::span<const float> decode(int32_t token) { return prefill({&token, 1}); }
+  int64_t n_ctx() const override { return exec_.max_ctx(); }
+  int64_t n_past() const override { return n_past_; }
+  std::span<const float> prefill(std::span<const int32_t> tokens) override;
+  std::span<const float> decode(int32_t token) override { return prefill({&token, 1}); }
+  void reset() override;
 
  private:
   GraphExecutor exec_;
   bool poison_;
+  Qwen2Model::LogitsFn each_;
   int64_t n_past_ = 0;
 };
 

@@ -18,7 +18,8 @@ namespace {
 
 constexpr int32_t kVocab = 8;
 
-// The k-th evaluation (prefill or decode) returns logits whose maximum is script[k].
+// The k-th evaluation (prefill or decode) returns logits whose maximum is script[k]: 1
+// there, 0.9 elsewhere (close, so that a penalty can change the choice).
 class ScriptedModel : public rt::Decoder {
  public:
   ScriptedModel(std::vector<int32_t> script, int64_t n_ctx)
@@ -42,7 +43,7 @@ class ScriptedModel : public rt::Decoder {
 
  private:
   std::span<const float> next() {
-    logits_.assign(kVocab, 0.0f);
+    logits_.assign(kVocab, 0.9f);
     logits_.at(script_.at(step_++)) = 1.0f;
     return logits_;
   }
@@ -160,7 +161,8 @@ TEST(Session, StreamedPiecesNeverSplitACharacter) {
   v.source = "test";
   v.tokens = {"a", "\xC3\x83", "\xC2\xA9", "b", "<|endoftext|>", "c", "d", "e"};
   using T = brickc::tokenizer::TokenType;
-  v.types = {T::Normal, T::Normal, T::Normal, T::Normal, T::Control, T::Normal, T::Normal, T::Normal};
+  v.types = {T::Normal,  T::Normal, T::Normal, T::Normal,
+             T::Control, T::Normal, T::Normal, T::Normal};
   const brickc::tokenizer::Tokenizer tok(v);
   ScriptedModel m({0, 1, 2, 3, 4}, 64);
   sm::Sampler s(greedy());

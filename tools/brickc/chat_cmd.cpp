@@ -3,6 +3,8 @@
 // streamed as it is sampled. /reset forgets the history, /exit (or end of input) quits;
 // Ctrl-C stops the answer being written, or quits at the prompt.
 #include <fmt/core.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -37,25 +39,42 @@ struct ChatOptions {
 };
 
 volatile std::sig_atomic_t g_interrupted = 0;
+// The self-pipe: the handler writes a byte to it, so that a Ctrl-C that lands just before
+// the prompt's wait begins is still seen by poll(); a flag alone would be missed there.
+int g_wake[2] = {-1, -1};
 
-void on_sigint(int) { g_interrupted = 1; }
+void on_sigint(int) {
+  g_interrupted = 1;
+  const int saved = errno;
+  [[maybe_unused]] const ssize_t n = ::write(g_wake[1], "!", 1);
+  errno = saved;
+}
 
-// SIGINT sets a flag instead of ending the program. Without SA_RESTART, a read() waiting
-// at the prompt returns EINTR, so Ctrl-C there is seen at once.
+// SIGINT sets the flag and wakes the prompt instead of ending the program.
 void catch_sigint() {
+  if (::pipe(g_wake) != 0) fail("cannot create a pipe: {}", std::strerror(errno));
+  for (int fd : g_wake) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   struct sigaction sa {};
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;
+  sa.sa_flags = SA_RESTART;
   sigaction(SIGINT, &sa, nullptr);
 }
 
-// Lines from a file descriptor with read(2), so that an interrupted read is noticed
-// (std::getline would retry or fail without saying why).
+// Forgets Ctrl-C presses so far (one that stopped an answer must not also quit).
+void clear_interrupt() {
+  char junk[64];
+  while (::read(g_wake[0], junk, sizeof junk) > 0) {
+  }
+  g_interrupted = 0;
+}
+
+// Lines from a file descriptor, waiting with poll() on it and on the self-pipe so that
+// Ctrl-C at the prompt is noticed (std::getline would just keep waiting).
 class LineReader {
  public:
   explicit LineReader(int fd) : fd_(fd) {}
-  // The next line without its '\n'; none at end of input or on SIGINT. A last line
+  // The next line without its '\n'; none at end of input or on Ctrl-C. A last line
   // without a newline still counts.
   std::optional<std::string> next() {
     while (true) {
@@ -69,12 +88,18 @@ class LineReader {
         if (buf_.empty()) return std::nullopt;
         return std::exchange(buf_, {});
       }
+      pollfd fds[2] = {{fd_, POLLIN, 0}, {g_wake[0], POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        fail("cannot wait for standard input: {}", std::strerror(errno));
+      }
+      if (fds[1].revents & POLLIN) return std::nullopt;
+      if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       char chunk[4096];
       const ssize_t n = ::read(fd_, chunk, sizeof chunk);
       if (n < 0) {
-        if (errno == EINTR && !g_interrupted) continue;
-        if (errno != EINTR) fail("cannot read standard input: {}", std::strerror(errno));
-        return std::nullopt;
+        if (errno == EINTR || errno == EAGAIN) continue;
+        fail("cannot read standard input: {}", std::strerror(errno));
       }
       if (n == 0) eof_ = true;
       buf_.append(chunk, static_cast<size_t>(n));
@@ -124,7 +149,7 @@ void chat(const ChatOptions& o) {
                "/exit or Ctrl-D quits, Ctrl-C stops an answer\n",
                o.gen.model, n_ctx, device, sampler.seed());
   while (true) {
-    g_interrupted = 0;
+    clear_interrupt();
     if (tty) write_out("> ");
     const std::optional<std::string> line = input.next();
     if (!line) {
@@ -190,7 +215,6 @@ void add_chat_command(CLI::App& app) {
   add_generation_flags(cmd, o->gen,
                        "Tokens per answer at most; -1: until an end-of-generation token or a "
                        "full context");
-  o->gen.n_predict = -1;
   o->system_opt = cmd->add_option("-s,--system", o->system,
                                   "System prompt (default: the template's own)");
   cmd->callback([o] { chat(*o); });

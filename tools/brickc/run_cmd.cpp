@@ -21,6 +21,7 @@
 #include "frontend/qwen2/config.h"
 #include "frontend/tokenizer/tokenizer.h"
 #include "ir/error.h"
+#include "runtime/cpu/executor.h"
 #include "runtime/cpu/forward.h"
 #include "runtime/cpu/qwen2_decoder.h"
 #include "runtime/npy.h"
@@ -41,6 +42,7 @@ struct RunOptions {
   bool truncate = false;
   std::string dump_logits;
   std::string activations = "f32";
+  std::string engine = "direct";
   CLI::Option *p = nullptr, *f = nullptr, *ids = nullptr, *fim_pre = nullptr,
               *fim_suf = nullptr;
 };
@@ -92,7 +94,7 @@ std::vector<int32_t> prompt_ids(const RunOptions& o, const gguf::File& file,
            "or pipe the text on stdin");
     text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   }
-  tok.emplace(tokenizer::Tokenizer::from_gguf(file));
+  tok.emplace(tokenizer::Vocab::from_gguf(file));
   if (fim) {
     chat::FimRequest r;
     r.prefix = o.fim_prefix;
@@ -139,15 +141,27 @@ void run(RunOptions& o) {
 
   const auto activations =
       o.activations == "llama-cpu" ? cpu::Activations::kLlamaCpu : cpu::Activations::kF32;
-  cpu::Qwen2Model model(*file, {o.gen.threads, n_ctx, activations});
   // One row per evaluated position: every prompt position, then each generated token
-  // that was fed back (the last one is not evaluated): n_prompt + max(n - 1, 0) rows.
+  // that was fed back (the last one is not evaluated): n_prompt + max(n - 1, 0) rows
+  // unless an end-of-generation token or a full context stops it first.
   std::optional<NpyWriter> dump;
   if (!o.dump_logits.empty()) dump.emplace(o.dump_logits, cfg.n_vocab);
   cpu::Qwen2Model::LogitsFn each;
   if (dump) each = [&](int64_t, std::span<const float> l) { dump->append(l); };
-  cpu::Qwen2Decoder decoder(model, each);
-  runtime::Session session(decoder, sampler);
+  std::optional<cpu::Qwen2Model> model;
+  std::unique_ptr<runtime::Decoder> decoder;
+  if (o.engine == "graph") {
+    if (activations != cpu::Activations::kF32)
+      fail("--engine graph computes in f32 only; --activations llama-cpu needs --engine direct");
+    cpu::GraphModelOptions graph;
+    graph.n_threads = o.gen.threads;
+    graph.n_ctx = n_ctx;
+    decoder = std::make_unique<cpu::GraphModel>(*file, graph, each);
+  } else {
+    model.emplace(*file, cpu::ForwardOptions{o.gen.threads, n_ctx, activations});
+    decoder = std::make_unique<cpu::Qwen2Decoder>(*model, each);
+  }
+  runtime::Session session(*decoder, sampler);
 
   runtime::GenerateOptions go;
   go.n_predict = n_predict;
@@ -209,11 +223,16 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--dump-logits", o->dump_logits,
                   "Write the logits of every evaluated position as float32 .npy [rows, n_vocab]: "
                   "the prompt's positions, then each generated token fed back "
-                  "(n_prompt + max(n - 1, 0) rows)");
+                  "(n_prompt + max(n - 1, 0) rows, fewer if generation stops early)");
   cmd->add_option("--activations", o->activations,
                   "f32 (the reference), or llama-cpu: round each matmul's input as llama.cpp's "
                   "CPU backend does (Q8_0/Q8_K/F16), to compare with it")
       ->check(CLI::IsMember({"f32", "llama-cpu"}))
+      ->capture_default_str();
+  cmd->add_option("--engine", o->engine,
+                  "CPU engine: direct (Qwen2Model, batched prefill) or graph (the optimized "
+                  "Brick IR run brick by brick, prefill token by token)")
+      ->check(CLI::IsMember({"direct", "graph"}))
       ->capture_default_str();
   cmd->callback([o] { run(*o); });
 }
