@@ -27,7 +27,13 @@ enum class BrickKind {
   LmHead,
   Argmax,
   // Composites: each does exactly what its parts do, in one pass over the weights.
+  // rmsnorm_* run the norm in the prologue of the matvec-family brick that reads it; the
+  // normalized x is q8_1 inside the brick exactly when all its matrices are int8-dot
+  // weights (the rule quantize-activations applies to a standalone norm).
   RmsnormMatvec,
+  RmsnormQkv,
+  RmsnormGateUpSwiglu,
+  RmsnormLmHead,
   GateUpSwiglu,
   RopeKvAppend,
   MatvecAdd,

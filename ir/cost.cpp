@@ -73,6 +73,22 @@ class Coster {
         c.bytes_read = all_operand_bytes();
         c.flops = kRmsnormFlops * len(0) + matvec_flops(0, 2, 3);
         break;
+      case BrickKind::RmsnormQkv:
+        // x, the norm weight and the matrices in; only q, k, v out (the normalized x
+        // stays on chip).
+        c.bytes_read = all_operand_bytes();
+        c.flops = kRmsnormFlops * len(0);
+        for (int w = 2; w <= 4; ++w) c.flops += matvec_flops(0, w, n_ops == 8 ? w + 3 : -1);
+        break;
+      case BrickKind::RmsnormGateUpSwiglu:
+        c.bytes_read = all_operand_bytes();
+        c.flops = kRmsnormFlops * len(0) + matvec_flops(0, 2, -1) + matvec_flops(0, 3, -1) +
+                  kSwigluFlops * rows(2);
+        break;
+      case BrickKind::RmsnormLmHead:
+        c.bytes_read = all_operand_bytes();
+        c.flops = kRmsnormFlops * len(0) + matvec_flops(0, 2, -1);
+        break;
       case BrickKind::GateUpSwiglu: {
         c.bytes_read = all_operand_bytes();
         uint64_t n = rows(1);

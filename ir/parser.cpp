@@ -14,7 +14,8 @@
 //
 //   VALUE  ::= '%' [A-Za-z0-9_.]+        NAME ::= [A-Za-z0-9_.-]+
 //   KIND   ::= embed | rmsnorm | matvec | qkv | rope | kv_append | attention | swiglu | add
-//            | lm_head | argmax | rmsnorm_matvec | gate_up_swiglu | rope_kv_append | matvec_add
+//            | lm_head | argmax | rmsnorm_matvec | rmsnorm_qkv | rmsnorm_gate_up_swiglu
+//            | rmsnorm_lm_head | gate_up_swiglu | rope_kv_append | matvec_add
 //   DTYPE  ::= a ggml type name, any case (f32 f16 bf16 i32 q4_0 q5_0 q8_0 q4_K q6_K q8_1 ...)
 //   NUMBER ::= INT | REAL    INT ::= '-'? [0-9]+    REAL: a number with '.' or an exponent
 //   STRING ::= '"' (any printable but '"' and '\' | '\"' | '\\' | '\x' HEX HEX)* '"'

@@ -226,6 +226,29 @@ class BrickChecker {
   int64_t len(int i) const { return op(i).shape.ne0(); }
   int64_t out_rows(int i) const { return op(i).shape.dims[1]; }
 
+  // The rules a composite shares with its parts, given where its weights start.
+  // rmsnorm_*: x and the norm weight, both f32 (the norm needs x unquantized).
+  bool norm_input() { return f32_vector(0) && f32_vector(1) && same_length(0, 1); }
+  // q, k, v weights at w0..w0+2, then optionally their three biases.
+  void qkv_rules(int w0) {
+    for (int w = w0; w < w0 + 3; ++w)
+      if (!weight(w, 0)) return;
+    if (has(w0 + 3))
+      for (int w = w0; w < w0 + 3; ++w)
+        if (!bias(w + 3, out_rows(w))) return;
+    for (int r = 0; r < 3; ++r) result_is(r, f32(out_rows(w0 + r)));
+  }
+  // gate and up weights at w0, w0 + 1.
+  void gate_up_rules(int w0) {
+    if (!weight(w0, 0) || !weight(w0 + 1, 0)) return;
+    if (op(w0).shape != op(w0 + 1).shape) {
+      error("shape mismatch", "gate weight {} and up weight {} must have the same shape",
+            describe(g_, b_.operands[w0]), describe(g_, b_.operands[w0 + 1]));
+      return;
+    }
+    act_result_is(0, out_rows(w0));
+  }
+
   void check_types() {
     switch (b_.kind) {
       case BrickKind::Embed: {
@@ -245,16 +268,9 @@ class BrickChecker {
         if (has(2) && !bias(2, out_rows(1))) return;
         result_is(0, f32(out_rows(1)));
         return;
-      case BrickKind::Qkv: {
-        if (!act_vector(0)) return;
-        for (int w = 1; w <= 3; ++w)
-          if (!weight(w, 0)) return;
-        if (has(4))
-          for (int w = 1; w <= 3; ++w)
-            if (!bias(w + 3, out_rows(w))) return;
-        for (int r = 0; r < 3; ++r) result_is(r, f32(out_rows(r + 1)));
+      case BrickKind::Qkv:
+        if (act_vector(0)) qkv_rules(1);
         return;
-      }
       case BrickKind::Rope: {
         const Attr* hd = b_.attr("head_dim");
         if (!f32_vector(0) || !pos(1) || !hd || !std::holds_alternative<int64_t>(*hd)) return;
@@ -291,18 +307,21 @@ class BrickChecker {
         if (f32_vector(0)) result_is(0, vec(DType::I32, 1));
         return;
       case BrickKind::RmsnormMatvec:
-        if (!f32_vector(0) || !f32_vector(1) || !same_length(0, 1) || !weight(2, 0)) return;
+        if (!norm_input() || !weight(2, 0)) return;
         if (has(3) && !bias(3, out_rows(2))) return;
         result_is(0, f32(out_rows(2)));
         return;
+      case BrickKind::RmsnormQkv:
+        if (norm_input()) qkv_rules(2);
+        return;
+      case BrickKind::RmsnormGateUpSwiglu:
+        if (norm_input()) gate_up_rules(2);
+        return;
+      case BrickKind::RmsnormLmHead:
+        if (norm_input() && weight(2, 0)) result_is(0, f32(out_rows(2)));
+        return;
       case BrickKind::GateUpSwiglu:
-        if (!act_vector(0) || !weight(1, 0) || !weight(2, 0)) return;
-        if (op(1).shape != op(2).shape) {
-          error("shape mismatch", "gate weight {} and up weight {} must have the same shape",
-                describe(g_, b_.operands[1]), describe(g_, b_.operands[2]));
-          return;
-        }
-        act_result_is(0, out_rows(1));
+        if (act_vector(0)) gate_up_rules(1);
         return;
       case BrickKind::RopeKvAppend: {
         if (!f32_vector(0) || !kv_operands(1, 2, 3, 4) || !state_caches(4)) return;

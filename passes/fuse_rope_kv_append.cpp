@@ -27,8 +27,11 @@ void fuse_rope_kv_append(ir::Graph& g, const PassOptions&) {
     // The q rope: same position and theta, before the append, its result read only after
     // it (the fused brick defines it at the append's place). Where k comes from a qkv
     // brick, q must be that brick's q; otherwise the append's layer tells the step apart.
+    // rmsnorm_qkv (fuse-rmsnorm-matvec run first) has q as result 0 too.
     std::optional<ir::ValueId> q_of_qkv;
-    if (auto p = uses.producer(kr.operands[0]); p && bricks[*p].kind == ir::BrickKind::Qkv)
+    if (auto p = uses.producer(kr.operands[0]);
+        p && (bricks[*p].kind == ir::BrickKind::Qkv ||
+              bricks[*p].kind == ir::BrickKind::RmsnormQkv))
       q_of_qkv = bricks[*p].results[0];
     std::optional<size_t> qp;
     for (size_t j = 0; j < i && !qp; ++j) {

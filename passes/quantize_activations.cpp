@@ -2,6 +2,9 @@
 // weights in a GGUF integer block format) emits q8_1 instead of f32. The producer
 // quantizes in its epilogue (one pass over a short vector) and each reader then loads a
 // quarter of the bytes and feeds dp4a directly (DESIGN.md §6, llama.cpp's Q8_1 path).
+// A norm fused into its reader (rmsnorm_qkv, rmsnorm_gate_up_swiglu, ...) has no value
+// left to retype: the composite quantizes its normalized x itself by the same rule
+// (ir/brick.h), and its own x, the residual, stays f32 for the norm.
 #include "passes/pass.h"
 #include "passes/rewrite.h"
 
@@ -12,7 +15,7 @@ constexpr int64_t kQ81Block = 32;
 
 bool may_quantize_output(ir::BrickKind k) {
   return k == ir::BrickKind::Rmsnorm || k == ir::BrickKind::Swiglu ||
-         k == ir::BrickKind::GateUpSwiglu;
+         k == ir::BrickKind::GateUpSwiglu || k == ir::BrickKind::RmsnormGateUpSwiglu;
 }
 
 // Reads v only as its activation (operand 0), with int8-dot weights only.

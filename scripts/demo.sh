@@ -21,9 +21,11 @@ echo "== synthesize $model"
 [ -f "$model" ] || "$brickc" synth --model qwen2.5-coder-0.5b --quant q4_k_m --seed 1 "${vocab[@]}" -o "$model"
 "$brickc" inspect -m "$model" | tail -n 12
 echo
-# The Qwen2.5 token ids of "def quicksort(xs):\n    if len(xs) <= 1:\n        return xs\n"
-# (Hugging Face tokenizers on shared/data/qwen2.5-tokenizer.json); text prompts come with
-# the tokenizer. The weights are random, so the continuation is not meaningful text.
+# The weights are random, so the continuation is not meaningful text: the demo shows the
+# pipeline (tokenizer, prefill, decode, streaming, the summary line), not a trained model.
 echo "== generate 32 tokens greedily (device: auto)"
-"$brickc" run -m "$model" --device auto -n 32 \
-  --prompt-tokens 750,3974,6860,53322,982,262,421,2422,53322,8,2651,220,16,510,286,470,11943,198
+"$brickc" run -m "$model" --device auto -n 32 --temp 0 -p 'def quicksort(xs):
+    if len(xs) <= 1:
+        return xs
+'
+echo

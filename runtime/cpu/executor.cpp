@@ -105,6 +105,7 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
   }
   scratch_a_.assign(static_cast<size_t>(scratch), 0.0f);
   scratch_b_.assign(static_cast<size_t>(scratch), 0.0f);
+  scratch_c_.assign(static_cast<size_t>(scratch), 0.0f);
 
   for (ir::ValueId v : graph_.outputs) {
     if (graph_.type(v).elem != DType::F32) continue;
@@ -255,6 +256,24 @@ void GraphExecutor::run(const ir::Brick& b) {
     case K::RmsnormMatvec:
       rmsnorm(in(o[0]), in(o[1]), scratch_a_.data(), len(o[0]), b.float_attr("eps"));
       matmul(pool_, weight(o[2]), scratch_a_.data(), 1, out(r0), bias(3));
+      return;
+    case K::RmsnormQkv:
+      rmsnorm(in(o[0]), in(o[1]), scratch_a_.data(), len(o[0]), b.float_attr("eps"));
+      for (size_t i = 0; i < 3; ++i)
+        matmul(pool_, weight(o[2 + i]), scratch_a_.data(), 1, out(b.results[i]), bias(5 + i));
+      return;
+    case K::RmsnormGateUpSwiglu: {
+      // Three intermediates: the normalized x, then gate and up.
+      float* h = scratch_c_.data();
+      rmsnorm(in(o[0]), in(o[1]), h, len(o[0]), b.float_attr("eps"));
+      matmul(pool_, weight(o[2]), h, 1, scratch_a_.data());
+      matmul(pool_, weight(o[3]), h, 1, scratch_b_.data());
+      swiglu(scratch_a_.data(), scratch_b_.data(), out(r0), len(r0));
+      return;
+    }
+    case K::RmsnormLmHead:
+      rmsnorm(in(o[0]), in(o[1]), scratch_a_.data(), len(o[0]), b.float_attr("eps"));
+      matmul(pool_, weight(o[2]), scratch_a_.data(), 1, out(r0));
       return;
     case K::GateUpSwiglu:
       matmul(pool_, weight(o[1]), in(o[0]), 1, scratch_a_.data());

@@ -81,7 +81,7 @@ class GraphExecutor {
   std::vector<ir::ValueId> states_;
   ir::ValueId tok_, pos_, logits_;
   int64_t max_ctx_ = 0;
-  std::vector<float> scratch_a_, scratch_b_;  // intermediates inside composite bricks
+  std::vector<float> scratch_a_, scratch_b_, scratch_c_;  // intermediates inside composites
   std::vector<double> brick_us_;
 };
 

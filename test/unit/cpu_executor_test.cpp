@@ -170,11 +170,12 @@ INSTANTIATE_TEST_SUITE_P(Synth, ExecutorModels, ::testing::ValuesIn(all_cases())
                          [](const auto& info) { return case_name(info.param); });
 
 // The default pipeline must leave composite bricks for the executor to run, or the
-// equivalence above checks nothing. rmsnorm_matvec is not among them: every Qwen2 norm
-// feeds several weights (SplitNormsFuseToRmsnormMatvec covers it).
+// equivalence above checks nothing. Every Qwen2 norm has one reader once q, k, v merge and
+// gate/up fuse, so no standalone rmsnorm may remain; rmsnorm_matvec needs a norm with a
+// single plain matvec reader (SplitNormsFuseToRmsnormMatvec covers it).
 TEST(CpuExecutor, OptimizedGraphHasComposites) {
-  for (auto mix : {synth::QuantMix::Q4_K_M, synth::QuantMix::F16}) {
-    const gguf::File& f = model_file({"test-tiny", mix});
+  for (const auto& c : all_cases()) {
+    const gguf::File& f = model_file(c);
     GraphModel m(f, options(kCtx));
     std::map<ir::BrickKind, int> kinds;
     bool q8_1 = false;
@@ -183,11 +184,16 @@ TEST(CpuExecutor, OptimizedGraphHasComposites) {
       ++kinds[b.kind];
       for (auto r : b.results) q8_1 = q8_1 || g.type(r).elem == DType::Q8_1;
     }
-    for (auto k : {ir::BrickKind::Qkv, ir::BrickKind::GateUpSwiglu, ir::BrickKind::RopeKvAppend,
+    for (auto k : {ir::BrickKind::RmsnormQkv, ir::BrickKind::RmsnormGateUpSwiglu,
+                   ir::BrickKind::RmsnormLmHead, ir::BrickKind::RopeKvAppend,
                    ir::BrickKind::MatvecAdd})
-      EXPECT_GT(kinds[k], 0) << ir::keyword(k) << " with " << synth::name(mix);
-    // Int8 activations only where every reader has integer-block weights.
-    EXPECT_EQ(q8_1, mix == synth::QuantMix::Q4_K_M) << synth::name(mix);
+      EXPECT_GT(kinds[k], 0) << ir::keyword(k) << " in " << case_name(c);
+    EXPECT_EQ(kinds[ir::BrickKind::Rmsnorm], 0) << "standalone rmsnorm in " << case_name(c);
+    // Int8 activations (the fused FFN's output for ffn_down) only before integer-block
+    // weights.
+    if (c.preset == "test-tiny" &&
+        (c.mix == synth::QuantMix::Q4_K_M || c.mix == synth::QuantMix::F16))
+      EXPECT_EQ(q8_1, c.mix == synth::QuantMix::Q4_K_M) << case_name(c);
   }
 }
 
@@ -248,7 +254,8 @@ TEST(CpuExecutor, SplitNormsFuseToRmsnormMatvec) {
     for (auto n : passes::default_pipeline()) pipeline += std::string(n) + ",";
     ir::Graph all = optimize(split_norms(f), pipeline);
     EXPECT_EQ(count(all, ir::BrickKind::RmsnormMatvec), 3);
-    EXPECT_EQ(count(all, ir::BrickKind::Qkv), 3);  // the other layers still merge
+    EXPECT_EQ(count(all, ir::BrickKind::RmsnormQkv), 3);  // the other layers still merge
+    EXPECT_EQ(count(all, ir::BrickKind::Rmsnorm), 0);
     compare(run_executor(f, std::move(all), tokens), imported, "default pipeline, split norms");
   }
 }

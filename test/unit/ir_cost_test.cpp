@@ -129,6 +129,44 @@ TEST_F(IrCost, CompositesReadEachInputOnceAndSkipIntermediates) {
   EXPECT_EQ(cost_of(g, rk.q), (Cost{6144 + 1024 + 1024 + 4, 6144 + 512 + 512, 3 * (1536 + 256)}));
 }
 
+// A norm fused into its reader costs what the two bricks cost, less the normalized x
+// written by the norm and read back by the reader.
+TEST_F(IrCost, RmsnormCompositesSkipTheNormalizedVector) {
+  auto nw = b.weight("nw", f32(1536));
+  auto wq = b.weight("wq", mat(DType::Q4_K, 1536, 1536));
+  auto wk = b.weight("wk", mat(DType::Q4_K, 1536, 256));
+  auto wv = b.weight("wv", mat(DType::Q6_K, 1536, 256));
+  auto bq = b.weight("bq", f32(1536)), bk = b.weight("bk", f32(256)), bv = b.weight("bv", f32(256));
+  auto wg = b.weight("wg", mat(DType::Q4_K, 1536, 8960));
+  auto wu = b.weight("wu", mat(DType::Q4_K, 1536, 8960));
+  auto wo = b.weight("wo", mat(DType::Q6_K, 1536, 4096));
+  const uint64_t h_bytes = 1536 * 4;
+  auto h = b.rmsnorm("h", x, nw, 1e-6f);
+  const Brick norm = g.bricks().back();
+  auto check = [&](BrickKind fused_kind, ValueId result) {
+    const Brick* reader = nullptr;
+    for (const auto& br : g.bricks())
+      if (br.results[0] == result) reader = &br;
+    ASSERT_NE(reader, nullptr);
+    std::vector<ValueId> ops{x, nw};
+    ops.insert(ops.end(), reader->operands.begin() + 1, reader->operands.end());
+    const Brick fused{fused_kind, ops, reader->results, norm.attrs};
+    Cost parts = *cost(g, norm);
+    parts += *cost(g, *reader);
+    const Cost c = *cost(g, fused);
+    EXPECT_EQ(parts.bytes_read - c.bytes_read, h_bytes) << keyword(fused_kind);
+    EXPECT_EQ(parts.bytes_written - c.bytes_written, h_bytes) << keyword(fused_kind);
+    EXPECT_EQ(parts.flops, c.flops) << keyword(fused_kind);
+  };
+  check(BrickKind::RmsnormQkv, b.qkv({"q", "k", "v"}, h, {wq, wk, wv}, {{bq, bk, bv}}).q);
+  check(BrickKind::RmsnormGateUpSwiglu, b.gate_up_swiglu("a", h, wg, wu));
+  check(BrickKind::RmsnormLmHead, b.lm_head("logits", h, wo));
+  // By hand for the head: x, norm weight, 4096 rows * (6 * 210 B); 4096 logits out.
+  const Brick head{BrickKind::RmsnormLmHead, {x, nw, wo}, {*g.find("logits")}, norm.attrs};
+  EXPECT_EQ(*cost(g, head),
+            (Cost{6144 + 6144 + 4096 * 1260, 4096 * 4, 4 * 1536 + 2 * 1536 * 4096}));
+}
+
 TEST(IrCostFormat, Units) {
   EXPECT_EQ(format_bytes(0), "0 B");
   EXPECT_EQ(format_bytes(999), "999 B");

@@ -111,7 +111,7 @@ TEST(IrRoundTrip, EveryKindKeywordReadsBack) {
     const auto& s = signature(k);
     EXPECT_EQ(s.operand_names.size(), static_cast<size_t>(s.operand_counts.back())) << keyword(k);
   }
-  EXPECT_EQ(all_brick_kinds().size(), 15u);  // 11 kinds + 4 composites
+  EXPECT_EQ(all_brick_kinds().size(), 18u);  // 11 kinds + 7 composites
   EXPECT_FALSE(brick_kind_from_keyword("matmul"));
 }
 

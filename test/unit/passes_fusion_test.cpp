@@ -98,12 +98,24 @@ TEST(Fusion, MatvecAdd) {
   EXPECT_EQ(g.value(b.operands[2]).name, "x1.0");
 }
 
-TEST(Fusion, RmsnormMatvecOnlyForASingleMatvec) {
+// In the imported graph only the output norm has one reader (the head); once q, k, v
+// merge and gate/up fuse, every norm has one reader and runs in its prologue.
+TEST(Fusion, RmsnormFusesIntoItsOnlyReader) {
   ir::Graph g = imported();
-  run(g, "fuse-rmsnorm-matvec");  // every norm feeds 2 or 3 matvecs or the head: no change
-  EXPECT_EQ(count(g, BrickKind::RmsnormMatvec), 0);
-  run(g, "fuse-gate-up-swiglu,merge-qkv,fuse-rmsnorm-matvec");  // still multi-weight readers
-  EXPECT_EQ(count(g, BrickKind::RmsnormMatvec), 0);
+  run(g, "fuse-rmsnorm-matvec");
+  EXPECT_EQ(count(g, BrickKind::RmsnormMatvec), 0);  // layer norms feed 2 or 3 matvecs
+  EXPECT_EQ(count(g, BrickKind::Rmsnorm), 4);
+  EXPECT_EQ(count(g, BrickKind::RmsnormLmHead), 1);
+  run(g, "fuse-gate-up-swiglu,merge-qkv,fuse-rmsnorm-matvec");
+  EXPECT_EQ(count(g, BrickKind::Rmsnorm), 0);
+  EXPECT_EQ(count(g, BrickKind::RmsnormQkv), 2);
+  EXPECT_EQ(count(g, BrickKind::RmsnormGateUpSwiglu), 2);
+  EXPECT_TRUE(ir::verify(g).empty());
+  const ir::Brick& qkv = defining(g, "q.0");
+  ASSERT_EQ(qkv.kind, BrickKind::RmsnormQkv);
+  ASSERT_EQ(qkv.operands.size(), 8u);  // x, norm weight, 3 weights, 3 biases
+  EXPECT_EQ(g.value(qkv.operands[1]).name, "w.attn_norm.0");
+  EXPECT_EQ(qkv.results.size(), 3u);
 }
 
 TEST(Fusion, DefaultPipelineLayerShape) {
@@ -112,12 +124,14 @@ TEST(Fusion, DefaultPipelineLayerShape) {
   for (auto n : default_pipeline()) all.push_back(find_pass(n));
   PassManager(all).run(g);
   EXPECT_TRUE(ir::verify(g).empty());
-  const std::vector<BrickKind> want = {BrickKind::Rmsnorm,      BrickKind::Qkv,
-                                       BrickKind::RopeKvAppend, BrickKind::Attention,
-                                       BrickKind::MatvecAdd,    BrickKind::Rmsnorm,
-                                       BrickKind::GateUpSwiglu, BrickKind::MatvecAdd};
+  const std::vector<BrickKind> want = {BrickKind::RmsnormQkv,   BrickKind::RopeKvAppend,
+                                       BrickKind::Attention,    BrickKind::MatvecAdd,
+                                       BrickKind::RmsnormGateUpSwiglu, BrickKind::MatvecAdd};
   EXPECT_EQ(layer_kinds(g, 0), want);
   EXPECT_EQ(layer_kinds(g, 1), want);
+  EXPECT_EQ(count(g, BrickKind::RmsnormLmHead), 1);
+  // The fused FFN still hands int8 to ffn_down (q4_0).
+  EXPECT_EQ(g.type(*g.find("act.1")).elem, DType::Q8_1);
   for (const auto& b : g.bricks()) EXPECT_TRUE(b.budget_us.has_value());
 }
 
