@@ -1,7 +1,8 @@
 #include "frontend/synth/weights.h"
 
+#include <algorithm>
 #include <cmath>
-#include <cstdlib>
+#include <utility>
 
 #include "ir/error.h"
 
@@ -25,39 +26,58 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// Tuned with test/ref/test_synth_peaked.py (llama.cpp's logits on synthetic models).
-// Logit spread over the vocabulary: output rows have stddev kLogitScale / sqrt(n_embd), so
-// with a unit-RMS final hidden state the logits have stddev about kLogitScale.
-constexpr float kLogitScale = 6.0f;
-// Each layer's attention and FFN outputs add up to about this much RMS to the residual.
-// It must dwarf the embedding (RMS kLogitScale / sqrt(n_embd)): with tied embeddings a
-// residual still close to the input embedding makes the model echo its input token
-// (measured: 59% of argmaxes at 1.0, 2% at 3.0 on test-tiny). Growth over layers is a
-// random walk, sqrt(2 n_layer) * kBranchScale, harmless under RMSNorm.
-constexpr float kBranchScale = 3.0f;
+// Tuned with test/ref/test_synth_peaked.py and test_cpu_vs_llamacpp.py, which compares
+// brickc's f32 logits with llama.cpp's on the same quantized file: llama.cpp rounds
+// matmul inputs to 8 bits (~0.5 % relative error each), and a model whose logits amplify
+// that noise fails the comparison however exact brickc is.
+//
+// The residual stream is mostly the token embedding (unit RMS, exact in both), with the
+// layers adding a context-dependent part of total RMS kContext: each of the 2 n_layer
+// branches adds kContext / sqrt(2 n_layer), so every layer's Jacobian stays close to the
+// identity and the rounding noise of the branches reaches the logits scaled down by
+// about kContext, at any depth. (Measured on 256-position prompts, llama.cpp on the file
+// vs brickc f32: top-1 agreement 92-96 % with branches 3x the embedding, 99-99.6 % here,
+// and 36 of 36 greedy 32-token continuations identical.)
+constexpr float kContext = 0.15f;
+// Attention scores q.k / sqrt(head_dim) with stddev about kQK^2 = 0.25: soft attention,
+// whose weights barely move when Q and K are rounded.
+constexpr float kQK = 0.5f;
+// Logit spread: output rows have unit RMS values and output_norm weights have magnitude
+// kLogitScale / sqrt(n_embd), so logits have stddev about kLogitScale. Their signs are
+// random: with tied embeddings a positive output_norm makes every token's logit grow with
+// its own embedding's share of the residual, and the model would echo its input token.
+constexpr float kLogitScale = 3.5f;
+// Embedding/output rows are values of one magnitude with random signs, so the final
+// hidden state (mostly the embedding) has a small max/RMS ratio and Q8 rounds it with
+// ~2x less relative error than a Gaussian one. The magnitudes are log-normal across rows:
+// tokens with larger rows separate the top logit from the runner-up, so that rounding
+// flips fewer argmaxes (with Gaussian rows: ~1.5 % top-1 flips under Q8_K from the last
+// matmul alone), while the argmax still varies with the context.
+constexpr float kRowLogSd = 0.5f;
 
 }  // namespace
 
-static float tune(const char* k, float d) { const char* v = std::getenv(k); return v ? std::strtof(v, nullptr) : d; }  // TUNE-TEMP
 WeightInit weight_init(std::string_view name, const qwen2::Config& c) {
-  const float kLogitScale = tune("T_EMB", 6.0f), kBranchScale = tune("T_BR", 3.0f), kQK = tune("T_QK", 1.0f), kONorm = tune("T_ONORM", 1.0f), kNormSd = tune("T_NSD", 0.05f), kBias = tune("T_BIAS", 0.05f);  // TUNE-TEMP
-  if (name == "output_norm.weight") return {kONorm, tune("T_OSD", kNormSd * kONorm)};  // TUNE-TEMP
-  if (ends_with(name, "attn_q.weight") || ends_with(name, "attn_k.weight")) return {0, kQK / std::sqrt(static_cast<float>(c.n_embd))};  // TUNE-TEMP
-  const float embd = static_cast<float>(c.n_embd);
-  const float inv_sqrt_embd = 1.0f / std::sqrt(embd);
+  const float inv_sqrt_embd = 1.0f / std::sqrt(static_cast<float>(c.n_embd));
+  const float branch = kContext / std::sqrt(2.0f * static_cast<float>(c.n_layer));
   if (name == "token_embd.weight" || name == "output.weight")
-    return {0, kLogitScale * inv_sqrt_embd, c.n_embd, tune("T_ROWSD", 0.0f)};
-  if (ends_with(name, "_norm.weight")) return {1.0f, kNormSd};
-  if (ends_with(name, ".bias")) return {0, kBias};
-  if (ends_with(name, "attn_q.weight") || ends_with(name, "attn_k.weight") ||
-      ends_with(name, "attn_v.weight") || ends_with(name, "ffn_gate.weight") ||
+    return {1.0f, 0, c.n_embd, kRowLogSd, true};
+  if (name == "output_norm.weight") {
+    const float g = kLogitScale * inv_sqrt_embd;
+    return {g, 0.02f * g, 0, 0, true};
+  }
+  if (ends_with(name, "_norm.weight")) return {1.0f, 0.05f};
+  if (ends_with(name, ".bias")) return {0, 0.05f};
+  if (ends_with(name, "attn_q.weight") || ends_with(name, "attn_k.weight"))
+    return {0, kQK * inv_sqrt_embd};
+  if (ends_with(name, "attn_v.weight") || ends_with(name, "ffn_gate.weight") ||
       ends_with(name, "ffn_up.weight"))
     return {0, inv_sqrt_embd};  // unit-variance projections of a unit-RMS input
   if (ends_with(name, "attn_output.weight"))
-    return {0, kBranchScale / std::sqrt(static_cast<float>(c.q_dim()))};
+    return {0, branch / std::sqrt(static_cast<float>(c.q_dim()))};
   if (ends_with(name, "ffn_down.weight"))
-    // silu(g)*u of unit normals has RMS about 0.6; scale back to kBranchScale.
-    return {0, kBranchScale / (0.6f * std::sqrt(static_cast<float>(c.n_ff)))};
+    // silu(g)*u of unit normals has RMS about 0.6; scale back to `branch`.
+    return {0, branch / (0.6f * std::sqrt(static_cast<float>(c.n_ff)))};
   fail("internal: no weight distribution for tensor {}", name);
 }
 
@@ -68,22 +88,28 @@ void fill_weights(uint64_t seed, std::string_view name, uint64_t chunk, WeightIn
   state = splitmix64(state) ^ chunk;
   splitmix64(state);
   // Box-Muller: two normals from two 24-bit uniforms; u1 > 0 keeps the log finite.
-  constexpr float kTwoPi = 6.28318530717958647692f;
-  float row_scale = 1;
-  for (size_t i = 0; i < n; i += 2) {
-    if (init.row_len > 0 && i % init.row_len == 0) {
-      const uint64_t r = splitmix64(state);
-      const float u1 = (static_cast<float>(r >> 40) + 0.5f) * 0x1p-24f;
-      const float u2 = static_cast<float>((r >> 16) & 0xFFFFFF) * 0x1p-24f;
-      row_scale = std::exp(init.row_log_sd * std::sqrt(-2.0f * std::log(u1)) * std::cos(kTwoPi * u2));
-    }
+  auto normals = [&state] {
+    constexpr float kTwoPi = 6.28318530717958647692f;
     const uint64_t r = splitmix64(state);
     const float u1 = (static_cast<float>(r >> 40) + 0.5f) * 0x1p-24f;
     const float u2 = static_cast<float>((r >> 16) & 0xFFFFFF) * 0x1p-24f;
-    const float radius = std::sqrt(-2.0f * std::log(u1)) * init.stddev * row_scale;
-    const float angle = kTwoPi * u2;
-    dst[i] = init.mean + radius * std::cos(angle);
-    if (i + 1 < n) dst[i + 1] = init.mean + radius * std::sin(angle);
+    const float radius = std::sqrt(-2.0f * std::log(u1));
+    return std::pair{radius * std::cos(kTwoPi * u2), radius * std::sin(kTwoPi * u2)};
+  };
+  // Chunks hold whole rows, so rows restart at multiples of row_len.
+  const size_t row_len = init.row_len > 0 ? static_cast<size_t>(init.row_len) : n;
+  for (size_t row = 0; row < n; row += row_len) {
+    const size_t end = std::min(n, row + row_len);
+    const float scale = init.row_len > 0 ? std::exp(init.row_log_sd * normals().first) : 1.0f;
+    for (size_t i = row; i < end;) {
+      const auto [a, b] = normals();
+      if (init.random_sign) {
+        dst[i++] = scale * std::copysign(init.mean + init.stddev * a, b);
+        continue;
+      }
+      dst[i++] = scale * (init.mean + init.stddev * a);
+      if (i < end) dst[i++] = scale * (init.mean + init.stddev * b);
+    }
   }
 }
 

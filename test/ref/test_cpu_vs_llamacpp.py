@@ -6,27 +6,26 @@ quantizer from a synthetic F16 file (a file brickc did not write), and a 2-layer
 Qwen2.5-Coder-0.5B shape (its Q5_0/Q8_0 fallback types, tied 151936-row head).
 
 For each file F, on a prompt of 256 random tokens (brickc run --dump-logits; llama.cpp with
-logits_all=True) and on the greedy 32-token continuations of 4 random prompts:
+logits_all=True) and on the greedy 32-token continuations of 8 random prompts, brickc's f32
+reference on F is compared with:
 
-A. brickc (f32 reference) on F against llama.cpp on F32(F), the same weights dequantized
-   to F32 by the `gguf` package (an independent dequantizer), with an F32 KV cache.
-   llama.cpp then computes in f32 throughout (F32 weights: no activation quantization; F32
-   cache: no f16 rounding of Q, K, V and the attention weights), so the bounds are strict:
-   mean KL(llama.cpp || brickc) < 0.005, top-1 agreement >= 98 %, >= 3 of 4 greedy
-   continuations identical.
-B. llama.cpp on F itself. Its CPU matmuls round activations to Q8_0/Q8_K (gguf-qwen2.md
-   §3), and on these random-weight models one rounding flip caused by a last-bit
-   difference cascades through the following roundings into logit changes of ~0.3 at that
-   position: brickc's own f32 summation order (16 vs 8 lanes) changes its logits by a mean
-   KL of ~0.005 when it rounds like llama.cpp. So on F the measured numbers are reported
-   for brickc f32 and for `--activations llama-cpu` (brickc rounding the matmul inputs,
-   Q and the KV cache as llama.cpp does), and the check is that this emulation is
-   closer to llama.cpp than f32 is (it is exact at most positions) and that f32 stays
-   within llama.cpp's own f32-vs-quantized-activation distance, KL(llama(F) || llama(F32(F)))
-   (times 1.5, with top-1 >= 85 %).
-
-In B llama.cpp runs with llama-cpp-python's context defaults: F16 KV cache, flash
-attention off.
+A. llama.cpp on F itself, with llama-cpp-python's context defaults (F16 KV cache, flash
+   attention off): mean KL(llama.cpp || brickc) < 0.005 and top-1 agreement >= 98 % on
+   every file; greedy continuations identical for most prompts: >= 2/3 of all prompts
+   over all files, and >= 2 of 8 on each file. The greedy bound is pooled because random
+   weights fall into repetition loops whose exit is a near-tie: one tie flipped by
+   llama.cpp's activation rounding changes a whole continuation (seen: 4/8 on one file
+   while KL was 2e-4 and top-1 100 %), so a per-file majority would flake.
+   llama.cpp's CPU matmuls round their inputs to Q8_0/Q8_K (gguf-qwen2.md §3), so this
+   holds only because the synthetic weights are well conditioned
+   (frontend/synth/weights.cpp): rounding noise is not amplified across layers.
+   brickc's `--activations llama-cpu` (rounding as llama.cpp does) must also be at least
+   as close to llama.cpp on F as f32 is.
+B. llama.cpp on F32(F), the same weights dequantized to F32 by the `gguf` package (an
+   independent dequantizer), with an F32 KV cache: llama.cpp then computes in f32
+   throughout, so only summation order differs and the bounds are much stricter
+   (mean KL < 1e-6, top-1 >= 99.5 %, >= 7 of 8 greedy continuations): this isolates
+   brickc's own error from llama.cpp's activation rounding.
 """
 import ctypes
 import os
@@ -43,12 +42,12 @@ WORK = os.path.join(os.environ["BRICKC_WORK"], "cpu_vs_llamacpp")
 THREADS = 2
 N_POSITIONS = 256      # prompt length for the logits comparison
 N_GENERATE = 32
-N_PROMPTS = 4          # greedy continuations compared per file
-KL_MAX = 0.005         # A: mean KL(llama.cpp || brickc) over the positions, nats
-TOP1_MIN = 0.98        # A
-GREEDY_MIN = 3         # A: identical continuations out of N_PROMPTS
-B_KL_FACTOR = 1.5      # B: brickc f32 vs llama(F) within 1.5x llama(F) vs llama(F32(F))
-B_TOP1_MIN = 0.85
+N_PROMPTS = 8          # greedy continuations compared per file
+# (mean KL(llama.cpp || brickc) over the positions in nats, top-1 agreement, identical
+# greedy continuations out of N_PROMPTS)
+BOUNDS_A = (0.005, 0.98, 2)   # llama.cpp on F, default settings
+GREEDY_POOLED_A = 2 / 3      # identical continuations over all files' prompts, for A
+BOUNDS_B = (1e-6, 0.995, 7)   # llama.cpp on F32(F), F32 KV cache
 
 # (label, synth preset, quant mix, layers or None, re-quantize with llama.cpp to Q4_K_M)
 CASES = [
@@ -56,6 +55,7 @@ CASES = [
     ("test-tiny q4_0", "test-tiny", "q4_0", None, False),
     ("test-small q8_0", "test-small", "q8_0", None, False),
     ("test-tiny f16", "test-tiny", "f16", None, False),
+    ("test-fallback q8_0", "test-fallback", "q8_0", None, False),
     ("test-small f16 -> llama.cpp Q4_K_M", "test-small", "f16", None, True),
     ("qwen2.5-coder-0.5b q4_k_m, 2 layers", "qwen2.5-coder-0.5b", "q4_k_m", 2, False),
 ]
@@ -177,69 +177,72 @@ def kl_top1(ref, ours):
     return kl, float(np.mean(ref.argmax(-1) == ours.argmax(-1)))
 
 
-def compare(label, path, rng):
-    errors = []
-    f32_path = path.replace(".gguf", "-f32copy.gguf")
-    write_f32_copy(path, f32_path)
-    ref32 = Llama(f32_path, llama_cpp.GGML_TYPE_F32)
-    n_vocab = ref32.llm.n_vocab()
-    prompts = [rng.integers(0, n_vocab, N_POSITIONS).tolist()]
-    prompts += [rng.integers(0, n_vocab, int(rng.integers(4, 64))).tolist()
-                for _ in range(N_PROMPTS - 1)]
-
-    # A: same weights, both in f32.
-    ours, gen0, summary = brickc_logits(path, prompts[0])
-    ref_a = ref32.logits(prompts[0])
-    kl, top1 = kl_top1(ref_a, ours)
-    same = int(gen0 == ref32.greedy(prompts[0]))
-    first_diff = None
-    for prompt in prompts[1:]:
-        gen = brickc_run(path, prompt)[0]
-        ref_gen = ref32.greedy(prompt)
+def check(tag, llm, prompts, ours, gens, bounds, errors):
+    """brickc's logits on prompts[0] and greedy continuations `gens` against llm's."""
+    ref = llm.logits(prompts[0])
+    kl, top1 = kl_top1(ref, ours)
+    same, first_diff = 0, None
+    for prompt, gen in zip(prompts, gens):
+        ref_gen = llm.greedy(prompt)
         same += gen == ref_gen
         if gen != ref_gen and first_diff is None:
             first_diff = (gen, ref_gen)
-    del ref32
-    os.remove(f32_path)
-    p_top = float(np.exp(log_softmax(ref_a).max(-1)).mean())
-    print(f"{label}\n  A  brickc f32 vs llama.cpp on F32 copy: mean KL {kl.mean():.2e} "
-          f"(max {kl.max():.2e}), top-1 {top1:.2%}, greedy {same}/{N_PROMPTS} identical; "
-          f"mean top-1 probability {p_top:.3f}", flush=True)
-    if not kl.mean() < KL_MAX:
-        errors.append(f"A: mean KL {kl.mean():.2e} >= {KL_MAX}")
-    if not top1 >= TOP1_MIN:
-        errors.append(f"A: top-1 agreement {top1:.2%} < {TOP1_MIN:.0%}")
-    if same < GREEDY_MIN:
-        errors.append(f"A: only {same}/{N_PROMPTS} greedy continuations identical "
+    p_top = float(np.exp(log_softmax(ref).max(-1)).mean())
+    print(f"  {tag}: mean KL {kl.mean():.2e} (max {kl.max():.2e}), top-1 {top1:.2%}, "
+          f"greedy {same}/{N_PROMPTS} identical; mean top-1 probability {p_top:.3f}",
+          flush=True)
+    kl_max, top1_min, greedy_min = bounds
+    if not kl.mean() < kl_max:
+        errors.append(f"{tag}: mean KL {kl.mean():.2e} >= {kl_max}")
+    if not top1 >= top1_min:
+        errors.append(f"{tag}: top-1 agreement {top1:.2%} < {top1_min:.1%}")
+    if same < greedy_min:
+        errors.append(f"{tag}: only {same}/{N_PROMPTS} greedy continuations identical "
                       f"(e.g. brickc {first_diff[0]} vs llama.cpp {first_diff[1]})")
+    return ref, kl, same
 
-    # B: llama.cpp on the quantized file itself.
-    ref_b = Llama(path).logits(prompts[0])
-    kl_ll, top1_ll = kl_top1(ref_b, ref_a)
-    kl_f, top1_f = kl_top1(ref_b, ours)
-    kl_e, top1_e = kl_top1(ref_b, brickc_logits(path, prompts[0], "llama-cpu")[0])
-    print(f"  B  vs llama.cpp on F: llama.cpp F32 copy: KL {kl_ll.mean():.2e}, top-1 "
-          f"{top1_ll:.2%}; brickc f32: KL {kl_f.mean():.2e}, top-1 {top1_f:.2%}; brickc "
-          f"llama-cpu: KL {kl_e.mean():.2e}, top-1 {top1_e:.2%}, identical (< 1e-3) at "
-          f"{np.mean(kl_e < 1e-3):.0%} of positions", flush=True)
+
+def compare(label, path, rng):
+    errors = []
+    print(label, flush=True)
+    llm = Llama(path)
+    n_vocab = llm.llm.n_vocab()
+    prompts = [rng.integers(0, n_vocab, N_POSITIONS).tolist()]
+    prompts += [rng.integers(0, n_vocab, int(rng.integers(4, 64))).tolist()
+                for _ in range(N_PROMPTS - 1)]
+    ours, gen0, summary = brickc_logits(path, prompts[0])
+    gens = [gen0] + [brickc_run(path, prompt)[0] for prompt in prompts[1:]]
+
+    # A: llama.cpp on F, its default settings.
+    ref_a, kl_a, same_a = check("A  brickc f32 vs llama.cpp on F", llm, prompts, ours, gens,
+                        BOUNDS_A, errors)
+    del llm
+    kl_e, top1_e = kl_top1(ref_a, brickc_logits(path, prompts[0], "llama-cpu")[0])
+    print(f"     brickc --activations llama-cpu vs llama.cpp on F: KL {kl_e.mean():.2e}, "
+          f"top-1 {top1_e:.2%}, identical (< 1e-3) at {np.mean(kl_e < 1e-3):.0%} of "
+          f"positions", flush=True)
+    if not kl_e.mean() <= kl_a.mean():
+        errors.append(f"A: --activations llama-cpu (KL {kl_e.mean():.2e}) is not closer to "
+                      f"llama.cpp than f32 (KL {kl_a.mean():.2e})")
+
+    # B: same weights, both in f32.
+    f32_path = path.replace(".gguf", "-f32copy.gguf")
+    write_f32_copy(path, f32_path)
+    check("B  brickc f32 vs llama.cpp on F32 copy", Llama(f32_path, llama_cpp.GGML_TYPE_F32),
+          prompts, ours, gens, BOUNDS_B, errors)
+    os.remove(f32_path)
     print(f"     {summary}", flush=True)
-    if not (kl_f.mean() <= B_KL_FACTOR * kl_ll.mean() + 1e-4 and top1_f >= B_TOP1_MIN):
-        errors.append(f"B: brickc f32 vs llama.cpp on F: KL {kl_f.mean():.2e}, top-1 "
-                      f"{top1_f:.2%}; llama.cpp's own F32-copy distance is KL "
-                      f"{kl_ll.mean():.2e}")
-    if not kl_e.mean() <= kl_f.mean():
-        errors.append(f"B: --activations llama-cpu (KL {kl_e.mean():.2e}) is not closer to "
-                      f"llama.cpp than f32 (KL {kl_f.mean():.2e})")
-    return [f"{label}: {e}" for e in errors]
+    return [f"{label}: {e}" for e in errors], same_a
 
 
 def main():
     os.makedirs(WORK, exist_ok=True)
     seed = int.from_bytes(os.urandom(4), "little")
-    print(f"seed {seed}; llama.cpp: flash attention off, KV cache f32 (A) / f16 (B), "
+    print(f"seed {seed}; llama.cpp: flash attention off, KV cache f16 (A) / f32 (B), "
           f"{THREADS} threads", flush=True)
     rng = np.random.default_rng(seed)
     errors = []
+    same_a = 0
     t0 = time.time()
     for label, preset, quant, layers, requant in CASES:
         path = os.path.join(WORK, f"{preset}-{quant}{'-requant' if requant else ''}.gguf")
@@ -248,9 +251,16 @@ def main():
             src, path = path, path.replace(".gguf", "-q4_k_m.gguf")
             llama_quantize_q4_k_m(src, path)
             os.remove(src)
-        errors += compare(label, path, rng)
+        file_errors, same = compare(label, path, rng)
+        errors += file_errors
+        same_a += same
         os.remove(path)
-    print(f"total {time.time() - t0:.1f} s", flush=True)
+    total = N_PROMPTS * len(CASES)
+    print(f"A: greedy continuations identical for {same_a}/{total} prompts over all files "
+          f"(bound {GREEDY_POOLED_A:.0%}); total {time.time() - t0:.1f} s", flush=True)
+    if same_a < GREEDY_POOLED_A * total:
+        errors.append(f"A: only {same_a}/{total} greedy continuations identical over all "
+                      f"files (< {GREEDY_POOLED_A:.0%})")
     if errors:
         die("\n  " + "\n  ".join(errors))
     print("PASS")

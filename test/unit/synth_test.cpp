@@ -82,33 +82,79 @@ TEST(Synth, FileHoldsThePlannedTensorsAndKeys) {
   }
 }
 
-// The values behind the quantization have the distribution weights.cpp asks for: norm
-// weights near 1, projections with stddev 1/sqrt(n_embd), no NaNs anywhere.
+// The values behind the quantization have the distribution weights.cpp asks for (test-small:
+// n_embd 512, n_ff 1536, 4 layers): norm weights near 1; Q/K projections with stddev
+// 0.5/sqrt(n_embd); FFN down-projections scaled so the 8 branches add RMS 0.15 in total;
+// embedding rows of equal-magnitude values whose magnitudes vary log-normally (sd 0.5);
+// output_norm weights of magnitude 3.5/sqrt(n_embd) with random signs; no NaNs anywhere.
 TEST(Synth, WeightsHaveThePlannedDistribution) {
   Options o;
   o.model = "test-small";
   o.mix = QuantMix::F16;
   const std::string path = synth_file(o, "f16.gguf");
   auto f = gguf::File::open(path);
-  auto stats = [&](std::string_view name) {
+  auto values = [&](std::string_view name) {
     const auto& t = f->tensor(name);
     std::vector<float> x(static_cast<size_t>(t.n_elements()));
     quant::dequantize(t.type, t.data, x.data(), t.n_elements());
+    for (float v : x) EXPECT_TRUE(std::isfinite(v)) << name;
+    return x;
+  };
+  auto stats = [&](const std::vector<float>& x) {
     double s = 0, s2 = 0;
     for (float v : x) {
-      EXPECT_TRUE(std::isfinite(v)) << name;
       s += v;
       s2 += double{v} * v;
     }
     const double mean = s / x.size();
     return std::pair{mean, std::sqrt(s2 / x.size() - mean * mean)};
   };
-  const auto [norm_mean, norm_sd] = stats("blk.1.attn_norm.weight");
+  const auto [norm_mean, norm_sd] = stats(values("blk.1.attn_norm.weight"));
   EXPECT_NEAR(norm_mean, 1.0, 0.02);
   EXPECT_LT(norm_sd, 0.2);
-  const auto [q_mean, q_sd] = stats("blk.2.attn_q.weight");
+  const auto [q_mean, q_sd] = stats(values("blk.2.attn_q.weight"));
   EXPECT_NEAR(q_mean, 0.0, 0.002);
-  EXPECT_NEAR(q_sd, 1.0 / std::sqrt(512.0), 0.002);
+  EXPECT_NEAR(q_sd, 0.5 / std::sqrt(512.0), 0.001);
+  const auto [v_mean, v_sd] = stats(values("blk.2.attn_v.weight"));
+  EXPECT_NEAR(v_sd, 1.0 / std::sqrt(512.0), 0.002);
+  const auto [down_mean, down_sd] = stats(values("blk.3.ffn_down.weight"));
+  const double down_want = 0.15 / std::sqrt(8.0) / (0.6 * std::sqrt(1536.0));
+  EXPECT_NEAR(down_mean, 0.0, 0.1 * down_want);
+  EXPECT_NEAR(down_sd, down_want, 0.03 * down_want);
+
+  for (const char* name : {"token_embd.weight", "output.weight"}) {
+    const std::vector<float> e = values(name);
+    ASSERT_EQ(e.size() % 512, 0u);
+    std::vector<double> log_mag;
+    size_t positive = 0;
+    for (size_t r = 0; r < e.size(); r += 512) {
+      const float mag = std::fabs(e[r]);
+      for (size_t i = r; i < r + 512; ++i) {
+        ASSERT_NEAR(std::fabs(e[i]), mag, 1e-3 * mag) << name << " row " << r / 512;
+        positive += e[i] > 0;
+      }
+      log_mag.push_back(std::log(mag));
+    }
+    EXPECT_NEAR(static_cast<double>(positive) / e.size(), 0.5, 0.01) << name;
+    double s = 0, s2 = 0;
+    for (double l : log_mag) {
+      s += l;
+      s2 += l * l;
+    }
+    const double mean = s / log_mag.size();
+    EXPECT_NEAR(mean, 0.0, 0.03) << name;
+    EXPECT_NEAR(std::sqrt(s2 / log_mag.size() - mean * mean), 0.5, 0.03) << name;
+  }
+
+  const std::vector<float> g = values("output_norm.weight");
+  const double g_want = 3.5 / std::sqrt(512.0);
+  size_t negative = 0;
+  for (float v : g) {
+    EXPECT_NEAR(std::fabs(v), g_want, 0.1 * g_want);
+    negative += v < 0;
+  }
+  EXPECT_GT(negative, g.size() / 2 - 50);  // 3.5 sigma of Binomial(512, 1/2)
+  EXPECT_LT(negative, g.size() / 2 + 50);
   std::filesystem::remove(path);
 }
 
