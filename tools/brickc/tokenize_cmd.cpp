@@ -2,10 +2,7 @@
 // ("%6d -> 'piece'" per token, or --ids as a Python list), to compare the two directly.
 #include <fmt/core.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +10,7 @@
 #include "frontend/tokenizer/tokenizer.h"
 #include "ir/error.h"
 #include "tools/brickc/commands.h"
+#include "tools/brickc/generation_flags.h"
 
 namespace brickc::tools {
 namespace {
@@ -26,22 +24,6 @@ struct TokenizeOptions {
   bool lines = false;
   bool decode = false;
 };
-
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
-std::string read_file(const std::string& path) {
-  std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
-  if (!f) fail("cannot open prompt file '{}': {}", path, std::strerror(errno));
-  std::string data;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) data.append(buf, n);
-  // A directory opens but cannot be read (EISDIR): that is an error, not empty text.
-  if (std::ferror(f.get())) fail("cannot read prompt file '{}': {}", path, std::strerror(errno));
-  return data;
-}
 
 void print_tokens(const tokenizer::Tokenizer& tok, const std::vector<int32_t>& ids,
                   const TokenizeOptions& o, std::string& out) {
@@ -64,7 +46,7 @@ void print_tokens(const tokenizer::Tokenizer& tok, const std::vector<int32_t>& i
 }
 
 void tokenize(const TokenizeOptions& o) {
-  const std::string text = o.file.empty() ? o.prompt : read_file(o.file);
+  const std::string text = o.file.empty() ? o.prompt : read_prompt_file(o.file);
   auto model = gguf::File::open(o.model);
   auto tok = tokenizer::Tokenizer::from_gguf(*model);
   const bool parse_special = !o.no_parse_special;
