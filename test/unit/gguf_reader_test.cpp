@@ -16,17 +16,14 @@
 #include "frontend/gguf/reader.h"
 #include "frontend/gguf/writer.h"
 #include "ir/error.h"
+#include "test/unit/temp_files.h"
 
 namespace brickc::gguf {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string temp_path(const std::string& name) {
-  auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return fmt::format("{}brickc_reader_{}_{}_{}", ::testing::TempDir(), ::getpid(), info->name(),
-                     name);
-}
+using testing::read_file;
+using testing::temp_path;
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

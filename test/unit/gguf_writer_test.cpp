@@ -14,22 +14,14 @@
 
 #include "frontend/gguf/writer.h"
 #include "ir/error.h"
+#include "test/unit/temp_files.h"
 
 namespace brickc::gguf {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string temp_path(const std::string& name) {
-  auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return fmt::format("{}brickc_writer_{}_{}_{}", ::testing::TempDir(), ::getpid(), info->name(),
-                     name);
-}
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
+using testing::read_file;
+using testing::temp_path;
 
 template <typename T>
 T at(const std::string& b, size_t pos) {
@@ -71,7 +63,7 @@ TEST(GgufWriter, LayoutFollowsTheSpec) {
       w.write_tensor("c", c);
       w.finish();
     }
-    std::string b = read_all(path);
+    std::string b = read_file(path);
     ASSERT_GE(b.size(), 24u);
     EXPECT_EQ(b.substr(0, 4), "GGUF");
     EXPECT_EQ(at<uint32_t>(b, 4), 3u);
@@ -113,7 +105,7 @@ TEST(GgufWriter, StreamsATensorInChunks) {
   w.write(std::span(q).subspan(100, 0));
   w.write(std::span(q).subspan(100));
   w.finish();
-  std::string b = read_all(path);
+  std::string b = read_file(path);
   EXPECT_EQ(b.substr(b.size() - 288), std::string(q.begin(), q.end()));
   std::filesystem::remove(path);
 }

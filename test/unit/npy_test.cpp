@@ -13,14 +13,12 @@
 #include <vector>
 
 #include "ir/error.h"
+#include "test/unit/temp_files.h"
 
 namespace brickc {
 namespace {
 
-std::string temp_path(const std::string& name) {
-  return ::testing::TempDir() + "brickc_npy_" +
-         ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + name;
-}
+using testing::temp_path;
 
 struct Parsed {
   int64_t rows = -1, cols = -1;

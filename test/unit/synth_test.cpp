@@ -16,22 +16,14 @@
 #include "frontend/quant/quant.h"
 #include "frontend/synth/vocab.h"
 #include "ir/error.h"
+#include "test/unit/temp_files.h"
 
 namespace brickc::synth {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string temp_path(const std::string& name) {
-  auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return fmt::format("{}brickc_synth_{}_{}_{}", ::testing::TempDir(), ::getpid(), info->name(),
-                     name);
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using testing::read_file;
+using testing::temp_path;
 
 std::string synth_file(Options o, const std::string& name) {
   const std::string path = temp_path(name);
@@ -49,7 +41,7 @@ TEST(Synth, SameSeedSameBytesWhateverTheThreadCount) {
   const std::string b = synth_file(o, "b.gguf");
   o.seed = 8;
   const std::string c = synth_file(o, "c.gguf");
-  const std::string ba = slurp(a), bb = slurp(b), bc = slurp(c);
+  const std::string ba = read_file(a), bb = read_file(b), bc = read_file(c);
   EXPECT_GT(ba.size(), 1000000u);
   EXPECT_TRUE(ba == bb) << "thread count changed the file";
   ASSERT_EQ(ba.size(), bc.size());  // same layout, other values

@@ -1,6 +1,7 @@
 // Test helper: a tiny Qwen2 GGUF with random weights, kept as editable lists of metadata and
 // f32 tensors so that tests can break one thing (a shape, a type, a key) before writing it.
 #pragma once
+#include "test/unit/temp_files.h"
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -121,13 +122,6 @@ inline TinyModel tiny_qwen2(const TinyShape& s, uint32_t seed) {
                          random({F, E}, 1.0f / std::sqrt(static_cast<float>(F)))});
   }
   return m;
-}
-
-// A fresh path in the test's temporary directory.
-inline std::string temp_path(const std::string& name) {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return ::testing::TempDir() + "brickc_" + info->test_suite_name() + "_" + info->name() + "_" +
-         name;
 }
 
 }  // namespace brickc::testing
