@@ -14,6 +14,11 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
+int32_t Decoder::argmax() {
+  const std::span<const float> l = logits();
+  return static_cast<int32_t>(std::max_element(l.begin(), l.end()) - l.begin());
+}
+
 std::string_view describe(StopReason r) {
   switch (r) {
     case StopReason::kEndOfGeneration: return "end of generation";
@@ -38,7 +43,7 @@ GenerateStats Session::generate(std::span<const int32_t> prompt, const GenerateO
   GenerateStats s;
   s.n_prompt = static_cast<int64_t>(feed.size());
   const auto t0 = std::chrono::steady_clock::now();
-  std::span<const float> logits = model_.prefill(feed);
+  model_.prefill(feed);
   unfed_.reset();
   s.t_prefill = seconds_since(t0);
 
@@ -48,7 +53,8 @@ GenerateStats Session::generate(std::span<const int32_t> prompt, const GenerateO
       s.stop = StopReason::kLimit;
       break;
     }
-    const int32_t tok = sampler_.sample(logits);
+    const int32_t tok =
+        sampler_.is_plain_greedy() ? model_.argmax() : sampler_.sample(model_.logits());
     if (s.n_generated == 0) {
       s.t_first_token = seconds_since(t0);
       t_first = std::chrono::steady_clock::now();
@@ -74,7 +80,7 @@ GenerateStats Session::generate(std::span<const int32_t> prompt, const GenerateO
       s.stop = StopReason::kContextFull;
       break;
     }
-    logits = model_.decode(tok);
+    model_.decode(tok);
     unfed_.reset();
     ++s.n_decoded;
   }

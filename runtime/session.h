@@ -20,10 +20,15 @@ class Decoder {
   virtual ~Decoder() = default;
   virtual int64_t n_ctx() const = 0;   // KV cache positions
   virtual int64_t n_past() const = 0;  // positions filled
-  // Evaluates `tokens` (not empty) at positions n_past()..; the logits of the last one.
-  virtual std::span<const float> prefill(std::span<const int32_t> tokens) = 0;
-  virtual std::span<const float> decode(int32_t token) = 0;
+  // Evaluates `tokens` (not empty) at positions n_past()...
+  virtual void prefill(std::span<const int32_t> tokens) = 0;
+  virtual void decode(int32_t token) = 0;
   virtual void reset() = 0;  // empties the cache
+  // The logits of the last evaluated position.
+  virtual std::span<const float> logits() = 0;
+  // The first index of the largest of logits(), as greedy sampling picks it. A GPU backend
+  // computes it on the device, so that greedy decoding reads back one int, not the logits.
+  virtual int32_t argmax();
 };
 
 enum class StopReason { kEndOfGeneration, kLimit, kContextFull, kInterrupted };

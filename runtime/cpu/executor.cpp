@@ -7,11 +7,9 @@
 
 #include "frontend/quant/quant.h"
 #include "frontend/qwen2/config.h"
-#include "frontend/qwen2/importer.h"
 #include "ir/error.h"
 #include "ir/verifier.h"
-#include "passes/pass_manager.h"
-#include "passes/registry.h"
+#include "runtime/decode_graph.h"
 
 namespace brickc::cpu {
 namespace {
@@ -170,11 +168,23 @@ int32_t GraphExecutor::i32(ir::ValueId v) const {
   return slot(v).i[0];
 }
 
-void GraphExecutor::step(int32_t token, int64_t pos) {
+void GraphExecutor::set_step(int32_t token, int64_t pos) {
   if (pos < 0 || pos >= max_ctx_)
     fail("position {} is outside the KV cache (0..{})", pos, max_ctx_ - 1);
   slot(tok_).i[0] = token;
   slot(pos_).i[0] = static_cast<int32_t>(pos);
+}
+
+void GraphExecutor::write(ir::ValueId v, std::span<const float> values) {
+  std::vector<float>& f = slot(v).f;
+  if (f.size() != values.size() || graph_.value(v).kind == ir::ValueKind::Weight)
+    fail("graph @{}: cannot write {} values to %{} : {}", graph_.name, values.size(),
+         graph_.value(v).name, ir::to_string(graph_.type(v)));
+  std::copy(values.begin(), values.end(), f.begin());
+}
+
+void GraphExecutor::step(int32_t token, int64_t pos) {
+  set_step(token, pos);
   const auto& bricks = graph_.bricks();
   for (size_t i = 0; i < bricks.size(); ++i) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -299,30 +309,9 @@ void GraphExecutor::run(const ir::Brick& b) {
   fail("internal: the CPU executor has no implementation of brick kind {}", keyword(b.kind));
 }
 
-namespace {
-
-ir::Graph optimized_graph(const gguf::File& file, const GraphModelOptions& opt) {
-  const qwen2::Config c = qwen2::read_config(file);
-  if (opt.n_ctx < 1 || opt.n_ctx > c.n_ctx_train)
-    fail("{}: context length {} is out of range: the model's context_length is {}", file.path(),
-         opt.n_ctx, c.n_ctx_train);
-  ir::Graph g = qwen2::import_qwen2(file, {opt.n_ctx, 1});
-  std::vector<const passes::PassInfo*> pipeline;
-  if (opt.passes)
-    pipeline = passes::parse_pipeline(*opt.passes);
-  else
-    for (auto n : passes::default_pipeline()) pipeline.push_back(passes::find_pass(n));
-  passes::PassManager pm(std::move(pipeline));
-  pm.verify_each = true;
-  pm.run(g);
-  return g;
-}
-
-}  // namespace
-
 GraphModel::GraphModel(const gguf::File& file, const GraphModelOptions& opt,
                        Qwen2Model::LogitsFn each)
-    : exec_(file, optimized_graph(file, opt), opt.n_threads),
+    : exec_(file, runtime::decode_graph(file, opt.n_ctx, opt.passes), opt.n_threads),
       poison_(opt.poison),
       each_(std::move(each)) {}
 
@@ -331,7 +320,7 @@ void GraphModel::reset() {
   n_past_ = 0;
 }
 
-std::span<const float> GraphModel::prefill(std::span<const int32_t> tokens) {
+void GraphModel::prefill(std::span<const int32_t> tokens) {
   if (tokens.empty()) fail("no tokens to evaluate");
   if (n_past_ + static_cast<int64_t>(tokens.size()) > exec_.max_ctx())
     fail("{} tokens at position {} do not fit: the context length is {}", tokens.size(), n_past_,
@@ -342,7 +331,6 @@ std::span<const float> GraphModel::prefill(std::span<const int32_t> tokens) {
     if (each_) each_(n_past_, exec_.logits());
     ++n_past_;
   }
-  return exec_.logits();
 }
 
 }  // namespace brickc::cpu

@@ -52,6 +52,12 @@ class GraphExecutor {
   std::span<const float> f32(ir::ValueId v) const;
   int32_t i32(ir::ValueId v) const;
 
+  // Brick by brick, for checking another backend against this one: set the step inputs,
+  // overwrite a value (an activation, or a whole KV cache), run one brick.
+  void set_step(int32_t token, int64_t pos);
+  void write(ir::ValueId v, std::span<const float> values);
+  void run_brick(size_t i) { run(graph_.bricks().at(i)); }
+
   // Wall time of each brick in the last step, in µs, indexed like graph().bricks():
   // steady_clock around each brick, for per-brick CPU profiles.
   const std::vector<double>& brick_us() const { return brick_us_; }
@@ -103,9 +109,10 @@ class GraphModel : public runtime::Decoder {
   GraphExecutor& executor() { return exec_; }
   int64_t n_ctx() const override { return exec_.max_ctx(); }
   int64_t n_past() const override { return n_past_; }
-  std::span<const float> prefill(std::span<const int32_t> tokens) override;
-  std::span<const float> decode(int32_t token) override { return prefill({&token, 1}); }
+  void prefill(std::span<const int32_t> tokens) override;
+  void decode(int32_t token) override { prefill({&token, 1}); }
   void reset() override;
+  std::span<const float> logits() override { return exec_.logits(); }
 
  private:
   GraphExecutor exec_;

@@ -12,18 +12,19 @@ class Qwen2Decoder : public runtime::Decoder {
       : model_(model), each_(std::move(each)) {}
   int64_t n_ctx() const override { return model_.n_ctx(); }
   int64_t n_past() const override { return model_.n_past(); }
-  std::span<const float> prefill(std::span<const int32_t> tokens) override {
-    return model_.prefill(tokens, each_);
+  void prefill(std::span<const int32_t> tokens) override {
+    logits_ = model_.prefill(tokens, each_);
   }
-  std::span<const float> decode(int32_t token) override {
+  void decode(int32_t token) override {
     const int64_t pos = model_.n_past();
-    std::span<const float> logits = model_.decode(token);
-    if (each_) each_(pos, logits);
-    return logits;
+    logits_ = model_.decode(token);
+    if (each_) each_(pos, logits_);
   }
   void reset() override { model_.reset(); }
+  std::span<const float> logits() override { return logits_; }
 
  private:
+  std::span<const float> logits_;
   Qwen2Model& model_;
   Qwen2Model::LogitsFn each_;
 };

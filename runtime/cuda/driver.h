@@ -1,6 +1,6 @@
-// The CUDA Driver API and NVRTC, loaded with dlopen on first use so that brickc starts on
+// What this machine offers for CUDA: the driver (runtime/cuda/api.h) and NVRTC
+// (codegen/ptx/nvrtc.h), both loaded with dlopen on first use, so that brickc starts on
 // machines without a GPU or driver and can say precisely why CUDA is unavailable.
-// Only this unit and runtime/cuda see cuda.h; everything else uses these plain types.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -14,6 +14,11 @@ struct DeviceInfo {
   size_t total_mem = 0;
   int cc_major = 0, cc_minor = 0;
   int sm_count = 0;
+  size_t l2_bytes = 0;
+  int max_smem_per_block_optin = 0;  // bytes a kernel may opt in to (cuFuncSetAttribute)
+  int clock_khz = 0, mem_clock_khz = 0;
+  int mem_bus_width = 0;  // bits
+  int driver_version = 0;  // e.g. 13000, as in Probe
 };
 
 // What a user needs to know about the GPU side of this machine. Probing never throws.

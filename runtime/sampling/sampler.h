@@ -47,6 +47,9 @@ class Sampler {
   void reset();
 
   const SamplerParams& params() const { return params_; }
+  // Greedy with no penalty: sample() is then the plain argmax of the logits, which a
+  // backend may compute itself (Decoder::argmax).
+  bool is_plain_greedy() const { return params_.temp <= 0.0f && !penalties_on(); }
   uint32_t seed() const { return seed_; }  // the seed in use, also when drawn at random
   // The candidates left after the last sample(), with their probabilities: those the
   // draw chose from. For greedy, the full list with logits only.

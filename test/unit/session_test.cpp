@@ -26,26 +26,26 @@ class ScriptedModel : public rt::Decoder {
       : script_(std::move(script)), n_ctx_(n_ctx) {}
   int64_t n_ctx() const override { return n_ctx_; }
   int64_t n_past() const override { return static_cast<int64_t>(fed.size()); }
-  std::span<const float> prefill(std::span<const int32_t> tokens) override {
+  void prefill(std::span<const int32_t> tokens) override {
     prefills.emplace_back(tokens.begin(), tokens.end());
     fed.insert(fed.end(), tokens.begin(), tokens.end());
-    return next();
+    next();
   }
-  std::span<const float> decode(int32_t token) override {
+  void decode(int32_t token) override {
     decoded.push_back(token);
     fed.push_back(token);
-    return next();
+    next();
   }
   void reset() override { fed.clear(); }
+  std::span<const float> logits() override { return logits_; }
 
   std::vector<int32_t> fed, decoded;
   std::vector<std::vector<int32_t>> prefills;
 
  private:
-  std::span<const float> next() {
+  void next() {
     logits_.assign(kVocab, 0.9f);
     logits_.at(script_.at(step_++)) = 1.0f;
-    return logits_;
   }
   std::vector<int32_t> script_;
   int64_t n_ctx_;

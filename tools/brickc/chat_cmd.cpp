@@ -24,8 +24,8 @@
 #include "frontend/tokenizer/tokenizer.h"
 #include "ir/error.h"
 #include "runtime/cpu/forward.h"
-#include "runtime/cpu/qwen2_decoder.h"
 #include "runtime/session.h"
+#include "tools/brickc/backend.h"
 #include "tools/brickc/commands.h"
 #include "tools/brickc/generation_flags.h"
 
@@ -118,16 +118,18 @@ void write_out(std::string_view s) {
 }
 
 void chat(const ChatOptions& o) {
-  const std::string device = pick_device(o.gen.device);
   const auto file = gguf::File::open(o.gen.model);
   const qwen2::Config cfg = qwen2::read_config(*file);
   const int64_t n_ctx = context_length(o.gen, cfg);
   auto tok = tokenizer::Tokenizer::from_gguf(*file);
   const auto tmpl = chat::ChatTemplate::from_gguf(*file, tok.vocab());
   sampling::Sampler sampler(sampler_params(o.gen));
-  cpu::Qwen2Model model(*file, {o.gen.threads, n_ctx, cpu::Activations::kF32});
-  cpu::Qwen2Decoder decoder(model);
-  runtime::Session session(decoder, sampler);
+  BackendOptions bo;
+  bo.device = o.gen.device;
+  bo.threads = o.gen.threads;
+  bo.n_ctx = n_ctx;
+  Backend backend = open_backend(*file, bo);
+  runtime::Session session(*backend.decoder, sampler);
 
   runtime::GenerateOptions go;
   go.n_predict = o.gen.n_predict;
@@ -147,7 +149,7 @@ void chat(const ChatOptions& o) {
   if (tty)
     fmt::print(stderr, "brickc chat: {} ({} context, {}, seed {}); /reset clears the history, "
                "/exit or Ctrl-D quits, Ctrl-C stops an answer\n",
-               o.gen.model, n_ctx, device, sampler.seed());
+               o.gen.model, n_ctx, backend.label, sampler.seed());
   while (true) {
     clear_interrupt();
     if (tty) write_out("> ");

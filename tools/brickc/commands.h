@@ -12,5 +12,6 @@ void add_devices_command(CLI::App& app);
 void add_compile_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_chat_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace brickc::tools

@@ -1,5 +1,6 @@
-// `brickc compile FILE.brick|- | -m MODEL.gguf --emit=ir|ir-opt [--passes=a,b]`: read Brick
-// IR text (or import a Qwen2 GGUF), verify it, run passes, print it. Diagnostics go to
+// `brickc compile FILE.brick|- | -m MODEL.gguf --emit=ir|ir-opt|cuda|ptx [--passes=a,b]`:
+// read Brick IR text (or import a Qwen2 GGUF), verify it, run passes, print it or the
+// kernels generated from it. Diagnostics go to
 // stderr as `file:line:col: error: ...`, one per problem, exit code 1.
 #include <fmt/core.h>
 
@@ -9,6 +10,8 @@
 #include <optional>
 #include <sstream>
 
+#include "codegen/ptx/lower.h"
+#include "codegen/ptx/nvrtc.h"
 #include "frontend/gguf/reader.h"
 #include "frontend/qwen2/importer.h"
 #include "ir/error.h"
@@ -67,6 +70,7 @@ struct CompileOptions {
   std::string input;
   std::string model;
   std::string emit = "ir";
+  std::string arch = "sm_90";
   std::string passes;
   bool passes_given = false;
   bool split_input = false;
@@ -83,13 +87,13 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// --emit=ir prints the graph as read unless --passes names some; --emit=ir-opt runs the
+// --emit=ir prints the graph as read unless --passes names some; the other stages run the
 // default pipeline unless --passes replaces it.
 passes::PassManager make_manager(const CompileOptions& o) {
   std::vector<const passes::PassInfo*> pipeline;
   if (o.passes_given) {
     pipeline = passes::parse_pipeline(o.passes);
-  } else if (o.emit == "ir-opt") {
+  } else if (o.emit != "ir") {
     for (auto n : passes::default_pipeline()) pipeline.push_back(passes::find_pass(n));
   }
   for (const auto& n : o.print_after)
@@ -104,12 +108,24 @@ passes::PassManager make_manager(const CompileOptions& o) {
   return pm;
 }
 
-// Runs the passes on a verified graph and returns its text; timing goes to stderr.
+// The stage --emit asks for, from the optimized graph: IR text, the generated CUDA source,
+// or the PTX NVRTC makes of it.
+std::string emit(const CompileOptions& o, const ir::Graph& g) {
+  if (o.emit == "ir" || o.emit == "ir-opt") return ir::print(g);
+  const ptx::KernelPlan plan = ptx::lower(g);
+  if (o.emit == "cuda") return plan.source;
+  ptx::CompileOptions co;
+  co.arch = o.arch;
+  co.want_cubin = false;
+  return ptx::compile(plan.source, "brickc_" + g.name, co).ptx;
+}
+
+// Runs the passes on a verified graph and returns what --emit asks for; timing goes to stderr.
 std::string optimize_and_print(const CompileOptions& o, ir::Graph& g, double import_ms) {
   auto pm = make_manager(o);
   pm.run(g);
   auto t0 = std::chrono::steady_clock::now();
-  std::string text = ir::print(g);
+  std::string text = emit(o, g);
   if (o.time_passes) {
     fmt::print(stderr, "{}", pm.timing_report());
     fmt::print(stderr, "  {:7.3f}  read and verify input\n  {:7.3f}  print\n", import_ms,
@@ -163,8 +179,10 @@ void add_compile_command(CLI::App& app) {
   auto* model = cmd->add_option("-m,--model", o->model, "Qwen2 GGUF model to import");
   input->excludes(model);
   cmd->add_option("--emit", o->emit,
-                  "What to print: ir (as read or imported), ir-opt (after the default pipeline)")
-      ->check(CLI::IsMember({"ir", "ir-opt"}));
+                  "What to print: ir (as read or imported), ir-opt (after the default pipeline), "
+                  "cuda (the generated kernel source), ptx (NVRTC's PTX of it)")
+      ->check(CLI::IsMember({"ir", "ir-opt", "cuda", "ptx"}));
+  cmd->add_option("--arch", o->arch, "GPU architecture for --emit=ptx")->capture_default_str();
   cmd->add_option("--passes", o->passes,
                   "Comma-separated passes to run instead of the default pipeline (" +
                       passes::pass_names() + ")");

@@ -10,7 +10,6 @@
 #include <thread>
 
 #include "ir/error.h"
-#include "runtime/cuda/driver.h"
 
 namespace brickc::tools {
 
@@ -23,7 +22,7 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& 
                   "Context length (default: 4096 or the model's context_length if smaller)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--device", f.device,
-                  "cpu, cuda or auto (auto: cpu until the CUDA backend exists)")
+                  "cpu, cuda or auto (auto: the GPU when one works, else the CPU)")
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
       ->capture_default_str();
   cmd->add_option("-t,--threads", f.threads, "CPU threads")
@@ -55,13 +54,6 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& 
       ->check(CLI::Range(int64_t{-1}, int64_t{0xFFFFFFFF}))
       ->capture_default_str()
       ->group(g);
-}
-
-std::string pick_device(const std::string& requested) {
-  if (requested != "cuda") return "cpu";
-  const auto& p = cuda::probe();
-  if (!p.usable()) fail("CUDA unavailable: {}", p.why_unusable());
-  fail("the CUDA backend is not built yet; use --device cpu");
 }
 
 int64_t context_length(const GenerationFlags& f, const qwen2::Config& cfg) {
@@ -96,15 +88,14 @@ std::string read_prompt_file(const std::string& path) {
   return data;
 }
 
-std::string speed_summary(const runtime::GenerateStats& s, const std::string& device,
-                          int threads) {
+std::string speed_summary(const runtime::GenerateStats& s, const std::string& device) {
   const std::string decode =
       s.n_decoded > 0 ? fmt::format("{:.2f} tok/s", s.n_decoded / s.t_decode) : "n/a";
   return fmt::format(
-      "prompt {} tokens, generated {} tokens, prefill {:.2f} tok/s, decode {}, device {} ({} "
-      "threads), first token {:.1f} ms, stop: {}",
+      "prompt {} tokens, generated {} tokens, prefill {:.2f} tok/s, decode {}, device {}, first "
+      "token {:.1f} ms, stop: {}",
       s.n_prompt, s.n_generated, s.n_prompt / std::max(s.t_prefill, 1e-9), decode, device,
-      threads, s.t_first_token * 1e3, runtime::describe(s.stop));
+      s.t_first_token * 1e3, runtime::describe(s.stop));
 }
 
 }  // namespace brickc::tools

@@ -26,8 +26,6 @@ struct GenerationFlags {
 // Adds -m, --device, -t, -c, -n (described by n_help) and the sampling flags.
 void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& n_help);
 
-// cpu for cpu and auto; for cuda an error saying why it cannot be used (no backend yet).
-std::string pick_device(const std::string& requested);
 // -c checked against the model, or its default.
 int64_t context_length(const GenerationFlags& f, const qwen2::Config& cfg);
 // The sampler's parameters, the seed resolved (-1: random) and checked.
@@ -36,9 +34,8 @@ sampling::SamplerParams sampler_params(const GenerationFlags& f);
 // The whole file; an error naming it when it cannot be read.
 std::string read_prompt_file(const std::string& path);
 
-// "prompt N tokens, generated M tokens, prefill X tok/s, decode Y tok/s, device D (T
-// threads), first token Z ms, stop: R"
-std::string speed_summary(const runtime::GenerateStats& s, const std::string& device,
-                          int threads);
+// "prompt N tokens, generated M tokens, prefill X tok/s, decode Y tok/s, device D, first
+// token Z ms, stop: R"; D is the backend's label.
+std::string speed_summary(const runtime::GenerateStats& s, const std::string& device);
 
 }  // namespace brickc::tools

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   brickc::tools::add_compile_command(app);
   brickc::tools::add_tokenize_command(app);
   brickc::tools::add_chat_command(app);
+  brickc::tools::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

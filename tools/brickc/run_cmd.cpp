@@ -21,11 +21,10 @@
 #include "frontend/qwen2/config.h"
 #include "frontend/tokenizer/tokenizer.h"
 #include "ir/error.h"
-#include "runtime/cpu/executor.h"
 #include "runtime/cpu/forward.h"
-#include "runtime/cpu/qwen2_decoder.h"
 #include "runtime/npy.h"
 #include "runtime/session.h"
+#include "tools/brickc/backend.h"
 #include "tools/brickc/commands.h"
 #include "tools/brickc/generation_flags.h"
 
@@ -125,7 +124,6 @@ void fit_context(std::vector<int32_t>& prompt, int64_t n_predict, int64_t n_ctx,
 }
 
 void run(RunOptions& o) {
-  const std::string device = pick_device(o.gen.device);
   const auto file = gguf::File::open(o.gen.model);
   const qwen2::Config cfg = qwen2::read_config(*file);
   const int64_t n_ctx = context_length(o.gen, cfg);
@@ -148,20 +146,15 @@ void run(RunOptions& o) {
   if (!o.dump_logits.empty()) dump.emplace(o.dump_logits, cfg.n_vocab);
   cpu::Qwen2Model::LogitsFn each;
   if (dump) each = [&](int64_t, std::span<const float> l) { dump->append(l); };
-  std::optional<cpu::Qwen2Model> model;
-  std::unique_ptr<runtime::Decoder> decoder;
-  if (o.engine == "graph") {
-    if (activations != cpu::Activations::kF32)
-      fail("--engine graph computes in f32 only; --activations llama-cpu needs --engine direct");
-    cpu::GraphModelOptions graph;
-    graph.n_threads = o.gen.threads;
-    graph.n_ctx = n_ctx;
-    decoder = std::make_unique<cpu::GraphModel>(*file, graph, each);
-  } else {
-    model.emplace(*file, cpu::ForwardOptions{o.gen.threads, n_ctx, activations});
-    decoder = std::make_unique<cpu::Qwen2Decoder>(*model, each);
-  }
-  runtime::Session session(*decoder, sampler);
+  BackendOptions bo;
+  bo.device = o.gen.device;
+  bo.threads = o.gen.threads;
+  bo.n_ctx = n_ctx;
+  bo.activations = activations;
+  bo.engine = o.engine;
+  bo.each = each;
+  Backend backend = open_backend(*file, bo);
+  runtime::Session session(*backend.decoder, sampler);
 
   runtime::GenerateOptions go;
   go.n_predict = n_predict;
@@ -192,7 +185,7 @@ void run(RunOptions& o) {
   }
   std::fflush(stdout);
   const std::string seed = sp.temp > 0 ? fmt::format(", seed {}", sampler.seed()) : "";
-  fmt::print(stderr, "brickc run: {}{}\n", speed_summary(stats, device, o.gen.threads), seed);
+  fmt::print(stderr, "brickc run: {}{}\n", speed_summary(stats, backend.label), seed);
 }
 
 }  // namespace

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The device-machine session in one script (DESIGN.md §9): from build/device (made by
+# scripts/device-bundle.sh here), synthesize the models, run the GPU tests and the
+# benchmarks, and leave logs and JSON in $OUT. Steps: devices, tests, models, bench,
+# sanitize (any subset, in order given). Models are written to $MODELS (default /tmp/models).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export LD_LIBRARY_PATH=$PWD/build/device/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+B=$PWD/build/device/bin
+OUT=${OUT:-/tmp/brickc-out}
+MODELS=${MODELS:-/tmp/models}
+mkdir -p "$OUT" "$MODELS"
+export BRICKC_CACHE_DIR=$OUT/../kernel-cache
+
+model() {  # model <preset> <mix>: path of the synthesized file, made once
+  local f=$MODELS/$1-$2.gguf
+  [[ -f $f ]] || "$B/brickc" synth --model "qwen2.5-coder-$1" --quant "$2" -o "$f" >&2 || return 1
+  echo "$f"
+}
+BENCH_SET=${BENCH_SET:-"0.5b:q4_0 0.5b:q4_k_m 1.5b:q4_k_m 3b:q4_k_m 7b:q4_k_m"}
+
+for step in "$@"; do
+  echo "=== $step"
+  case $step in
+    devices)
+      "$B/brickc" devices
+      nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,clocks.mem,power.draw,temperature.gpu --format=csv ;;
+    tests)
+      "$B/brickc_gpu_tests" ${GTEST_FILTER:+--gtest_filter=$GTEST_FILTER} 2>&1 | tee "$OUT/gpu_tests.log" ;;
+    models)
+      list=""
+      for m in $BENCH_SET; do list+="$(model "${m%%:*}" "${m##*:}"),"; done
+      BRICKC_GPU_MODELS=${list%,} "$B/brickc_gpu_tests" --gtest_filter='GpuModels.*' 2>&1 | tee "$OUT/gpu_models.log" ;;
+    bench)
+      for m in $BENCH_SET; do
+        f=$(model "${m%%:*}" "${m##*:}") || continue
+        "$B/brickc" bench -m "$f" --device cuda -p "${BENCH_P:-512}" -n "${BENCH_N:-128}" \
+          --reps "${BENCH_REPS:-5}" --json "$OUT/bench-${m/:/-}.json" 2>&1 | tee -a "$OUT/bench.log"
+      done ;;
+    sanitize)
+      f=$(model 0.5b q4_k_m)
+      for tool in memcheck racecheck; do
+        compute-sanitizer --tool $tool --error-exitcode 9 "$B/brickc" run -m "$f" --device cuda \
+          --prompt-tokens 1,2,3,4 -n 4 2>&1 | tail -n 5 | tee -a "$OUT/sanitize.log"
+      done ;;
+    *) echo "unknown step $step" >&2; exit 2 ;;
+  esac
+done

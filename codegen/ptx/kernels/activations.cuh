@@ -1,0 +1,83 @@
+// Activation vectors as the matvec-family kernels hold them in shared memory: q8_1 (int8
+// values per 32 with scale d and s = d * sum) for int8-dot weights, f32 for float weights.
+// The prologues fill them from a q8_1 vector in global memory, from f32 (quantize), or
+// from f32 through RMSNorm (norm + quantize). Also the q8_1 quantizer for epilogues.
+#pragma once
+#include "common.cuh"
+
+// A q8_1 vector of n values in global memory: int8 qs[n], then float2 ds[n / 32].
+__device__ __forceinline__ float2* q8_ds(void* q8, int n) {
+  return reinterpret_cast<float2*>(static_cast<u8*>(q8) + n);
+}
+
+// Quantizes 32 values held one per lane: the lane's int8 and, for lane 0, the block's
+// (d, d * sum). Rounding as llama.cpp's quantize_q8_1 (roundf of v / (amax / 127)).
+__device__ __forceinline__ void quantize32(float v, i8* q, float2* ds) {
+  const float amax = warp_max(fabsf(v));
+  const float d = amax / 127.0f;
+  const int qi = amax == 0.0f ? 0 : static_cast<int>(roundf(v / d));
+  *q = static_cast<i8>(qi);
+  const int sum = warp_sum_i(qi);
+  if ((threadIdx.x % kWarp) == 0) *ds = make_float2(d, d * static_cast<float>(sum));
+}
+
+enum InputKind { kInQ8 = 0, kInF32 = 1, kInNormF32 = 2 };
+
+// Bytes of shared memory the activation of length K takes.
+template <int K, bool Int8>
+__host__ __device__ constexpr int activation_smem() {
+  return Int8 ? K + (K / 32) * 8 : K * 4;
+}
+
+// Fills `act` (shared) with the brick's input; ends with a block barrier. Each thread
+// first loads all of its values (i = threadIdx.x + kThreads * j) so that the loads are in
+// flight together, then normalizes and quantizes from registers: warp w of round j holds
+// the 32 consecutive values of q8_1 block 8j + w.
+template <int K, bool Int8, int In>
+__device__ void load_activations(const void* x, const float* norm_w, float eps, u8* act) {
+  const int t = threadIdx.x;
+  if constexpr (In == kInQ8) {
+    static_assert(Int8, "a q8_1 input feeds int8-dot weights only");
+    constexpr int kVecs = (K + K / 32 * 8) / 16;  // qs and ds are contiguous: copy them as one
+    const uint4* src = static_cast<const uint4*>(x);
+#pragma unroll 4
+    for (int i = t; i < kVecs; i += kThreads) reinterpret_cast<uint4*>(act)[i] = src[i];
+  } else {
+    constexpr int kRounds = (K + kThreads - 1) / kThreads;
+    const float* xf = static_cast<const float*>(x);
+    float v[kRounds], w[kRounds];
+#pragma unroll
+    for (int j = 0; j < kRounds; ++j) {
+      const int i = t + kThreads * j;
+      v[j] = i < K ? xf[i] : 0.0f;
+      if constexpr (In == kInNormF32) w[j] = i < K ? norm_w[i] : 0.0f;
+    }
+    float scale = 1.0f;
+    if constexpr (In == kInNormF32) {
+      float ss = 0.0f;
+#pragma unroll
+      for (int j = 0; j < kRounds; ++j) ss += v[j] * v[j];
+      scale = 1.0f / sqrtf(block_sum(ss) / static_cast<float>(K) + eps);
+    }
+#pragma unroll
+    for (int j = 0; j < kRounds; ++j) {
+      const int i = t + kThreads * j;
+      if (K % kThreads != 0 && i - t % kWarp >= K) break;  // whole warps past the end
+      float y = v[j];
+      if constexpr (In == kInNormF32) y = y * scale * w[j];
+      if constexpr (Int8)
+        quantize32(y, reinterpret_cast<i8*>(act) + i, reinterpret_cast<float2*>(act + K) + i / 32);
+      else
+        reinterpret_cast<float*>(act)[i] = y;
+    }
+  }
+  __syncthreads();
+}
+
+// RMSNorm's scale 1 / sqrt(mean(x²) + eps) over the block, for the vector kernels.
+template <int K>
+__device__ __forceinline__ float rms_scale(const float* x, float eps) {
+  float ss = 0.0f;
+  for (int i = threadIdx.x; i < K; i += kThreads) ss += x[i] * x[i];
+  return 1.0f / sqrtf(block_sum(ss) / static_cast<float>(K) + eps);
+}

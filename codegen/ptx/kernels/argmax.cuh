@@ -1,0 +1,33 @@
+// Greedy token choice on the device: the largest logit and, among equal ones, the lowest
+// index, packed into one 64-bit key that every block folds in with atomicMax. The host
+// reads the key (8 bytes) instead of the logits.
+#pragma once
+#include "common.cuh"
+
+// Orders floats as unsigned integers; the low half holds ~index so that ties prefer the
+// lowest index.
+__device__ __forceinline__ u64 argmax_key(float v, int i) {
+  u32 b = __float_as_uint(v);
+  b = (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+  return (static_cast<u64>(b) << 32) | static_cast<u64>(~static_cast<u32>(i));
+}
+
+// Slots: 0 x (f32[N]), 1 key (u64, zeroed before the launch), 2 trace.
+template <int N>
+__device__ void argmax(const KArgs& a) {
+  kernel_begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[2]));
+  const float* x = reinterpret_cast<const float*>(a.p[0]);
+  u64 best = 0;
+  for (int i = blockIdx.x * kThreads + threadIdx.x; i < N; i += gridDim.x * kThreads) {
+    const u64 k = argmax_key(x[i], i);
+    best = k > best ? k : best;
+  }
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) {
+    const u64 other = __shfl_xor_sync(0xffffffffu, best, o);
+    best = other > best ? other : best;
+  }
+  if (threadIdx.x % kWarp == 0) atomicMax(reinterpret_cast<u64*>(a.p[1]), best);
+  trace.end();
+}

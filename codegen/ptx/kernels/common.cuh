@@ -1,0 +1,135 @@
+// What every brick kernel shares: fixed-width types, the per-token step struct, inline PTX
+// for what the compiler would not emit on its own (dp4a, 16-byte non-coherent loads,
+// %globaltimer, programmatic-dependent-launch waits), warp reductions and the trace hook.
+#pragma once
+
+typedef unsigned char u8;
+typedef signed char i8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+
+// The device-side step struct: written by the host before each replay of the captured
+// decode graph, read by every kernel that depends on the token or the position.
+struct Step {
+  int token;
+  int pos;
+  u64 argmax_key;  // zeroed by the host with each step; argmax folds into it
+};
+
+// Every kernel takes one argument: 8-byte slots (pointers, integers, f32 bits), laid out
+// per kernel as its template documents and as codegen/ptx/lower.cpp fills them.
+constexpr int kArgSlots = 24;
+struct KArgs {
+  u64 p[kArgSlots];
+};
+
+constexpr int kWarp = 32;
+#define BRICKC_NEG_INF __int_as_float(0xff800000)
+constexpr int kThreads = 256;  // the block size of every matvec-family and vector kernel
+constexpr int kWarps = kThreads / kWarp;
+
+__device__ __forceinline__ float h2f(u16 h) {
+  float f;
+  asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+  return f;
+}
+
+__device__ __forceinline__ u16 f2h(float f) {
+  u16 h;
+  asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+  return h;
+}
+
+__device__ __forceinline__ int dp4a(int a, int b, int c) {
+  int d;
+  asm("dp4a.s32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+  return d;
+}
+
+// Weights are read once per token and never written: the non-coherent path, 16 bytes.
+__device__ __forceinline__ uint4 ld_weights_v4(const void* p) {
+  uint4 v;
+  asm("ld.global.nc.v4.u32 {%0, %1, %2, %3}, [%4];"
+      : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+      : "l"(p));
+  return v;
+}
+
+__device__ __forceinline__ u64 globaltimer() {
+  u64 t;
+  asm volatile("mov.u64 %0, %globaltimer;" : "=l"(t));
+  return t;
+}
+
+// Programmatic dependent launch (the runtime launches every kernel after the first with
+// the programmatic-serialization attribute): a kernel lets the next one start at once,
+// so that its blocks are scheduled as SMs free up and prefetch their weights, and waits
+// for its predecessor's writes before it touches anything but weights.
+__device__ __forceinline__ void start_dependents() {
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+}
+__device__ __forceinline__ void wait_for_inputs() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
+
+// Every kernel begins so: let the next kernel launch, wait for this one's inputs.
+__device__ __forceinline__ void kernel_begin() {
+  start_dependents();
+  wait_for_inputs();
+}
+
+
+// A u32 from a 2-byte-aligned address (quant blocks of 18, 22, 34, 210 bytes).
+__device__ __forceinline__ u32 ld_u32_a2(const u8* p) {
+  const u16* q = reinterpret_cast<const u16*>(p);
+  return static_cast<u32>(q[0]) | (static_cast<u32>(q[1]) << 16);
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+__device__ __forceinline__ int warp_sum_i(int v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+
+// Sum over the block (kThreads threads); every thread gets the result.
+__device__ __forceinline__ float block_sum(float v) {
+  __shared__ float part[kWarps];
+  v = warp_sum(v);
+  const int w = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+  __syncthreads();
+  if (lane == 0) part[w] = v;
+  __syncthreads();
+  float s = 0.0f;
+#pragma unroll
+  for (int i = 0; i < kWarps; ++i) s += part[i];
+  return s;
+}
+
+// Profiling hook: when `trace` is set, each block b (x-major over the grid) stamps its
+// start and end (ns, from %globaltimer) into trace[2b] and trace[2b + 1].
+struct Trace {
+  u64* slots;
+  u64 t0;
+  __device__ __forceinline__ explicit Trace(u64* s) : slots(s), t0(s ? globaltimer() : 0) {}
+  __device__ __forceinline__ void end() {
+    if (slots) {
+      __syncthreads();
+      if (threadIdx.x == 0) {
+        const unsigned b = blockIdx.y * gridDim.x + blockIdx.x;
+        slots[2 * b] = t0;
+        slots[2 * b + 1] = globaltimer();
+      }
+    }
+  }
+};

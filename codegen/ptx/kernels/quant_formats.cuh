@@ -1,0 +1,261 @@
+// The weight formats as the matvec and embed kernels see them: block geometry, the dot
+// product of one 32-weight sub-block with a q8_1 activation block (dp4a), and the
+// dequantization of one weight. Layouts are ggml's (gguf-qwen2.md §4); blocks of 18, 22,
+// 34 or 210 bytes sit in shared memory at 2-byte alignment, so their wider reads go
+// through ld_u32_a2.
+#pragma once
+#include "common.cuh"
+
+// q8_1 activation block: 32 int8 values (8 ints `a`) with scale d and s = d * sum(q).
+// Each dot returns the f32 contribution of its 32 weights.
+
+struct FmtQ4_0 {
+  static constexpr int QK = 32, BB = 18;
+  static constexpr bool kInt8 = true;
+  __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
+    const float d = h2f(*reinterpret_cast<const u16*>(b));
+    int s = 0;
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const u32 v = ld_u32_a2(b + 2 + 4 * i);
+      s = dp4a(static_cast<int>(v & 0x0F0F0F0Fu), a[i], s);
+      s = dp4a(static_cast<int>((v >> 4) & 0x0F0F0F0Fu), a[i + 4], s);
+    }
+    return d * (ds.x * static_cast<float>(s) - 8.0f * ds.y);
+  }
+  __device__ static float get(const u8* b, int i) {
+    const u8 q = b[2 + (i & 15)];
+    return h2f(*reinterpret_cast<const u16*>(b)) *
+           static_cast<float>(static_cast<int>(i < 16 ? q & 15 : q >> 4) - 8);
+  }
+};
+
+struct FmtQ4_1 {
+  static constexpr int QK = 32, BB = 20;
+  static constexpr bool kInt8 = true;
+  __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
+    const float d = h2f(*reinterpret_cast<const u16*>(b));
+    const float m = h2f(*reinterpret_cast<const u16*>(b + 2));
+    int s = 0;
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const u32 v = ld_u32_a2(b + 4 + 4 * i);
+      s = dp4a(static_cast<int>(v & 0x0F0F0F0Fu), a[i], s);
+      s = dp4a(static_cast<int>((v >> 4) & 0x0F0F0F0Fu), a[i + 4], s);
+    }
+    return d * ds.x * static_cast<float>(s) + m * ds.y;
+  }
+  __device__ static float get(const u8* b, int i) {
+    const u8 q = b[4 + (i & 15)];
+    return h2f(*reinterpret_cast<const u16*>(b)) * static_cast<float>(i < 16 ? q & 15 : q >> 4) +
+           h2f(*reinterpret_cast<const u16*>(b + 2));
+  }
+};
+
+// Bits 0..3 of h moved to bit 4 of bytes 0..3: the fifth bit of four 5-bit weights.
+__device__ __forceinline__ u32 spread_bit4(u32 h) {
+  return ((h & 1u) << 4) | ((h & 2u) << 11) | ((h & 4u) << 18) | ((h & 8u) << 25);
+}
+
+struct FmtQ5_0 {
+  static constexpr int QK = 32, BB = 22;
+  static constexpr bool kInt8 = true;
+  __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
+    const float d = h2f(*reinterpret_cast<const u16*>(b));
+    const u32 qh = ld_u32_a2(b + 2);
+    int s = 0;
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const u32 v = ld_u32_a2(b + 6 + 4 * i);
+      const u32 lo = (v & 0x0F0F0F0Fu) | spread_bit4((qh >> (4 * i)) & 15u);
+      const u32 hi = ((v >> 4) & 0x0F0F0F0Fu) | spread_bit4((qh >> (16 + 4 * i)) & 15u);
+      s = dp4a(static_cast<int>(lo), a[i], s);
+      s = dp4a(static_cast<int>(hi), a[i + 4], s);
+    }
+    return d * (ds.x * static_cast<float>(s) - 16.0f * ds.y);
+  }
+  __device__ static float get(const u8* b, int i) {
+    const u32 qh = ld_u32_a2(b + 2);
+    const u8 q = b[6 + (i & 15)];
+    const int v = (i < 16 ? q & 15 : q >> 4) | (((qh >> i) & 1u) << 4);
+    return h2f(*reinterpret_cast<const u16*>(b)) * static_cast<float>(v - 16);
+  }
+};
+
+struct FmtQ5_1 {
+  static constexpr int QK = 32, BB = 24;
+  static constexpr bool kInt8 = true;
+  __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
+    const float d = h2f(*reinterpret_cast<const u16*>(b));
+    const float m = h2f(*reinterpret_cast<const u16*>(b + 2));
+    const u32 qh = ld_u32_a2(b + 4);
+    int s = 0;
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const u32 v = ld_u32_a2(b + 8 + 4 * i);
+      const u32 lo = (v & 0x0F0F0F0Fu) | spread_bit4((qh >> (4 * i)) & 15u);
+      const u32 hi = ((v >> 4) & 0x0F0F0F0Fu) | spread_bit4((qh >> (16 + 4 * i)) & 15u);
+      s = dp4a(static_cast<int>(lo), a[i], s);
+      s = dp4a(static_cast<int>(hi), a[i + 4], s);
+    }
+    return d * ds.x * static_cast<float>(s) + m * ds.y;
+  }
+  __device__ static float get(const u8* b, int i) {
+    const u32 qh = ld_u32_a2(b + 4);
+    const u8 q = b[8 + (i & 15)];
+    const int v = (i < 16 ? q & 15 : q >> 4) | (((qh >> i) & 1u) << 4);
+    return h2f(*reinterpret_cast<const u16*>(b)) * static_cast<float>(v) +
+           h2f(*reinterpret_cast<const u16*>(b + 2));
+  }
+};
+
+struct FmtQ8_0 {
+  static constexpr int QK = 32, BB = 34;
+  static constexpr bool kInt8 = true;
+  __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
+    const float d = h2f(*reinterpret_cast<const u16*>(b));
+    int s = 0;
+#pragma unroll
+    for (int i = 0; i < 8; ++i) s = dp4a(static_cast<int>(ld_u32_a2(b + 2 + 4 * i)), a[i], s);
+    return d * ds.x * static_cast<float>(s);
+  }
+  __device__ static float get(const u8* b, int i) {
+    return h2f(*reinterpret_cast<const u16*>(b)) * static_cast<float>(static_cast<i8>(b[2 + i]));
+  }
+};
+
+// Q4_K and Q5_K blocks (144 and 176 bytes) keep 4-byte alignment in a segment.
+__device__ __forceinline__ u32 ld_u32_a4(const u8* p) { return *reinterpret_cast<const u32*>(p); }
+
+// Q4_K/Q5_K: 6-bit scale and min of sub-block j (ggml's get_scale_min_k4).
+__device__ __forceinline__ void k4_scale_min(const u8* q, int j, int& sc, int& m) {
+  if (j < 4) {
+    sc = q[j] & 63;
+    m = q[j + 4] & 63;
+  } else {
+    sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
+
+struct FmtQ4_K {
+  static constexpr int QK = 256, BB = 144;
+  static constexpr bool kInt8 = true;
+  // Sub-block j: nibble (j & 1) of qs[32 * (j / 2) ..][0..32).
+  __device__ static float dot(const u8* b, int j, const int* a, float2 ds) {
+    const float d = h2f(*reinterpret_cast<const u16*>(b));
+    const float dmin = h2f(*reinterpret_cast<const u16*>(b + 2));
+    int sc, m;
+    k4_scale_min(b + 4, j, sc, m);
+    const u8* qs = b + 16 + 32 * (j >> 1);
+    const int shift = 4 * (j & 1);
+    int s = 0;
+#pragma unroll
+    for (int i = 0; i < 8; ++i)
+      s = dp4a(static_cast<int>((ld_u32_a4(qs + 4 * i) >> shift) & 0x0F0F0F0Fu), a[i], s);
+    return d * static_cast<float>(sc) * ds.x * static_cast<float>(s) -
+           dmin * static_cast<float>(m) * ds.y;
+  }
+  __device__ static float get(const u8* b, int i) {
+    const int j = i >> 5, l = i & 31;
+    int sc, m;
+    k4_scale_min(b + 4, j, sc, m);
+    const int q = (b[16 + 32 * (j >> 1) + l] >> (4 * (j & 1))) & 15;
+    return h2f(*reinterpret_cast<const u16*>(b)) * static_cast<float>(sc * q) -
+           h2f(*reinterpret_cast<const u16*>(b + 2)) * static_cast<float>(m);
+  }
+};
+
+struct FmtQ5_K {
+  static constexpr int QK = 256, BB = 176;
+  static constexpr bool kInt8 = true;
+  // Low nibbles as Q4_K; the fifth bit of weight l of sub-block j is bit j of qh[l].
+  __device__ static float dot(const u8* b, int j, const int* a, float2 ds) {
+    const float d = h2f(*reinterpret_cast<const u16*>(b));
+    const float dmin = h2f(*reinterpret_cast<const u16*>(b + 2));
+    int sc, m;
+    k4_scale_min(b + 4, j, sc, m);
+    const u8* qh = b + 16;
+    const u8* qs = b + 48 + 32 * (j >> 1);
+    const int shift = 4 * (j & 1);
+    int s = 0;
+#pragma unroll
+    for (int i = 0; i < 8; ++i) {
+      const u32 lo = (ld_u32_a4(qs + 4 * i) >> shift) & 0x0F0F0F0Fu;
+      const u32 hi = ((ld_u32_a4(qh + 4 * i) >> j) & 0x01010101u) << 4;
+      s = dp4a(static_cast<int>(lo | hi), a[i], s);
+    }
+    return d * static_cast<float>(sc) * ds.x * static_cast<float>(s) -
+           dmin * static_cast<float>(m) * ds.y;
+  }
+  __device__ static float get(const u8* b, int i) {
+    const int j = i >> 5, l = i & 31;
+    int sc, m;
+    k4_scale_min(b + 4, j, sc, m);
+    const int q = ((b[48 + 32 * (j >> 1) + l] >> (4 * (j & 1))) & 15) | (((b[16 + l] >> j) & 1) << 4);
+    return h2f(*reinterpret_cast<const u16*>(b)) * static_cast<float>(sc * q) -
+           h2f(*reinterpret_cast<const u16*>(b + 2)) * static_cast<float>(m);
+  }
+};
+
+struct FmtQ6_K {
+  static constexpr int QK = 256, BB = 210;
+  static constexpr bool kInt8 = true;
+  // Sub-block j = 4h + t covers weights 128h + 32t + l: the low 4 bits are nibble (t >> 1)
+  // of ql[64h + 32(t & 1) + l], the high 2 bits are bits 2t.. of qh[32h + l]; weights
+  // l < 16 and l >= 16 have their own int8 scales sc[8h + 2t + 0/1].
+  __device__ static float dot(const u8* b, int j, const int* a, float2 ds) {
+    const int h = j >> 2, t = j & 3;
+    const u8* ql = b + 64 * h + 32 * (t & 1);
+    const u8* qh = b + 128 + 32 * h;
+    const i8* sc = reinterpret_cast<const i8*>(b + 192 + 8 * h + 2 * t);
+    const int shift = 4 * (t >> 1);
+    int s0 = 0, s1 = 0;
+#pragma unroll
+    for (int i = 0; i < 8; ++i) {
+      const u32 lo = (ld_u32_a2(ql + 4 * i) >> shift) & 0x0F0F0F0Fu;
+      const u32 hi = ((ld_u32_a2(qh + 4 * i) >> (2 * t)) & 0x03030303u) << 4;
+      const int q = static_cast<int>(__vsub4(lo | hi, 0x20202020u));
+      if (i < 4)
+        s0 = dp4a(q, a[i], s0);
+      else
+        s1 = dp4a(q, a[i], s1);
+    }
+    const float d = h2f(*reinterpret_cast<const u16*>(b + 208));
+    return d * ds.x * static_cast<float>(sc[0] * s0 + sc[1] * s1);
+  }
+  __device__ static float get(const u8* b, int i) {
+    const int h = i >> 7, t = (i >> 5) & 3, l = i & 31;
+    const int lo = (b[64 * h + 32 * (t & 1) + l] >> (4 * (t >> 1))) & 15;
+    const int hi = (b[128 + 32 * h + l] >> (2 * t)) & 3;
+    const int sc = reinterpret_cast<const i8*>(b + 192)[8 * h + 2 * t + (l >> 4)];
+    return h2f(*reinterpret_cast<const u16*>(b + 208)) * static_cast<float>(sc * ((lo | (hi << 4)) - 32));
+  }
+};
+
+// Float weights: dotted with f32 activations (no dp4a), 32 weights per "block".
+struct FmtF16 {
+  static constexpr int QK = 32, BB = 64;
+  static constexpr bool kInt8 = false;
+  __device__ static float dotf(const u8* b, int, const float* x) {
+    const u16* w = reinterpret_cast<const u16*>(b);
+    float s = 0.0f;
+#pragma unroll
+    for (int i = 0; i < 32; ++i) s += h2f(w[i]) * x[i];
+    return s;
+  }
+  __device__ static float get(const u8* b, int i) { return h2f(reinterpret_cast<const u16*>(b)[i]); }
+};
+
+struct FmtF32 {
+  static constexpr int QK = 32, BB = 128;
+  static constexpr bool kInt8 = false;
+  __device__ static float dotf(const u8* b, int, const float* x) {
+    const float* w = reinterpret_cast<const float*>(b);
+    float s = 0.0f;
+#pragma unroll
+    for (int i = 0; i < 32; ++i) s += w[i] * x[i];
+    return s;
+  }
+  __device__ static float get(const u8* b, int i) { return reinterpret_cast<const float*>(b)[i]; }
+};

@@ -1,0 +1,56 @@
+// NEOX RoPE of q and k at step->pos, and the fp16 KV-cache append of k and v: one block.
+// The angle is built by repeated f32 multiplication, as ggml's rope cache (and the CPU
+// reference) builds it, so that both see the same cos/sin.
+#pragma once
+#include "common.cuh"
+
+__device__ __forceinline__ void rope_angle(int pos, int i, int head_dim, float base, float& c,
+                                           float& s) {
+  const float scale = powf(base, -2.0f / static_cast<float>(head_dim));
+  float theta = static_cast<float>(pos);
+  for (int j = 0; j < i; ++j) theta *= scale;
+  c = cosf(theta);
+  s = sinf(theta);
+}
+
+// Slots: 0 q, 1 k, 2 v, 3 step, 4 q out, 5 k cache, 6 v cache, 7 theta base (f32 bits),
+// 8 trace. Caches: fp16 [position][NKV][HD]. Rope: rotate q and k; Append: write k, v.
+template <int HD, int NQ, int NKV, bool Rope, bool Append>
+__device__ void rope_kv_append(const KArgs& a) {
+  kernel_begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[8]));
+  const int pos = reinterpret_cast<const Step*>(a.p[3])->pos;
+  const float base = __uint_as_float(static_cast<u32>(a.p[7]));
+  const float* q = reinterpret_cast<const float*>(a.p[0]);
+  const float* k = reinterpret_cast<const float*>(a.p[1]);
+  const float* v = reinterpret_cast<const float*>(a.p[2]);
+  float* qo = reinterpret_cast<float*>(a.p[4]);
+  u16* kc = reinterpret_cast<u16*>(a.p[5]) + static_cast<long long>(pos) * NKV * HD;
+  u16* vc = reinterpret_cast<u16*>(a.p[6]) + static_cast<long long>(pos) * NKV * HD;
+  constexpr int kHalf = HD / 2;
+  constexpr int kPairs = (NQ + (Append ? NKV : 0)) * kHalf;
+  for (int p = threadIdx.x; p < kPairs; p += kThreads) {
+    const int head = p / kHalf, i = p % kHalf;
+    const bool is_q = head < NQ;
+    const float* src = is_q ? q + head * HD : k + (head - NQ) * HD;
+    float x0 = src[i], x1 = src[i + kHalf];
+    if constexpr (Rope) {
+      float c, s;
+      rope_angle(pos, i, HD, base, c, s);
+      const float r0 = x0 * c - x1 * s, r1 = x0 * s + x1 * c;
+      x0 = r0;
+      x1 = r1;
+    }
+    if (is_q) {
+      qo[head * HD + i] = x0;
+      qo[head * HD + i + kHalf] = x1;
+    } else {
+      const int h = head - NQ;
+      kc[h * HD + i] = f2h(x0);
+      kc[h * HD + i + kHalf] = f2h(x1);
+    }
+  }
+  if constexpr (Append)
+    for (int i = threadIdx.x; i < NKV * HD; i += kThreads) vc[i] = f2h(v[i]);
+  trace.end();
+}

@@ -1,0 +1,80 @@
+// Lowers an optimized decode-step graph to CUDA: one generated source that instantiates
+// the kernel templates (codegen/ptx/kernels) with the graph's shapes and quant formats,
+// and the launch list that runs the step, with arguments still naming IR values so that
+// the runtime binds them to its buffers. No CUDA calls here: the plan is data, printable
+// by `brickc compile --emit=cuda` and compiled by NVRTC.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace brickc::ptx {
+
+// One 8-byte kernel argument slot (kernels/common.cuh: KArgs).
+struct Arg {
+  enum class Kind {
+    kNull,     // 0
+    kValue,    // the device address of an IR value's buffer
+    kInt,      // an integer
+    kF32,      // an f32, as its bits
+    kStep,     // the step struct (token, position)
+    kScratch,  // a runtime-owned scratch buffer (index into KernelPlan::scratch)
+    kTrace,    // this launch's trace slots, or null when profiling is off
+  };
+  Kind kind = Kind::kNull;
+  ir::ValueId value;
+  int64_t i = 0;
+  float f = 0.0f;
+};
+
+struct Scratch {
+  uint64_t bytes = 0;
+  std::string what;   // for messages: "attention partials of %att.3"
+  bool zeroed = false;  // zero once at allocation (counters that kernels reset themselves)
+};
+
+struct Launch {
+  size_t brick = 0;       // index in graph.bricks()
+  size_t kernel = 0;      // index in KernelPlan::kernels
+  std::array<unsigned, 2> grid{1, 1};
+  // > 0: a grid-stride kernel; the runtime launches min(work_blocks, blocks that fit
+  // on the device at once) blocks in x instead of grid[0].
+  int64_t work_blocks = 0;
+  unsigned block = 256;
+  unsigned smem = 0;      // dynamic shared memory bytes
+  std::vector<Arg> args;
+  std::vector<ir::ValueId> zero_before;  // values to clear before the launch when run alone (argmax keys)
+};
+
+struct Kernel {
+  std::string name;      // extern "C" entry point
+  std::string template_call;  // e.g. matvec<896, kInNormF32, kStore, 3, FmtQ5_0, ...>
+  unsigned threads = 256;     // its block size (__launch_bounds__)
+};
+
+struct KernelPlan {
+  std::string source;  // CUDA C++ for NVRTC: the includes and one wrapper per kernel
+  std::vector<Kernel> kernels;
+  std::vector<Launch> launches;
+  std::vector<Scratch> scratch;
+};
+
+struct LowerOptions {
+  int attention_splits = 16;  // KV-length splits of each attention brick
+};
+
+// Fails naming the brick when a kind, type or shape has no kernel (e.g. bf16 weights).
+KernelPlan lower(const ir::Graph& g, const LowerOptions& o = {});
+
+// Bytes between rows of a weight matrix on the GPU: the GGUF row padded to 16 bytes, so
+// that every row starts where a 16-byte load may read it.
+uint64_t gpu_row_stride(DType t, int64_t ne0);
+
+// Device buffer bytes of an activation value: q8_1 is int8[n] then (d, s) f32 pairs per 32;
+// the argmax result is one 64-bit key.
+uint64_t gpu_value_bytes(const ir::Graph& g, ir::ValueId v);
+
+}  // namespace brickc::ptx

@@ -1,0 +1,89 @@
+#include "runtime/bench/protocol.h"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+#include <random>
+
+#include "ir/error.h"
+
+namespace brickc::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+void check(const BenchSettings& s, int64_t n_ctx, int32_t n_vocab) {
+  if (s.n_prompt < 1) fail("bench: the prompt length must be at least 1, got {}", s.n_prompt);
+  if (s.n_gen < 1) fail("bench: the generated length must be at least 1, got {}", s.n_gen);
+  if (s.reps < 1) fail("bench: repetitions must be at least 1, got {}", s.reps);
+  if (s.warmup < 0) fail("bench: warm-up repetitions must be at least 0, got {}", s.warmup);
+  if (n_vocab < 1) fail("bench: the vocabulary is empty");
+  const int64_t need = int64_t{s.n_prompt} + s.n_gen;
+  if (need > n_ctx)
+    fail("bench: prompt ({} tokens) + generation ({} tokens) = {} positions exceed the "
+         "context length {}",
+         s.n_prompt, s.n_gen, need, n_ctx);
+}
+
+RepTiming run_rep(runtime::Decoder& d, const std::vector<int32_t>& prompt, int n_gen) {
+  RepTiming r;
+  r.step_s.reserve(n_gen);
+  d.reset();
+  auto t0 = Clock::now();
+  d.prefill(prompt);
+  int32_t tok = d.argmax();
+  auto t1 = Clock::now();
+  r.ttft_s = seconds(t0, t1);
+  // Generation starts again from an empty cache, as llama-bench's tg test does: n_gen
+  // single-token steps at positions 0 .. n_gen - 1, each feeding back the argmax.
+  d.reset();
+  tok = prompt[0];
+  for (int i = 0; i < n_gen; ++i) {
+    t0 = Clock::now();
+    if (i == 0)
+      d.prefill({&tok, 1});
+    else
+      d.decode(tok);
+    tok = d.argmax();
+    t1 = Clock::now();
+    r.step_s.push_back(seconds(t0, t1));
+  }
+  return r;
+}
+
+}  // namespace
+
+BenchResult run_bench(runtime::Decoder& d, const BenchSettings& settings, int32_t n_vocab,
+                      uint32_t seed) {
+  check(settings, d.n_ctx(), n_vocab);
+  std::mt19937 gen(seed);
+  std::uniform_int_distribution<int32_t> pick(0, n_vocab - 1);
+  std::vector<int32_t> prompt(settings.n_prompt);
+  for (int32_t& t : prompt) t = pick(gen);
+
+  for (int i = 0; i < settings.warmup; ++i) run_rep(d, prompt, settings.n_gen);
+  BenchResult r;
+  r.settings = settings;
+  for (int i = 0; i < settings.reps; ++i) {
+    RepTiming t = run_rep(d, prompt, settings.n_gen);
+    const double decode_s = std::accumulate(t.step_s.begin(), t.step_s.end(), 0.0);
+    // A clock too coarse to see a step would divide by zero; the floor keeps the rate finite.
+    r.prefill_tps.push_back(settings.n_prompt / std::max(t.ttft_s, 1e-9));
+    r.decode_tps.push_back(settings.n_gen / std::max(decode_s, 1e-9));
+    r.ttft_ms.push_back(t.ttft_s * 1e3);
+    for (double s : t.step_s) r.token_ms.push_back(s * 1e3);
+    r.reps.push_back(std::move(t));
+  }
+  d.reset();
+  r.prefill = summarize(r.prefill_tps);
+  r.decode = summarize(r.decode_tps);
+  r.ttft = summarize(r.ttft_ms);
+  r.token_latency = summarize(r.token_ms);
+  return r;
+}
+
+}  // namespace brickc::bench

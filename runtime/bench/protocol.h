@@ -1,0 +1,46 @@
+// The measuring protocol of `brickc bench`, on any Decoder (CPU or GPU): repetitions of a
+// random-token prefill, then greedy decode steps from an empty cache (llama-bench's pp and
+// tg tests), warm-up repetitions discarded, every decode step's latency kept. Not the printing or the JSON (tools/brickc/bench_cmd.cpp).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "runtime/bench/stats.h"
+#include "runtime/session.h"
+
+namespace brickc::bench {
+
+struct BenchSettings {
+  int n_prompt = 512;  // prefill tokens per repetition (llama-bench's pp512)
+  int n_gen = 128;     // decode steps per repetition (tg128)
+  int reps = 5;        // measured repetitions
+  int warmup = 1;      // repetitions run first and discarded
+};
+
+// One measured repetition. Times come from steady_clock around calls that end with a token
+// id read back (argmax), so an asynchronous backend has finished its work when the clock
+// stops.
+struct RepTiming {
+  double ttft_s = 0;         // prefill(n_prompt tokens) + the first argmax()
+  // Each decode step, from an empty cache: prefill(1 token) or decode(token), + argmax().
+  std::vector<double> step_s;
+};
+
+struct BenchResult {
+  BenchSettings settings;
+  std::vector<RepTiming> reps;  // measured ones only, in order
+  // One value per measured repetition: n_prompt / ttft_s, n_gen / sum(step_s), ttft in ms.
+  std::vector<double> prefill_tps, decode_tps, ttft_ms;
+  std::vector<double> token_ms;  // every decode step of every measured repetition, in order
+  Summary prefill, decode, ttft, token_latency;
+};
+
+// Runs settings.warmup + settings.reps repetitions; the prefill and the generation each
+// start from an empty cache (reset()).
+// The prompt is n_prompt ids drawn uniformly from [0, n_vocab) by a generator seeded with
+// `seed`, the same for every repetition. Errors: settings out of range (n_prompt, n_gen,
+// reps >= 1, warmup >= 0), n_vocab < 1, n_prompt + n_gen > d.n_ctx().
+BenchResult run_bench(runtime::Decoder& d, const BenchSettings& settings, int32_t n_vocab,
+                      uint32_t seed);
+
+}  // namespace brickc::bench

@@ -1,0 +1,383 @@
+#include "runtime/cuda/executor.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+
+#include "codegen/ptx/module_cache.h"
+#include "frontend/quant/quant.h"
+#include "ir/error.h"
+#include "ir/verifier.h"
+#include "runtime/cuda/api.h"
+
+namespace brickc::cuda {
+namespace {
+
+struct Step {  // kernels/common.cuh: Step
+  int32_t token;
+  int32_t pos;
+  uint64_t argmax_key;
+};
+
+constexpr int kStaticSmemLimit = 48 * 1024;
+constexpr size_t kUploadChunk = 64u << 20;  // host staging for padded weight rows
+
+// kv_append and rope_kv_append update the caches in place (operands 3 + r for both).
+std::optional<size_t> updated_cache(const ir::Brick& b, size_t r) {
+  if (b.kind == ir::BrickKind::KvAppend || (b.kind == ir::BrickKind::RopeKvAppend && r > 0))
+    return 3 + r;
+  return std::nullopt;
+}
+
+// Quantizes as kernels/activations.cuh quantize32 does.
+void quantize_q8_1(std::span<const float> x, uint8_t* out) {
+  const size_t n = x.size();
+  auto* ds = reinterpret_cast<float*>(out + n);
+  for (size_t b = 0; b < n / 32; ++b) {
+    float amax = 0.0f;
+    for (size_t i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[32 * b + i]));
+    const float d = amax / 127.0f;
+    int sum = 0;
+    for (size_t i = 0; i < 32; ++i) {
+      const int q = amax == 0.0f ? 0 : static_cast<int>(std::round(x[32 * b + i] / d));
+      out[32 * b + i] = static_cast<uint8_t>(static_cast<int8_t>(q));
+      sum += q;
+    }
+    ds[2 * b] = d;
+    ds[2 * b + 1] = d * static_cast<float>(sum);
+  }
+}
+
+}  // namespace
+
+Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const ExecutorOptions& o)
+    : ctx_(ctx), graph_(std::move(graph)), opt_(o) {
+  ir::verify_or_fail(graph_, fmt::format("graph @{} for {}", graph_.name, file.path()));
+  plan_ = ptx::lower(graph_, o.lower);
+
+  ptx::CompileOptions co;
+  co.arch = ctx.arch();
+  const ptx::Compiled code = ptx::compile_cached(plan_.source, "brickc_" + graph_.name, co,
+                                                 device_tag(ctx), &cache_hit_);
+  module_ = Module::load(code.cubin.empty() ? code.ptx : code.cubin, "brickc_" + graph_.name);
+  for (const ptx::Kernel& k : plan_.kernels) functions_.push_back(module_.function(k.name));
+
+  // Values: weights uploaded, states zeroed, results allocated (cache updates alias).
+  values_.resize(graph_.value_count());
+  ptr_.assign(graph_.value_count(), 0);
+  auto alloc = [&](ir::ValueId v, uint64_t bytes, std::string_view what) {
+    values_[v.index] = DeviceBuffer(bytes, fmt::format("{} %{}", what, graph_.value(v).name));
+    ptr_[v.index] = values_[v.index].ptr();
+    device_bytes_ += bytes;
+  };
+  for (uint32_t i = 0; i < graph_.value_count(); ++i) {
+    const ir::ValueId id{i};
+    const ir::Value& v = graph_.value(id);
+    switch (v.kind) {
+      case ir::ValueKind::Input:
+        if ((v.name != "tok" && v.name != "pos") || v.type.elem != DType::I32)
+          fail("graph @{}: input %{} is not a step input (%tok, %pos) the GPU provides",
+               graph_.name, v.name);
+        break;
+      case ir::ValueKind::State: {
+        const auto& d = v.type.shape.dims;
+        if (d.size() != 3 || v.type.elem != DType::F16)
+          fail("graph @{}: state %{} : {} is not an f16 KV cache [head_dim, n_kv_heads, max_ctx]",
+               graph_.name, v.name, ir::to_string(v.type));
+        if (max_ctx_ != 0 && d[2] != max_ctx_)
+          fail("graph @{}: state %{} has {} positions, another cache has {}", graph_.name, v.name,
+               d[2], max_ctx_);
+        max_ctx_ = d[2];
+        alloc(id, static_cast<uint64_t>(v.type.shape.elements()) * 2, "KV cache");
+        values_[i].fill_u8(0);
+        break;
+      }
+      case ir::ValueKind::Weight: {
+        if (v.tensor.empty())
+          fail("graph @{}: weight %{} is bound to no GGUF tensor", graph_.name, v.name);
+        const gguf::TensorInfo& t = file.tensor(v.tensor);
+        if (t.type != v.type.elem || t.ne != v.type.shape.dims)
+          fail("{}: tensor {} is {}{}, but weight %{} of graph @{} declares {}", file.path(),
+               t.name, name(t.type), t.shape_string(), v.name, graph_.name,
+               ir::to_string(v.type));
+        if (t.ne.size() == 1) {  // norms and biases: f32 on the device
+          std::vector<float> f(static_cast<size_t>(t.n_elements()));
+          quant::dequantize(t.type, t.data, f.data(), t.n_elements());
+          alloc(id, f.size() * 4, "weights");
+          values_[i].upload(f.data(), f.size() * 4);
+          break;
+        }
+        const uint64_t row = *row_bytes(t.type, static_cast<uint64_t>(t.ne[0])), stride = ptx::gpu_row_stride(t.type, t.ne[0]);
+        const auto rows = static_cast<uint64_t>(t.n_rows());
+        alloc(id, rows * stride, "weights");
+        if (row == stride) {
+          values_[i].upload(t.data, rows * row);
+          break;
+        }
+        const uint64_t per_chunk = std::max<uint64_t>(1, kUploadChunk / stride);
+        std::vector<uint8_t> staged(static_cast<size_t>(std::min(rows, per_chunk) * stride), 0);
+        for (uint64_t r0 = 0; r0 < rows; r0 += per_chunk) {
+          const uint64_t n = std::min(per_chunk, rows - r0);
+          for (uint64_t r = 0; r < n; ++r)
+            std::memcpy(staged.data() + r * stride, t.data + (r0 + r) * row, row);
+          values_[i].upload(staged.data(), n * stride, r0 * stride);
+        }
+        break;
+      }
+      case ir::ValueKind::Result:
+        break;
+    }
+  }
+  if (max_ctx_ == 0) fail("graph @{}: no KV cache state is declared", graph_.name);
+  step_ = DeviceBuffer(sizeof(Step), "step struct");
+  device_bytes_ += sizeof(Step);
+  for (const ir::Brick& b : graph_.bricks())
+    for (size_t r = 0; r < b.results.size(); ++r) {
+      if (auto c = updated_cache(b, r)) {
+        ptr_[b.results[r].index] = ptr_[b.operands[*c].index];
+        continue;
+      }
+      if (b.kind == ir::BrickKind::Argmax) {  // the key the host zeroes with every step
+        ptr_[b.results[r].index] = step_.ptr() + offsetof(Step, argmax_key);
+        continue;
+      }
+      alloc(b.results[r], ptx::gpu_value_bytes(graph_, b.results[r]), "result");
+    }
+  for (ir::ValueId v : graph_.outputs) {
+    const DType t = graph_.type(v).elem;
+    ir::ValueId& slot = t == DType::F32 ? logits_ : argmax_;
+    if (t != DType::F32 && t != DType::I32)
+      fail("graph @{}: output %{} is {}; the GPU returns f32 logits and an i32 argmax",
+           graph_.name, graph_.value(v).name, name(t));
+    if (slot.index != UINT32_MAX)
+      fail("graph @{}: two {} outputs", graph_.name, name(t));
+    slot = v;
+  }
+  if (logits_.index == UINT32_MAX) fail("graph @{}: no f32 output (the logits)", graph_.name);
+  for (const ptx::Scratch& s : plan_.scratch) {
+    scratch_.emplace_back(s.bytes, s.what);
+    device_bytes_ += s.bytes;
+    if (s.zeroed) scratch_.back().fill_u8(0);
+  }
+  step_host_ = PinnedBuffer(static_cast<size_t>(max_ctx_) * sizeof(Step), "step structs");
+  key_host_ = PinnedBuffer(8, "argmax key");
+
+  // Grids: grid-stride kernels get as many blocks as fit on the device at once.
+  const DeviceInfo& dev = ctx.info();
+  for (const ptx::Launch& l : plan_.launches) {
+    const Function f = functions_[l.kernel];
+    const std::string& kname = plan_.kernels[l.kernel].name;
+    if (static_cast<int>(l.smem) > dev.max_smem_per_block_optin)
+      fail("kernel {} needs {} bytes of shared memory; {} allows {}", kname, l.smem, dev.name,
+           dev.max_smem_per_block_optin);
+    if (l.smem > kStaticSmemLimit) set_max_dynamic_smem(f, static_cast<int>(l.smem));
+    unsigned gx = l.grid[0];
+    if (l.work_blocks > 0) {
+      const int per_sm = max_active_blocks_per_sm(f, static_cast<int>(l.block), l.smem);
+      if (per_sm < 1)
+        fail("kernel {} cannot run: not one block of {} threads with {} bytes of shared memory "
+             "fits on an SM of {}", kname, l.block, l.smem, dev.name);
+      gx = static_cast<unsigned>(std::min<int64_t>(l.work_blocks, int64_t{per_sm} * dev.sm_count));
+    }
+    grid_x_.push_back(gx);
+  }
+  if (opt_.trace) {
+    size_t slots = 0;
+    for (size_t i = 0; i < plan_.launches.size(); ++i) {
+      trace_offset_.push_back(slots);
+      slots += 2ull * grid_x_[i] * plan_.launches[i].grid[1];
+    }
+    trace_ = DeviceBuffer(slots * 8, "trace slots");
+    trace_.fill_u8(0);
+  }
+  for (size_t i = 0; i < plan_.launches.size(); ++i) {
+    const ptx::Launch& l = plan_.launches[i];
+    std::vector<uint64_t> a(24, 0);
+    if (l.args.size() > a.size()) fail("internal: kernel {} takes too many arguments", i);
+    for (size_t s = 0; s < l.args.size(); ++s) {
+      const ptx::Arg& arg = l.args[s];
+      switch (arg.kind) {
+        case ptx::Arg::Kind::kNull: break;
+        case ptx::Arg::Kind::kValue:
+          a[s] = ptr_[arg.value.index];
+          if (!a[s])
+            fail("internal: kernel {} reads %{}, which has no device buffer",
+                 plan_.kernels[l.kernel].name, graph_.value(arg.value).name);
+          break;
+        case ptx::Arg::Kind::kInt: a[s] = static_cast<uint64_t>(arg.i); break;
+        case ptx::Arg::Kind::kF32: a[s] = std::bit_cast<uint32_t>(arg.f); break;
+        case ptx::Arg::Kind::kStep: a[s] = step_.ptr(); break;
+        case ptx::Arg::Kind::kScratch: a[s] = scratch_.at(static_cast<size_t>(arg.i)).ptr(); break;
+        case ptx::Arg::Kind::kTrace:
+          a[s] = opt_.trace ? trace_.ptr() + 8 * trace_offset_[i] : 0;
+          break;
+      }
+    }
+    args_.push_back(std::move(a));
+  }
+  if (opt_.use_graph) cuda_graph_ = Graph::capture(stream_, [&] { enqueue_all(); });
+}
+
+Executor::~Executor() = default;
+
+void Executor::enqueue(size_t i, bool alone) {
+  const ptx::Launch& l = plan_.launches[i];
+  // In a whole step the step struct's upload zeroes the argmax key; alone, it is done here.
+  if (alone)
+    for (ir::ValueId v : l.zero_before)
+      check(driver().cuMemsetD8Async(ptr_[v.index], 0, ptx::gpu_value_bytes(graph_, v),
+                                     stream_.get()),
+            "cuMemsetD8Async");
+  LaunchDims d;
+  d.grid[0] = grid_x_[i];
+  d.grid[1] = l.grid[1];
+  d.block[0] = l.block;
+  d.smem = l.smem;
+  void* params[] = {args_[i].data()};
+  // Every kernel after the first may start early and prefetch its weights (common.cuh).
+  launch(functions_[l.kernel], d, stream_.get(), params, plan_.kernels[l.kernel].name,
+         /*programmatic_dependency=*/i > 0);
+}
+
+void Executor::enqueue_all() {
+  for (size_t i = 0; i < plan_.launches.size(); ++i) enqueue(i, false);
+}
+
+void Executor::step(int32_t token, int64_t pos) {
+  if (pos < 0 || pos >= max_ctx_)
+    fail("position {} is outside the KV cache (0..{})", pos, max_ctx_ - 1);
+  auto* s = static_cast<Step*>(step_host_.data()) + pos;
+  *s = {token, static_cast<int32_t>(pos), 0};
+  step_.upload_async(s, sizeof(Step), 0, stream_.get());
+  if (opt_.use_graph)
+    cuda_graph_.launch(stream_);
+  else
+    enqueue_all();
+  logits_host_.clear();
+}
+
+int32_t Executor::argmax() {
+  if (argmax_.index == UINT32_MAX) fail("graph @{} has no argmax output", graph_.name);
+  check(driver().cuMemcpyDtoHAsync(key_host_.data(), ptr_[argmax_.index], 8, stream_.get()),
+        "cuMemcpyDtoHAsync");
+  stream_.sync("decoding a token");
+  uint64_t key;
+  std::memcpy(&key, key_host_.data(), 8);
+  return static_cast<int32_t>(~static_cast<uint32_t>(key & 0xffffffffu));
+}
+
+std::span<const float> Executor::logits() {
+  if (logits_host_.empty()) {
+    stream_.sync("decoding a token");
+    logits_host_ = read(logits_);
+  }
+  return logits_host_;
+}
+
+void Executor::set_step(int32_t token, int64_t pos) {
+  const Step s{token, static_cast<int32_t>(pos), 0};
+  stream_.sync("waiting before a step struct update");
+  step_.upload(&s, sizeof s);
+}
+
+void Executor::run_brick(size_t b) {
+  for (size_t i = 0; i < plan_.launches.size(); ++i)
+    if (plan_.launches[i].brick == b) enqueue(i, true);
+  stream_.sync(fmt::format("running brick {} ({})", b, ir::keyword(graph_.bricks().at(b).kind)));
+}
+
+std::vector<float> Executor::read(ir::ValueId v) {
+  stream_.sync("reading a value");
+  const ir::TensorType& t = graph_.type(v);
+  const auto n = static_cast<size_t>(t.shape.elements());
+  if (!ptr_[v.index]) fail("%{} has no device buffer", graph_.value(v).name);
+  const DevicePtr p = ptr_[v.index];
+  std::vector<uint8_t> raw(static_cast<size_t>(ptx::gpu_value_bytes(graph_, v)));
+  check(driver().cuMemcpyDtoH(raw.data(), p, raw.size()), "cuMemcpyDtoH");
+  std::vector<float> out(n);
+  switch (t.elem) {
+    case DType::F32: std::memcpy(out.data(), raw.data(), n * 4); break;
+    case DType::F16:
+      for (size_t i = 0; i < n; ++i) {
+        uint16_t h;
+        std::memcpy(&h, raw.data() + 2 * i, 2);
+        out[i] = quant::fp16_to_f32(h);
+      }
+      break;
+    case DType::Q8_1: {
+      const auto* ds = reinterpret_cast<const float*>(raw.data() + n);
+      for (size_t i = 0; i < n; ++i)
+        out[i] = static_cast<float>(static_cast<int8_t>(raw[i])) * ds[2 * (i / 32)];
+      break;
+    }
+    case DType::I32: {
+      uint64_t key;
+      std::memcpy(&key, raw.data(), 8);
+      out.assign(1, static_cast<float>(~static_cast<uint32_t>(key & 0xffffffffu)));
+      break;
+    }
+    default: fail("%{} has type {}, which the GPU does not hold", graph_.value(v).name, name(t.elem));
+  }
+  return out;
+}
+
+void Executor::write(ir::ValueId v, std::span<const float> x) {
+  const ir::TensorType& t = graph_.type(v);
+  const auto n = static_cast<size_t>(t.shape.elements());
+  if (x.size() != n || !ptr_[v.index])
+    fail("cannot write {} values to %{} : {}", x.size(), graph_.value(v).name, ir::to_string(t));
+  std::vector<uint8_t> raw(static_cast<size_t>(ptx::gpu_value_bytes(graph_, v)));
+  switch (t.elem) {
+    case DType::F32: std::memcpy(raw.data(), x.data(), n * 4); break;
+    case DType::F16:
+      for (size_t i = 0; i < n; ++i) {
+        const uint16_t h = quant::f32_to_fp16(x[i]);
+        std::memcpy(raw.data() + 2 * i, &h, 2);
+      }
+      break;
+    case DType::Q8_1: quantize_q8_1(x, raw.data()); break;
+    default: fail("cannot write %{} of type {}", graph_.value(v).name, name(t.elem));
+  }
+  stream_.sync("writing a value");
+  check(driver().cuMemcpyHtoD(ptr_[v.index], raw.data(), raw.size()), "cuMemcpyHtoD");
+}
+
+void Executor::poison() {
+  stream_.sync("poisoning");
+  for (const ir::Brick& b : graph_.bricks())
+    for (size_t r = 0; r < b.results.size(); ++r)
+      if (!updated_cache(b, r))
+        check(driver().cuMemsetD8(ptr_[b.results[r].index], 0xff,
+                                  ptx::gpu_value_bytes(graph_, b.results[r])),
+              "cuMemsetD8");
+}
+
+void Executor::clear_cache() {
+  stream_.sync("clearing the KV cache");
+  for (uint32_t i = 0; i < graph_.value_count(); ++i)
+    if (graph_.value(ir::ValueId{i}).kind == ir::ValueKind::State) values_[i].fill_u8(0);
+}
+
+std::vector<double> Executor::trace_us() {
+  if (!opt_.trace) fail("tracing is off for this executor");
+  stream_.sync("reading the trace");
+  std::vector<uint64_t> t(trace_.size() / 8);
+  trace_.download(t.data(), trace_.size());
+  std::vector<double> us;
+  for (size_t i = 0; i < plan_.launches.size(); ++i) {
+    const size_t n = grid_x_[i] * plan_.launches[i].grid[1];
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t b = 0; b < n; ++b) {
+      lo = std::min(lo, t[trace_offset_[i] + 2 * b]);
+      hi = std::max(hi, t[trace_offset_[i] + 2 * b + 1]);
+    }
+    us.push_back(hi > lo ? static_cast<double>(hi - lo) / 1e3 : 0.0);
+  }
+  return us;
+}
+
+}  // namespace brickc::cuda

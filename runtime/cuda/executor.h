@@ -1,0 +1,95 @@
+// The CUDA executor of Brick IR: binds a lowered decode step (codegen/ptx/lower.h) to
+// device buffers, uploads the weights once (rows padded to 16 bytes), keeps the fp16 KV
+// cache, and runs a step as one CUDA graph replay whose only per-token input is the step
+// struct. Per-brick eager runs and value access serve the GPU tests and --verify.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "codegen/ptx/lower.h"
+#include "frontend/gguf/reader.h"
+#include "ir/graph.h"
+#include "runtime/cuda/context.h"
+#include "runtime/cuda/memory.h"
+#include "runtime/cuda/module.h"
+#include "runtime/cuda/stream.h"
+
+namespace brickc::cuda {
+
+struct ExecutorOptions {
+  ptx::LowerOptions lower;
+  bool use_graph = true;  // false: every step launches its kernels one by one
+  bool trace = false;     // kernels stamp %globaltimer per block (trace_us())
+};
+
+class Executor {
+ public:
+  // Verifies and lowers `graph`, compiles it (through the disk cache), allocates every
+  // buffer and uploads the weights of `file`, which must outlive nothing here: weights are
+  // copied. The graph's inputs must be %tok and %pos; its outputs one f32 (the logits) and
+  // optionally one i32 (the argmax).
+  Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const ExecutorOptions& o = {});
+  ~Executor();
+
+  const ir::Graph& graph() const { return graph_; }
+  const ptx::KernelPlan& plan() const { return plan_; }
+  int64_t max_ctx() const { return max_ctx_; }
+  size_t device_bytes() const { return device_bytes_; }
+  bool compiled_from_cache() const { return cache_hit_; }
+
+  // Enqueues one decode step of `token` at `pos`; returns without waiting.
+  void step(int32_t token, int64_t pos);
+  // Waits for the last step and returns its argmax (the graph's i32 output); fails if the
+  // graph has none.
+  int32_t argmax();
+  // Waits and copies the logits (the f32 output) to the host.
+  std::span<const float> logits();
+
+  // For tests and --verify. Writes the step struct (waits for it).
+  void set_step(int32_t token, int64_t pos);
+  // Runs brick i's kernels now, in order, and waits.
+  void run_brick(size_t i);
+  // A non-weight value as f32 (q8_1 dequantized, f16 widened); waits for the stream.
+  std::vector<float> read(ir::ValueId v);
+  // Overwrites a non-weight value from f32 (quantized to q8_1 as the kernels do).
+  void write(ir::ValueId v, std::span<const float> values);
+  // Fills every brick result with NaN bytes (0xFF); the KV cache is left alone.
+  void poison();
+  void clear_cache();
+  // Per launch of the last step, with `trace` on: microseconds from the earliest block
+  // start to the latest block end.
+  std::vector<double> trace_us();
+
+ private:
+  void enqueue_all();
+  void enqueue(size_t launch, bool alone);
+
+  Context& ctx_;
+  ir::Graph graph_;
+  ptx::KernelPlan plan_;
+  ExecutorOptions opt_;
+  int64_t max_ctx_ = 0;
+  size_t device_bytes_ = 0;
+  bool cache_hit_ = false;
+  ir::ValueId logits_, argmax_;
+  std::vector<DeviceBuffer> values_;   // by value index; empty for inputs and aliases
+  std::vector<DevicePtr> ptr_;         // by value index: a cache update aliases its cache
+  std::vector<DeviceBuffer> scratch_;
+  DeviceBuffer step_;                  // Step struct, with the argmax key
+  DeviceBuffer trace_;
+  std::vector<size_t> trace_offset_;   // per launch, in u64 slots
+  PinnedBuffer step_host_;             // one Step per position: enqueued copies never race
+  PinnedBuffer key_host_;
+  Module module_;
+  Stream stream_;
+  Graph cuda_graph_;
+  std::vector<Function> functions_;    // per kernel
+  std::vector<unsigned> grid_x_;       // per launch
+  std::vector<std::vector<uint64_t>> args_;  // per launch, resolved slots
+  std::vector<float> logits_host_;
+};
+
+}  // namespace brickc::cuda

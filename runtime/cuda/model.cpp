@@ -1,0 +1,75 @@
+#include "runtime/cuda/model.h"
+
+#include <fmt/format.h>
+
+#include "frontend/qwen2/config.h"
+#include "ir/error.h"
+#include "runtime/cuda/context.h"
+#include "runtime/cuda/executor.h"
+#include "runtime/decode_graph.h"
+
+namespace brickc::cuda {
+namespace {
+
+class GpuModel final : public Model {
+ public:
+  GpuModel(const gguf::File& file, const ModelOptions& o)
+      : ctx_(o.device),
+        n_vocab_(qwen2::read_config(file).n_vocab),
+        exec_(ctx_, file, runtime::decode_graph(file, o.n_ctx, o.passes),
+              ExecutorOptions{{}, o.use_graph, o.trace}),
+        each_(o.each) {}
+
+  int64_t n_ctx() const override { return exec_.max_ctx(); }
+  int64_t n_past() const override { return n_past_; }
+
+  void prefill(std::span<const int32_t> tokens) override {
+    if (tokens.empty()) fail("no tokens to evaluate");
+    if (n_past_ + static_cast<int64_t>(tokens.size()) > exec_.max_ctx())
+      fail("{} tokens at position {} do not fit: the context length is {}", tokens.size(),
+           n_past_, exec_.max_ctx());
+    for (int32_t t : tokens)
+      if (t < 0 || t >= n_vocab_)
+        fail("token id {} is out of range: the vocabulary has {} entries", t, n_vocab_);
+    // Token by token through the decode graph (no batched prefill kernels yet).
+    for (int32_t t : tokens) {
+      exec_.step(t, n_past_);
+      if (each_) each_(n_past_, exec_.logits());
+      ++n_past_;
+    }
+  }
+  void decode(int32_t token) override { prefill({&token, 1}); }
+  void reset() override {
+    exec_.clear_cache();
+    n_past_ = 0;
+  }
+  std::span<const float> logits() override { return exec_.logits(); }
+  int32_t argmax() override { return exec_.argmax(); }
+
+  std::string device_label() const override {
+    return fmt::format("cuda:{} {}", ctx_.info().ordinal, ctx_.info().name);
+  }
+  size_t device_bytes() const override { return exec_.device_bytes(); }
+  const ir::Graph& graph() const override { return exec_.graph(); }
+  std::vector<double> brick_us() override {
+    std::vector<double> us(exec_.graph().bricks().size(), 0.0);
+    const std::vector<double> per_launch = exec_.trace_us();
+    for (size_t i = 0; i < per_launch.size(); ++i) us[exec_.plan().launches[i].brick] += per_launch[i];
+    return us;
+  }
+
+ private:
+  Context ctx_;
+  int64_t n_vocab_;
+  Executor exec_;
+  std::function<void(int64_t, std::span<const float>)> each_;
+  int64_t n_past_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Model> open_model(const gguf::File& file, const ModelOptions& o) {
+  return std::make_unique<GpuModel>(file, o);
+}
+
+}  // namespace brickc::cuda

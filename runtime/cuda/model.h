@@ -1,0 +1,43 @@
+// A Qwen2 GGUF decoded on the GPU: the optimized decode step lowered to kernels, weights
+// uploaded once, an fp16 KV cache, and the step captured as one CUDA graph replayed per
+// token. The generation loop's Decoder for --device cuda.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "frontend/gguf/reader.h"
+#include "ir/graph.h"
+#include "runtime/session.h"
+
+namespace brickc::cuda {
+
+struct ModelOptions {
+  int device = 0;
+  int64_t n_ctx = 4096;                // KV cache positions; at most the model's context_length
+  std::optional<std::string> passes;   // pass list "a,b"; nullopt: the default pipeline
+  bool use_graph = true;               // false: launch each kernel eagerly (tests, debugging)
+  bool trace = false;                  // kernels stamp %globaltimer: brick_us() works
+  // Sees the logits of every evaluated position (reads them back: slow, for --dump-logits).
+  std::function<void(int64_t, std::span<const float>)> each;
+};
+
+class Model : public runtime::Decoder {
+ public:
+  virtual std::string device_label() const = 0;  // "cuda:0 NVIDIA H100 80GB HBM3"
+  virtual size_t device_bytes() const = 0;       // GPU memory this model holds
+  virtual const ir::Graph& graph() const = 0;    // the decode step it runs
+  // With ModelOptions::trace: µs of each brick of graph() in the last step, measured in
+  // the kernels (earliest block start to latest block end, summed over its launches).
+  virtual std::vector<double> brick_us() = 0;
+};
+
+// Errors name what failed: no usable GPU (and why), out of GPU memory (needed/available),
+// an NVRTC log, the failing CUDA call.
+std::unique_ptr<Model> open_model(const gguf::File& file, const ModelOptions& o);
+
+}  // namespace brickc::cuda

@@ -1,0 +1,29 @@
+#include "runtime/decode_graph.h"
+
+#include "frontend/qwen2/config.h"
+#include "frontend/qwen2/importer.h"
+#include "ir/error.h"
+#include "passes/pass_manager.h"
+#include "passes/registry.h"
+
+namespace brickc::runtime {
+
+ir::Graph decode_graph(const gguf::File& file, int64_t n_ctx,
+                       const std::optional<std::string>& passes) {
+  const qwen2::Config c = qwen2::read_config(file);
+  if (n_ctx < 1 || n_ctx > c.n_ctx_train)
+    fail("{}: context length {} is out of range: the model's context_length is {}", file.path(),
+         n_ctx, c.n_ctx_train);
+  ir::Graph g = qwen2::import_qwen2(file, {n_ctx, 1});
+  std::vector<const passes::PassInfo*> pipeline;
+  if (passes)
+    pipeline = passes::parse_pipeline(*passes);
+  else
+    for (auto n : passes::default_pipeline()) pipeline.push_back(passes::find_pass(n));
+  passes::PassManager pm(std::move(pipeline));
+  pm.verify_each = true;
+  pm.run(g);
+  return g;
+}
+
+}  // namespace brickc::runtime

@@ -1,0 +1,118 @@
+// Every GPU kernel against the CPU reference brick on the same inputs (runtime/brick_check):
+// real model shapes (0.5B to 7B, one or two layers), every weight format, the default
+// pipeline and unfused ones, several positions so that attention reads a growing cache.
+// Brick results are poisoned before each step, so an unwritten output fails as NaN.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+
+#include "runtime/brick_check.h"
+#include "runtime/decode_graph.h"
+#include "test/gpu/gpu_test_util.h"
+#include "test/unit/tiny_qwen2.h"
+
+namespace brickc {
+namespace {
+
+using synth::QuantMix;
+
+constexpr int64_t kCtx = 64;
+constexpr int kPositions = 6;
+
+// Runs kPositions steps of random tokens through both executors, brick by brick, and
+// expects every brick result within its tolerance. Prints the worst error per brick kind.
+void check_model(const gguf::File& file, const std::optional<std::string>& passes) {
+  ir::Graph g = runtime::decode_graph(file, kCtx, passes);
+  cuda::Executor gpu(testing::gpu_context(), file, g, {{}, /*use_graph=*/false, false});
+  cpu::GraphExecutor cpu(file, g, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  const int64_t n_vocab = file.tensor("token_embd.weight").ne[1];
+  std::mt19937 rng(std::random_device{}());
+  std::map<std::string, runtime::BrickResult> worst;
+  int failures = 0;
+  for (int64_t pos = 0; pos < kPositions; ++pos) {
+    gpu.poison();
+    cpu.poison();
+    const auto tok = static_cast<int32_t>(rng() % static_cast<uint32_t>(n_vocab));
+    for (const runtime::BrickResult& r : runtime::check_step(gpu, cpu, tok, pos)) {
+      auto& w = worst[r.kind];
+      if (r.max_rel >= w.max_rel || !r.finite) w = r;
+      if (!r.ok() && failures++ < 10)
+        ADD_FAILURE() << file.path() << ": brick " << r.brick << " " << r.kind << " layer "
+                      << r.layer << " %" << r.value << " pos " << r.pos << ": max abs err "
+                      << r.max_abs << ", max rel err " << r.max_rel << " > tolerance "
+                      << r.tolerance << (r.finite ? "" : " (NaN/Inf)");
+    }
+  }
+  for (const auto& [kind, r] : worst)
+    std::printf("  %-24s max rel err %.3g (tolerance %.3g)\n", kind.c_str(), r.max_rel,
+                r.tolerance);
+}
+
+TEST(GpuBricks, Qwen05Q4_0) {
+  BRICKC_REQUIRE_GPU();
+  check_model(testing::synth_model("qwen2.5-coder-0.5b", QuantMix::Q4_0, 1), std::nullopt);
+}
+
+TEST(GpuBricks, Qwen05Q4KM) {
+  BRICKC_REQUIRE_GPU();
+  check_model(testing::synth_model("qwen2.5-coder-0.5b", QuantMix::Q4_K_M, 2), std::nullopt);
+}
+
+TEST(GpuBricks, Qwen15Q4KM) {
+  BRICKC_REQUIRE_GPU();
+  check_model(testing::synth_model("qwen2.5-coder-1.5b", QuantMix::Q4_K_M, 2), std::nullopt);
+}
+
+TEST(GpuBricks, Qwen15Q8_0) {
+  BRICKC_REQUIRE_GPU();
+  check_model(testing::synth_model("qwen2.5-coder-1.5b", QuantMix::Q8_0, 1), std::nullopt);
+}
+
+TEST(GpuBricks, Qwen3BQ4KM) {
+  BRICKC_REQUIRE_GPU();
+  check_model(testing::synth_model("qwen2.5-coder-3b", QuantMix::Q4_K_M, 1), std::nullopt);
+}
+
+TEST(GpuBricks, Qwen7BQ4KM) {
+  BRICKC_REQUIRE_GPU();
+  check_model(testing::synth_model("qwen2.5-coder-7b", QuantMix::Q4_K_M, 1), std::nullopt);
+}
+
+TEST(GpuBricks, Qwen05F16) {
+  BRICKC_REQUIRE_GPU();
+  check_model(testing::synth_model("qwen2.5-coder-0.5b", QuantMix::F16, 1), std::nullopt);
+}
+
+// The formats no quant mix uses (q4_1, q5_1, q5_K) at 1.5B shapes.
+TEST(GpuBricks, OtherFormats) {
+  BRICKC_REQUIRE_GPU();
+  testing::TinyShape s;
+  s.n_layer = 1;
+  s.n_embd = 1536;
+  s.n_head = 12;
+  s.n_head_kv = 2;
+  s.n_ff = 8960;
+  s.n_vocab = 512;
+  s.attn = DType::Q4_1;
+  s.ffn = DType::Q5_K;
+  s.ffn_down = DType::Q5_1;
+  s.embd = DType::Q6_K;
+  const std::string path = testing::temp_path("formats.gguf");
+  testing::tiny_qwen2(s, std::random_device{}()).write(path);
+  check_model(*gguf::File::open(path), std::nullopt);
+}
+
+// Unfused graphs: standalone rmsnorm, matvec, qkv, rope, kv_append, swiglu, add, lm_head;
+// with quantize-activations, rmsnorm and swiglu emit q8_1.
+TEST(GpuBricks, UnfusedPipelines) {
+  BRICKC_REQUIRE_GPU();
+  const gguf::File& f = testing::synth_model("qwen2.5-coder-1.5b", QuantMix::Q4_K_M, 1);
+  check_model(f, "canonicalize");
+  check_model(f, "quantize-activations");
+  check_model(f, "merge-qkv,fuse-gate-up-swiglu,fuse-matvec-add,quantize-activations");
+}
+
+}  // namespace
+}  // namespace brickc

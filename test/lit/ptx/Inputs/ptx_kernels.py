@@ -1,0 +1,35 @@
+"""Summarizes PTX or `ptxas -v` output one line per kernel, sorted by name, for FileCheck.
+
+  ptx_kernels.py ptx FILE    name: dp4a=N ld.global.nc.v4=N ld.local=N
+  ptx_kernels.py ptxas FILE  name: stack=N spill-stores=N spill-loads=N
+"""
+import re
+import sys
+
+
+def ptx(text):
+    rows = {}
+    for m in re.finditer(r"\.entry (\w+)\((.*?)\n}\n", text, re.S):
+        body = m.group(2)
+        rows[m.group(1)] = "dp4a={} ld.global.nc.v4={} ld.local={}".format(
+            body.count("dp4a."), body.count("ld.global.nc.v4."), body.count("ld.local"))
+    return rows
+
+
+def ptxas(text):
+    rows, name = {}, None
+    for line in text.splitlines():
+        m = re.search(r"Compiling entry function '(\w+)'", line)
+        if m:
+            name = m.group(1)
+        m = re.search(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads", line)
+        if m and name:
+            rows[name] = "stack={} spill-stores={} spill-loads={}".format(*m.groups())
+    return rows
+
+
+rows = {"ptx": ptx, "ptxas": ptxas}[sys.argv[1]](open(sys.argv[2]).read())
+if not rows:
+    sys.exit("no kernels found in " + sys.argv[2])
+for name in sorted(rows):
+    print(f"{name}: {rows[name]}")

@@ -1,0 +1,193 @@
+// runtime/bench/protocol: run_bench on a scripted Decoder that records every call: the
+// prompt it gets, that each decode feeds back the previous argmax, that warm-up
+// repetitions run but are not reported, that each repetition starts from an empty cache,
+// and that the reported rates and summaries follow from the recorded step times.
+#include "runtime/bench/protocol.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <numeric>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "ir/error.h"
+
+namespace bb = brickc::bench;
+namespace rt = brickc::runtime;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+class ScriptedDecoder : public rt::Decoder {
+ public:
+  ScriptedDecoder(int64_t n_ctx, int32_t n_vocab) : n_ctx_(n_ctx), n_vocab_(n_vocab) {}
+  int64_t n_ctx() const override { return n_ctx_; }
+  int64_t n_past() const override { return n_past_; }
+  void prefill(std::span<const int32_t> tokens) override {
+    prefill_at.push_back(n_past_);
+    prefills.emplace_back(tokens.begin(), tokens.end());
+    n_past_ += static_cast<int64_t>(tokens.size());
+    std::this_thread::sleep_for(prefill_delay);
+    evaluated = true;
+  }
+  void decode(int32_t token) override {
+    // Greedy decoding feeds back exactly what argmax() last returned, and never decodes
+    // before reading a token.
+    if (!last_argmax || token != *last_argmax) ++wrong_feedback;
+    last_argmax.reset();
+    ++decodes;
+    ++n_past_;
+    if (n_past_ > n_ctx_) ++overflows;
+    std::this_thread::sleep_for(decode_delay);
+    evaluated = true;
+  }
+  void reset() override {
+    ++resets;
+    n_past_ = 0;
+    last_argmax.reset();
+  }
+  std::span<const float> logits() override {
+    ADD_FAILURE() << "the benchmark must not read logits (the GPU reads back one int)";
+    return {};
+  }
+  int32_t argmax() override {
+    ++argmaxes;
+    if (!evaluated) ++argmax_without_eval;
+    evaluated = false;
+    // Any deterministic, position-dependent valid id.
+    last_argmax = static_cast<int32_t>((n_past_ * 7919 + 13) % n_vocab_);
+    return *last_argmax;
+  }
+
+  std::chrono::microseconds prefill_delay{0}, decode_delay{0};
+  std::vector<std::vector<int32_t>> prefills;
+  std::vector<int64_t> prefill_at;
+  int resets = 0, decodes = 0, argmaxes = 0, wrong_feedback = 0, overflows = 0;
+  int argmax_without_eval = 0;
+
+ private:
+  int64_t n_ctx_, n_past_ = 0;
+  int32_t n_vocab_;
+  std::optional<int32_t> last_argmax;
+  bool evaluated = false;
+};
+
+TEST(BenchProtocol, CallsRepsWarmupAndFeedback) {
+  constexpr int32_t kVocab = 1000;
+  ScriptedDecoder d(64, kVocab);
+  d.prefill_delay = 2ms;
+  d.decode_delay = 300us;
+  bb::BenchSettings s;
+  s.n_prompt = 24;
+  s.n_gen = 5;
+  s.reps = 3;
+  s.warmup = 2;
+  const bb::BenchResult r = bb::run_bench(d, s, kVocab, 42);
+  const int runs = s.warmup + s.reps;
+
+  // Per repetition: the prompt, then generation from an empty cache, starting with one
+  // token (the prompt's first), as llama-bench's pp and tg tests.
+  ASSERT_EQ(d.prefills.size(), static_cast<size_t>(2 * runs));
+  for (size_t i = 0; i < d.prefills.size(); ++i) {
+    EXPECT_EQ(d.prefill_at[i], 0) << "prefill " << i << " did not start from an empty cache";
+    if (i % 2 == 1) {
+      EXPECT_EQ(d.prefills[i], std::vector<int32_t>{d.prefills[0][0]});
+      continue;
+    }
+    ASSERT_EQ(d.prefills[i].size(), static_cast<size_t>(s.n_prompt));
+    EXPECT_EQ(d.prefills[i], d.prefills[0]) << "every repetition sees the same prompt";
+    for (int32_t t : d.prefills[i]) EXPECT_TRUE(t >= 0 && t < kVocab) << t;
+  }
+  // Random ids: not all the same.
+  EXPECT_GT(std::set<int32_t>(d.prefills[0].begin(), d.prefills[0].end()).size(), 1u);
+  EXPECT_EQ(d.decodes, runs * (s.n_gen - 1));
+  EXPECT_EQ(d.argmaxes, runs * (s.n_gen + 1));
+  EXPECT_EQ(d.wrong_feedback, 0);
+  EXPECT_EQ(d.argmax_without_eval, 0);
+  EXPECT_EQ(d.overflows, 0);
+  EXPECT_GE(d.resets, runs);
+  EXPECT_EQ(d.n_past(), 0) << "the cache is left empty";
+
+  ASSERT_EQ(r.reps.size(), static_cast<size_t>(s.reps));
+  ASSERT_EQ(r.prefill_tps.size(), static_cast<size_t>(s.reps));
+  ASSERT_EQ(r.decode_tps.size(), static_cast<size_t>(s.reps));
+  ASSERT_EQ(r.ttft_ms.size(), static_cast<size_t>(s.reps));
+  ASSERT_EQ(r.token_ms.size(), static_cast<size_t>(s.reps * s.n_gen));
+  for (int i = 0; i < s.reps; ++i) {
+    const bb::RepTiming& t = r.reps[i];
+    ASSERT_EQ(t.step_s.size(), static_cast<size_t>(s.n_gen));
+    // sleep_for sleeps at least as long as asked: the clocks enclose the calls.
+    EXPECT_GE(t.ttft_s, 2e-3);
+    for (int k = 0; k < s.n_gen; ++k) {
+      EXPECT_GE(t.step_s[k], 300e-6);
+      EXPECT_DOUBLE_EQ(r.token_ms[i * s.n_gen + k], t.step_s[k] * 1e3);
+    }
+    const double decode_s = std::accumulate(t.step_s.begin(), t.step_s.end(), 0.0);
+    EXPECT_DOUBLE_EQ(r.decode_tps[i], s.n_gen / decode_s);
+    EXPECT_DOUBLE_EQ(r.prefill_tps[i], s.n_prompt / t.ttft_s);
+    EXPECT_DOUBLE_EQ(r.ttft_ms[i], t.ttft_s * 1e3);
+  }
+  EXPECT_DOUBLE_EQ(r.decode.median, bb::summarize(r.decode_tps).median);
+  EXPECT_DOUBLE_EQ(r.prefill.mean, bb::summarize(r.prefill_tps).mean);
+  EXPECT_DOUBLE_EQ(r.ttft.max, bb::summarize(r.ttft_ms).max);
+  EXPECT_DOUBLE_EQ(r.token_latency.p99, bb::summarize(r.token_ms).p99);
+  EXPECT_EQ(r.token_latency.n, static_cast<size_t>(s.reps * s.n_gen));
+}
+
+TEST(BenchProtocol, SeedChoosesThePrompt) {
+  bb::BenchSettings s;
+  s.n_prompt = 32;
+  s.n_gen = 1;
+  s.reps = 1;
+  s.warmup = 0;
+  ScriptedDecoder a(64, 50000), b(64, 50000), c(64, 50000);
+  bb::run_bench(a, s, 50000, 7);
+  bb::run_bench(b, s, 50000, 7);
+  bb::run_bench(c, s, 50000, 8);
+  EXPECT_EQ(a.prefills[0], b.prefills[0]);
+  EXPECT_NE(a.prefills[0], c.prefills[0]);
+}
+
+TEST(BenchProtocol, ContextExactlyFullIsAllowed) {
+  bb::BenchSettings s;
+  s.n_prompt = 10;
+  s.n_gen = 6;
+  s.reps = 1;
+  s.warmup = 0;
+  ScriptedDecoder d(16, 100);
+  bb::run_bench(d, s, 100, 1);
+  EXPECT_EQ(d.overflows, 0);
+}
+
+TEST(BenchProtocol, Errors) {
+  ScriptedDecoder d(16, 100);
+  bb::BenchSettings s;
+  s.n_prompt = 12;
+  s.n_gen = 5;
+  try {
+    bb::run_bench(d, s, 100, 1);
+    FAIL() << "expected an error";
+  } catch (const brickc::Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "bench: prompt (12 tokens) + generation (5 tokens) = 17 positions exceed the "
+                 "context length 16");
+  }
+  EXPECT_TRUE(d.prefills.empty()) << "nothing runs when the settings are wrong";
+  s.n_prompt = 4;
+  s.reps = 0;
+  EXPECT_THROW(bb::run_bench(d, s, 100, 1), brickc::Error);
+  s.reps = 1;
+  s.warmup = -1;
+  EXPECT_THROW(bb::run_bench(d, s, 100, 1), brickc::Error);
+  s.warmup = 0;
+  s.n_gen = 0;
+  EXPECT_THROW(bb::run_bench(d, s, 100, 1), brickc::Error);
+  s.n_gen = 1;
+  EXPECT_THROW(bb::run_bench(d, s, 0, 1), brickc::Error);
+}
+
+}  // namespace

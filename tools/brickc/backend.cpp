@@ -1,0 +1,64 @@
+#include "tools/brickc/backend.h"
+
+#include <fmt/core.h>
+
+#include "ir/error.h"
+#include "runtime/cpu/executor.h"
+#include "runtime/cpu/qwen2_decoder.h"
+#include "runtime/cuda/driver.h"
+#include "runtime/cuda/model.h"
+
+namespace brickc::tools {
+namespace {
+
+Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
+  Backend b;
+  b.device = "cpu";
+  b.label = fmt::format("cpu ({} threads)", o.threads);
+  if (o.engine == "graph") {
+    if (o.activations != cpu::Activations::kF32)
+      fail("--engine graph computes in f32 only; --activations llama-cpu needs --engine direct");
+    cpu::GraphModelOptions g;
+    g.n_threads = o.threads;
+    g.n_ctx = o.n_ctx;
+    b.decoder = std::make_unique<cpu::GraphModel>(file, g, o.each);
+  } else {
+    b.cpu_model = std::make_unique<cpu::Qwen2Model>(
+        file, cpu::ForwardOptions{o.threads, o.n_ctx, o.activations});
+    b.decoder = std::make_unique<cpu::Qwen2Decoder>(*b.cpu_model, o.each);
+  }
+  return b;
+}
+
+Backend open_cuda(const gguf::File& file, const BackendOptions& o) {
+  if (o.engine != "direct" || o.activations != cpu::Activations::kF32)
+    fail("--engine and --activations choose CPU engines; they do not apply to --device cuda");
+  cuda::ModelOptions m;
+  m.n_ctx = o.n_ctx;
+  m.each = o.each;
+  m.trace = o.trace;
+  Backend b;
+  b.device = "cuda";
+  auto model = cuda::open_model(file, m);
+  b.label = model->device_label();
+  b.decoder = std::move(model);
+  return b;
+}
+
+}  // namespace
+
+Backend open_backend(const gguf::File& file, const BackendOptions& o) {
+  if (o.device == "cpu") return open_cpu(file, o);
+  const auto& p = cuda::probe();
+  if (o.device == "cuda") {
+    if (!p.usable()) fail("CUDA unavailable: {}", p.why_unusable());
+    return open_cuda(file, o);
+  }
+  if (o.device != "auto") fail("unknown --device '{}': expected cpu, cuda or auto", o.device);
+  // auto: the GPU when one works, unless a CPU-only engine was asked for.
+  if (p.usable() && o.engine == "direct" && o.activations == cpu::Activations::kF32)
+    return open_cuda(file, o);
+  return open_cpu(file, o);
+}
+
+}  // namespace brickc::tools

@@ -1,0 +1,264 @@
+// `brickc bench`: prefill and decode speed of a model on the device, measured as
+// llama-bench measures (pp/tg tests, repetitions, tok/s mean ± stddev), with time to first
+// token, per-token latency percentiles and memory; optionally llama.cpp's llama-bench on the
+// same file in the same table, and the whole result as JSON for bench/results.
+#include <fmt/core.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "brickc_commit.h"
+#include "frontend/gguf/reader.h"
+#include "frontend/qwen2/config.h"
+#include "ir/error.h"
+#include "runtime/bench/llama_bench.h"
+#include "runtime/bench/protocol.h"
+#include "runtime/cuda/driver.h"
+#include "runtime/cuda/model.h"
+#include "tools/brickc/backend.h"
+#include "tools/brickc/bench_report.h"
+#include "tools/brickc/commands.h"
+
+namespace brickc::tools {
+namespace {
+
+// Fixed so that every run (and llama.cpp's, which also uses random ids) sees the same
+// kind of prompt; speed does not depend on the ids.
+constexpr uint32_t kPromptSeed = 1234;
+
+struct BenchOptions {
+  std::string model;
+  bench::BenchSettings settings;
+  std::string device = "auto";
+  int threads = 1;
+  int64_t n_ctx = 0;  // 0: max(n_prompt + n_gen, 512), at most the model's context_length
+  std::string json;
+  std::string llama_bench;
+  bool profile = false;
+};
+
+// Per-brick GPU times of the last decode step, by kind and for the slowest bricks, next
+// to the budgets the budget pass assigned (its roofline claims).
+void print_profile(cuda::Model& m) {
+  const ir::Graph& g = m.graph();
+  const std::vector<double> us = m.brick_us();
+  struct Row { int n = 0; double us = 0, budget = 0; };
+  std::map<std::string, Row> kinds;
+  double total = 0, budget = 0;
+  for (size_t i = 0; i < us.size(); ++i) {
+    const ir::Brick& b = g.bricks()[i];
+    Row& r = kinds[std::string(ir::keyword(b.kind))];
+    ++r.n;
+    r.us += us[i];
+    r.budget += b.budget_us.value_or(0.0);
+    total += us[i];
+    budget += b.budget_us.value_or(0.0);
+  }
+  fmt::print("\nper-brick GPU time of the last decode step (%globaltimer in the kernels):\n");
+  fmt::print("| brick | count | µs | % of bricks | budget µs |\n| --- | ---: | ---: | ---: | ---: |\n");
+  for (const auto& [k, r] : kinds)
+    fmt::print("| {} | {} | {:.1f} | {:.1f} % | {:.1f} |\n", k, r.n, r.us, 100 * r.us / total, r.budget);
+  fmt::print("| all bricks | {} | {:.1f} | 100 % | {:.1f} |\n", us.size(), total, budget);
+}
+
+int64_t bench_context(const BenchOptions& o, const qwen2::Config& cfg) {
+  const int64_t need = int64_t{o.settings.n_prompt} + o.settings.n_gen;
+  const int64_t train = cfg.n_ctx_train;
+  if (o.n_ctx > train) fail("-c {} exceeds the model's context_length {}", o.n_ctx, train);
+  const int64_t n_ctx = o.n_ctx > 0 ? o.n_ctx : std::min<int64_t>(std::max<int64_t>(need, 512), train);
+  if (need > n_ctx)
+    fail("-p {} + -n {} = {} positions exceed the context length {}{}", o.settings.n_prompt,
+         o.settings.n_gen, need, n_ctx,
+         o.n_ctx > 0 ? " (-c)" : " (the model's context_length)");
+  return n_ctx;
+}
+
+BenchReport::Model describe_model(const gguf::File& f, const qwen2::Config& cfg) {
+  BenchReport::Model m;
+  m.path = f.path();
+  m.file_bytes = f.total_bytes();
+  const std::string path = f.path();
+  m.name = f.find_str("general.name").value_or(path.substr(path.find_last_of('/') + 1));
+  m.arch = f.get_str("general.architecture");
+  m.n_layer = cfg.n_layer;
+  m.n_embd = cfg.n_embd;
+  for (const auto& t : f.tensors()) {
+    m.n_params += t.n_elements();
+    ++m.tensor_types[std::string(name(t.type))];
+  }
+  return m;
+}
+
+std::string cpu_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos && colon + 2 <= line.size()) return line.substr(colon + 2);
+    }
+  return "";
+}
+
+uint64_t host_peak_rss() {
+  struct rusage u {};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<uint64_t>(u.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Through a temporary file and a rename, so that an interrupted run never leaves a
+// truncated result where a good one was.
+void write_json(const std::string& path, const nlohmann::ordered_json& j) {
+  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) fail("--json: cannot create '{}' (for '{}'): {}", tmp, path, std::strerror(errno));
+    out << j.dump(2) << "\n";
+    out.close();
+    if (!out) {
+      std::remove(tmp.c_str());
+      fail("--json: cannot write '{}'", tmp);
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    std::remove(tmp.c_str());
+    fail("--json: cannot rename '{}' to '{}': {}", tmp, path, why);
+  }
+}
+
+void run(const BenchOptions& o) {
+  // A bad --llama-bench path fails now, not after the whole benchmark.
+  if (!o.llama_bench.empty()) bench::find_llama_bench(o.llama_bench);
+  if (!o.json.empty()) {
+    // Likewise an unwritable --json directory.
+    const size_t slash = o.json.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : o.json.substr(0, slash + 1);
+    if (::access(dir.c_str(), W_OK) != 0)
+      fail("--json: cannot write into '{}': {}", dir, std::strerror(errno));
+  }
+  const auto file = gguf::File::open(o.model);
+  const qwen2::Config cfg = qwen2::read_config(*file);
+
+  BenchReport r;
+  r.commit = BRICKC_COMMIT;
+  r.timestamp = utc_now();
+  r.model = describe_model(*file, cfg);
+  {
+    BackendOptions bo;
+    bo.device = o.device;
+    bo.threads = o.threads;
+    bo.n_ctx = bench_context(o, cfg);
+    bo.trace = o.profile;
+    Backend backend = open_backend(*file, bo);
+    runtime::Decoder& d = *backend.decoder;
+    r.n_ctx = d.n_ctx();
+    r.result = bench::run_bench(d, o.settings, static_cast<int32_t>(cfg.n_vocab), kPromptSeed);
+    if (o.profile) {
+      auto* m = dynamic_cast<cuda::Model*>(&d);
+      if (!m) fail("--profile needs --device cuda");
+      print_profile(*m);
+    }
+
+    r.device.kind = backend.device;
+    r.device.label = backend.label;
+    const bool gpu = backend.device == "cuda";
+    if (gpu) {
+      const auto& p = cuda::probe();
+      if (!p.devices.empty()) r.device.gpu = p.devices.front();
+      r.device.driver_version = p.driver_version;
+      r.device.nvrtc_major = p.nvrtc_major;
+      r.device.nvrtc_minor = p.nvrtc_minor;
+      if (const auto* m = dynamic_cast<const cuda::Model*>(&d)) r.memory.device_bytes = m->device_bytes();
+    } else {
+      r.device.threads = o.threads;
+      r.device.cpu_name = cpu_name();
+    }
+    // K and V, every layer, every position: fp16 on the GPU, f32 in the CPU reference.
+    r.memory.kv_cache_type = gpu ? "f16" : "f32";
+    r.memory.kv_cache_bytes = uint64_t{2} * cfg.n_layer * static_cast<uint64_t>(r.n_ctx) *
+                              cfg.kv_dim() * (gpu ? 2 : 4);
+    r.memory.host_peak_rss_bytes = host_peak_rss();
+  }  // the model is released: llama-bench gets the device to itself
+
+  if (!o.llama_bench.empty()) {
+    bench::LlamaBenchRequest q;
+    q.binary = o.llama_bench;
+    q.model = o.model;
+    q.n_prompt = o.settings.n_prompt;
+    q.n_gen = o.settings.n_gen;
+    q.reps = o.settings.reps;
+    // The same device as brickc's: all layers on the GPU, or the CPU with as many threads.
+    q.n_gpu_layers = r.device.kind == "cuda" ? 99 : 0;
+    if (r.device.kind == "cpu") q.threads = o.threads;
+    r.llama = bench::run_llama_bench(q);
+  }
+
+  fmt::print("{}", format_report(r));
+  std::fflush(stdout);
+  if (!o.json.empty()) write_json(o.json, report_json(r));
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "bench",
+      "Measure prefill and decode speed (llama-bench's pp/tg tests), time to first token, "
+      "per-token latency and memory; optionally run llama.cpp's llama-bench alongside");
+  auto o = std::make_shared<BenchOptions>();
+  o->threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto& s = o->settings;
+  cmd->add_option("-m,--model", o->model, "GGUF model file")->required();
+  cmd->add_option("-p,--n-prompt", s.n_prompt, "Prompt tokens per prefill test (random ids)")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("-n,--n-gen", s.n_gen, "Greedy decode steps per test")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("-r,--reps", s.reps, "Measured repetitions")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--warmup", s.warmup, "Repetitions run first and discarded")
+      ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--device", o->device,
+                  "cpu, cuda or auto (auto: the GPU when one works, else the CPU)")
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
+      ->capture_default_str();
+  cmd->add_option("-t,--threads", o->threads, "CPU threads")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("-c,--ctx-size", o->n_ctx,
+                  "Context length (default: max(-p + -n, 512), at most the model's "
+                  "context_length)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--profile", o->profile,
+               "GPU: time every brick from inside the kernels and print where a step's time goes");
+  cmd->add_option("--json", o->json, "Write the results as JSON (schema brickc-bench/1)");
+  cmd->add_option("--llama-bench", o->llama_bench,
+                  "Path of llama.cpp's llama-bench: run it on the same file and settings and "
+                  "add its rows and the brickc / llama.cpp ratio to the table");
+  cmd->callback([o] { run(*o); });
+}
+
+}  // namespace brickc::tools

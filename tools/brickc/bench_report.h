@@ -1,0 +1,49 @@
+// What `brickc bench` measured and on what, and its two printed forms: the llama-bench-like
+// table for people and the JSON document (schema brickc-bench/1, README.md) for
+// bench/results. Not the measuring (runtime/bench/protocol.h).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "runtime/bench/llama_bench.h"
+#include "runtime/bench/protocol.h"
+#include "runtime/cuda/driver.h"
+
+namespace brickc::tools {
+
+struct BenchReport {
+  struct Model {
+    std::string path, name, arch;
+    uint64_t file_bytes = 0;
+    uint32_t n_layer = 0, n_embd = 0;
+    int64_t n_params = 0;
+    std::map<std::string, int> tensor_types;  // ggml type name -> tensor count
+  } model;
+  struct Device {
+    std::string kind;   // cpu | cuda
+    std::string label;  // the backend's label
+    int threads = 0;    // cpu
+    std::string cpu_name;
+    std::optional<cuda::DeviceInfo> gpu;  // cuda
+    int driver_version = 0, nvrtc_major = 0, nvrtc_minor = 0;
+  } device;
+  int64_t n_ctx = 0;
+  bench::BenchResult result;
+  struct Memory {
+    std::optional<uint64_t> device_bytes;  // GPU memory the model holds (cuda)
+    uint64_t kv_cache_bytes = 0;
+    std::string kv_cache_type;  // f32 (cpu) | f16 (cuda)
+    uint64_t host_peak_rss_bytes = 0;
+  } memory;
+  std::optional<bench::LlamaBenchResult> llama;
+  std::string commit, timestamp;  // brickc's commit stamp, ISO-8601 UTC
+};
+
+// The table and the lines under it, as printed on stdout.
+std::string format_report(const BenchReport& r);
+nlohmann::ordered_json report_json(const BenchReport& r);
+
+}  // namespace brickc::tools
