@@ -113,19 +113,21 @@ class Lowering {
     return plan_.scratch.size() - 1;
   }
 
-  // The input kind of a matvec-family brick: q8_1 from memory, f32, or f32 through a norm.
-  std::string input_kind(ir::ValueId x, bool norm, bool int8) const {
+  // The input kind of a matvec-family brick (kernels/activations.cuh): q8_1 from memory,
+  // f32, or f32 through a norm; `fine` quantizes an f32 input twice (value and residual).
+  std::string input_kind(ir::ValueId x, bool norm, bool int8, bool fine) const {
     if (type(x) == DType::Q8_1) {
       if (norm) unsupported("a norm over a q8_1 input");
       if (!int8) unsupported("a q8_1 input to float weights");
       return "kInQ8";
     }
     if (type(x) != DType::F32) unsupported(fmt::format("input of type {}", name(type(x))));
-    return norm ? "kInNormF32" : "kInF32";
+    return std::string(norm ? "kInNormF32" : "kInF32") + (fine && int8 ? "Fine" : "");
   }
 
-  unsigned matvec_smem(int64_t k, bool int8) const {
-    return static_cast<unsigned>(kWarps * kSegMax + (int8 ? k + k / 32 * 8 : k * 4));
+  unsigned matvec_smem(int64_t k, bool int8, bool fine) const {
+    const int64_t act = int8 ? (k + k / 32 * 8) * (fine ? 2 : 1) : k * 4;
+    return static_cast<unsigned>(kWarps * kSegMax + act);
   }
 
   void check_k(int64_t k, const std::vector<ir::ValueId>& ws) const {
@@ -139,7 +141,9 @@ class Lowering {
   }
 
   // matvec, qkv, lm_head and their rmsnorm_* forms, matvec_add.
+  // The LM head's input is quantized finely (kInF32Fine): its error reaches the logits.
   void matvec(const ir::Brick& b, bool norm, int n_mats, bool residual) {
+    const bool fine = b.kind == BrickKind::LmHead || b.kind == BrickKind::RmsnormLmHead;
     const auto& o = b.operands;
     const ir::ValueId x = o[0];
     const size_t w0 = norm ? 2 : 1;
@@ -157,7 +161,7 @@ class Lowering {
     }
     stem += fmt::format("_k{}", k);
     const std::string call =
-        fmt::format("matvec<{}, {}, {}, {}{}>", k, input_kind(x, norm, int8),
+        fmt::format("matvec<{}, {}, {}, {}{}>", k, input_kind(x, norm, int8, fine),
                     residual ? "kAddResidual" : "kStore", n_mats, fmts);
     std::vector<Arg> args = {value(x), norm ? value(o[1]) : null(),
                              f32(norm ? b.float_attr("eps") : 0.0f),
@@ -177,7 +181,7 @@ class Lowering {
     }
     Launch& l = launch(kernel(stem, call), std::move(args));
     l.work_blocks = (rows + kWarps - 1) / kWarps;
-    l.smem = matvec_smem(k, int8);
+    l.smem = matvec_smem(k, int8, fine && type(x) == DType::F32);
   }
 
   void gate_up(const ir::Brick& b, bool norm) {
@@ -190,7 +194,7 @@ class Lowering {
     const bool q8 = type(out) == DType::Q8_1;
     if (q8 && rows % 32 != 0) unsupported("a q8_1 result whose length is not a multiple of 32");
     const std::string call = fmt::format("gate_up_swiglu<{}, {}, {}, {}, {}>", k,
-                                         input_kind(x, norm, int8), q8 ? "true" : "false",
+                                         input_kind(x, norm, int8, false), q8 ? "true" : "false",
                                          weight_format(wg), weight_format(wu));
     const std::string stem = fmt::format("{}_{}_{}_k{}", ir::keyword(b.kind), name(type(wg)),
                                          name(type(wu)), k);
@@ -205,7 +209,7 @@ class Lowering {
          integer(static_cast<int64_t>(gpu_row_stride(type(wu), k))), integer(rows), value(out),
          q8 ? scratch(h) : null(), q8 ? scratch(c) : null()});
     l.work_blocks = (rows + kWarps - 1) / kWarps;
-    l.smem = matvec_smem(k, int8);
+    l.smem = matvec_smem(k, int8, false);
   }
 
   void rope_append(const ir::Brick& b, bool rope, bool append) {

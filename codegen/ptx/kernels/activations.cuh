@@ -21,12 +21,20 @@ __device__ __forceinline__ void quantize32(float v, i8* q, float2* ds) {
   if ((threadIdx.x % kWarp) == 0) *ds = make_float2(d, d * static_cast<float>(sum));
 }
 
-enum InputKind { kInQ8 = 0, kInF32 = 1, kInNormF32 = 2 };
+// Where a brick's input comes from. The *Fine kinds quantize twice: the values, then what
+// rounding left of them (each to q8_1 with its own scale), so that dp4a sees the input to
+// about 1/127² of its block maximum. The LM head uses them: its rounding error lands on
+// the logits directly, where near-ties decide the next token.
+enum InputKind { kInQ8 = 0, kInF32 = 1, kInNormF32 = 2, kInF32Fine = 3, kInNormF32Fine = 4 };
 
-// Bytes of shared memory the activation of length K takes.
-template <int K, bool Int8>
+__host__ __device__ constexpr bool is_fine(int in) { return in == kInF32Fine || in == kInNormF32Fine; }
+__host__ __device__ constexpr bool has_norm(int in) { return in == kInNormF32 || in == kInNormF32Fine; }
+
+// Bytes of shared memory the activation of length K takes (a q8_1 vector, twice for the
+// fine kinds: values, then residuals).
+template <int K, bool Int8, int In>
 __host__ __device__ constexpr int activation_smem() {
-  return Int8 ? K + (K / 32) * 8 : K * 4;
+  return Int8 ? (K + (K / 32) * 8) * (is_fine(In) ? 2 : 1) : K * 4;
 }
 
 // Fills `act` (shared) with the brick's input; ends with a block barrier. Each thread
@@ -50,10 +58,10 @@ __device__ void load_activations(const void* x, const float* norm_w, float eps, 
     for (int j = 0; j < kRounds; ++j) {
       const int i = t + kThreads * j;
       v[j] = i < K ? xf[i] : 0.0f;
-      if constexpr (In == kInNormF32) w[j] = i < K ? norm_w[i] : 0.0f;
+      if constexpr (has_norm(In)) w[j] = i < K ? norm_w[i] : 0.0f;
     }
     float scale = 1.0f;
-    if constexpr (In == kInNormF32) {
+    if constexpr (has_norm(In)) {
       float ss = 0.0f;
 #pragma unroll
       for (int j = 0; j < kRounds; ++j) ss += v[j] * v[j];
@@ -64,11 +72,20 @@ __device__ void load_activations(const void* x, const float* norm_w, float eps, 
       const int i = t + kThreads * j;
       if (K % kThreads != 0 && i - t % kWarp >= K) break;  // whole warps past the end
       float y = v[j];
-      if constexpr (In == kInNormF32) y = y * scale * w[j];
-      if constexpr (Int8)
-        quantize32(y, reinterpret_cast<i8*>(act) + i, reinterpret_cast<float2*>(act + K) + i / 32);
-      else
+      if constexpr (has_norm(In)) y = y * scale * w[j];
+      if constexpr (Int8) {
+        i8* q = reinterpret_cast<i8*>(act) + i;
+        float2* ds = reinterpret_cast<float2*>(act + K) + i / 32;
+        quantize32(y, q, ds);
+        if constexpr (is_fine(In)) {
+          __syncwarp();
+          const float rest = y - static_cast<float>(*q) * ds->x;
+          u8* act2 = act + activation_smem<K, true, kInF32>();
+          quantize32(rest, reinterpret_cast<i8*>(act2) + i, reinterpret_cast<float2*>(act2 + K) + i / 32);
+        }
+      } else {
         reinterpret_cast<float*>(act)[i] = y;
+      }
     }
   }
   __syncthreads();

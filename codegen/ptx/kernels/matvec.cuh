@@ -33,10 +33,99 @@ __host__ __device__ constexpr int row_bytes() {
 // four 16-byte loads per lane.
 constexpr int kLoadsMax = kSegMax / 16 / kWarp;
 
+// Q4_K without shared memory: the 144-byte super-block is a 16-byte header (d, dmin, 12
+// bytes of 6-bit scales and mins) and eight 16-byte chunks of nibbles, so 8 lanes take one
+// super-block each step (a warp 4), every lane loading the header (one broadcast
+// transaction per 8 lanes) and its own chunk. Step `it` covers super-blocks 4it .. 4it + 3.
+template <int K>
+__device__ __forceinline__ void q4k_load(const u8* row, int it, uint4 (&buf)[kLoadsMax]) {
+  const int lane = threadIdx.x % kWarp, sb = 4 * it + lane / 8;
+  if (sb < K / 256) {
+    const u8* blk = row + sb * FmtQ4_K::BB;
+    buf[0] = ld_weights_v4(blk);
+    buf[1] = ld_weights_v4(blk + 16 + 16 * (lane % 8));
+  }
+}
+
+// Byte k (0..11) of the scales in a Q4_K header held as a uint4.
+__device__ __forceinline__ int q4k_scale_byte(const uint4& h, int k) {
+  const u32 w = k < 4 ? h.y : (k < 8 ? h.z : h.w);
+  return static_cast<int>((w >> (8 * (k & 3))) & 0xFFu);
+}
+
+__device__ __forceinline__ void q4k_scale_min(const uint4& hdr, int k, int& sc, int& m) {
+  if (k < 4) {
+    sc = q4k_scale_byte(hdr, k) & 63;
+    m = q4k_scale_byte(hdr, k + 4) & 63;
+  } else {
+    sc = (q4k_scale_byte(hdr, k + 4) & 0xF) | ((q4k_scale_byte(hdr, k - 4) >> 6) << 4);
+    m = (q4k_scale_byte(hdr, k + 4) >> 4) | ((q4k_scale_byte(hdr, k) >> 6) << 4);
+  }
+}
+
+// Lane j of a super-block holds chunk j: bytes 16(j % 2) .. of the 32 that carry
+// sub-blocks 2g (low nibbles) and 2g + 1 (high nibbles), g = j / 2, i.e. 16 weights of
+// each. It dots them with the matching 16 activations of each sub-block; the min term,
+// which needs the whole sub-block's activation sum, is added by the even lane alone.
+__device__ __forceinline__ float q4k_chunk_dot(const uint4& hdr, const uint4& qs, int j,
+                                               const u8* act_q, const float2* act_ds, int sb) {
+  const int g = j >> 1, h = j & 1;
+  const int4 alo = *reinterpret_cast<const int4*>(act_q + sb * 256 + 64 * g + 16 * h);
+  const int4 ahi = *reinterpret_cast<const int4*>(act_q + sb * 256 + 64 * g + 32 + 16 * h);
+  int slo = 0, shi = 0;
+  slo = dp4a(static_cast<int>(qs.x & 0x0F0F0F0Fu), alo.x, slo);
+  slo = dp4a(static_cast<int>(qs.y & 0x0F0F0F0Fu), alo.y, slo);
+  slo = dp4a(static_cast<int>(qs.z & 0x0F0F0F0Fu), alo.z, slo);
+  slo = dp4a(static_cast<int>(qs.w & 0x0F0F0F0Fu), alo.w, slo);
+  shi = dp4a(static_cast<int>((qs.x >> 4) & 0x0F0F0F0Fu), ahi.x, shi);
+  shi = dp4a(static_cast<int>((qs.y >> 4) & 0x0F0F0F0Fu), ahi.y, shi);
+  shi = dp4a(static_cast<int>((qs.z >> 4) & 0x0F0F0F0Fu), ahi.z, shi);
+  shi = dp4a(static_cast<int>((qs.w >> 4) & 0x0F0F0F0Fu), ahi.w, shi);
+  // get_scale_min_k4 for sub-blocks 2g and 2g + 1.
+  int sc0, m0, sc1, m1;
+  q4k_scale_min(hdr, 2 * g, sc0, m0);
+  q4k_scale_min(hdr, 2 * g + 1, sc1, m1);
+  const float d = h2f(static_cast<u16>(hdr.x & 0xFFFFu)), dmin = h2f(static_cast<u16>(hdr.x >> 16));
+  const float2 ds0 = act_ds[sb * 8 + 2 * g], ds1 = act_ds[sb * 8 + 2 * g + 1];
+  float r = d * (static_cast<float>(sc0) * ds0.x * static_cast<float>(slo) +
+                 static_cast<float>(sc1) * ds1.x * static_cast<float>(shi));
+  if (h == 0) r -= dmin * (static_cast<float>(m0) * ds0.y + static_cast<float>(m1) * ds1.y);
+  return r;
+}
+
+template <int K, bool Fine, class LoadNext>
+__device__ __forceinline__ float q4k_row_dot(const u8* row, const u8* act, uint4 (&buf)[kLoadsMax],
+                             const LoadNext& load_next) {
+  constexpr int kNSB = K / 256, kSteps = (kNSB + 3) / 4;
+  const int lane = threadIdx.x % kWarp;
+  float acc = 0.0f;
+#pragma unroll 2
+  for (int it = 0; it < kSteps; ++it) {
+    const uint4 hdr = buf[0], qs = buf[1];
+    if (it + 1 < kSteps)
+      q4k_load<K>(row, it + 1, buf);
+    else
+      load_next(buf);
+    const int sb = 4 * it + lane / 8;
+    if (sb < kNSB) {
+      acc += q4k_chunk_dot(hdr, qs, lane % 8, act, reinterpret_cast<const float2*>(act + K), sb);
+      if constexpr (Fine) {  // the residuals of the input's rounding (activations.cuh)
+        const u8* act2 = act + K + K / 32 * 8;
+        acc += q4k_chunk_dot(hdr, qs, lane % 8, act2, reinterpret_cast<const float2*>(act2 + K), sb);
+      }
+    }
+  }
+  return warp_sum(acc);
+}
+
 // Loads segment s of a row of K weights into registers; chunks past the row end are not
-// loaded (the row's padding to 16 bytes is).
+// loaded (the row's padding to 16 bytes is). For direct formats, step s of their own walk.
 template <class F, int K>
 __device__ __forceinline__ void load_segment(const u8* row, int s, uint4 (&buf)[kLoadsMax]) {
+  if constexpr (F::kDirect) {
+    q4k_load<K>(row, s, buf);
+    return;
+  }
   using S = Seg<F>;
   static_assert(S::kLoads <= kLoadsMax, "segment larger than the registers for it");
   constexpr int kRowBytes = row_bytes<F, K>();
@@ -55,9 +144,10 @@ __device__ __forceinline__ void load_segment(const u8* row, int s, uint4 (&buf)[
 // first segment; each segment's successor is loaded while it is computed, and after the
 // last one `load_next(buf)` loads the first segment of the warp's next row, so a warp
 // always has weights in flight.
-template <class F, int K, class LoadNext>
-__device__ float row_dot(const u8* row, u8* seg, const u8* act, uint4 (&buf)[kLoadsMax],
+template <class F, int K, bool Fine, class LoadNext>
+__device__ __forceinline__ float row_dot(const u8* row, u8* seg, const u8* act, uint4 (&buf)[kLoadsMax],
                          const LoadNext& load_next) {
+  if constexpr (F::kDirect) return q4k_row_dot<K, Fine>(row, act, buf, load_next);
   using S = Seg<F>;
   constexpr int kNB = K / F::QK;
   constexpr int kSubs = F::QK / 32;
@@ -82,20 +172,21 @@ __device__ float row_dot(const u8* row, u8* seg, const u8* act, uint4 (&buf)[kLo
     for (int unit = lane; unit < units; unit += kWarp) {
       const int b = unit / kSubs, sub = unit % kSubs;
       const int a = (b0 + b) * kSubs + sub;  // the 32-value activation block
-      if constexpr (F::kInt8)
+      if constexpr (F::kInt8) {
         acc += F::dot(seg + b * F::BB, sub, reinterpret_cast<const int*>(act) + 8 * a,
                       reinterpret_cast<const float2*>(act + K)[a]);
-      else
+        if constexpr (Fine) {  // the residuals of the input's rounding (activations.cuh)
+          const u8* act2 = act + K + K / 32 * 8;
+          acc += F::dot(seg + b * F::BB, sub, reinterpret_cast<const int*>(act2) + 8 * a,
+                        reinterpret_cast<const float2*>(act2 + K)[a]);
+        }
+      } else {
         acc += F::dotf(seg + b * F::BB, sub, reinterpret_cast<const float*>(act) + 32 * a);
+      }
     }
     __syncwarp();
   }
   return warp_sum(acc);
-}
-
-template <int K, bool Int8>
-__host__ __device__ constexpr int matvec_smem() {
-  return kWarps * kSegMax + activation_smem<K, Int8>();
 }
 
 enum MatvecEpilogue { kStore = 0, kAddResidual = 1 };
@@ -115,6 +206,8 @@ __device__ void matvec(const KArgs& a) {
 #pragma unroll
   for (int m = 0; m < NM; ++m) rows[m] = static_cast<int>(a.p[5 + 5 * m + 2]);
   const int total = rows[0] + rows[1] + rows[2];
+  // Matrices of one format share one inlined copy of the loop (block sizes name formats).
+  constexpr bool kOneFormat = F0::BB == F1::BB && F1::BB == F2::BB;
   // Row r of the joint index space: its matrix and its row in that matrix.
   auto locate = [&](int r, int& m, int& rr) {
     m = 0;
@@ -137,8 +230,8 @@ __device__ void matvec(const KArgs& a) {
     if (r >= total) return;
     int m, rr;
     locate(r, m, rr);
-    if (m == 0)
-      load_segment<F0, K>(row_ptr(0, rr), 0, b);
+    if (kOneFormat || m == 0)
+      load_segment<F0, K>(row_ptr(m, rr), 0, b);
     else if (m == 1)
       load_segment<F1, K>(row_ptr(1, rr), 0, b);
     else
@@ -162,12 +255,12 @@ __device__ void matvec(const KArgs& a) {
     const u8* row = row_ptr(m, rr);
     auto next = [&](uint4 (&b)[kLoadsMax]) { load_row(r + stride, b); };
     float v;
-    if (m == 0)
-      v = row_dot<F0, K>(row, seg, act, buf, next);
+    if (kOneFormat || m == 0)
+      v = row_dot<F0, K, is_fine(In)>(row, seg, act, buf, next);
     else if (m == 1)
-      v = row_dot<F1, K>(row, seg, act, buf, next);
+      v = row_dot<F1, K, is_fine(In)>(row, seg, act, buf, next);
     else
-      v = row_dot<F2, K>(row, seg, act, buf, next);
+      v = row_dot<F2, K, is_fine(In)>(row, seg, act, buf, next);
     if (lane == 0) {
       const float* bias = reinterpret_cast<const float*>(mp[3]);
       if (bias) v += bias[rr];
@@ -208,9 +301,9 @@ __device__ void gate_up_swiglu(const KArgs& a) {
   u32* counters = reinterpret_cast<u32*>(a.p[11]);
   // Rows alternate gate, up, next gate, ...: each loads its successor while it computes.
   for (int r = blockIdx.x * kWarps + warp; r < rows; r += stride) {
-    const float g = row_dot<FG, K>(wg + r * sg, seg, act, buf,
+    const float g = row_dot<FG, K, false>(wg + r * sg, seg, act, buf,
                                    [&](uint4 (&b)[kLoadsMax]) { load_segment<FU, K>(wu + r * su, 0, b); });
-    const float u = row_dot<FU, K>(wu + r * su, seg, act, buf, [&](uint4 (&b)[kLoadsMax]) {
+    const float u = row_dot<FU, K, false>(wu + r * su, seg, act, buf, [&](uint4 (&b)[kLoadsMax]) {
       if (r + stride < rows) load_segment<FG, K>(wg + (r + stride) * sg, 0, b);
     });
     const float h = g / (1.0f + expf(-g)) * u;

@@ -12,6 +12,7 @@
 struct FmtQ4_0 {
   static constexpr int QK = 32, BB = 18;
   static constexpr bool kInt8 = true;
+  static constexpr bool kDirect = false;  // matvec.cuh: streamed through shared memory
   __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     int s = 0;
@@ -33,6 +34,7 @@ struct FmtQ4_0 {
 struct FmtQ4_1 {
   static constexpr int QK = 32, BB = 20;
   static constexpr bool kInt8 = true;
+  static constexpr bool kDirect = false;  // matvec.cuh: streamed through shared memory
   __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     const float m = h2f(*reinterpret_cast<const u16*>(b + 2));
@@ -60,6 +62,7 @@ __device__ __forceinline__ u32 spread_bit4(u32 h) {
 struct FmtQ5_0 {
   static constexpr int QK = 32, BB = 22;
   static constexpr bool kInt8 = true;
+  static constexpr bool kDirect = false;  // matvec.cuh: streamed through shared memory
   __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     const u32 qh = ld_u32_a2(b + 2);
@@ -85,6 +88,7 @@ struct FmtQ5_0 {
 struct FmtQ5_1 {
   static constexpr int QK = 32, BB = 24;
   static constexpr bool kInt8 = true;
+  static constexpr bool kDirect = false;  // matvec.cuh: streamed through shared memory
   __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     const float m = h2f(*reinterpret_cast<const u16*>(b + 2));
@@ -112,6 +116,7 @@ struct FmtQ5_1 {
 struct FmtQ8_0 {
   static constexpr int QK = 32, BB = 34;
   static constexpr bool kInt8 = true;
+  static constexpr bool kDirect = false;  // matvec.cuh: streamed through shared memory
   __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     int s = 0;
@@ -141,6 +146,7 @@ __device__ __forceinline__ void k4_scale_min(const u8* q, int j, int& sc, int& m
 struct FmtQ4_K {
   static constexpr int QK = 256, BB = 144;
   static constexpr bool kInt8 = true;
+  static constexpr bool kDirect = true;  // matvec.cuh: q4k_row_dot, straight from registers
   // Sub-block j: nibble (j & 1) of qs[32 * (j / 2) ..][0..32).
   __device__ static float dot(const u8* b, int j, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
@@ -169,6 +175,7 @@ struct FmtQ4_K {
 struct FmtQ5_K {
   static constexpr int QK = 256, BB = 176;
   static constexpr bool kInt8 = true;
+  static constexpr bool kDirect = false;  // matvec.cuh: streamed through shared memory
   // Low nibbles as Q4_K; the fifth bit of weight l of sub-block j is bit j of qh[l].
   __device__ static float dot(const u8* b, int j, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
@@ -201,6 +208,7 @@ struct FmtQ5_K {
 struct FmtQ6_K {
   static constexpr int QK = 256, BB = 210;
   static constexpr bool kInt8 = true;
+  static constexpr bool kDirect = false;  // matvec.cuh: streamed through shared memory
   // Sub-block j = 4h + t covers weights 128h + 32t + l: the low 4 bits are nibble (t >> 1)
   // of ql[64h + 32(t & 1) + l], the high 2 bits are bits 2t.. of qh[32h + l]; weights
   // l < 16 and l >= 16 have their own int8 scales sc[8h + 2t + 0/1].
@@ -237,6 +245,7 @@ struct FmtQ6_K {
 struct FmtF16 {
   static constexpr int QK = 32, BB = 64;
   static constexpr bool kInt8 = false;
+  static constexpr bool kDirect = false;
   __device__ static float dotf(const u8* b, int, const float* x) {
     const u16* w = reinterpret_cast<const u16*>(b);
     float s = 0.0f;
@@ -250,6 +259,7 @@ struct FmtF16 {
 struct FmtF32 {
   static constexpr int QK = 32, BB = 128;
   static constexpr bool kInt8 = false;
+  static constexpr bool kDirect = false;
   __device__ static float dotf(const u8* b, int, const float* x) {
     const float* w = reinterpret_cast<const float*>(b);
     float s = 0.0f;
