@@ -270,6 +270,8 @@ int32_t Executor::argmax() {
   return static_cast<int32_t>(~static_cast<uint32_t>(key & 0xffffffffu));
 }
 
+void Executor::finish() { stream_.sync("decoding"); }
+
 std::span<const float> Executor::logits() {
   if (logits_host_.empty()) {
     stream_.sync("decoding a token");

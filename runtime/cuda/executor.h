@@ -45,6 +45,8 @@ class Executor {
   // Waits for the last step and returns its argmax (the graph's i32 output); fails if the
   // graph has none.
   int32_t argmax();
+  // Waits for every enqueued step.
+  void finish();
   // Waits and copies the logits (the f32 output) to the host.
   std::span<const float> logits();
 

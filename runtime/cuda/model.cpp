@@ -37,6 +37,8 @@ class GpuModel final : public Model {
       if (each_) each_(n_past_, exec_.logits());
       ++n_past_;
     }
+    // Steps are enqueued; returning after them keeps prefill timings honest.
+    exec_.finish();
   }
   void decode(int32_t token) override { prefill({&token, 1}); }
   void reset() override {
