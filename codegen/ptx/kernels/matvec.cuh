@@ -29,21 +29,27 @@ __host__ __device__ constexpr int row_bytes() {
   return K / F::QK * F::BB;
 }
 
-// Registers holding one segment in flight: every format's segment is at most kSegMax bytes,
-// four 16-byte loads per lane.
-constexpr int kLoadsMax = kSegMax / 16 / kWarp;
+// Registers holding the weights a warp has in flight: a segment of a shared-memory format
+// (at most kSegMax bytes, four 16-byte loads per lane), or kQ4kDepth steps of Q4_K.
+constexpr int kQ4kDepth = 4;
+constexpr int kLoadsMax = 2 * kQ4kDepth;
 
 // Q4_K without shared memory: the 144-byte super-block is a 16-byte header (d, dmin, 12
 // bytes of 6-bit scales and mins) and eight 16-byte chunks of nibbles, so 8 lanes take one
-// super-block each step (a warp 4), every lane loading the header (one broadcast
-// transaction per 8 lanes) and its own chunk. Step `it` covers super-blocks 4it .. 4it + 3.
+// super-block per step (a warp 4), every lane loading the header (one broadcast
+// transaction per 8 lanes) and its own chunk. A group is kQ4kDepth steps loaded together
+// (2.3 KB per warp in flight); group `it` covers super-blocks 16it .. 16it + 15.
 template <int K>
 __device__ __forceinline__ void q4k_load(const u8* row, int it, uint4 (&buf)[kLoadsMax]) {
-  const int lane = threadIdx.x % kWarp, sb = 4 * it + lane / 8;
-  if (sb < K / 256) {
-    const u8* blk = row + sb * FmtQ4_K::BB;
-    buf[0] = ld_weights_v4(blk);
-    buf[1] = ld_weights_v4(blk + 16 + 16 * (lane % 8));
+  const int lane = threadIdx.x % kWarp;
+#pragma unroll
+  for (int u = 0; u < kQ4kDepth; ++u) {
+    const int sb = (it * kQ4kDepth + u) * 4 + lane / 8;
+    if (sb < K / 256) {
+      const u8* blk = row + sb * FmtQ4_K::BB;
+      buf[2 * u] = ld_weights_v4(blk);
+      buf[2 * u + 1] = ld_weights_v4(blk + 16 + 16 * (lane % 8));
+    }
   }
 }
 
@@ -96,22 +102,29 @@ __device__ __forceinline__ float q4k_chunk_dot(const uint4& hdr, const uint4& qs
 template <int K, bool Fine, class LoadNext>
 __device__ __forceinline__ float q4k_row_dot(const u8* row, const u8* act, uint4 (&buf)[kLoadsMax],
                              const LoadNext& load_next) {
-  constexpr int kNSB = K / 256, kSteps = (kNSB + 3) / 4;
+  constexpr int kNSB = K / 256, kGroups = (kNSB + 4 * kQ4kDepth - 1) / (4 * kQ4kDepth);
   const int lane = threadIdx.x % kWarp;
   float acc = 0.0f;
-#pragma unroll 2
-  for (int it = 0; it < kSteps; ++it) {
-    const uint4 hdr = buf[0], qs = buf[1];
-    if (it + 1 < kSteps)
+#pragma unroll 1
+  for (int it = 0; it < kGroups; ++it) {
+    uint4 cur[kLoadsMax];
+#pragma unroll
+    for (int u = 0; u < kLoadsMax; ++u) cur[u] = buf[u];
+    if (it + 1 < kGroups)
       q4k_load<K>(row, it + 1, buf);
     else
       load_next(buf);
-    const int sb = 4 * it + lane / 8;
-    if (sb < kNSB) {
-      acc += q4k_chunk_dot(hdr, qs, lane % 8, act, reinterpret_cast<const float2*>(act + K), sb);
-      if constexpr (Fine) {  // the residuals of the input's rounding (activations.cuh)
-        const u8* act2 = act + K + K / 32 * 8;
-        acc += q4k_chunk_dot(hdr, qs, lane % 8, act2, reinterpret_cast<const float2*>(act2 + K), sb);
+#pragma unroll
+    for (int u = 0; u < kQ4kDepth; ++u) {
+      const int sb = (it * kQ4kDepth + u) * 4 + lane / 8;
+      if (sb < kNSB) {
+        acc += q4k_chunk_dot(cur[2 * u], cur[2 * u + 1], lane % 8, act,
+                             reinterpret_cast<const float2*>(act + K), sb);
+        if constexpr (Fine) {  // the residuals of the input's rounding (activations.cuh)
+          const u8* act2 = act + K + K / 32 * 8;
+          acc += q4k_chunk_dot(cur[2 * u], cur[2 * u + 1], lane % 8, act2,
+                               reinterpret_cast<const float2*>(act2 + K), sb);
+        }
       }
     }
   }

@@ -29,14 +29,19 @@ __device__ void rope_kv_append(const KArgs& a) {
   u16* vc = reinterpret_cast<u16*>(a.p[6]) + static_cast<long long>(pos) * NKV * HD;
   constexpr int kHalf = HD / 2;
   constexpr int kPairs = (NQ + (Append ? NKV : 0)) * kHalf;
+  // One angle per pair index, shared by every head.
+  __shared__ float cos_t[kHalf], sin_t[kHalf];
+  if constexpr (Rope) {
+    for (int i = threadIdx.x; i < kHalf; i += kThreads) rope_angle(pos, i, HD, base, cos_t[i], sin_t[i]);
+    __syncthreads();
+  }
   for (int p = threadIdx.x; p < kPairs; p += kThreads) {
     const int head = p / kHalf, i = p % kHalf;
     const bool is_q = head < NQ;
     const float* src = is_q ? q + head * HD : k + (head - NQ) * HD;
     float x0 = src[i], x1 = src[i + kHalf];
     if constexpr (Rope) {
-      float c, s;
-      rope_angle(pos, i, HD, base, c, s);
+      const float c = cos_t[i], s = sin_t[i];
       const float r0 = x0 * c - x1 * s, r1 = x0 * s + x1 * c;
       x0 = r0;
       x1 = r1;
