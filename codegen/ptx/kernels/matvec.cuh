@@ -53,21 +53,15 @@ __device__ __forceinline__ void q4k_load(const u8* row, int it, uint4 (&buf)[kLo
   }
 }
 
-// Byte k (0..11) of the scales in a Q4_K header held as a uint4.
-__device__ __forceinline__ int q4k_scale_byte(const uint4& h, int k) {
-  const u32 w = k < 4 ? h.y : (k < 8 ? h.z : h.w);
-  return static_cast<int>((w >> (8 * (k & 3))) & 0xFFu);
-}
-
-__device__ __forceinline__ void q4k_scale_min(const uint4& hdr, int k, int& sc, int& m) {
-  if (k < 4) {
-    sc = q4k_scale_byte(hdr, k) & 63;
-    m = q4k_scale_byte(hdr, k + 4) & 63;
-  } else {
-    sc = (q4k_scale_byte(hdr, k + 4) & 0xF) | ((q4k_scale_byte(hdr, k - 4) >> 6) << 4);
-    m = (q4k_scale_byte(hdr, k + 4) >> 4) | ((q4k_scale_byte(hdr, k) >> 6) << 4);
+// The scale bytes of a Q4_K header held in registers as a uint4 (bytes 4..15).
+struct K4HeaderBytes {
+  const uint4& h;
+  __device__ int operator()(int k) const {
+    const u32 w = k < 4 ? h.y : (k < 8 ? h.z : h.w);
+    return static_cast<int>((w >> (8 * (k & 3))) & 0xFFu);
   }
-}
+};
+
 
 // Lane j of a super-block holds chunk j: bytes 16(j % 2) .. of the 32 that carry
 // sub-blocks 2g (low nibbles) and 2g + 1 (high nibbles), g = j / 2, i.e. 16 weights of
@@ -89,8 +83,8 @@ __device__ __forceinline__ float q4k_chunk_dot(const uint4& hdr, const uint4& qs
   shi = dp4a(static_cast<int>((qs.w >> 4) & 0x0F0F0F0Fu), ahi.w, shi);
   // get_scale_min_k4 for sub-blocks 2g and 2g + 1.
   int sc0, m0, sc1, m1;
-  q4k_scale_min(hdr, 2 * g, sc0, m0);
-  q4k_scale_min(hdr, 2 * g + 1, sc1, m1);
+  k4_scale_min(K4HeaderBytes{hdr}, 2 * g, sc0, m0);
+  k4_scale_min(K4HeaderBytes{hdr}, 2 * g + 1, sc1, m1);
   const float d = h2f(static_cast<u16>(hdr.x & 0xFFFFu)), dmin = h2f(static_cast<u16>(hdr.x >> 16));
   const float2 ds0 = act_ds[sb * 8 + 2 * g], ds1 = act_ds[sb * 8 + 2 * g + 1];
   float r = d * (static_cast<float>(sc0) * ds0.x * static_cast<float>(slo) +

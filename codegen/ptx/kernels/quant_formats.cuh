@@ -132,16 +132,24 @@ struct FmtQ8_0 {
 // Q4_K and Q5_K blocks (144 and 176 bytes) keep 4-byte alignment in a segment.
 __device__ __forceinline__ u32 ld_u32_a4(const u8* p) { return *reinterpret_cast<const u32*>(p); }
 
-// Q4_K/Q5_K: 6-bit scale and min of sub-block j (ggml's get_scale_min_k4).
-__device__ __forceinline__ void k4_scale_min(const u8* q, int j, int& sc, int& m) {
+// Q4_K/Q5_K: 6-bit scale and min of sub-block j (ggml's get_scale_min_k4); byte(k) is
+// byte k of the 12 packed scale bytes, wherever the caller holds them.
+template <class Byte>
+__device__ __forceinline__ void k4_scale_min(const Byte& byte, int j, int& sc, int& m) {
   if (j < 4) {
-    sc = q[j] & 63;
-    m = q[j + 4] & 63;
+    sc = byte(j) & 63;
+    m = byte(j + 4) & 63;
   } else {
-    sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    sc = (byte(j + 4) & 0xF) | ((byte(j - 4) >> 6) << 4);
+    m = (byte(j + 4) >> 4) | ((byte(j) >> 6) << 4);
   }
 }
+
+// The scale bytes of a block in memory (they follow d and dmin).
+struct K4Bytes {
+  const u8* q;
+  __device__ int operator()(int k) const { return q[k]; }
+};
 
 struct FmtQ4_K {
   static constexpr int QK = 256, BB = 144;
@@ -152,7 +160,7 @@ struct FmtQ4_K {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     const float dmin = h2f(*reinterpret_cast<const u16*>(b + 2));
     int sc, m;
-    k4_scale_min(b + 4, j, sc, m);
+    k4_scale_min(K4Bytes{b + 4}, j, sc, m);
     const u8* qs = b + 16 + 32 * (j >> 1);
     const int shift = 4 * (j & 1);
     int s = 0;
@@ -165,7 +173,7 @@ struct FmtQ4_K {
   __device__ static float get(const u8* b, int i) {
     const int j = i >> 5, l = i & 31;
     int sc, m;
-    k4_scale_min(b + 4, j, sc, m);
+    k4_scale_min(K4Bytes{b + 4}, j, sc, m);
     const int q = (b[16 + 32 * (j >> 1) + l] >> (4 * (j & 1))) & 15;
     return h2f(*reinterpret_cast<const u16*>(b)) * static_cast<float>(sc * q) -
            h2f(*reinterpret_cast<const u16*>(b + 2)) * static_cast<float>(m);
@@ -181,7 +189,7 @@ struct FmtQ5_K {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     const float dmin = h2f(*reinterpret_cast<const u16*>(b + 2));
     int sc, m;
-    k4_scale_min(b + 4, j, sc, m);
+    k4_scale_min(K4Bytes{b + 4}, j, sc, m);
     const u8* qh = b + 16;
     const u8* qs = b + 48 + 32 * (j >> 1);
     const int shift = 4 * (j & 1);
@@ -198,7 +206,7 @@ struct FmtQ5_K {
   __device__ static float get(const u8* b, int i) {
     const int j = i >> 5, l = i & 31;
     int sc, m;
-    k4_scale_min(b + 4, j, sc, m);
+    k4_scale_min(K4Bytes{b + 4}, j, sc, m);
     const int q = ((b[48 + 32 * (j >> 1) + l] >> (4 * (j & 1))) & 15) | (((b[16 + l] >> j) & 1) << 4);
     return h2f(*reinterpret_cast<const u16*>(b)) * static_cast<float>(sc * q) -
            h2f(*reinterpret_cast<const u16*>(b + 2)) * static_cast<float>(m);
