@@ -62,7 +62,7 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
   ptx::CompileOptions co;
   co.arch = ctx.arch();
   const ptx::Compiled code = ptx::compile_cached(plan_.source, "brickc_" + graph_.name, co,
-                                                 device_tag(ctx), &cache_hit_);
+                                                 device_tag(ctx));
   module_ = Module::load(code.cubin.empty() ? code.ptx : code.cubin, "brickc_" + graph_.name);
   for (const ptx::Kernel& k : plan_.kernels) functions_.push_back(module_.function(k.name));
 

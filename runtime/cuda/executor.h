@@ -38,7 +38,6 @@ class Executor {
   const ptx::KernelPlan& plan() const { return plan_; }
   int64_t max_ctx() const { return max_ctx_; }
   size_t device_bytes() const { return device_bytes_; }
-  bool compiled_from_cache() const { return cache_hit_; }
 
   // Enqueues one decode step of `token` at `pos`; returns without waiting.
   void step(int32_t token, int64_t pos);
@@ -75,7 +74,6 @@ class Executor {
   ExecutorOptions opt_;
   int64_t max_ctx_ = 0;
   size_t device_bytes_ = 0;
-  bool cache_hit_ = false;
   ir::ValueId logits_, argmax_;
   std::vector<DeviceBuffer> values_;   // by value index; empty for inputs and aliases
   std::vector<DevicePtr> ptr_;         // by value index: a cache update aliases its cache
