@@ -1,5 +1,7 @@
 #include "runtime/bench/protocol.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <numeric>
@@ -84,6 +86,21 @@ BenchResult run_bench(runtime::Decoder& d, const BenchSettings& settings, int32_
   r.ttft = summarize(r.ttft_ms);
   r.token_latency = summarize(r.token_ms);
   return r;
+}
+
+std::vector<std::string> stability_problems(const BenchResult& r, double max_cv,
+                                            double max_tail) {
+  std::vector<std::string> out;
+  for (const auto& [what, s] : {std::pair{"prefill", &r.prefill}, {"decode", &r.decode}})
+    if (s->cv > max_cv)
+      out.push_back(fmt::format("{} tok/s varies: CV {:.2f} % over {} repetitions exceeds {:.2f} %",
+                                what, 100 * s->cv, s->n, 100 * max_cv));
+  const Summary& t = r.token_latency;
+  if (t.p99 > max_tail * t.p50)
+    out.push_back(fmt::format(
+        "per-token latency has a tail: p99 {:.3f} ms exceeds {:.1f} x p50 {:.3f} ms", t.p99,
+        max_tail, t.p50));
+  return out;
 }
 
 }  // namespace brickc::bench

@@ -3,6 +3,7 @@
 // tg tests), warm-up repetitions discarded, every decode step's latency kept. Not the printing or the JSON (tools/brickc/bench_cmd.cpp).
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "runtime/bench/stats.h"
@@ -42,5 +43,11 @@ struct BenchResult {
 // reps >= 1, warmup >= 0), n_vocab < 1, n_prompt + n_gen > d.n_ctx().
 BenchResult run_bench(runtime::Decoder& d, const BenchSettings& settings, int32_t n_vocab,
                       uint32_t seed);
+
+// Why a result is not a stable measurement (`brickc bench --stat-check`): a prefill or
+// decode rate whose coefficient of variation over repetitions exceeds max_cv, or a
+// per-token latency whose p99 exceeds max_tail times its p50. Empty when stable.
+std::vector<std::string> stability_problems(const BenchResult& r, double max_cv = 0.05,
+                                            double max_tail = 2.0);
 
 }  // namespace brickc::bench

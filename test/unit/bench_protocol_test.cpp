@@ -9,6 +9,7 @@
 #include <chrono>
 #include <numeric>
 #include <optional>
+#include <random>
 #include <set>
 #include <thread>
 #include <vector>
@@ -191,3 +192,32 @@ TEST(BenchProtocol, Errors) {
 }
 
 }  // namespace
+
+// --stat-check: a rate's CV above 5 % or a latency p99 above 2 x p50 is named; a steady
+// result passes. The summaries are computed here from fresh random samples.
+TEST(BenchProtocol, StabilityProblems) {
+  std::mt19937 rng(std::random_device{}());
+  std::normal_distribution<double> steady(1000.0, 5.0), noisy(1000.0, 150.0);
+  std::vector<double> good(20), bad(20), lat(200);
+  for (double& v : good) v = steady(rng);
+  for (double& v : bad) v = noisy(rng);
+  for (double& v : lat) v = 1.0 + std::uniform_real_distribution<double>(0.0, 0.05)(rng);
+
+  bb::BenchResult r;
+  r.prefill = bb::summarize(good);
+  r.decode = bb::summarize(good);
+  r.token_latency = bb::summarize(lat);
+  EXPECT_TRUE(bb::stability_problems(r).empty());
+
+  r.decode = bb::summarize(bad);  // CV about 15 %
+  auto p = bb::stability_problems(r);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].find("decode tok/s varies"), std::string::npos) << p[0];
+
+  lat.back() = lat.at(100) = lat.at(50) = 10.0;  // a tail past 2 x p50 at p99
+  r.token_latency = bb::summarize(lat);
+  ASSERT_GT(r.token_latency.p99, 2 * r.token_latency.p50);
+  p = bb::stability_problems(r);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_NE(p[1].find("p99"), std::string::npos) << p[1];
+}

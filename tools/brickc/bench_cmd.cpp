@@ -45,6 +45,7 @@ struct BenchOptions {
   std::string json;
   std::string llama_bench;
   bool profile = false;
+  bool stat_check = false;
 };
 
 // Per-brick GPU times of the last decode step, by kind and for the slowest bricks, next
@@ -213,6 +214,7 @@ void run(const BenchOptions& o) {
     r.llama = bench::run_llama_bench(q);
   }
 
+  if (o.stat_check) r.stat_check = bench::stability_problems(r.result);
   fmt::print("{}", format_report(r));
   std::fflush(stdout);
   if (!o.json.empty()) write_json(o.json, report_json(r));
@@ -252,6 +254,8 @@ void add_bench_command(CLI::App& app) {
                   "Context length (default: max(-p + -n, 512), at most the model's "
                   "context_length)")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--stat-check", o->stat_check,
+               "Flag an unstable measurement: CV of a rate above 5 % or per-token p99 above 2 x p50");
   cmd->add_flag("--profile", o->profile,
                "GPU: time every brick from inside the kernels and print where a step's time goes");
   cmd->add_option("--json", o->json, "Write the results as JSON (schema brickc-bench/1)");

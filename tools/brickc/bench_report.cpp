@@ -139,9 +139,11 @@ std::string format_report(const BenchReport& r) {
     out += fmt::format("llama.cpp: {}", r.llama->argv[0]);
     for (size_t i = 1; i < r.llama->argv.size(); ++i) out += " " + r.llama->argv[i];
     out += fmt::format(" (build {})\n", r.llama->build_commit.empty() ? "?" : r.llama->build_commit);
-    out += fmt::format("note: brickc decodes after its {}-token prompt, llama-bench's {} starts "
-                       "from an empty context\n",
-                       s.n_prompt, tg);
+  }
+  if (r.stat_check) {
+    out += r.stat_check->empty() ? "stat-check: stable (CV <= 5 %, p99 <= 2 x p50)\n"
+                                 : "stat-check: UNSTABLE measurement\n";
+    for (const std::string& p : *r.stat_check) out += "  " + p + "\n";
   }
   return out;
 }
@@ -208,7 +210,10 @@ json report_json(const BenchReport& r) {
           {"token_latency_ms", summary_json(res.token_latency, res.token_ms)},
           {"memory", memory},
           {"llama_bench", llama},
-          {"ratio", ratio}};
+          {"ratio", ratio},
+          {"stat_check", r.stat_check ? json{{"stable", r.stat_check->empty()},
+                                             {"problems", *r.stat_check}}
+                                      : json(nullptr)}};
 }
 
 }  // namespace brickc::tools

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runtime/bench/llama_bench.h"
 #include "runtime/bench/protocol.h"
@@ -39,6 +40,8 @@ struct BenchReport {
     uint64_t host_peak_rss_bytes = 0;
   } memory;
   std::optional<bench::LlamaBenchResult> llama;
+  // --stat-check: the reasons the measurement is unstable (empty: stable); unset: not asked.
+  std::optional<std::vector<std::string>> stat_check;
   std::string commit, timestamp;  // brickc's commit stamp, ISO-8601 UTC
 };
 
