@@ -9,7 +9,8 @@
 namespace brickc::runtime {
 
 ir::Graph decode_graph(const gguf::File& file, int64_t n_ctx,
-                       const std::optional<std::string>& passes) {
+                       const std::optional<std::string>& passes,
+                       const std::string& device_profile) {
   const qwen2::Config c = qwen2::read_config(file);
   if (n_ctx < 1 || n_ctx > c.n_ctx_train)
     fail("{}: context length {} is out of range: the model's context_length is {}", file.path(),
@@ -20,7 +21,9 @@ ir::Graph decode_graph(const gguf::File& file, int64_t n_ctx,
     pipeline = passes::parse_pipeline(*passes);
   else
     for (auto n : passes::default_pipeline()) pipeline.push_back(passes::find_pass(n));
-  passes::PassManager pm(std::move(pipeline));
+  passes::PassOptions po;
+  po.device = device_profile;
+  passes::PassManager pm(std::move(pipeline), po);
   pm.verify_each = true;
   pm.run(g);
   return g;

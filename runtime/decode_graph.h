@@ -10,8 +10,10 @@
 
 namespace brickc::runtime {
 
-// Errors: n_ctx outside 1..context_length, an unknown pass.
+// `device_profile` names the roofline the budget pass assigns budgets from (passes/
+// device_profile.h). Errors: n_ctx outside 1..context_length, an unknown pass or profile.
 ir::Graph decode_graph(const gguf::File& file, int64_t n_ctx,
-                       const std::optional<std::string>& passes);
+                       const std::optional<std::string>& passes,
+                       const std::string& device_profile);
 
 }  // namespace brickc::runtime

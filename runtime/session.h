@@ -12,6 +12,10 @@
 
 #include "runtime/sampling/sampler.h"
 
+namespace brickc::ir {
+class Graph;
+}
+
 namespace brickc::runtime {
 
 // What the loop needs of a backend: a KV cache that positions are appended to.
@@ -29,6 +33,10 @@ class Decoder {
   // The first index of the largest of logits(), as greedy sampling picks it. A GPU backend
   // computes it on the device, so that greedy decoding reads back one int, not the logits.
   virtual int32_t argmax();
+  // Backends that time every brick of a step (the GPU with tracing on, the CPU graph
+  // engine): the graph they run and the last step's µs per brick; null / empty otherwise.
+  virtual const ir::Graph* profiled_graph() const { return nullptr; }
+  virtual std::vector<double> last_brick_us() { return {}; }
 };
 
 enum class StopReason { kEndOfGeneration, kLimit, kContextFull, kInterrupted };

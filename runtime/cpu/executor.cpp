@@ -311,7 +311,7 @@ void GraphExecutor::run(const ir::Brick& b) {
 
 GraphModel::GraphModel(const gguf::File& file, const GraphModelOptions& opt,
                        Qwen2Model::LogitsFn each)
-    : exec_(file, runtime::decode_graph(file, opt.n_ctx, opt.passes), opt.n_threads),
+    : exec_(file, runtime::decode_graph(file, opt.n_ctx, opt.passes, "cpu"), opt.n_threads),
       poison_(opt.poison),
       each_(std::move(each)) {}
 

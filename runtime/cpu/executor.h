@@ -113,6 +113,8 @@ class GraphModel : public runtime::Decoder {
   void decode(int32_t token) override { prefill({&token, 1}); }
   void reset() override;
   std::span<const float> logits() override { return exec_.logits(); }
+  const ir::Graph* profiled_graph() const override { return &exec_.graph(); }
+  std::vector<double> last_brick_us() override { return exec_.brick_us(); }
 
  private:
   GraphExecutor exec_;

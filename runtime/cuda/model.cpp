@@ -16,9 +16,10 @@ class GpuModel final : public Model {
   GpuModel(const gguf::File& file, const ModelOptions& o)
       : ctx_(o.device),
         n_vocab_(qwen2::read_config(file).n_vocab),
-        exec_(ctx_, file, runtime::decode_graph(file, o.n_ctx, o.passes),
+        exec_(ctx_, file, runtime::decode_graph(file, o.n_ctx, o.passes, budget_profile(ctx_.info().name)),
               ExecutorOptions{{}, o.use_graph, o.trace}),
-        each_(o.each) {}
+        each_(o.each),
+        trace_(o.trace) {}
 
   int64_t n_ctx() const override { return exec_.max_ctx(); }
   int64_t n_past() const override { return n_past_; }
@@ -52,8 +53,9 @@ class GpuModel final : public Model {
     return fmt::format("cuda:{} {}", ctx_.info().ordinal, ctx_.info().name);
   }
   size_t device_bytes() const override { return exec_.device_bytes(); }
-  const ir::Graph& graph() const override { return exec_.graph(); }
-  std::vector<double> brick_us() override {
+  const ir::Graph* profiled_graph() const override { return trace_ ? &exec_.graph() : nullptr; }
+  std::vector<double> last_brick_us() override {
+    if (!trace_) return {};
     std::vector<double> us(exec_.graph().bricks().size(), 0.0);
     const std::vector<double> per_launch = exec_.trace_us();
     for (size_t i = 0; i < per_launch.size(); ++i) us[exec_.plan().launches[i].brick] += per_launch[i];
@@ -65,10 +67,15 @@ class GpuModel final : public Model {
   int64_t n_vocab_;
   Executor exec_;
   std::function<void(int64_t, std::span<const float>)> each_;
+  bool trace_;
   int64_t n_past_ = 0;
 };
 
 }  // namespace
+
+std::string budget_profile(const std::string& device_name) {
+  return device_name.find("H200") != std::string::npos ? "h200" : "h100-sxm";
+}
 
 std::unique_ptr<Model> open_model(const gguf::File& file, const ModelOptions& o) {
   return std::make_unique<GpuModel>(file, o);

@@ -21,7 +21,9 @@ struct ModelOptions {
   int64_t n_ctx = 4096;                // KV cache positions; at most the model's context_length
   std::optional<std::string> passes;   // pass list "a,b"; nullopt: the default pipeline
   bool use_graph = true;               // false: launch each kernel eagerly (tests, debugging)
-  bool trace = false;                  // kernels stamp %globaltimer: brick_us() works
+  // Kernels stamp %globaltimer: last_brick_us() gives each brick's time in the last step
+  // (earliest block start to latest block end, summed over its launches).
+  bool trace = false;
   // Sees the logits of every evaluated position (reads them back: slow, for --dump-logits).
   std::function<void(int64_t, std::span<const float>)> each;
 };
@@ -30,11 +32,11 @@ class Model : public runtime::Decoder {
  public:
   virtual std::string device_label() const = 0;  // "cuda:0 NVIDIA H100 80GB HBM3"
   virtual size_t device_bytes() const = 0;       // GPU memory this model holds
-  virtual const ir::Graph& graph() const = 0;    // the decode step it runs
-  // With ModelOptions::trace: µs of each brick of graph() in the last step, measured in
-  // the kernels (earliest block start to latest block end, summed over its launches).
-  virtual std::vector<double> brick_us() = 0;
 };
+
+// The device profile (passes/device_profile.h) the budgets are assigned from on a GPU of
+// this name: the H200's on an H200, else the H100's.
+std::string budget_profile(const std::string& device_name);
 
 // Errors name what failed: no usable GPU (and why), out of GPU memory (needed/available),
 // an NVRTC log, the failing CUDA call.

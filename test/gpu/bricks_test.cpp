@@ -24,7 +24,7 @@ constexpr int kPositions = 6;
 // Runs kPositions steps of random tokens through both executors, brick by brick, and
 // expects every brick result within its tolerance. Prints the worst error per brick kind.
 void check_model(const gguf::File& file, const std::optional<std::string>& passes) {
-  ir::Graph g = runtime::decode_graph(file, kCtx, passes);
+  ir::Graph g = runtime::decode_graph(file, kCtx, passes, "h100-sxm");
   cuda::Executor gpu(testing::gpu_context(), file, g, {{}, /*use_graph=*/false, false});
   cpu::GraphExecutor cpu(file, g, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const int64_t n_vocab = file.tensor("token_embd.weight").ne[1];

@@ -15,7 +15,7 @@ Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
   Backend b;
   b.device = "cpu";
   b.label = fmt::format("cpu ({} threads)", o.threads);
-  if (o.engine == "graph") {
+  if (o.engine == "graph" || o.profile) {
     if (o.activations != cpu::Activations::kF32)
       fail("--engine graph computes in f32 only; --activations llama-cpu needs --engine direct");
     cpu::GraphModelOptions g;
@@ -36,7 +36,7 @@ Backend open_cuda(const gguf::File& file, const BackendOptions& o) {
   cuda::ModelOptions m;
   m.n_ctx = o.n_ctx;
   m.each = o.each;
-  m.trace = o.trace;
+  m.trace = o.profile;
   Backend b;
   b.device = "cuda";
   auto model = cuda::open_model(file, m);

@@ -19,7 +19,9 @@ struct BackendOptions {
   cpu::Activations activations = cpu::Activations::kF32;  // CPU direct engine only
   std::string engine = "direct";                           // CPU: direct | graph
   cpu::Qwen2Model::LogitsFn each;  // sees the logits of every evaluated position
-  bool trace = false;              // GPU: per-brick timing from inside the kernels
+  // Time every brick of each step (Decoder::last_brick_us): the GPU stamps %globaltimer in
+  // its kernels, the CPU runs the graph engine.
+  bool profile = false;
 };
 
 struct Backend {

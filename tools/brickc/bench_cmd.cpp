@@ -21,6 +21,8 @@
 #include "frontend/gguf/reader.h"
 #include "frontend/qwen2/config.h"
 #include "ir/error.h"
+#include "passes/device_profile.h"
+#include "runtime/bench/brick_profile.h"
 #include "runtime/bench/llama_bench.h"
 #include "runtime/bench/protocol.h"
 #include "runtime/cuda/driver.h"
@@ -48,28 +50,25 @@ struct BenchOptions {
   bool stat_check = false;
 };
 
-// Per-brick GPU times of the last decode step, by kind and for the slowest bricks, next
-// to the budgets the budget pass assigned (its roofline claims).
-void print_profile(cuda::Model& m) {
-  const ir::Graph& g = m.graph();
-  const std::vector<double> us = m.brick_us();
-  struct Row { int n = 0; double us = 0, budget = 0; };
-  std::map<std::string, Row> kinds;
-  double total = 0, budget = 0;
-  for (size_t i = 0; i < us.size(); ++i) {
-    const ir::Brick& b = g.bricks()[i];
-    Row& r = kinds[std::string(ir::keyword(b.kind))];
-    ++r.n;
-    r.us += us[i];
-    r.budget += b.budget_us.value_or(0.0);
-    total += us[i];
-    budget += b.budget_us.value_or(0.0);
+// --profile: n_gen decode steps from an empty cache, after the measured repetitions (the
+// timing reads cost time of their own), every brick timed in each; the report holds them
+// against the budgets of the device profile the graph was optimized for.
+std::string profile_report(runtime::Decoder& d, int n_steps, const std::string& profile) {
+  const ir::Graph* g = d.profiled_graph();
+  if (!g) fail("internal: the backend does not time its bricks");
+  bench::BrickProfiler prof(*g);
+  d.reset();
+  int32_t tok = 0;
+  for (int i = 0; i < n_steps; ++i) {
+    if (i == 0)
+      d.prefill({&tok, 1});
+    else
+      d.decode(tok);
+    tok = d.argmax();
+    prof.add_step(d.last_brick_us());
   }
-  fmt::print("\nper-brick GPU time of the last decode step (%globaltimer in the kernels):\n");
-  fmt::print("| brick | count | µs | % of bricks | budget µs |\n| --- | ---: | ---: | ---: | ---: |\n");
-  for (const auto& [k, r] : kinds)
-    fmt::print("| {} | {} | {:.1f} | {:.1f} % | {:.1f} |\n", k, r.n, r.us, 100 * r.us / total, r.budget);
-  fmt::print("| all bricks | {} | {:.1f} | 100 % | {:.1f} |\n", us.size(), total, budget);
+  d.reset();
+  return bench::format_profile(prof.report(passes::device_profile(profile).bandwidth_gbs));
 }
 
 int64_t bench_context(const BenchOptions& o, const qwen2::Config& cfg) {
@@ -161,6 +160,7 @@ void run(const BenchOptions& o) {
   const qwen2::Config cfg = qwen2::read_config(*file);
 
   BenchReport r;
+  std::string profile;  // --profile's report, printed after the table
   r.commit = BRICKC_COMMIT;
   r.timestamp = utc_now();
   r.model = describe_model(*file, cfg);
@@ -169,16 +169,14 @@ void run(const BenchOptions& o) {
     bo.device = o.device;
     bo.threads = o.threads;
     bo.n_ctx = bench_context(o, cfg);
-    bo.trace = o.profile;
+    bo.profile = o.profile;
     Backend backend = open_backend(*file, bo);
     runtime::Decoder& d = *backend.decoder;
     r.n_ctx = d.n_ctx();
     r.result = bench::run_bench(d, o.settings, static_cast<int32_t>(cfg.n_vocab), kPromptSeed);
-    if (o.profile) {
-      auto* m = dynamic_cast<cuda::Model*>(&d);
-      if (!m) fail("--profile needs --device cuda");
-      print_profile(*m);
-    }
+    if (o.profile)
+      profile = profile_report(d, o.settings.n_gen,
+                    backend.device == "cuda" ? cuda::budget_profile(backend.label) : "cpu");
 
     r.device.kind = backend.device;
     r.device.label = backend.label;
@@ -215,7 +213,7 @@ void run(const BenchOptions& o) {
   }
 
   if (o.stat_check) r.stat_check = bench::stability_problems(r.result);
-  fmt::print("{}", format_report(r));
+  fmt::print("{}{}", format_report(r), profile);
   std::fflush(stdout);
   if (!o.json.empty()) write_json(o.json, report_json(r));
 }
@@ -257,7 +255,8 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--stat-check", o->stat_check,
                "Flag an unstable measurement: CV of a rate above 5 % or per-token p99 above 2 x p50");
   cmd->add_flag("--profile", o->profile,
-               "GPU: time every brick from inside the kernels and print where a step's time goes");
+               "Time every brick of n_gen more decode steps (GPU: inside the kernels; CPU: the "
+               "graph engine) and print where a step's time goes against the budgets");
   cmd->add_option("--json", o->json, "Write the results as JSON (schema brickc-bench/1)");
   cmd->add_option("--llama-bench", o->llama_bench,
                   "Path of llama.cpp's llama-bench: run it on the same file and settings and "

@@ -1,0 +1,126 @@
+#include "runtime/bench/brick_profile.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "ir/cost.h"
+#include "ir/error.h"
+
+namespace brickc::bench {
+
+BrickProfiler::BrickProfiler(const ir::Graph& g) : g_(g), samples_(g.bricks().size()) {}
+
+void BrickProfiler::add_step(std::span<const double> brick_us) {
+  if (brick_us.size() != samples_.size())
+    fail("brick profile: {} brick times for a graph of {} bricks", brick_us.size(),
+         samples_.size());
+  for (size_t i = 0; i < brick_us.size(); ++i) samples_[i].push_back(brick_us[i]);
+  ++steps_;
+}
+
+ProfileReport BrickProfiler::report(double bandwidth_gbs) const {
+  if (steps_ == 0) fail("brick profile: no step was measured");
+  ProfileReport r;
+  r.steps = steps_;
+  r.bandwidth_gbs = bandwidth_gbs;
+  for (size_t i = 0; i < samples_.size(); ++i) {
+    const ir::Brick& b = g_.bricks()[i];
+    BrickRow row;
+    row.brick = i;
+    row.kind = std::string(ir::keyword(b.kind));
+    row.value = g_.value(b.results[0]).name;
+    row.layer = b.layer;
+    row.us = summarize(samples_[i]);
+    std::vector<double> sorted = samples_[i];
+    std::sort(sorted.begin(), sorted.end());
+    row.p999_us = percentile(sorted, 0.999);
+    if (auto c = ir::cost(g_, b)) row.bytes = c->bytes();
+    row.gbs = row.us.p50 > 0 ? static_cast<double>(row.bytes) / (row.us.p50 * 1e3) : 0.0;
+    row.pct_bandwidth = 100 * row.gbs / bandwidth_gbs;
+    row.budget_us = b.budget_us;
+    r.step_p50_us += row.us.p50;
+    r.roofline_us += b.budget_us.value_or(0.0);
+    r.rows.push_back(std::move(row));
+  }
+  for (size_t i = 0; i < r.rows.size(); ++i) {
+    const BrickRow& row = r.rows[i];
+    if (row.us.p50 > r.rows[r.slowest].us.p50) r.slowest = i;
+    if (row.layer < 0) continue;
+    auto [it, fresh] = r.slowest_in_layer.try_emplace(row.layer, i);
+    if (!fresh && row.us.p50 > r.rows[it->second].us.p50) it->second = i;
+  }
+  return r;
+}
+
+namespace {
+
+std::string where(const BrickRow& r) {
+  return r.layer >= 0 ? fmt::format("layer {}", r.layer) : "outside the layers";
+}
+
+std::string gap(const BrickRow& r) {
+  if (!r.budget_us) return "no budget";
+  return fmt::format("{:+.1f} µs ({:.2f}x) against its budget of {:.1f} µs", r.us.p50 - *r.budget_us,
+                     r.us.p50 / *r.budget_us, *r.budget_us);
+}
+
+}  // namespace
+
+std::string format_profile(const ProfileReport& r) {
+  struct Kind {
+    int n = 0;
+    double p50 = 0, budget = 0;
+    uint64_t bytes = 0;
+    int over = 0;
+  };
+  std::map<std::string, Kind> kinds;
+  for (const BrickRow& row : r.rows) {
+    Kind& k = kinds[row.kind];
+    ++k.n;
+    k.p50 += row.us.p50;
+    k.budget += row.budget_us.value_or(0.0);
+    k.bytes += row.bytes;
+    k.over += row.over_budget();
+  }
+  std::string out = fmt::format(
+      "\nper-brick time over {} decode steps (sum of each brick's p50; budget: the roofline "
+      "pass at {:.0f} GB/s):\n"
+      "| brick | count | µs (p50) | % of step | budget µs | GB/s | % of bandwidth | over budget |\n"
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+      r.steps, r.bandwidth_gbs);
+  for (const auto& [name, k] : kinds) {
+    const double gbs = k.p50 > 0 ? static_cast<double>(k.bytes) / (k.p50 * 1e3) : 0.0;
+    out += fmt::format("| {} | {} | {:.1f} | {:.1f} % | {:.1f} | {:.0f} | {:.1f} % | {} of {} |\n",
+                       name, k.n, k.p50, 100 * k.p50 / r.step_p50_us, k.budget, gbs,
+                       100 * gbs / r.bandwidth_gbs, k.over, k.n);
+  }
+  out += fmt::format("| all bricks | {} | {:.1f} | 100 % | {:.1f} | | | |\n", r.rows.size(),
+                     r.step_p50_us, r.roofline_us);
+
+  std::vector<size_t> order(r.rows.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return r.rows[a].us.p50 > r.rows[b].us.p50; });
+  out += "\nslowest bricks (µs: p50 / p99 / p999):\n";
+  for (size_t i = 0; i < std::min<size_t>(5, order.size()); ++i) {
+    const BrickRow& row = r.rows[order[i]];
+    out += fmt::format("  {} %{} ({}): {:.1f} / {:.1f} / {:.1f}, {:.0f} GB/s, {}\n", row.kind,
+                       row.value, where(row), row.us.p50, row.us.p99, row.p999_us, row.gbs,
+                       gap(row));
+  }
+  const BrickRow& s = r.rows[r.slowest];
+  out += fmt::format("bottleneck: {} %{} ({}), {:.1f} µs, {}\n", s.kind, s.value, where(s),
+                     s.us.p50, gap(s));
+  std::map<std::string, int> per_layer;
+  for (const auto& [layer, i] : r.slowest_in_layer) ++per_layer[r.rows[i].kind];
+  out += "slowest brick per layer:";
+  for (const auto& [kind, n] : per_layer) out += fmt::format(" {} in {} layers;", kind, n);
+  out.back() = '\n';
+  out += fmt::format("step: {:.1f} µs of bricks against a roofline of {:.1f} µs ({:.2f}x)\n",
+                     r.step_p50_us, r.roofline_us,
+                     r.roofline_us > 0 ? r.step_p50_us / r.roofline_us : 0.0);
+  return out;
+}
+
+}  // namespace brickc::bench

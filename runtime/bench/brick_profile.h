@@ -1,0 +1,60 @@
+// Per-brick timings over many decode steps, held against the budget pass's roofline claims:
+// percentiles, achieved bandwidth, over/under budget, and the bottleneck report. Backend
+// agnostic: the samples come from the GPU kernels' %globaltimer stamps or the CPU
+// executor's steady clock, one vector per step indexed like graph.bricks().
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "runtime/bench/stats.h"
+
+namespace brickc::bench {
+
+struct BrickRow {
+  size_t brick = 0;
+  std::string kind, value;  // IR keyword, first result
+  int layer = -1;
+  Summary us;               // over steps; p999 below
+  double p999_us = 0;
+  uint64_t bytes = 0;       // ir::cost: read + written
+  double gbs = 0;           // bytes / p50
+  double pct_bandwidth = 0;  // gbs over the profile's bandwidth
+  std::optional<double> budget_us;
+  bool over_budget() const { return budget_us && us.p50 > *budget_us; }
+};
+
+struct ProfileReport {
+  std::vector<BrickRow> rows;  // graph order
+  size_t steps = 0;
+  double step_p50_us = 0;  // sum of the bricks' p50
+  double roofline_us = 0;  // sum of the budgets
+  double bandwidth_gbs = 0;
+  size_t slowest = 0;                    // index into rows
+  std::map<int, size_t> slowest_in_layer;  // layer -> index into rows
+};
+
+class BrickProfiler {
+ public:
+  explicit BrickProfiler(const ir::Graph& g);
+  // One step's brick times, µs; fails unless there is one per brick.
+  void add_step(std::span<const double> brick_us);
+  size_t steps() const { return steps_; }
+  // Fails if no step was added.
+  ProfileReport report(double bandwidth_gbs) const;
+
+ private:
+  const ir::Graph& g_;
+  std::vector<std::vector<double>> samples_;  // per brick
+  size_t steps_ = 0;
+};
+
+// The per-kind table, the slowest bricks and the bottleneck lines, as `brickc bench
+// --profile` prints them.
+std::string format_profile(const ProfileReport& r);
+
+}  // namespace brickc::bench

@@ -1,0 +1,94 @@
+// The per-brick profile (runtime/bench/brick_profile): percentiles over steps, achieved
+// bandwidth from the brick's exact bytes, budgets, and the bottleneck overall and per layer,
+// on fresh random samples whose expected statistics the test computes directly.
+#include "runtime/bench/brick_profile.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "ir/cost.h"
+#include "ir/error.h"
+#include "test/unit/ir_test_graphs.h"
+
+namespace bb = brickc::bench;
+namespace ir = brickc::ir;
+
+namespace {
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+TEST(BrickProfile, StatisticsBandwidthAndBottlenecks) {
+  ir::testing::Qwen2Shape shape;
+  shape.n_layer = 3;
+  ir::Graph g = ir::testing::qwen2_step(shape);
+  const size_t n = g.bricks().size();
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_real_distribution<double> base(1.0, 10.0), noise(0.0, 0.5);
+  std::vector<double> mean(n);
+  for (size_t i = 0; i < n; ++i) mean[i] = base(rng);
+  // Per layer, one brick made slowest; and one overall.
+  std::map<int, size_t> planted;
+  for (size_t i = 0; i < n; ++i)
+    if (int l = g.bricks()[i].layer; l >= 0 && !planted.count(l)) planted[l] = i + 1 + static_cast<size_t>(l);
+  for (auto& [l, i] : planted) mean[i] = 50.0 + l;
+  mean[planted.at(1)] = 80.0;
+  for (size_t i = 0; i < n; ++i)
+    g.bricks()[i].budget_us = mean[i] * (i % 2 ? 0.5 : 2.0);  // odd bricks over budget
+
+  bb::BrickProfiler prof(g);
+  std::vector<std::vector<double>> samples(n);
+  constexpr int kSteps = 41;
+  for (int s = 0; s < kSteps; ++s) {
+    std::vector<double> us(n);
+    for (size_t i = 0; i < n; ++i) samples[i].push_back(us[i] = mean[i] + noise(rng));
+    prof.add_step(us);
+  }
+  const bb::ProfileReport r = prof.report(3000.0);
+  ASSERT_EQ(r.rows.size(), n);
+  EXPECT_EQ(r.steps, static_cast<size_t>(kSteps));
+  double step = 0, roof = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const bb::BrickRow& row = r.rows[i];
+    const double p50 = median_of(samples[i]);
+    EXPECT_DOUBLE_EQ(row.us.p50, p50);
+    // p999 of 41 sorted samples: position 40 * 0.999 = 39.96, between the two largest.
+    std::vector<double> sorted = samples[i];
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_NEAR(row.p999_us, sorted[39] + 0.96 * (sorted[40] - sorted[39]), 1e-9);
+    const uint64_t bytes = ir::cost(g, g.bricks()[i])->bytes();
+    EXPECT_EQ(row.bytes, bytes);
+    EXPECT_NEAR(row.gbs, static_cast<double>(bytes) / (p50 * 1e3), 1e-9 * row.gbs);
+    EXPECT_NEAR(row.pct_bandwidth, 100 * row.gbs / 3000.0, 1e-9);
+    EXPECT_EQ(row.over_budget(), i % 2 == 1) << i;
+    step += p50;
+    roof += *g.bricks()[i].budget_us;
+  }
+  EXPECT_NEAR(r.step_p50_us, step, 1e-9);
+  EXPECT_NEAR(r.roofline_us, roof, 1e-9);
+  EXPECT_EQ(r.slowest, planted.at(1));
+  ASSERT_EQ(r.slowest_in_layer.size(), planted.size());
+  for (auto& [l, i] : planted) EXPECT_EQ(r.slowest_in_layer.at(l), i) << "layer " << l;
+
+  const std::string text = bb::format_profile(r);
+  const ir::Brick& b = g.bricks()[planted.at(1)];
+  EXPECT_NE(text.find("bottleneck: " + std::string(ir::keyword(b.kind)) + " %" +
+                      g.value(b.results[0]).name + " (layer 1)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("against a roofline of"), std::string::npos) << text;
+}
+
+TEST(BrickProfile, Errors) {
+  ir::Graph g = ir::testing::qwen2_step();
+  bb::BrickProfiler prof(g);
+  EXPECT_THROW(prof.report(3000.0), brickc::Error);
+  EXPECT_THROW(prof.add_step(std::vector<double>(g.bricks().size() + 1, 1.0)), brickc::Error);
+}
+
+}  // namespace
