@@ -53,6 +53,30 @@ ProfileReport BrickProfiler::report(double bandwidth_gbs) const {
   return r;
 }
 
+std::optional<std::string> budget_violation(const ir::Graph& g, std::span<const double> us,
+                                            double factor) {
+  if (us.size() != g.bricks().size())
+    fail("budget check: {} brick times for a graph of {} bricks", us.size(), g.bricks().size());
+  std::optional<size_t> worst;
+  double worst_ratio = 1.0;
+  for (size_t i = 0; i < us.size(); ++i) {
+    const auto& budget = g.bricks()[i].budget_us;
+    if (!budget || *budget <= 0) continue;
+    const double ratio = us[i] / (factor * *budget);
+    if (ratio > worst_ratio) {
+      worst_ratio = ratio;
+      worst = i;
+    }
+  }
+  if (!worst) return std::nullopt;
+  const ir::Brick& b = g.bricks()[*worst];
+  return fmt::format("brick {} {} %{} ({}) took {:.1f} µs, over its budget of {:.1f} µs{}",
+                     *worst, ir::keyword(b.kind), g.value(b.results[0]).name,
+                     b.layer >= 0 ? fmt::format("layer {}", b.layer) : "outside the layers",
+                     us[*worst], *b.budget_us,
+                     factor != 1.0 ? fmt::format(" x {:g}", factor) : std::string());
+}
+
 namespace {
 
 std::string where(const BrickRow& r) {

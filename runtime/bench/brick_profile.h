@@ -53,6 +53,12 @@ class BrickProfiler {
   size_t steps_ = 0;
 };
 
+// Jidoka (`--budget-check[=factor]`): the brick furthest over `factor` times its budget in
+// `us` (one time per brick of g), as a message naming the brick, its layer, the budget and
+// the time; nullopt when every brick that has a budget is within it.
+std::optional<std::string> budget_violation(const ir::Graph& g, std::span<const double> us,
+                                            double factor);
+
 // The per-kind table, the slowest bricks and the bottleneck lines, as `brickc bench
 // --profile` prints them.
 std::string format_profile(const ProfileReport& r);

@@ -3,6 +3,7 @@
 // on fresh random samples whose expected statistics the test computes directly.
 #include "runtime/bench/brick_profile.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -89,6 +90,36 @@ TEST(BrickProfile, Errors) {
   bb::BrickProfiler prof(g);
   EXPECT_THROW(prof.report(3000.0), brickc::Error);
   EXPECT_THROW(prof.add_step(std::vector<double>(g.bricks().size() + 1, 1.0)), brickc::Error);
+}
+
+}  // namespace
+
+namespace {
+
+// Jidoka names the brick furthest over factor x budget, and nothing when all are within.
+TEST(BrickProfile, BudgetViolationNamesTheWorstBrick) {
+  ir::Graph g = ir::testing::qwen2_step();
+  const size_t n = g.bricks().size();
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_real_distribution<double> budget(1.0, 50.0), share(0.1, 0.9);
+  std::vector<double> us(n);
+  for (size_t i = 0; i < n; ++i) {
+    g.bricks()[i].budget_us = budget(rng);
+    us[i] = *g.bricks()[i].budget_us * share(rng);
+  }
+  EXPECT_FALSE(bb::budget_violation(g, us, 1.0));
+  const size_t a = n / 3, b = n / 2;  // two over budget; b further
+  us[a] = *g.bricks()[a].budget_us * 1.5;
+  us[b] = *g.bricks()[b].budget_us * 3.0;
+  const auto v = bb::budget_violation(g, us, 1.0);
+  ASSERT_TRUE(v);
+  const ir::Brick& w = g.bricks()[b];
+  EXPECT_NE(v->find(fmt::format("brick {} {} %{}", b, ir::keyword(w.kind), g.value(w.results[0]).name)),
+            std::string::npos)
+      << *v;
+  EXPECT_NE(v->find(fmt::format("over its budget of {:.1f} µs", *w.budget_us)), std::string::npos) << *v;
+  EXPECT_FALSE(bb::budget_violation(g, us, 4.0)) << "a factor of 4 covers 3x";
+  EXPECT_THROW(bb::budget_violation(g, std::vector<double>(n - 1, 1.0), 1.0), brickc::Error);
 }
 
 }  // namespace

@@ -48,12 +48,15 @@ struct BenchOptions {
   std::string llama_bench;
   bool profile = false;
   bool stat_check = false;
+  double budget_factor = 0;  // --budget-check[=factor]; 0: off
 };
 
 // --profile: n_gen decode steps from an empty cache, after the measured repetitions (the
 // timing reads cost time of their own), every brick timed in each; the report holds them
 // against the budgets of the device profile the graph was optimized for.
-std::string profile_report(runtime::Decoder& d, int n_steps, const std::string& profile) {
+// With budget_factor > 0, also the Jidoka verdict on the bricks' p50 times.
+std::string profile_report(runtime::Decoder& d, int n_steps, const std::string& profile,
+                           double budget_factor, std::optional<std::string>& violation) {
   const ir::Graph* g = d.profiled_graph();
   if (!g) fail("internal: the backend does not time its bricks");
   bench::BrickProfiler prof(*g);
@@ -68,7 +71,13 @@ std::string profile_report(runtime::Decoder& d, int n_steps, const std::string& 
     prof.add_step(d.last_brick_us());
   }
   d.reset();
-  return bench::format_profile(prof.report(passes::device_profile(profile).bandwidth_gbs));
+  const bench::ProfileReport r = prof.report(passes::device_profile(profile).bandwidth_gbs);
+  if (budget_factor > 0) {
+    std::vector<double> p50;
+    for (const bench::BrickRow& row : r.rows) p50.push_back(row.us.p50);
+    violation = bench::budget_violation(*g, p50, budget_factor);
+  }
+  return bench::format_profile(r);
 }
 
 int64_t bench_context(const BenchOptions& o, const qwen2::Config& cfg) {
@@ -161,6 +170,7 @@ void run(const BenchOptions& o) {
 
   BenchReport r;
   std::string profile;  // --profile's report, printed after the table
+  std::optional<std::string> violation;  // --budget-check's verdict
   r.commit = BRICKC_COMMIT;
   r.timestamp = utc_now();
   r.model = describe_model(*file, cfg);
@@ -169,14 +179,16 @@ void run(const BenchOptions& o) {
     bo.device = o.device;
     bo.threads = o.threads;
     bo.n_ctx = bench_context(o, cfg);
-    bo.profile = o.profile;
+    bo.profile = o.profile || o.budget_factor > 0;
     Backend backend = open_backend(*file, bo);
     runtime::Decoder& d = *backend.decoder;
     r.n_ctx = d.n_ctx();
     r.result = bench::run_bench(d, o.settings, static_cast<int32_t>(cfg.n_vocab), kPromptSeed);
-    if (o.profile)
-      profile = profile_report(d, o.settings.n_gen,
-                    backend.device == "cuda" ? cuda::budget_profile(backend.label) : "cpu");
+    if (o.profile || o.budget_factor > 0)
+      profile = profile_report(
+          d, o.settings.n_gen,
+          backend.device == "cuda" ? cuda::budget_profile(backend.label) : "cpu",
+          o.budget_factor, violation);
 
     r.device.kind = backend.device;
     r.device.label = backend.label;
@@ -214,6 +226,8 @@ void run(const BenchOptions& o) {
 
   if (o.stat_check) r.stat_check = bench::stability_problems(r.result);
   fmt::print("{}{}", format_report(r), profile);
+  std::fflush(stdout);  // the report stands before a budget-check error
+  if (violation) fail("budget check: {}", *violation);
   std::fflush(stdout);
   if (!o.json.empty()) write_json(o.json, report_json(r));
 }
@@ -254,6 +268,12 @@ void add_bench_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--stat-check", o->stat_check,
                "Flag an unstable measurement: CV of a rate above 5 % or per-token p99 above 2 x p50");
+  cmd->add_option("--budget-check", o->budget_factor,
+                  "Stop with an error when a brick's p50 exceeds its budget (times the "
+                  "factor given, e.g. --budget-check=2); implies --profile")
+      ->expected(0, 1)
+      ->default_str("1")
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--profile", o->profile,
                "Time every brick of n_gen more decode steps (GPU: inside the kernels; CPU: the "
                "graph engine) and print where a step's time goes against the budgets");

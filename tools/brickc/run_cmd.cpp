@@ -22,6 +22,7 @@
 #include "frontend/tokenizer/tokenizer.h"
 #include "ir/error.h"
 #include "runtime/cpu/forward.h"
+#include "runtime/bench/brick_profile.h"
 #include "runtime/npy.h"
 #include "runtime/session.h"
 #include "tools/brickc/backend.h"
@@ -42,6 +43,7 @@ struct RunOptions {
   std::string dump_logits;
   std::string activations = "f32";
   std::string engine = "direct";
+  double budget_factor = 0;  // --budget-check[=factor]; 0: off
   CLI::Option *p = nullptr, *f = nullptr, *ids = nullptr, *fim_pre = nullptr,
               *fim_suf = nullptr;
 };
@@ -153,6 +155,7 @@ void run(RunOptions& o) {
   bo.activations = activations;
   bo.engine = o.engine;
   bo.each = each;
+  bo.profile = o.budget_factor > 0;
   Backend backend = open_backend(*file, bo);
   runtime::Session session(*backend.decoder, sampler);
 
@@ -170,6 +173,15 @@ void run(RunOptions& o) {
       const std::string piece = text->push(t);
       std::fwrite(piece.data(), 1, piece.size(), stdout);
       std::fflush(stdout);
+    };
+  }
+  if (o.budget_factor > 0) {
+    // Jidoka: each step's bricks against their budgets; the first one over stops the line.
+    on_token = [&, show = std::move(on_token)](int32_t t) {
+      runtime::Decoder& d = *backend.decoder;
+      if (auto v = bench::budget_violation(*d.profiled_graph(), d.last_brick_us(), o.budget_factor))
+        fail("budget check at position {}: {}", d.n_past() - 1, *v);
+      show(t);
     };
   }
   const runtime::GenerateStats stats = session.generate(prompt, go, on_token);
@@ -222,6 +234,12 @@ void add_run_command(CLI::App& app) {
                   "CPU backend does (Q8_0/Q8_K/F16), to compare with it")
       ->check(CLI::IsMember({"f32", "llama-cpu"}))
       ->capture_default_str();
+  cmd->add_option("--budget-check", o->budget_factor,
+                  "Stop with an error when a brick of any step exceeds its budget (times "
+                  "the factor given, e.g. --budget-check=2); times every brick")
+      ->expected(0, 1)
+      ->default_str("1")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--engine", o->engine,
                   "CPU engine: direct (Qwen2Model, batched prefill) or graph (the optimized "
                   "Brick IR run brick by brick, prefill token by token)")
