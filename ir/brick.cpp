@@ -117,4 +117,9 @@ float Brick::float_attr(std::string_view name) const {
   return std::get<float>(*a);
 }
 
+std::optional<size_t> updated_operand(const Brick& b, size_t r) {
+  if (b.kind == BrickKind::KvAppend || (b.kind == BrickKind::RopeKvAppend && r > 0)) return 3 + r;
+  return std::nullopt;
+}
+
 }  // namespace brickc::ir

@@ -84,4 +84,9 @@ struct Brick {
   float float_attr(std::string_view name) const;  // accepts an int
 };
 
+// The operand that result `r` of `b` updates in place: the cache results of kv_append and
+// rope_kv_append are the caches they were given (operand 3 + r for both kinds); nullopt for
+// every other result. Executors alias the two; memory planning leaves them out.
+std::optional<size_t> updated_operand(const Brick& b, size_t r);
+
 }  // namespace brickc::ir

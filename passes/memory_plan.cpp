@@ -9,12 +9,6 @@
 namespace brickc::passes {
 namespace {
 
-// Results of the appends are the caches they were given, updated in place.
-bool aliases_state(const ir::Brick& b, size_t result) {
-  return (b.kind == ir::BrickKind::KvAppend) ||
-         (b.kind == ir::BrickKind::RopeKvAppend && result > 0);
-}
-
 constexpr size_t kNamesPerBuffer = 6;
 
 }  // namespace
@@ -40,7 +34,7 @@ MemoryPlan plan_memory(const ir::Graph& g) {
       return true;
     });
     for (size_t r = 0; r < bricks[i].results.size(); ++r) {
-      if (aliases_state(bricks[i], r)) continue;
+      if (ir::updated_operand(bricks[i], r)) continue;  // a cache, updated in place
       ir::ValueId v = bricks[i].results[r];
       const uint64_t bytes = g.type(v).bytes();
       // A result nobody reads still needs somewhere to go while the brick runs.

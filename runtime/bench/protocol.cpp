@@ -35,29 +35,34 @@ RepTiming run_rep(runtime::Decoder& d, const std::vector<int32_t>& prompt, int n
   RepTiming r;
   r.step_s.reserve(n_gen);
   d.reset();
-  auto t0 = Clock::now();
+  const auto t0 = Clock::now();
   d.prefill(prompt);
-  int32_t tok = d.argmax();
-  auto t1 = Clock::now();
-  r.ttft_s = seconds(t0, t1);
-  // Generation starts again from an empty cache, as llama-bench's tg test does: n_gen
-  // single-token steps at positions 0 .. n_gen - 1, each feeding back the argmax.
+  d.argmax();
+  r.ttft_s = seconds(t0, Clock::now());
+  r.step_s = greedy_steps(d, prompt[0], n_gen);
+  return r;
+}
+
+}  // namespace
+
+std::vector<double> greedy_steps(runtime::Decoder& d, int32_t first, int n,
+                                 const std::function<void()>& after_step) {
+  std::vector<double> s;
+  s.reserve(static_cast<size_t>(n));
   d.reset();
-  tok = prompt[0];
-  for (int i = 0; i < n_gen; ++i) {
-    t0 = Clock::now();
+  int32_t tok = first;
+  for (int i = 0; i < n; ++i) {
+    const auto t0 = Clock::now();
     if (i == 0)
       d.prefill({&tok, 1});
     else
       d.decode(tok);
     tok = d.argmax();
-    t1 = Clock::now();
-    r.step_s.push_back(seconds(t0, t1));
+    s.push_back(seconds(t0, Clock::now()));
+    if (after_step) after_step();
   }
-  return r;
+  return s;
 }
-
-}  // namespace
 
 BenchResult run_bench(runtime::Decoder& d, const BenchSettings& settings, int32_t n_vocab,
                       uint32_t seed) {

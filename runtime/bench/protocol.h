@@ -3,6 +3,7 @@
 // tg tests), warm-up repetitions discarded, every decode step's latency kept. Not the printing or the JSON (tools/brickc/bench_cmd.cpp).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,12 @@ struct BenchResult {
 // reps >= 1, warmup >= 0), n_vocab < 1, n_prompt + n_gen > d.n_ctx().
 BenchResult run_bench(runtime::Decoder& d, const BenchSettings& settings, int32_t n_vocab,
                       uint32_t seed);
+
+// n greedy decode steps from an empty cache, as llama-bench's tg test: `first` at position
+// 0, then each step's argmax fed back. The seconds of each step (its feed and argmax);
+// `after_step`, if set, runs after each one, outside its time.
+std::vector<double> greedy_steps(runtime::Decoder& d, int32_t first, int n,
+                                 const std::function<void()>& after_step = {});
 
 // Why a result is not a stable measurement (`brickc bench --stat-check`): a prefill or
 // decode rate whose coefficient of variation over repetitions exceeds max_cv, or a

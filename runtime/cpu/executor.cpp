@@ -20,14 +20,6 @@ bool is_i32_vector(const ir::TensorType& t) {
   return t.elem == DType::I32 && t.shape == ir::Shape{{1}};
 }
 
-// kv_append and rope_kv_append update the caches in place: their cache results (k, v
-// caches) are the cache operands they were given, operands 3 + r for both kinds.
-std::optional<size_t> updated_cache(const ir::Brick& b, size_t r) {
-  if (b.kind == ir::BrickKind::KvAppend || (b.kind == ir::BrickKind::RopeKvAppend && r > 0))
-    return 3 + r;
-  return std::nullopt;
-}
-
 }  // namespace
 
 GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_threads)
@@ -86,7 +78,7 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
     for (size_t r = 0; r < b.results.size(); ++r) {
       const ir::ValueId v = b.results[r];
       const ir::TensorType& t = graph_.type(v);
-      if (auto cache = updated_cache(b, r)) {
+      if (auto cache = ir::updated_operand(b, r)) {
         alias_[v.index] = alias_[b.operands[*cache].index];
         continue;
       }
@@ -149,7 +141,7 @@ void GraphExecutor::poison() {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   for (const ir::Brick& b : graph_.bricks())
     for (size_t r = 0; r < b.results.size(); ++r) {
-      if (updated_cache(b, r)) continue;  // the cache must survive
+      if (ir::updated_operand(b, r)) continue;  // the cache must survive
       Slot& s = slot(b.results[r]);
       std::fill(s.f.begin(), s.f.end(), nan);
       std::fill(s.i.begin(), s.i.end(), -1);

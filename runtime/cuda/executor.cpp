@@ -26,12 +26,8 @@ struct Step {  // kernels/common.cuh: Step
 constexpr int kStaticSmemLimit = 48 * 1024;
 constexpr size_t kUploadChunk = 64u << 20;  // host staging for padded weight rows
 
-// kv_append and rope_kv_append update the caches in place (operands 3 + r for both).
-std::optional<size_t> updated_cache(const ir::Brick& b, size_t r) {
-  if (b.kind == ir::BrickKind::KvAppend || (b.kind == ir::BrickKind::RopeKvAppend && r > 0))
-    return 3 + r;
-  return std::nullopt;
-}
+// The token an argmax key names (kernels/argmax.cuh: the low half holds ~index).
+int32_t key_token(uint64_t key) { return static_cast<int32_t>(~static_cast<uint32_t>(key)); }
 
 // Quantizes as kernels/activations.cuh quantize32 does.
 void quantize_q8_1(std::span<const float> x, uint8_t* out) {
@@ -137,7 +133,7 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
   device_bytes_ += sizeof(Step);
   for (const ir::Brick& b : graph_.bricks())
     for (size_t r = 0; r < b.results.size(); ++r) {
-      if (auto c = updated_cache(b, r)) {
+      if (auto c = ir::updated_operand(b, r)) {
         ptr_[b.results[r].index] = ptr_[b.operands[*c].index];
         continue;
       }
@@ -267,7 +263,7 @@ int32_t Executor::argmax() {
   stream_.sync("decoding a token");
   uint64_t key;
   std::memcpy(&key, key_host_.data(), 8);
-  return static_cast<int32_t>(~static_cast<uint32_t>(key & 0xffffffffu));
+  return key_token(key);
 }
 
 void Executor::finish() { stream_.sync("decoding"); }
@@ -319,7 +315,7 @@ std::vector<float> Executor::read(ir::ValueId v) {
     case DType::I32: {
       uint64_t key;
       std::memcpy(&key, raw.data(), 8);
-      out.assign(1, static_cast<float>(~static_cast<uint32_t>(key & 0xffffffffu)));
+      out.assign(1, static_cast<float>(key_token(key)));
       break;
     }
     default: fail("%{} has type {}, which the GPU does not hold", graph_.value(v).name, name(t.elem));
@@ -352,7 +348,7 @@ void Executor::poison() {
   stream_.sync("poisoning");
   for (const ir::Brick& b : graph_.bricks())
     for (size_t r = 0; r < b.results.size(); ++r)
-      if (!updated_cache(b, r))
+      if (!ir::updated_operand(b, r))
         check(driver().cuMemsetD8(ptr_[b.results[r].index], 0xff,
                                   ptx::gpu_value_bytes(graph_, b.results[r])),
               "cuMemsetD8");

@@ -14,6 +14,7 @@
 
 #include "frontend/qwen2/config.h"
 #include "runtime/cpu/forward.h"
+#include "runtime/cpu/qwen2_decoder.h"
 #include "runtime/cuda/model.h"
 #include "test/gpu/gpu_test_util.h"
 
@@ -61,20 +62,6 @@ std::vector<int32_t> continuation(runtime::Decoder& d, const std::vector<int32_t
   return out;
 }
 
-class CpuDecoder : public runtime::Decoder {
- public:
-  explicit CpuDecoder(cpu::Qwen2Model& m) : m_(m) {}
-  int64_t n_ctx() const override { return m_.n_ctx(); }
-  int64_t n_past() const override { return m_.n_past(); }
-  void prefill(std::span<const int32_t> t) override { l_ = m_.prefill(t); }
-  void decode(int32_t t) override { l_ = m_.decode(t); }
-  void reset() override { m_.reset(); }
-  std::span<const float> logits() override { return l_; }
-
- private:
-  cpu::Qwen2Model& m_;
-  std::span<const float> l_;
-};
 
 TEST(GpuModels, MatchTheCpuReference) {
   BRICKC_REQUIRE_GPU();
@@ -133,7 +120,7 @@ TEST(GpuModels, MatchTheCpuReference) {
     mo.use_graph = true;
     mo.each = {};
     auto gpu = cuda::open_model(*file, mo);
-    CpuDecoder cpu(ref);
+    cpu::Qwen2Decoder cpu(ref);
     const int n = greedy_prompts();
     int same = 0;
     for (int p = 0; p < n; ++p) {

@@ -60,16 +60,7 @@ std::string profile_report(runtime::Decoder& d, int n_steps, const std::string& 
   const ir::Graph* g = d.profiled_graph();
   if (!g) fail("internal: the backend does not time its bricks");
   bench::BrickProfiler prof(*g);
-  d.reset();
-  int32_t tok = 0;
-  for (int i = 0; i < n_steps; ++i) {
-    if (i == 0)
-      d.prefill({&tok, 1});
-    else
-      d.decode(tok);
-    tok = d.argmax();
-    prof.add_step(d.last_brick_us());
-  }
+  bench::greedy_steps(d, 0, n_steps, [&] { prof.add_step(d.last_brick_us()); });
   d.reset();
   const bench::ProfileReport r = prof.report(passes::device_profile(profile).bandwidth_gbs);
   if (budget_factor > 0) {
