@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <charconv>
 
 #include "ir/error.h"
 
@@ -79,6 +80,30 @@ std::vector<size_t> Graph::users(ValueId v) const {
         break;
       }
   return out;
+}
+
+size_t Graph::find_brick(std::string_view spec) const {
+  if (spec.starts_with('%')) {
+    const auto v = find(spec.substr(1));
+    const auto b = v ? producer(*v) : std::nullopt;
+    if (!b) fail("graph @{}: no brick defines {}", name, spec);
+    return *b;
+  }
+  const size_t at = spec.find('@');
+  const std::string_view kw = spec.substr(0, at);
+  const auto kind = brick_kind_from_keyword(kw);
+  if (!kind) fail("graph @{}: '{}' names no brick kind (expected %value or kind@layer)", name, kw);
+  int layer = -1;
+  if (at != std::string_view::npos) {
+    const std::string_view l = spec.substr(at + 1);
+    const auto [end, ec] = std::from_chars(l.data(), l.data() + l.size(), layer);
+    if (ec != std::errc{} || end != l.data() + l.size() || layer < 0)
+      fail("graph @{}: '{}' in '{}' is not a layer number", name, l, spec);
+  }
+  for (size_t i = 0; i < bricks_.size(); ++i)
+    if (bricks_[i].kind == *kind && bricks_[i].layer == layer) return i;
+  fail("graph @{}: no {} brick {}", name, kw,
+       layer < 0 ? std::string("outside the layers") : fmt::format("in layer {}", layer));
 }
 
 }  // namespace brickc::ir

@@ -56,6 +56,10 @@ class Graph {
   std::optional<size_t> producer(ValueId v) const;
   // Indices in bricks() of the bricks that read v, in program order.
   std::vector<size_t> users(ValueId v) const;
+  // The brick a user names on the command line: `%value` (the brick that defines it) or
+  // `kind@layer` (the first brick of that kind in that layer; `kind` alone outside the
+  // layers). Fails saying which forms exist.
+  size_t find_brick(std::string_view spec) const;
 
  private:
   ValueId add_value(Value v);

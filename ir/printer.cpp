@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "ir/cost.h"
+#include "ir/error.h"
 
 namespace brickc::ir {
 namespace {
@@ -83,7 +84,7 @@ std::string_view decl_keyword(ValueKind k) {
 std::string format_real(double v) { return with_point(fmt::format("{}", v)); }
 std::string format_real(float v) { return with_point(fmt::format("{}", v)); }
 
-std::string print(const Graph& g) {
+std::string print(const Graph& g, std::span<const std::string> brick_notes) {
   std::string out;
   out += fmt::format("graph @{} {{kv_len = {}}}\n", g.name, g.kv_len);
   for (const auto& [key, text] : g.notes) {
@@ -108,8 +109,11 @@ std::string print(const Graph& g) {
     append_line(out, 0, text, v.kind == ValueKind::Input ? "" : format_bytes(v.type.bytes()));
   }
   if (declared && !g.bricks().empty()) out += '\n';
+  if (!brick_notes.empty() && brick_notes.size() != g.bricks().size())
+    fail("internal: {} brick notes for {} bricks", brick_notes.size(), g.bricks().size());
   int open_layer = -1;
-  for (const auto& b : g.bricks()) {
+  for (size_t i = 0; i < g.bricks().size(); ++i) {
+    const Brick& b = g.bricks()[i];
     if (b.layer != open_layer) {
       if (open_layer >= 0) out += "}\n";
       if (b.layer >= 0) out += fmt::format("layer {} {{\n", b.layer);
@@ -119,6 +123,7 @@ std::string print(const Graph& g) {
     std::string comment = c ? format_cost(*c) : "";
     if (b.budget_us && step_us > 0)
       comment += fmt::format(", {:.1f}% of step", 100.0 * *b.budget_us / step_us);
+    if (!brick_notes.empty() && !brick_notes[i].empty()) comment += " | " + brick_notes[i];
     append_line(out, open_layer >= 0 ? 2 : 0, brick_text(g, b), comment);
   }
   if (open_layer >= 0) out += "}\n";

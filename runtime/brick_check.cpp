@@ -1,5 +1,7 @@
 #include "runtime/brick_check.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -15,6 +17,16 @@ bool int8_weights(const ir::Graph& g, const ir::Brick& b) {
       return w.type.elem != DType::F16 && w.type.elem != DType::F32;
   }
   return false;
+}
+
+// Elements per position of a KV cache [head_dim, n_kv_heads, max_ctx]; 0 for other values.
+int64_t cache_row(const ir::Graph& g, ir::ValueId v) {
+  const auto& d = g.type(v).shape.dims;
+  return d.size() == 3 ? d[0] * d[1] : 0;
+}
+
+int64_t elements(const ir::Graph& g, ir::ValueId v) {
+  return g.type(v).elem == DType::I32 ? 1 : g.type(v).shape.elements();
 }
 
 }  // namespace
@@ -38,23 +50,24 @@ double brick_tolerance(const ir::Graph& g, const ir::Brick& b) {
   return q8_out ? tol + 1e-2 : tol;
 }
 
-std::vector<BrickResult> check_step(cuda::Executor& gpu, cpu::GraphExecutor& cpu, int32_t token,
+std::vector<BrickResult> check_step(BrickStepper& dut, BrickStepper& ref, int32_t token,
                                     int64_t pos) {
-  const ir::Graph& g = gpu.graph();
-  if (g.bricks().size() != cpu.graph().bricks().size())
-    fail("check_step: the GPU and CPU graphs differ");
-  gpu.set_step(token, pos);
-  cpu.set_step(token, pos);
+  const ir::Graph& g = dut.graph();
+  if (g.bricks().size() != ref.graph().bricks().size())
+    fail("check_step: the two executors run different graphs");
+  dut.set_step(token, pos);
+  ref.set_step(token, pos);
   std::vector<BrickResult> out;
   for (size_t i = 0; i < g.bricks().size(); ++i) {
     const ir::Brick& b = g.bricks()[i];
     for (ir::ValueId v : b.operands) {
       const ir::ValueKind k = g.value(v).kind;
       if (k == ir::ValueKind::Weight || k == ir::ValueKind::Input) continue;
-      cpu.write(v, gpu.read(v));
+      const int64_t row = cache_row(g, v);
+      ref.write(v, 0, dut.read(v, 0, row ? (pos + 1) * row : elements(g, v)));
     }
-    gpu.run_brick(i);
-    cpu.run_brick(i);
+    dut.run_brick(i);
+    ref.run_brick(i);
     for (ir::ValueId r : b.results) {
       BrickResult c;
       c.brick = i;
@@ -63,25 +76,30 @@ std::vector<BrickResult> check_step(cuda::Executor& gpu, cpu::GraphExecutor& cpu
       c.value = g.value(r).name;
       c.pos = pos;
       c.tolerance = brick_tolerance(g, b);
-      const std::vector<float> got = gpu.read(r);
-      if (g.type(r).elem == DType::I32) {
-        const double want = cpu.i32(r);
-        c.max_abs = c.max_rel = std::fabs(got[0] - want);
-        out.push_back(c);
-        continue;
-      }
-      const std::span<const float> want = cpu.f32(r);
+      const int64_t row = cache_row(g, r);
+      const int64_t at = row ? pos * row : 0, n = row ? row : elements(g, r);
+      const std::vector<float> got = dut.read(r, at, n), want = ref.read(r, at, n);
       double scale = 0;
       for (size_t j = 0; j < got.size(); ++j) {
         c.finite = c.finite && std::isfinite(got[j]);
         c.max_abs = std::max(c.max_abs, static_cast<double>(std::fabs(got[j] - want[j])));
         scale = std::max(scale, static_cast<double>(std::fabs(want[j])));
       }
-      c.max_rel = c.max_abs / std::max(scale, 1e-30);
+      // An i32 result (a token id) must match exactly: its error is the absolute one.
+      c.max_rel = g.type(r).elem == DType::I32 ? c.max_abs : c.max_abs / std::max(scale, 1e-30);
       out.push_back(c);
     }
   }
   return out;
+}
+
+std::string describe(const BrickResult& r) {
+  const std::string where =
+      fmt::format("{} %{}{} at position {}", r.kind, r.value,
+                  r.layer >= 0 ? fmt::format(" (layer {})", r.layer) : "", r.pos);
+  if (!r.finite) return where + ": produced NaN or Inf";
+  return fmt::format("{}: max abs error {:.3g}, max rel error {:.3g} > tolerance {:.3g}", where,
+                     r.max_abs, r.max_rel, r.tolerance);
 }
 
 }  // namespace brickc::runtime

@@ -1,15 +1,15 @@
-// Checks a GPU decode step brick by brick against the CPU reference bricks: before each
-// brick its GPU inputs are copied into the CPU executor, the CPU brick runs on them, and
-// every result is compared within the tolerance its kernel's arithmetic allows. A wrong
-// kernel is named by brick, layer and position instead of surfacing as drifting logits.
+// Checks a decode step brick by brick against the CPU reference bricks: before each brick
+// the executor's inputs are copied into the reference executor, the reference brick runs
+// on them, and every result is compared within the tolerance its kernel's arithmetic
+// allows. A wrong kernel is named by brick, layer and position instead of surfacing as
+// drifting logits.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "ir/graph.h"
-#include "runtime/cpu/executor.h"
-#include "runtime/cuda/executor.h"
+#include "runtime/brick_stepper.h"
 
 namespace brickc::runtime {
 
@@ -19,10 +19,10 @@ struct BrickResult {
   int layer = -1;
   std::string value;  // the result compared
   int64_t pos = 0;
-  double max_abs = 0;  // max |gpu - cpu|
+  double max_abs = 0;  // max |executor - reference|
   double max_rel = 0;  // max_abs / max |cpu|: the error on the vector's own scale
   double tolerance = 0;  // bound on max_rel
-  bool finite = true;    // no NaN or Inf in the GPU result
+  bool finite = true;    // no NaN or Inf in the executor's result
   bool ok() const { return finite && max_rel <= tolerance; }
 };
 
@@ -31,9 +31,15 @@ struct BrickResult {
 // (1/254 of the block maximum): 1e-2; f16 caches 1e-3; f32 arithmetic in another order 1e-3.
 double brick_tolerance(const ir::Graph& g, const ir::Brick& b);
 
-// One decode step of `token` at `pos`, run on both brick by brick. Both executors must hold
-// the same graph over the same file, with the same cache contents up to pos.
-std::vector<BrickResult> check_step(cuda::Executor& gpu, cpu::GraphExecutor& cpu, int32_t token,
+// One decode step of `token` at `pos`, run on both brick by brick: `ref` (a CPU
+// GraphExecutor) follows `dut`, over the same graph and file. Only dut's cache matters:
+// the positions up to pos are copied into ref before each brick that reads a cache, and
+// a cache result is compared at the position written.
+std::vector<BrickResult> check_step(BrickStepper& dut, BrickStepper& ref, int32_t token,
                                     int64_t pos);
+
+// "rmsnorm_qkv %q.3 (layer 3) at position 5: max abs error 1.2, max rel error 0.5 >
+// tolerance 0.03", or "... produced NaN or Inf".
+std::string describe(const BrickResult& r);
 
 }  // namespace brickc::runtime

@@ -18,6 +18,8 @@ class Graph;
 
 namespace brickc::runtime {
 
+class BrickStepper;
+
 // What the loop needs of a backend: a KV cache that positions are appended to.
 class Decoder {
  public:
@@ -37,6 +39,15 @@ class Decoder {
   // engine): the graph they run and the last step's µs per brick; null / empty otherwise.
   virtual const ir::Graph* profiled_graph() const { return nullptr; }
   virtual std::vector<double> last_brick_us() { return {}; }
+  // --verify: every later step runs through `fn` instead of the backend's own step. fn
+  // must run every brick once, in order, on the executor it is given, so that the cache
+  // and the logits come out as a step leaves them; an empty fn restores normal steps.
+  // False where the backend cannot run its bricks one at a time.
+  using StepFn = std::function<void(BrickStepper&, int32_t token, int64_t pos)>;
+  virtual bool set_step_fn(StepFn fn) {
+    (void)fn;
+    return false;
+  }
 };
 
 enum class StopReason { kEndOfGeneration, kLimit, kContextFull, kInterrupted };

@@ -6,6 +6,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,12 @@ struct KernelPlan {
 
 struct LowerOptions {
   int attention_splits = 16;  // KV-length splits of each attention brick
+  // Kernels stamp %globaltimer into their trace slots (kernels/common.cuh: BRICKC_TRACE);
+  // off, the hooks are compiled out.
+  bool trace = false;
+  // Brick index whose launches end with kernels/plant_fault.cuh's wrong kernel (tests of
+  // --verify); none when unset.
+  std::optional<size_t> plant_fault;
 };
 
 // Fails naming the brick when a kind, type or shape has no kernel (e.g. bf16 weights).

@@ -15,8 +15,8 @@ namespace brickc::bench {
 struct BenchSettings {
   int n_prompt = 512;  // prefill tokens per repetition (llama-bench's pp512)
   int n_gen = 128;     // decode steps per repetition (tg128)
-  int reps = 5;        // measured repetitions
-  int warmup = 1;      // repetitions run first and discarded
+  int reps = 100;      // measured repetitions
+  int warmup = 10;     // repetitions run first and discarded
 };
 
 // One measured repetition. Times come from steady_clock around calls that end with a token

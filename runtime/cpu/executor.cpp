@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -167,23 +168,58 @@ void GraphExecutor::set_step(int32_t token, int64_t pos) {
   slot(pos_).i[0] = static_cast<int32_t>(pos);
 }
 
-void GraphExecutor::write(ir::ValueId v, std::span<const float> values) {
-  std::vector<float>& f = slot(v).f;
-  if (f.size() != values.size() || graph_.value(v).kind == ir::ValueKind::Weight)
-    fail("graph @{}: cannot write {} values to %{} : {}", graph_.name, values.size(),
+std::vector<float> GraphExecutor::read(ir::ValueId v, int64_t offset, int64_t count) {
+  if (graph_.type(v).elem == DType::I32) {
+    if (offset != 0 || count != 1) fail("graph @{}: %{} is one i32", graph_.name, graph_.value(v).name);
+    return {static_cast<float>(i32(v))};
+  }
+  const std::span<const float> f = f32(v);
+  if (offset < 0 || count < 0 || static_cast<size_t>(offset + count) > f.size())
+    fail("graph @{}: elements [{}, {}) are outside %{} : {}", graph_.name, offset, offset + count,
          graph_.value(v).name, ir::to_string(graph_.type(v)));
-  std::copy(values.begin(), values.end(), f.begin());
+  return {f.begin() + offset, f.begin() + offset + count};
+}
+
+void GraphExecutor::write(ir::ValueId v, int64_t offset, std::span<const float> values) {
+  std::vector<float>& f = slot(v).f;
+  if (graph_.value(v).kind == ir::ValueKind::Weight || offset < 0 ||
+      static_cast<size_t>(offset) + values.size() > f.size())
+    fail("graph @{}: cannot write {} values at {} to %{} : {}", graph_.name, values.size(), offset,
+         graph_.value(v).name, ir::to_string(graph_.type(v)));
+  std::copy(values.begin(), values.end(), f.begin() + offset);
+}
+
+void GraphExecutor::plant_fault(size_t i) {
+  if (i >= graph_.bricks().size())
+    fail("graph @{}: no brick {} to plant a fault in", graph_.name, i);
+  fault_ = i;
+}
+
+void GraphExecutor::corrupt(const ir::Brick& b) {
+  const ir::ValueId r = b.results[0];
+  Slot& s = slot(r);
+  if (!s.i.empty()) {
+    s.i[0] += 1;
+    return;
+  }
+  const auto& d = graph_.type(r).shape.dims;
+  const int64_t at = d.size() == 3 ? d[0] * d[1] * slot(pos_).i[0] : 0;  // a cache: this row
+  float& x = s.f[static_cast<size_t>(at)];
+  x += 1000.0f * (1.0f + std::fabs(x));
+}
+
+void GraphExecutor::run_brick(size_t i) {
+  const ir::Brick& b = graph_.bricks().at(i);
+  const auto t0 = std::chrono::steady_clock::now();
+  run(b);
+  if (fault_ == i) corrupt(b);
+  brick_us_[i] =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
 }
 
 void GraphExecutor::step(int32_t token, int64_t pos) {
   set_step(token, pos);
-  const auto& bricks = graph_.bricks();
-  for (size_t i = 0; i < bricks.size(); ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    run(bricks[i]);
-    brick_us_[i] =
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
-  }
+  for (size_t i = 0; i < graph_.bricks().size(); ++i) run_brick(i);
 }
 
 void GraphExecutor::append_kv(const float* k, const float* v, int64_t pos, ir::ValueId kc,
@@ -305,7 +341,9 @@ GraphModel::GraphModel(const gguf::File& file, const GraphModelOptions& opt,
                        Qwen2Model::LogitsFn each)
     : exec_(file, runtime::decode_graph(file, opt.n_ctx, opt.passes, "cpu"), opt.n_threads),
       poison_(opt.poison),
-      each_(std::move(each)) {}
+      each_(std::move(each)) {
+  if (opt.plant_fault) exec_.plant_fault(*opt.plant_fault);
+}
 
 void GraphModel::reset() {
   exec_.clear_cache();
@@ -319,7 +357,11 @@ void GraphModel::prefill(std::span<const int32_t> tokens) {
          exec_.max_ctx());
   for (int32_t t : tokens) {
     if (poison_) exec_.poison();
-    exec_.step(t, n_past_);
+    if (step_fn_) {
+      step_fn_(exec_, t, n_past_);
+    } else {
+      exec_.step(t, n_past_);
+    }
     if (each_) each_(n_past_, exec_.logits());
     ++n_past_;
   }

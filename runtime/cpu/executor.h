@@ -20,12 +20,13 @@
 #include "ir/graph.h"
 #include "runtime/cpu/bricks.h"
 #include "runtime/cpu/forward.h"
+#include "runtime/brick_stepper.h"
 #include "runtime/cpu/thread_pool.h"
 #include "runtime/session.h"
 
 namespace brickc::cpu {
 
-class GraphExecutor {
+class GraphExecutor final : public runtime::BrickStepper {
  public:
   // Verifies `graph` and binds each weight to the tensor of `file` it names, checking
   // type and shape; `file` must outlive the executor. The graph's inputs must be %tok and
@@ -34,7 +35,7 @@ class GraphExecutor {
   // step.
   GraphExecutor(const gguf::File& file, ir::Graph graph, int n_threads = 1);
 
-  const ir::Graph& graph() const { return graph_; }
+  const ir::Graph& graph() const override { return graph_; }
   // KV cache positions: the last dimension of the state values.
   int64_t max_ctx() const { return max_ctx_; }
 
@@ -52,11 +53,16 @@ class GraphExecutor {
   std::span<const float> f32(ir::ValueId v) const;
   int32_t i32(ir::ValueId v) const;
 
-  // Brick by brick, for checking another backend against this one: set the step inputs,
-  // overwrite a value (an activation, or a whole KV cache), run one brick.
-  void set_step(int32_t token, int64_t pos);
-  void write(ir::ValueId v, std::span<const float> values);
-  void run_brick(size_t i) { run(graph_.bricks().at(i)); }
+  // runtime::BrickStepper: brick by brick, for checking another backend against this one
+  // (or this one against another executor, for the CPU's --verify).
+  void set_step(int32_t token, int64_t pos) override;
+  void run_brick(size_t i) override;
+  std::vector<float> read(ir::ValueId v, int64_t offset, int64_t count) override;
+  void write(ir::ValueId v, int64_t offset, std::span<const float> values) override;
+
+  // Makes brick i a wrong kernel (for showing that --verify catches one): after it runs,
+  // its first result is corrupted as codegen/ptx/kernels/plant_fault.cuh does on the GPU.
+  void plant_fault(size_t i);
 
   // Wall time of each brick in the last step, in µs, indexed like graph().bricks():
   // steady_clock around each brick, for per-brick CPU profiles.
@@ -70,6 +76,7 @@ class GraphExecutor {
   };
   void bind_weight(const gguf::File& file, const ir::Value& v, Slot& s);
   void run(const ir::Brick& b);
+  void corrupt(const ir::Brick& b);
   Slot& slot(ir::ValueId v) { return slots_[alias_[v.index]]; }
   const Slot& slot(ir::ValueId v) const { return slots_[alias_[v.index]]; }
   float* out(ir::ValueId v) { return slot(v).f.data(); }
@@ -89,6 +96,7 @@ class GraphExecutor {
   int64_t max_ctx_ = 0;
   std::vector<float> scratch_a_, scratch_b_, scratch_c_;  // intermediates inside composites
   std::vector<double> brick_us_;
+  std::optional<size_t> fault_;
 };
 
 // The executor as the generation loop's Decoder: imports the file's decode step, optimizes
@@ -99,6 +107,7 @@ struct GraphModelOptions {
   int64_t n_ctx = 4096;  // KV cache positions; at most the model's context_length
   std::optional<std::string> passes;
   bool poison = false;  // GraphExecutor::poison() before every step (tests)
+  std::optional<size_t> plant_fault;  // GraphExecutor::plant_fault (tests of --verify)
 };
 
 class GraphModel : public runtime::Decoder {
@@ -115,11 +124,16 @@ class GraphModel : public runtime::Decoder {
   std::span<const float> logits() override { return exec_.logits(); }
   const ir::Graph* profiled_graph() const override { return &exec_.graph(); }
   std::vector<double> last_brick_us() override { return exec_.brick_us(); }
+  bool set_step_fn(StepFn fn) override {
+    step_fn_ = std::move(fn);
+    return true;
+  }
 
  private:
   GraphExecutor exec_;
   bool poison_;
   Qwen2Model::LogitsFn each_;
+  StepFn step_fn_;
   int64_t n_past_ = 0;
 };
 

@@ -181,7 +181,7 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
     }
     grid_x_.push_back(gx);
   }
-  if (opt_.trace) {
+  if (opt_.lower.trace) {
     size_t slots = 0;
     for (size_t i = 0; i < plan_.launches.size(); ++i) {
       trace_offset_.push_back(slots);
@@ -209,7 +209,7 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
         case ptx::Arg::Kind::kStep: a[s] = step_.ptr(); break;
         case ptx::Arg::Kind::kScratch: a[s] = scratch_.at(static_cast<size_t>(arg.i)).ptr(); break;
         case ptx::Arg::Kind::kTrace:
-          a[s] = opt_.trace ? trace_.ptr() + 8 * trace_offset_[i] : 0;
+          a[s] = opt_.lower.trace ? trace_.ptr() + 8 * trace_offset_[i] : 0;
           break;
       }
     }
@@ -271,31 +271,55 @@ void Executor::finish() { stream_.sync("decoding"); }
 std::span<const float> Executor::logits() {
   if (logits_host_.empty()) {
     stream_.sync("decoding a token");
-    logits_host_ = read(logits_);
+    logits_host_ = read(logits_, 0, graph_.type(logits_).shape.elements());
   }
   return logits_host_;
 }
 
 void Executor::set_step(int32_t token, int64_t pos) {
+  if (pos < 0 || pos >= max_ctx_)
+    fail("position {} is outside the KV cache (0..{})", pos, max_ctx_ - 1);
   const Step s{token, static_cast<int32_t>(pos), 0};
   stream_.sync("waiting before a step struct update");
   step_.upload(&s, sizeof s);
 }
 
 void Executor::run_brick(size_t b) {
+  logits_host_.clear();
   for (size_t i = 0; i < plan_.launches.size(); ++i)
     if (plan_.launches[i].brick == b) enqueue(i, true);
   stream_.sync(fmt::format("running brick {} ({})", b, ir::keyword(graph_.bricks().at(b).kind)));
 }
 
-std::vector<float> Executor::read(ir::ValueId v) {
+namespace {
+
+// Elements per byte-addressable unit of a value on the GPU, for ranges: f32 4 bytes, f16 2;
+// q8_1 and argmax keys only whole.
+uint64_t ranged_bytes(const ir::Graph& g, ir::ValueId v, int64_t offset, int64_t count) {
+  const ir::TensorType& t = g.type(v);
+  const int64_t n = t.elem == DType::I32 ? 1 : t.shape.elements();
+  if (offset < 0 || count < 0 || offset + count > n)
+    fail("elements [{}, {}) are outside %{} : {}", offset, offset + count, g.value(v).name,
+         ir::to_string(t));
+  if (t.elem == DType::F32) return 4;
+  if (t.elem == DType::F16) return 2;
+  if (offset != 0 || count != n)
+    fail("%{} : {} is read and written whole, not elements [{}, {})", g.value(v).name,
+         ir::to_string(t), offset, offset + count);
+  return 0;
+}
+
+}  // namespace
+
+std::vector<float> Executor::read(ir::ValueId v, int64_t offset, int64_t count) {
   stream_.sync("reading a value");
   const ir::TensorType& t = graph_.type(v);
-  const auto n = static_cast<size_t>(t.shape.elements());
   if (!ptr_[v.index]) fail("%{} has no device buffer", graph_.value(v).name);
-  const DevicePtr p = ptr_[v.index];
-  std::vector<uint8_t> raw(static_cast<size_t>(ptx::gpu_value_bytes(graph_, v)));
-  check(driver().cuMemcpyDtoH(raw.data(), p, raw.size()), "cuMemcpyDtoH");
+  const uint64_t unit = ranged_bytes(graph_, v, offset, count);
+  const auto n = static_cast<size_t>(count);
+  std::vector<uint8_t> raw(unit ? n * unit : static_cast<size_t>(ptx::gpu_value_bytes(graph_, v)));
+  check(driver().cuMemcpyDtoH(raw.data(), ptr_[v.index] + offset * unit, raw.size()),
+        "cuMemcpyDtoH");
   std::vector<float> out(n);
   switch (t.elem) {
     case DType::F32: std::memcpy(out.data(), raw.data(), n * 4); break;
@@ -323,12 +347,13 @@ std::vector<float> Executor::read(ir::ValueId v) {
   return out;
 }
 
-void Executor::write(ir::ValueId v, std::span<const float> x) {
+void Executor::write(ir::ValueId v, int64_t offset, std::span<const float> x) {
   const ir::TensorType& t = graph_.type(v);
-  const auto n = static_cast<size_t>(t.shape.elements());
-  if (x.size() != n || !ptr_[v.index])
-    fail("cannot write {} values to %{} : {}", x.size(), graph_.value(v).name, ir::to_string(t));
-  std::vector<uint8_t> raw(static_cast<size_t>(ptx::gpu_value_bytes(graph_, v)));
+  if (!ptr_[v.index] || t.elem == DType::I32)
+    fail("cannot write %{} : {}", graph_.value(v).name, ir::to_string(t));
+  const uint64_t unit = ranged_bytes(graph_, v, offset, static_cast<int64_t>(x.size()));
+  const size_t n = x.size();
+  std::vector<uint8_t> raw(unit ? n * unit : static_cast<size_t>(ptx::gpu_value_bytes(graph_, v)));
   switch (t.elem) {
     case DType::F32: std::memcpy(raw.data(), x.data(), n * 4); break;
     case DType::F16:
@@ -341,7 +366,8 @@ void Executor::write(ir::ValueId v, std::span<const float> x) {
     default: fail("cannot write %{} of type {}", graph_.value(v).name, name(t.elem));
   }
   stream_.sync("writing a value");
-  check(driver().cuMemcpyHtoD(ptr_[v.index], raw.data(), raw.size()), "cuMemcpyHtoD");
+  check(driver().cuMemcpyHtoD(ptr_[v.index] + offset * unit, raw.data(), raw.size()),
+        "cuMemcpyHtoD");
 }
 
 void Executor::poison() {
@@ -361,7 +387,7 @@ void Executor::clear_cache() {
 }
 
 std::vector<double> Executor::trace_us() {
-  if (!opt_.trace) fail("tracing is off for this executor");
+  if (!opt_.lower.trace) fail("tracing is off for this executor");
   stream_.sync("reading the trace");
   std::vector<uint64_t> t(trace_.size() / 8);
   trace_.download(t.data(), trace_.size());

@@ -15,17 +15,17 @@
 #include "runtime/cuda/context.h"
 #include "runtime/cuda/memory.h"
 #include "runtime/cuda/module.h"
+#include "runtime/brick_stepper.h"
 #include "runtime/cuda/stream.h"
 
 namespace brickc::cuda {
 
 struct ExecutorOptions {
-  ptx::LowerOptions lower;
-  bool use_graph = true;  // false: every step launches its kernels one by one
-  bool trace = false;     // kernels stamp %globaltimer per block (trace_us())
+  ptx::LowerOptions lower;  // lower.trace: kernels stamp %globaltimer per block (trace_us())
+  bool use_graph = true;    // false: every step launches its kernels one by one
 };
 
-class Executor {
+class Executor final : public runtime::BrickStepper {
  public:
   // Verifies and lowers `graph`, compiles it (through the disk cache), allocates every
   // buffer and uploads the weights of `file`, which must outlive nothing here: weights are
@@ -34,7 +34,7 @@ class Executor {
   Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const ExecutorOptions& o = {});
   ~Executor();
 
-  const ir::Graph& graph() const { return graph_; }
+  const ir::Graph& graph() const override { return graph_; }
   const ptx::KernelPlan& plan() const { return plan_; }
   int64_t max_ctx() const { return max_ctx_; }
   size_t device_bytes() const { return device_bytes_; }
@@ -49,14 +49,14 @@ class Executor {
   // Waits and copies the logits (the f32 output) to the host.
   std::span<const float> logits();
 
-  // For tests and --verify. Writes the step struct (waits for it).
-  void set_step(int32_t token, int64_t pos);
-  // Runs brick i's kernels now, in order, and waits.
-  void run_brick(size_t i);
-  // A non-weight value as f32 (q8_1 dequantized, f16 widened); waits for the stream.
-  std::vector<float> read(ir::ValueId v);
-  // Overwrites a non-weight value from f32 (quantized to q8_1 as the kernels do).
-  void write(ir::ValueId v, std::span<const float> values);
+  // runtime::BrickStepper, for tests and --verify. set_step writes the step struct and
+  // run_brick runs brick i's kernels now, in order; both wait. read gives q8_1 dequantized
+  // and f16 widened; write quantizes to q8_1 as the kernels do. A q8_1 value is read and
+  // written whole.
+  void set_step(int32_t token, int64_t pos) override;
+  void run_brick(size_t i) override;
+  std::vector<float> read(ir::ValueId v, int64_t offset, int64_t count) override;
+  void write(ir::ValueId v, int64_t offset, std::span<const float> values) override;
   // Fills every brick result with NaN bytes (0xFF); the KV cache is left alone.
   void poison();
   void clear_cache();

@@ -11,13 +11,22 @@
 namespace brickc::cuda {
 namespace {
 
+// With plant_fault, the spec names a brick of the graph built here.
+Executor make_executor(Context& ctx, const gguf::File& file, const ModelOptions& o) {
+  ir::Graph g = runtime::decode_graph(file, o.n_ctx, o.passes, budget_profile(ctx.info().name));
+  ExecutorOptions e;
+  e.use_graph = o.use_graph;
+  e.lower.trace = o.trace;
+  if (o.plant_fault) e.lower.plant_fault = g.find_brick(*o.plant_fault);
+  return Executor(ctx, file, std::move(g), e);
+}
+
 class GpuModel final : public Model {
  public:
   GpuModel(const gguf::File& file, const ModelOptions& o)
       : ctx_(o.device),
         n_vocab_(qwen2::read_config(file).n_vocab),
-        exec_(ctx_, file, runtime::decode_graph(file, o.n_ctx, o.passes, budget_profile(ctx_.info().name)),
-              ExecutorOptions{{}, o.use_graph, o.trace}),
+        exec_(make_executor(ctx_, file, o)),
         each_(o.each),
         trace_(o.trace) {}
 
@@ -34,7 +43,11 @@ class GpuModel final : public Model {
         fail("token id {} is out of range: the vocabulary has {} entries", t, n_vocab_);
     // Token by token through the decode graph (no batched prefill kernels yet).
     for (int32_t t : tokens) {
-      exec_.step(t, n_past_);
+      if (step_fn_) {
+        step_fn_(exec_, t, n_past_);
+      } else {
+        exec_.step(t, n_past_);
+      }
       if (each_) each_(n_past_, exec_.logits());
       ++n_past_;
     }
@@ -48,6 +61,10 @@ class GpuModel final : public Model {
   }
   std::span<const float> logits() override { return exec_.logits(); }
   int32_t argmax() override { return exec_.argmax(); }
+  bool set_step_fn(StepFn fn) override {
+    step_fn_ = std::move(fn);
+    return true;
+  }
 
   std::string device_label() const override {
     return fmt::format("cuda:{} {}", ctx_.info().ordinal, ctx_.info().name);
@@ -68,6 +85,7 @@ class GpuModel final : public Model {
   Executor exec_;
   std::function<void(int64_t, std::span<const float>)> each_;
   bool trace_;
+  StepFn step_fn_;
   int64_t n_past_ = 0;
 };
 

@@ -9,6 +9,8 @@
 #include <random>
 
 #include "runtime/brick_check.h"
+#include "runtime/cpu/executor.h"
+#include "runtime/cuda/executor.h"
 #include "runtime/decode_graph.h"
 #include "test/gpu/gpu_test_util.h"
 #include "test/unit/tiny_qwen2.h"
@@ -25,7 +27,7 @@ constexpr int kPositions = 6;
 // expects every brick result within its tolerance. Prints the worst error per brick kind.
 void check_model(const gguf::File& file, const std::optional<std::string>& passes) {
   ir::Graph g = runtime::decode_graph(file, kCtx, passes, "h100-sxm");
-  cuda::Executor gpu(testing::gpu_context(), file, g, {{}, /*use_graph=*/false, false});
+  cuda::Executor gpu(testing::gpu_context(), file, g, {{}, /*use_graph=*/false});
   cpu::GraphExecutor cpu(file, g, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const int64_t n_vocab = file.tensor("token_embd.weight").ne[1];
   std::mt19937 rng(std::random_device{}());

@@ -15,13 +15,16 @@ Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
   Backend b;
   b.device = "cpu";
   b.label = fmt::format("cpu ({} threads)", o.threads);
-  if (o.engine == "graph" || o.profile) {
+  if (o.engine == "graph" || o.profile || o.verify || o.brick_steps || o.plant_fault) {
     if (o.activations != cpu::Activations::kF32)
       fail("--engine graph computes in f32 only; --activations llama-cpu needs --engine direct");
     cpu::GraphModelOptions g;
     g.n_threads = o.threads;
     g.n_ctx = o.n_ctx;
-    b.decoder = std::make_unique<cpu::GraphModel>(file, g, o.each);
+    auto model = std::make_unique<cpu::GraphModel>(file, g, o.each);
+    if (o.plant_fault)
+      model->executor().plant_fault(model->executor().graph().find_brick(*o.plant_fault));
+    b.decoder = std::move(model);
   } else {
     b.cpu_model = std::make_unique<cpu::Qwen2Model>(
         file, cpu::ForwardOptions{o.threads, o.n_ctx, o.activations});
@@ -37,6 +40,7 @@ Backend open_cuda(const gguf::File& file, const BackendOptions& o) {
   m.n_ctx = o.n_ctx;
   m.each = o.each;
   m.trace = o.profile;
+  m.plant_fault = o.plant_fault;
   Backend b;
   b.device = "cuda";
   auto model = cuda::open_model(file, m);
@@ -45,9 +49,7 @@ Backend open_cuda(const gguf::File& file, const BackendOptions& o) {
   return b;
 }
 
-}  // namespace
-
-Backend open_backend(const gguf::File& file, const BackendOptions& o) {
+Backend open_device(const gguf::File& file, const BackendOptions& o) {
   if (o.device == "cpu") return open_cpu(file, o);
   const auto& p = cuda::probe();
   if (o.device == "cuda") {
@@ -59,6 +61,17 @@ Backend open_backend(const gguf::File& file, const BackendOptions& o) {
   if (p.usable() && o.engine == "direct" && o.activations == cpu::Activations::kF32)
     return open_cuda(file, o);
   return open_cpu(file, o);
+}
+
+}  // namespace
+
+Backend open_backend(const gguf::File& file, const BackendOptions& o) {
+  Backend b = open_device(file, o);
+  if (o.verify) {
+    b.verifier = std::make_unique<runtime::Verifier>(file, o.threads);
+    b.verifier->attach(*b.decoder);
+  }
+  return b;
 }
 
 }  // namespace brickc::tools

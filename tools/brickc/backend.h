@@ -9,6 +9,7 @@
 #include "frontend/gguf/reader.h"
 #include "runtime/cpu/forward.h"
 #include "runtime/session.h"
+#include "runtime/verify.h"
 
 namespace brickc::tools {
 
@@ -22,6 +23,15 @@ struct BackendOptions {
   // Time every brick of each step (Decoder::last_brick_us): the GPU stamps %globaltimer in
   // its kernels, the CPU runs the graph engine.
   bool profile = false;
+  // Check every brick of every step against the CPU reference brick (runtime/verify.h);
+  // a failure stops the step with an error.
+  bool verify = false;
+  // A decoder that can run its bricks one at a time, for a Verifier attached later (the
+  // CPU runs the graph engine); implied by verify.
+  bool brick_steps = false;
+  // A brick (ir::Graph::find_brick's spec) made a wrong kernel, to show that --verify
+  // catches it.
+  std::optional<std::string> plant_fault;
 };
 
 struct Backend {
@@ -29,6 +39,7 @@ struct Backend {
   std::string label;   // for summaries: "cpu (16 threads)", "cuda:0 NVIDIA H100 80GB HBM3"
   std::unique_ptr<runtime::Decoder> decoder;
   std::unique_ptr<cpu::Qwen2Model> cpu_model;  // owned here when the decoder wraps one
+  std::unique_ptr<runtime::Verifier> verifier;  // with verify: checks the decoder's steps
 };
 
 // Errors: --device cuda where CUDA is unusable says why; auto falls back to the CPU.

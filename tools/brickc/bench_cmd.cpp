@@ -21,12 +21,16 @@
 #include "frontend/gguf/reader.h"
 #include "frontend/qwen2/config.h"
 #include "ir/error.h"
+#include "ir/cost.h"
 #include "passes/device_profile.h"
 #include "runtime/bench/brick_profile.h"
 #include "runtime/bench/llama_bench.h"
+#include "runtime/bench/profile_svg.h"
 #include "runtime/bench/protocol.h"
 #include "runtime/cuda/driver.h"
 #include "runtime/cuda/model.h"
+#include "runtime/decode_graph.h"
+#include "runtime/verify.h"
 #include "tools/brickc/backend.h"
 #include "tools/brickc/bench_report.h"
 #include "tools/brickc/commands.h"
@@ -46,29 +50,50 @@ struct BenchOptions {
   int64_t n_ctx = 0;  // 0: max(n_prompt + n_gen, 512), at most the model's context_length
   std::string json;
   std::string llama_bench;
+  std::string plot;
   bool profile = false;
   bool stat_check = false;
+  bool verify = false;
   double budget_factor = 0;  // --budget-check[=factor]; 0: off
 };
+
+// --budget-check and --plot need the bricks' times.
+bool profiling(const BenchOptions& o) { return o.profile || o.budget_factor > 0 || !o.plot.empty(); }
 
 // --profile: n_gen decode steps from an empty cache, after the measured repetitions (the
 // timing reads cost time of their own), every brick timed in each; the report holds them
 // against the budgets of the device profile the graph was optimized for.
-// With budget_factor > 0, also the Jidoka verdict on the bricks' p50 times.
-std::string profile_report(runtime::Decoder& d, int n_steps, const std::string& profile,
-                           double budget_factor, std::optional<std::string>& violation) {
+bench::ProfileReport profile_bricks(runtime::Decoder& d, int n_steps, double bandwidth_gbs) {
   const ir::Graph* g = d.profiled_graph();
   if (!g) fail("internal: the backend does not time its bricks");
   bench::BrickProfiler prof(*g);
   bench::greedy_steps(d, 0, n_steps, [&] { prof.add_step(d.last_brick_us()); });
   d.reset();
-  const bench::ProfileReport r = prof.report(passes::device_profile(profile).bandwidth_gbs);
-  if (budget_factor > 0) {
-    std::vector<double> p50;
-    for (const bench::BrickRow& row : r.rows) p50.push_back(row.us.p50);
-    violation = bench::budget_violation(*g, p50, budget_factor);
-  }
-  return bench::format_profile(r);
+  return prof.report(bandwidth_gbs);
+}
+
+// --verify: n_gen decode steps from an empty cache, every brick checked against the CPU
+// reference; failures are counted here and stop the line after the report is printed.
+runtime::VerifyStats verify_bricks(runtime::Decoder& d, const gguf::File& file, int n_steps,
+                                   int threads) {
+  runtime::Verifier v(file, threads);
+  v.set_stop_on_failure(false);
+  v.attach(d);
+  bench::greedy_steps(d, 0, n_steps);
+  runtime::Verifier::detach(d);
+  d.reset();
+  return v.stats();
+}
+
+BenchReport::Roofline roofline(const gguf::File& file, int64_t n_ctx, const std::string& profile) {
+  const passes::DeviceProfile dp = passes::device_profile(profile);
+  BenchReport::Roofline r;
+  r.profile = profile;
+  r.bandwidth_gbs = dp.bandwidth_gbs;
+  r.datasheet_gbs = dp.datasheet_gbs;
+  r.decode_bytes_per_token =
+      ir::total_cost(runtime::decode_graph(file, n_ctx, std::nullopt, profile)).bytes();
+  return r;
 }
 
 int64_t bench_context(const BenchOptions& o, const qwen2::Config& cfg) {
@@ -126,41 +151,43 @@ std::string utc_now() {
 }
 
 // Through a temporary file and a rename, so that an interrupted run never leaves a
-// truncated result where a good one was.
-void write_json(const std::string& path, const nlohmann::ordered_json& j) {
+// truncated result where a good one was. `flag` names the option in messages.
+void write_file(const std::string& path, const std::string& flag, const std::string& text) {
   const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("--json: cannot create '{}' (for '{}'): {}", tmp, path, std::strerror(errno));
-    out << j.dump(2) << "\n";
+    if (!out) fail("{}: cannot create '{}' (for '{}'): {}", flag, tmp, path, std::strerror(errno));
+    out << text;
     out.close();
     if (!out) {
       std::remove(tmp.c_str());
-      fail("--json: cannot write '{}'", tmp);
+      fail("{}: cannot write '{}'", flag, tmp);
     }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     std::remove(tmp.c_str());
-    fail("--json: cannot rename '{}' to '{}': {}", tmp, path, why);
+    fail("{}: cannot rename '{}' to '{}': {}", flag, tmp, path, why);
   }
+}
+
+// An output path's directory must be writable before the benchmark, not after it.
+void check_writable(const std::string& path, const std::string& flag) {
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  if (::access(dir.c_str(), W_OK) != 0)
+    fail("{}: cannot write into '{}': {}", flag, dir, std::strerror(errno));
 }
 
 void run(const BenchOptions& o) {
   // A bad --llama-bench path fails now, not after the whole benchmark.
   if (!o.llama_bench.empty()) bench::find_llama_bench(o.llama_bench);
-  if (!o.json.empty()) {
-    // Likewise an unwritable --json directory.
-    const size_t slash = o.json.find_last_of('/');
-    const std::string dir = slash == std::string::npos ? "." : o.json.substr(0, slash + 1);
-    if (::access(dir.c_str(), W_OK) != 0)
-      fail("--json: cannot write into '{}': {}", dir, std::strerror(errno));
-  }
+  if (!o.json.empty()) check_writable(o.json, "--json");
+  if (!o.plot.empty()) check_writable(o.plot, "--plot");
   const auto file = gguf::File::open(o.model);
   const qwen2::Config cfg = qwen2::read_config(*file);
 
   BenchReport r;
-  std::string profile;  // --profile's report, printed after the table
   std::optional<std::string> violation;  // --budget-check's verdict
   r.commit = BRICKC_COMMIT;
   r.timestamp = utc_now();
@@ -170,16 +197,23 @@ void run(const BenchOptions& o) {
     bo.device = o.device;
     bo.threads = o.threads;
     bo.n_ctx = bench_context(o, cfg);
-    bo.profile = o.profile || o.budget_factor > 0;
+    bo.profile = profiling(o);
+    bo.brick_steps = o.verify;
     Backend backend = open_backend(*file, bo);
     runtime::Decoder& d = *backend.decoder;
     r.n_ctx = d.n_ctx();
+    r.roofline = roofline(*file, r.n_ctx,
+                          backend.device == "cuda" ? cuda::budget_profile(backend.label) : "cpu");
     r.result = bench::run_bench(d, o.settings, static_cast<int32_t>(cfg.n_vocab), kPromptSeed);
-    if (o.profile || o.budget_factor > 0)
-      profile = profile_report(
-          d, o.settings.n_gen,
-          backend.device == "cuda" ? cuda::budget_profile(backend.label) : "cpu",
-          o.budget_factor, violation);
+    if (profiling(o)) {
+      r.profile = profile_bricks(d, o.settings.n_gen, r.roofline.bandwidth_gbs);
+      if (o.budget_factor > 0) {
+        std::vector<double> p50;
+        for (const bench::BrickRow& row : r.profile->rows) p50.push_back(row.us.p50);
+        violation = bench::budget_violation(*d.profiled_graph(), p50, o.budget_factor);
+      }
+    }
+    if (o.verify) r.verify = verify_bricks(d, *file, o.settings.n_gen, o.threads);
 
     r.device.kind = backend.device;
     r.device.label = backend.label;
@@ -216,11 +250,16 @@ void run(const BenchOptions& o) {
   }
 
   if (o.stat_check) r.stat_check = bench::stability_problems(r.result);
-  fmt::print("{}{}", format_report(r), profile);
-  std::fflush(stdout);  // the report stands before a budget-check error
+  fmt::print("{}{}", format_report(r), r.profile ? bench::format_profile(*r.profile) : "");
+  std::fflush(stdout);  // the report stands before a Jidoka error
+  if (!o.json.empty()) write_file(o.json, "--json", report_json(r).dump(2) + "\n");
+  if (!o.plot.empty())
+    write_file(o.plot, "--plot",
+               bench::profile_svg(*r.profile, fmt::format("{} on {}", r.model.name, r.device.label)));
   if (violation) fail("budget check: {}", *violation);
-  std::fflush(stdout);
-  if (!o.json.empty()) write_json(o.json, report_json(r));
+  if (r.verify && r.verify->failures > 0)
+    fail("verify: {} of {} brick checks failed; first: {}", r.verify->failures, r.verify->checks,
+         runtime::describe(r.verify->failed.front()));
 }
 
 }  // namespace
@@ -268,6 +307,12 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--profile", o->profile,
                "Time every brick of n_gen more decode steps (GPU: inside the kernels; CPU: the "
                "graph engine) and print where a step's time goes against the budgets");
+  cmd->add_flag("--verify", o->verify,
+                "Check every brick of n_gen more decode steps against the CPU reference brick "
+                "on the same inputs; a failed check is reported and stops with an error");
+  cmd->add_option("--plot", o->plot,
+                  "Write an SVG chart of each brick kind's time against its budget; implies "
+                  "--profile");
   cmd->add_option("--json", o->json, "Write the results as JSON (schema brickc-bench/1)");
   cmd->add_option("--llama-bench", o->llama_bench,
                   "Path of llama.cpp's llama-bench: run it on the same file and settings and "

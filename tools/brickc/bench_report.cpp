@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <vector>
 
+#include "ir/cost.h"
+#include "runtime/bench/profile_json.h"
+
 namespace brickc::tools {
 namespace {
 
@@ -51,6 +54,11 @@ std::string table(const std::vector<std::vector<std::string>>& rows) {
   return s;
 }
 
+// Decode's median rate times the bytes a step moves.
+double achieved_gbs(const BenchReport& r) {
+  return r.result.decode.median * static_cast<double>(r.roofline.decode_bytes_per_token) / 1e9;
+}
+
 std::string rate(double mean, double stddev) { return fmt::format("{:.2f} ± {:.2f}", mean, stddev); }
 std::string percent(double cv) { return fmt::format("{:.2f} %", cv * 100); }
 
@@ -77,6 +85,23 @@ json llama_test_json(const bench::LlamaBenchTest& t) {
 uint64_t model_plus_kv(const BenchReport& r) {
   return r.model.file_bytes + r.memory.kv_cache_bytes;
 }
+
+json brick_result_json(const runtime::BrickResult& b) {
+  return {{"brick", b.brick},     {"kind", b.kind},       {"value", b.value},
+          {"layer", b.layer},     {"pos", b.pos},         {"max_abs", b.max_abs},
+          {"max_rel", b.max_rel}, {"tolerance", b.tolerance}, {"finite", b.finite}};
+}
+
+json verify_json(const runtime::VerifyStats& v) {
+  json failed = json::array();
+  for (const auto& f : v.failed) failed.push_back(brick_result_json(f));
+  return {{"steps", v.steps},
+          {"checks", v.checks},
+          {"failures", v.failures},
+          {"worst", v.worst ? brick_result_json(*v.worst) : json(nullptr)},
+          {"failed", failed}};
+}
+
 
 }  // namespace
 
@@ -140,6 +165,14 @@ std::string format_report(const BenchReport& r) {
     for (size_t i = 1; i < r.llama->argv.size(); ++i) out += " " + r.llama->argv[i];
     out += fmt::format(" (build {})\n", r.llama->build_commit.empty() ? "?" : r.llama->build_commit);
   }
+  const BenchReport::Roofline& rf = r.roofline;
+  out += fmt::format(
+      "roofline: {} per token at {:.0f} GB/s ({}) = {:.0f} tok/s; decode moves {:.0f} GB/s, "
+      "{:.1f} % of the {:.0f} GB/s datasheet\n",
+      ir::format_bytes(rf.decode_bytes_per_token), rf.bandwidth_gbs, rf.profile,
+      rf.bandwidth_gbs * 1e9 / static_cast<double>(rf.decode_bytes_per_token), achieved_gbs(r),
+      100 * achieved_gbs(r) / rf.datasheet_gbs, rf.datasheet_gbs);
+  if (r.verify) out += runtime::format_verify(*r.verify);
   if (r.stat_check) {
     out += r.stat_check->empty() ? "stat-check: stable (CV <= 5 %, p99 <= 2 x p50)\n"
                                  : "stat-check: UNSTABLE measurement\n";
@@ -196,6 +229,15 @@ json report_json(const BenchReport& r) {
              {"tg", llama_test_json(l.tg)}, {"raw", l.raw}};
     ratio = {{"pp", res.prefill.mean / l.pp.avg_ts}, {"tg", res.decode.mean / l.tg.avg_ts}};
   }
+  const auto& rf = r.roofline;
+  const json roofline = {
+      {"profile", rf.profile},
+      {"bandwidth_gbs", rf.bandwidth_gbs},
+      {"datasheet_gbs", rf.datasheet_gbs},
+      {"decode_bytes_per_token", rf.decode_bytes_per_token},
+      {"decode_roofline_tok_s", rf.bandwidth_gbs * 1e9 / static_cast<double>(rf.decode_bytes_per_token)},
+      {"achieved_gbs", achieved_gbs(r)},
+      {"pct_bandwidth", 100 * achieved_gbs(r) / rf.datasheet_gbs}};
   return {{"schema", "brickc-bench/1"},
           {"brickc_commit", r.commit},
           {"timestamp", r.timestamp},
@@ -209,6 +251,9 @@ json report_json(const BenchReport& r) {
           {"ttft_ms", summary_json(res.ttft, res.ttft_ms)},
           {"token_latency_ms", summary_json(res.token_latency, res.token_ms)},
           {"memory", memory},
+          {"roofline", roofline},
+          {"profile", r.profile ? bench::profile_to_json(*r.profile) : json(nullptr)},
+          {"verify", r.verify ? verify_json(*r.verify) : json(nullptr)},
           {"llama_bench", llama},
           {"ratio", ratio},
           {"stat_check", r.stat_check ? json{{"stable", r.stat_check->empty()},

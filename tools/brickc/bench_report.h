@@ -9,9 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "runtime/bench/brick_profile.h"
 #include "runtime/bench/llama_bench.h"
 #include "runtime/bench/protocol.h"
 #include "runtime/cuda/driver.h"
+#include "runtime/verify.h"
 
 namespace brickc::tools {
 
@@ -39,6 +41,15 @@ struct BenchReport {
     std::string kv_cache_type;  // f32 (cpu) | f16 (cuda)
     uint64_t host_peak_rss_bytes = 0;
   } memory;
+  // The decode roofline on the device profile the budgets came from: bytes one step moves
+  // (the bricks' ir::cost at position 0: weights and activations) over its bandwidth.
+  struct Roofline {
+    std::string profile;
+    double bandwidth_gbs = 0, datasheet_gbs = 0;
+    uint64_t decode_bytes_per_token = 0;
+  } roofline;
+  std::optional<bench::ProfileReport> profile;  // --profile
+  std::optional<runtime::VerifyStats> verify;   // --verify
   std::optional<bench::LlamaBenchResult> llama;
   // --stat-check: the reasons the measurement is unstable (empty: stable); unset: not asked.
   std::optional<std::vector<std::string>> stat_check;

@@ -13,5 +13,7 @@ void add_compile_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_chat_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_score_command(CLI::App& app);
+void add_top_command(CLI::App& app);
 
 }  // namespace brickc::tools

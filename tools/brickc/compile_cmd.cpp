@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 
@@ -21,6 +22,8 @@
 #include "passes/device_profile.h"
 #include "passes/pass_manager.h"
 #include "passes/registry.h"
+#include "runtime/bench/annotate.h"
+#include "runtime/bench/profile_json.h"
 #include "tools/brickc/commands.h"
 
 namespace brickc::tools {
@@ -81,7 +84,36 @@ struct CompileOptions {
   passes::PassOptions pass_opts;
   std::optional<int64_t> kv_len;
   int64_t max_ctx = 0;
+  bool trace = false;    // --emit=cuda|ptx: the kernels with their profiling hooks
+  std::string annotate;  // a bench report with a per-brick profile
+  bool device_profile_given = false;
 };
+
+// --annotate: the report's profile, after checking that it was measured on this model file.
+bench::ProfileReport measured_profile(const std::string& path, const gguf::File& model,
+                                      std::string& device_profile) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_input(path));
+  } catch (const nlohmann::json::exception& e) {
+    fail("--annotate: {} is not JSON: {}", path, e.what());
+  }
+  if (!j.is_object() || j.value("schema", "") != "brickc-bench/1")
+    fail("--annotate: {} is not a brickc bench report (expected \"schema\": \"brickc-bench/1\")", path);
+  const auto& m = j.contains("model") ? j["model"] : nlohmann::json();
+  const uint64_t bytes = m.is_object() && m.contains("file_bytes") && m["file_bytes"].is_number_unsigned()
+                             ? m["file_bytes"].get<uint64_t>()
+                             : 0;
+  if (bytes != model.total_bytes())
+    fail("--annotate: {} was measured on a model file of {} bytes; {} has {}", path, bytes,
+         model.path(), model.total_bytes());
+  if (!j.contains("profile") || j["profile"].is_null())
+    fail("--annotate: {} has no per-brick profile: make it with brickc bench --profile --json", path);
+  if (j.contains("roofline") && j["roofline"].is_object() && j["roofline"].contains("profile") &&
+      j["roofline"]["profile"].is_string())
+    device_profile = j["roofline"]["profile"].get<std::string>();
+  return bench::profile_from_json(j["profile"], path);
+}
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -112,7 +144,9 @@ passes::PassManager make_manager(const CompileOptions& o) {
 // or the PTX NVRTC makes of it.
 std::string emit(const CompileOptions& o, const ir::Graph& g) {
   if (o.emit == "ir" || o.emit == "ir-opt") return ir::print(g);
-  const ptx::KernelPlan plan = ptx::lower(g);
+  ptx::LowerOptions lo;
+  lo.trace = o.trace;
+  const ptx::KernelPlan plan = ptx::lower(g, lo);
   if (o.emit == "cuda") return plan.source;
   ptx::CompileOptions co;
   co.arch = o.arch;
@@ -143,7 +177,17 @@ void compile_model(const CompileOptions& o) {
   ir::Graph g = qwen2::import_qwen2(*file, io);
   ir::verify_or_fail(g, o.model);
   const double import_ms = ms_since(t0);
-  fmt::print("{}", optimize_and_print(o, g, import_ms));
+  if (o.annotate.empty()) {
+    fmt::print("{}", optimize_and_print(o, g, import_ms));
+    return;
+  }
+  // The budgets the report was held against: its device profile, unless one was given.
+  CompileOptions opt = o;
+  const bench::ProfileReport measured =
+      measured_profile(o.annotate, *file, opt.pass_opts.device);
+  if (o.device_profile_given) opt.pass_opts.device = o.pass_opts.device;
+  make_manager(opt).run(g);
+  fmt::print("{}", bench::annotate_ir(g, measured, o.annotate));
 }
 
 void compile_text(const CompileOptions& o) {
@@ -183,6 +227,9 @@ void add_compile_command(CLI::App& app) {
                   "cuda (the generated kernel source), ptx (NVRTC's PTX of it)")
       ->check(CLI::IsMember({"ir", "ir-opt", "cuda", "ptx"}));
   cmd->add_option("--arch", o->arch, "GPU architecture for --emit=ptx")->capture_default_str();
+  cmd->add_flag("--trace", o->trace,
+                "--emit=cuda|ptx: kernels with the %globaltimer stamps that profiling runs "
+                "(bench --profile); without it the hooks are compiled out");
   cmd->add_option("--passes", o->passes,
                   "Comma-separated passes to run instead of the default pipeline (" +
                       passes::pass_names() + ")");
@@ -202,10 +249,20 @@ void add_compile_command(CLI::App& app) {
                   "file's kv_len for IR)");
   cmd->add_option("--max-ctx", o->max_ctx,
                   "KV cache length for an imported model (default: min(context, 4096))");
+  cmd->add_option("--annotate", o->annotate,
+                  "A bench report (brickc bench --profile --json): print the optimized IR of "
+                  "-m with each brick's measured time beside its budget");
   cmd->add_flag("--split-input-file", o->split_input,
                 "Treat each '// -----' separated part as its own graph");
   cmd->callback([o, cmd] {
     o->passes_given = cmd->count("--passes") > 0;
+    o->device_profile_given = cmd->count("--device-profile") > 0;
+    if (!o->annotate.empty()) {
+      if (o->model.empty()) fail("--annotate needs the model the report measured: -m MODEL.gguf");
+      if (o->emit != "ir" && o->emit != "ir-opt")
+        fail("--annotate prints the optimized IR; it does not combine with --emit={}", o->emit);
+      o->emit = "ir-opt";
+    }
     if (o->input.empty() == o->model.empty())
       fail("compile: give either a Brick IR file (or -) or -m MODEL.gguf");
     if (!o->model.empty())

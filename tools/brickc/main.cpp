@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   brickc::tools::add_tokenize_command(app);
   brickc::tools::add_chat_command(app);
   brickc::tools::add_bench_command(app);
+  brickc::tools::add_score_command(app);
+  brickc::tools::add_top_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

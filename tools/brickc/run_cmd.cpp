@@ -44,6 +44,8 @@ struct RunOptions {
   std::string activations = "f32";
   std::string engine = "direct";
   double budget_factor = 0;  // --budget-check[=factor]; 0: off
+  bool verify = false;
+  std::optional<std::string> plant_fault;
   CLI::Option *p = nullptr, *f = nullptr, *ids = nullptr, *fim_pre = nullptr,
               *fim_suf = nullptr;
 };
@@ -156,6 +158,8 @@ void run(RunOptions& o) {
   bo.engine = o.engine;
   bo.each = each;
   bo.profile = o.budget_factor > 0;
+  bo.verify = o.verify;
+  bo.plant_fault = o.plant_fault;
   Backend backend = open_backend(*file, bo);
   runtime::Session session(*backend.decoder, sampler);
 
@@ -198,6 +202,7 @@ void run(RunOptions& o) {
   std::fflush(stdout);
   const std::string seed = sp.temp > 0 ? fmt::format(", seed {}", sampler.seed()) : "";
   fmt::print(stderr, "brickc run: {}{}\n", speed_summary(stats, backend.label), seed);
+  if (backend.verifier) fmt::print(stderr, "brickc run: {}", runtime::format_verify(backend.verifier->stats()));
 }
 
 }  // namespace
@@ -240,6 +245,13 @@ void add_run_command(CLI::App& app) {
       ->expected(0, 1)
       ->default_str("1")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--verify", o->verify,
+                "Check every brick of every step against the CPU reference brick on the same "
+                "inputs (tolerance, no NaN/Inf); the first failure stops with an error naming "
+                "the brick, layer, position and error. Slow: steps run brick by brick");
+  cmd->add_option("--plant-fault", o->plant_fault,
+                  "Testing --verify: make one brick a wrong kernel (%value or kind@layer, e.g. "
+                  "matvec_add@3)");
   cmd->add_option("--engine", o->engine,
                   "CPU engine: direct (Qwen2Model, batched prefill) or graph (the optimized "
                   "Brick IR run brick by brick, prefill token by token)")

@@ -116,20 +116,28 @@ __device__ __forceinline__ float block_sum(float v) {
   return s;
 }
 
-// Profiling hook: when `trace` is set, each block b (x-major over the grid) stamps its
-// start and end (ns, from %globaltimer) into trace[2b] and trace[2b + 1].
+// Profiling hook: with BRICKC_TRACE defined to 1 (the generated source does so when
+// profiling is on), each block b (x-major over the grid) stamps its start and end (ns, from
+// %globaltimer) into trace[2b] and trace[2b + 1]. Without it the hook compiles to nothing,
+// so that profiling off costs nothing.
+#ifndef BRICKC_TRACE
+#define BRICKC_TRACE 0
+#endif
 struct Trace {
+#if BRICKC_TRACE
   u64* slots;
   u64 t0;
-  __device__ __forceinline__ explicit Trace(u64* s) : slots(s), t0(s ? globaltimer() : 0) {}
+  __device__ __forceinline__ explicit Trace(u64* s) : slots(s), t0(globaltimer()) {}
   __device__ __forceinline__ void end() {
-    if (slots) {
-      __syncthreads();
-      if (threadIdx.x == 0) {
-        const unsigned b = blockIdx.y * gridDim.x + blockIdx.x;
-        slots[2 * b] = t0;
-        slots[2 * b + 1] = globaltimer();
-      }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      const unsigned b = blockIdx.y * gridDim.x + blockIdx.x;
+      slots[2 * b] = t0;
+      slots[2 * b + 1] = globaltimer();
     }
   }
+#else
+  __device__ __forceinline__ explicit Trace(u64*) {}
+  __device__ __forceinline__ void end() {}
+#endif
 };

@@ -193,11 +193,13 @@ struct FmtQ5_K {
     const u8* qh = b + 16;
     const u8* qs = b + 48 + 32 * (j >> 1);
     const int shift = 4 * (j & 1);
+    // Masking before the shift: the other order made ptxas spill 8 bytes in this kernel.
+    const u32 hmask = 0x01010101u << j;
     int s = 0;
 #pragma unroll
     for (int i = 0; i < 8; ++i) {
       const u32 lo = (ld_u32_a4(qs + 4 * i) >> shift) & 0x0F0F0F0Fu;
-      const u32 hi = ((ld_u32_a4(qh + 4 * i) >> j) & 0x01010101u) << 4;
+      const u32 hi = ((ld_u32_a4(qh + 4 * i) & hmask) >> j) << 4;
       s = dp4a(static_cast<int>(lo | hi), a[i], s);
     }
     return d * static_cast<float>(sc) * ds.x * static_cast<float>(s) -

@@ -1,0 +1,27 @@
+// What checking a backend brick by brick needs of its executor: run one brick of the decode
+// step at a time and read or overwrite any value between bricks. The CPU and CUDA
+// executors both provide it, so --verify holds either one against the CPU reference.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace brickc::runtime {
+
+class BrickStepper {
+ public:
+  virtual ~BrickStepper() = default;
+  virtual const ir::Graph& graph() const = 0;
+  // The step inputs (%tok, %pos) for the bricks run next.
+  virtual void set_step(int32_t token, int64_t pos) = 0;
+  // Runs brick i (index in graph().bricks()) and waits for it.
+  virtual void run_brick(size_t i) = 0;
+  // Elements [offset, offset + count) of a non-weight value as f32; an i32 value is one
+  // element. Ranges serve the KV caches, whose positions are contiguous rows.
+  virtual std::vector<float> read(ir::ValueId v, int64_t offset, int64_t count) = 0;
+  virtual void write(ir::ValueId v, int64_t offset, std::span<const float> values) = 0;
+};
+
+}  // namespace brickc::runtime

@@ -1,0 +1,71 @@
+#include "runtime/verify.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+
+#include "ir/error.h"
+#include "runtime/cpu/executor.h"
+
+namespace brickc::runtime {
+namespace {
+
+// How far a check is into its tolerance: 1 is the bound; a non-finite result is infinitely far.
+double ratio(const BrickResult& r) {
+  if (!r.finite) return std::numeric_limits<double>::infinity();
+  if (r.tolerance > 0) return r.max_rel / r.tolerance;
+  return r.max_rel > 0 ? std::numeric_limits<double>::infinity() : 0.0;
+}
+
+}  // namespace
+
+Verifier::Verifier(const gguf::File& file, int threads) : file_(file), threads_(threads) {}
+
+Verifier::~Verifier() = default;
+
+void Verifier::attach(Decoder& d) {
+  const bool ok = d.set_step_fn(
+      [this](BrickStepper& dut, int32_t token, int64_t pos) { step(dut, token, pos); });
+  if (!ok) fail("--verify: this backend cannot run its bricks one at a time");
+}
+
+void Verifier::detach(Decoder& d) { d.set_step_fn({}); }
+
+std::vector<BrickResult> Verifier::step(BrickStepper& dut, int32_t token, int64_t pos) {
+  if (!ref_) ref_ = std::make_unique<cpu::GraphExecutor>(file_, dut.graph(), threads_);
+  std::vector<BrickResult> results = check_step(dut, *ref_, token, pos);
+  ++stats_.steps;
+  std::vector<const BrickResult*> failed;
+  for (const BrickResult& r : results) {
+    VerifyStats::Kind& k = stats_.by_kind[r.kind];
+    ++k.checks;
+    ++stats_.checks;
+    k.worst_ratio = std::max(k.worst_ratio, ratio(r));
+    if (!stats_.worst || ratio(r) > ratio(*stats_.worst)) stats_.worst = r;
+    if (r.ok()) continue;
+    ++k.failures;
+    ++stats_.failures;
+    failed.push_back(&r);
+    if (stats_.failed.size() < VerifyStats::kKeptFailures) stats_.failed.push_back(r);
+  }
+  if (stop_ && !failed.empty()) {
+    std::string msg = fmt::format("verify: {} of {} brick checks failed at position {}:",
+                                  failed.size(), results.size(), pos);
+    for (const BrickResult* r : failed) msg += "\n  " + describe(*r);
+    fail("{}", msg);
+  }
+  return results;
+}
+
+std::string format_verify(const VerifyStats& s) {
+  std::string out = fmt::format("verify: {} steps, {} brick checks, {} failed", s.steps, s.checks,
+                                s.failures);
+  if (s.worst && s.worst->ok())
+    out += ratio(*s.worst) == 0
+               ? "; every result equals the reference's"
+               : fmt::format("; closest to its tolerance: {} %{} at {:.2g} of it ({:.3g})",
+                             s.worst->kind, s.worst->value, ratio(*s.worst), s.worst->tolerance);
+  return out + "\n";
+}
+
+}  // namespace brickc::runtime

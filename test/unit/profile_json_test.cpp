@@ -1,0 +1,108 @@
+// A bench report's per-brick profile through JSON text and back (runtime/bench/profile_json):
+// every field survives; missing fields, wrong types and dangling indices are errors that
+// name the file and the field.
+#include "runtime/bench/profile_json.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "ir/error.h"
+
+namespace brickc::bench {
+namespace {
+
+using ::testing::HasSubstr;
+
+ProfileReport random_report(std::mt19937& rng) {
+  std::uniform_real_distribution<double> us(0.1, 500);
+  ProfileReport r;
+  r.steps = 1 + rng() % 200;
+  r.bandwidth_gbs = us(rng);
+  const size_t n = 3 + rng() % 20;
+  for (size_t i = 0; i < n; ++i) {
+    BrickRow b;
+    b.brick = i;
+    b.kind = i % 2 ? "matvec_add" : "attention";
+    b.value = "x" + std::to_string(i);
+    b.layer = static_cast<int>(i / 3) - 1;
+    b.us.p50 = us(rng);
+    b.us.p99 = b.us.p50 * 1.5;
+    b.p999_us = b.us.p50 * 2;
+    if (rng() % 3) b.budget_us = us(rng);
+    b.bytes = rng();
+    b.gbs = us(rng);
+    b.pct_bandwidth = us(rng) / 10;
+    r.step_p50_us += b.us.p50;
+    r.rows.push_back(b);
+  }
+  r.roofline_us = us(rng);
+  r.slowest = rng() % n;
+  r.slowest_in_layer[0] = rng() % n;
+  r.slowest_in_layer[3] = rng() % n;
+  return r;
+}
+
+TEST(ProfileJson, RoundTripsEveryField) {
+  std::mt19937 rng(std::random_device{}());
+  for (int trial = 0; trial < 20; ++trial) {
+    const ProfileReport a = random_report(rng);
+    const ProfileReport b =
+        profile_from_json(nlohmann::json::parse(profile_to_json(a).dump()), "r.json");
+    ASSERT_EQ(b.rows.size(), a.rows.size());
+    EXPECT_EQ(b.steps, a.steps);
+    EXPECT_DOUBLE_EQ(b.step_p50_us, a.step_p50_us);
+    EXPECT_DOUBLE_EQ(b.roofline_us, a.roofline_us);
+    EXPECT_DOUBLE_EQ(b.bandwidth_gbs, a.bandwidth_gbs);
+    EXPECT_EQ(b.slowest, a.slowest);
+    EXPECT_EQ(b.slowest_in_layer, a.slowest_in_layer);
+    for (size_t i = 0; i < a.rows.size(); ++i) {
+      const BrickRow &x = a.rows[i], &y = b.rows[i];
+      EXPECT_EQ(y.brick, x.brick);
+      EXPECT_EQ(y.kind, x.kind);
+      EXPECT_EQ(y.value, x.value);
+      EXPECT_EQ(y.layer, x.layer);
+      EXPECT_DOUBLE_EQ(y.us.p50, x.us.p50);
+      EXPECT_DOUBLE_EQ(y.us.p99, x.us.p99);
+      EXPECT_DOUBLE_EQ(y.p999_us, x.p999_us);
+      EXPECT_EQ(y.budget_us, x.budget_us);
+      EXPECT_EQ(y.bytes, x.bytes);
+      EXPECT_DOUBLE_EQ(y.gbs, x.gbs);
+      EXPECT_DOUBLE_EQ(y.pct_bandwidth, x.pct_bandwidth);
+    }
+  }
+}
+
+std::string error_of(const nlohmann::json& j) {
+  try {
+    profile_from_json(j, "r.json");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(ProfileJson, BadFieldsAreNamedErrors) {
+  std::mt19937 rng(1);
+  const nlohmann::json good = nlohmann::json::parse(profile_to_json(random_report(rng)).dump());
+  EXPECT_THAT(error_of(nlohmann::json::array()), HasSubstr("r.json: profile: expected an object"));
+  nlohmann::json j = good;
+  j.erase("steps");
+  EXPECT_THAT(error_of(j), HasSubstr("r.json: profile: missing field 'steps'"));
+  j = good;
+  j["bricks"][1]["p50_us"] = "fast";
+  EXPECT_THAT(error_of(j), HasSubstr("r.json: profile.bricks[1]: field 'p50_us' has the wrong type"));
+  j = good;
+  j["slowest"] = 1000;
+  EXPECT_THAT(error_of(j), HasSubstr("'slowest' is 1000"));
+  j = good;
+  j["slowest_in_layer"]["x"] = 0;
+  EXPECT_THAT(error_of(j), HasSubstr("slowest_in_layer['x']"));
+  j = good;
+  j["slowest_in_layer"]["2"] = -1;
+  EXPECT_THAT(error_of(j), HasSubstr("slowest_in_layer['2']"));
+}
+
+}  // namespace
+}  // namespace brickc::bench

@@ -1,0 +1,147 @@
+// --verify on the CPU backend (runtime/verify): a verified decode passes every check and
+// leaves the logits as an unverified one; a planted wrong kernel in any brick is named,
+// and only that brick; Jidoka turns the first failure into an error; the brick specs of
+// --plant-fault resolve as documented.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "frontend/synth/synth.h"
+#include "ir/error.h"
+#include "runtime/cpu/executor.h"
+#include "runtime/verify.h"
+#include "test/unit/temp_files.h"
+
+namespace brickc::runtime {
+namespace {
+
+constexpr int64_t kCtx = 32;
+
+const gguf::File& tiny_model() {
+  static std::unique_ptr<gguf::File> f = [] {
+    const std::string path = ::testing::TempDir() + "brickc_verify_tiny_" + std::to_string(::getpid()) + ".gguf";
+    synth::Options o;
+    o.model = "test-tiny";
+    o.mix = synth::QuantMix::Q4_0;
+    o.threads = 2;
+    synth::synthesize(o, path);
+    return gguf::File::open(path);
+  }();
+  return *f;
+}
+
+std::vector<int32_t> random_tokens(std::mt19937& rng, size_t n) {
+  std::vector<int32_t> t(n);
+  for (auto& x : t) x = static_cast<int32_t>(rng() % 4096);
+  return t;
+}
+
+cpu::GraphModelOptions options() {
+  cpu::GraphModelOptions o;
+  o.n_ctx = kCtx;
+  o.n_threads = 2;
+  return o;
+}
+
+TEST(Verify, PassesTheReferenceAndLeavesTheLogitsAlone) {
+  std::mt19937 rng(std::random_device{}());
+  const std::vector<int32_t> tokens = random_tokens(rng, 6);
+  cpu::GraphModel plain(tiny_model(), options()), checked(tiny_model(), options());
+  Verifier v(tiny_model(), 2);
+  v.attach(checked);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    plain.decode(tokens[i]);
+    checked.decode(tokens[i]);
+    const auto a = plain.logits(), b = checked.logits();
+    ASSERT_EQ(std::vector<float>(a.begin(), a.end()), std::vector<float>(b.begin(), b.end()))
+        << "position " << i;
+  }
+  size_t results = 0;
+  for (const ir::Brick& b : checked.executor().graph().bricks()) results += b.results.size();
+  EXPECT_EQ(v.stats().steps, static_cast<int64_t>(tokens.size()));
+  EXPECT_EQ(v.stats().checks, static_cast<int64_t>(results * tokens.size()));
+  EXPECT_EQ(v.stats().failures, 0);
+  ASSERT_TRUE(v.stats().worst.has_value());
+  EXPECT_EQ(v.stats().worst->max_abs, 0.0) << describe(*v.stats().worst);
+}
+
+TEST(Verify, NamesAPlantedFaultAndOnlyIt) {
+  std::mt19937 rng(std::random_device{}());
+  const size_t n_bricks = cpu::GraphModel(tiny_model(), options()).executor().graph().bricks().size();
+  for (int trial = 0; trial < 6; ++trial) {
+    const size_t planted = rng() % n_bricks;
+    cpu::GraphModelOptions o = options();
+    o.plant_fault = planted;
+    cpu::GraphModel m(tiny_model(), o);
+    Verifier v(tiny_model(), 2);
+    v.set_stop_on_failure(false);
+    v.attach(m);
+    const int steps = 3;
+    m.prefill(random_tokens(rng, steps));
+    const ir::Brick& b = m.executor().graph().bricks()[planted];
+    SCOPED_TRACE("planted in brick " + std::to_string(planted) + " " +
+                 std::string(ir::keyword(b.kind)));
+    // The fault corrupts the first result once per step; downstream bricks read the
+    // executor's own (wrong) inputs, so they agree with the reference.
+    EXPECT_EQ(v.stats().failures, steps);
+    for (const BrickResult& r : v.stats().failed) {
+      EXPECT_EQ(r.brick, planted);
+      EXPECT_EQ(r.value, m.executor().graph().value(b.results[0]).name);
+      EXPECT_EQ(r.layer, b.layer);
+    }
+  }
+}
+
+TEST(Verify, JidokaStopsAtTheFirstFailure) {
+  cpu::GraphModel probe(tiny_model(), options());
+  const size_t planted = probe.executor().graph().find_brick("rmsnorm_qkv@1");
+  cpu::GraphModelOptions o = options();
+  o.plant_fault = planted;
+  cpu::GraphModel m(tiny_model(), o);
+  Verifier v(tiny_model(), 2);
+  v.attach(m);
+  try {
+    m.decode(5);
+    FAIL() << "a planted fault passed --verify";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("rmsnorm_qkv %"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("(layer 1) at position 0"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("> tolerance"), std::string::npos) << msg;
+  }
+}
+
+TEST(Verify, DetachGivesTheStepsBack) {
+  cpu::GraphModel m(tiny_model(), options());
+  Verifier v(tiny_model(), 2);
+  v.attach(m);
+  m.decode(1);
+  Verifier::detach(m);
+  m.decode(2);
+  EXPECT_EQ(v.stats().steps, 1);
+}
+
+TEST(FindBrick, ResolvesValuesAndKindsAtLayers) {
+  cpu::GraphModel m(tiny_model(), options());
+  const ir::Graph& g = m.executor().graph();
+  for (size_t i = 0; i < g.bricks().size(); ++i) {
+    const ir::Brick& b = g.bricks()[i];
+    EXPECT_EQ(g.find_brick("%" + g.value(b.results.back()).name), i);
+    const std::string spec = std::string(ir::keyword(b.kind)) +
+                             (b.layer >= 0 ? "@" + std::to_string(b.layer) : "");
+    const size_t first = g.find_brick(spec);
+    EXPECT_LE(first, i);
+    EXPECT_EQ(g.bricks()[first].kind, b.kind);
+    EXPECT_EQ(g.bricks()[first].layer, b.layer);
+  }
+  EXPECT_THROW(g.find_brick("%no.such.value"), Error);
+  EXPECT_THROW(g.find_brick("matvec_add@x"), Error);
+  EXPECT_THROW(g.find_brick("matvec_add@99"), Error);
+  EXPECT_THROW(g.find_brick("not_a_kind@0"), Error);
+  EXPECT_THROW(g.find_brick("%tok"), Error);  // an input: no brick defines it
+}
+
+}  // namespace
+}  // namespace brickc::runtime
