@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The device-machine session in one script (DESIGN.md §9): from build/device (made by
 # scripts/device-bundle.sh here), synthesize the models, run the GPU tests and the
-# benchmarks, and leave logs and JSON in $OUT. Steps: devices, tests, models, bench,
-# sanitize (any subset, in order given). Models are written to $MODELS (default /tmp/models).
+# benchmarks, and leave logs and JSON in $OUT. Steps: devices, tests, models, bench, profile,
+# top, verify, sanitize (any subset, in order given). Models are written to $MODELS (default
+# /tmp/models). bench follows the protocol's defaults (10 warm-up, 100 repetitions) unless
+# BENCH_REPS / BENCH_WARMUP say otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export LD_LIBRARY_PATH=$PWD/build/device/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -35,7 +37,30 @@ for step in "$@"; do
       for m in $BENCH_SET; do
         f=$(model "${m%%:*}" "${m##*:}") || continue
         "$B/brickc" bench -m "$f" --device cuda -p "${BENCH_P:-512}" -n "${BENCH_N:-128}" \
-          --reps "${BENCH_REPS:-5}" --json "$OUT/bench-${m/:/-}.json" 2>&1 | tee -a "$OUT/bench.log"
+          ${BENCH_REPS:+--reps $BENCH_REPS} ${BENCH_WARMUP:+--warmup $BENCH_WARMUP} \
+          --stat-check --verify --json "$OUT/bench-${m/:/-}.json" 2>&1 | tee -a "$OUT/bench.log"
+      done ;;
+    profile)  # tracing on: the per-brick report, its chart, the annotated IR and the score
+      for m in $BENCH_SET; do
+        f=$(model "${m%%:*}" "${m##*:}") || continue
+        n=${m/:/-}
+        "$B/brickc" bench -m "$f" --device cuda -p "${BENCH_P:-512}" -n "${BENCH_N:-128}" \
+          --reps "${PROFILE_REPS:-20}" --warmup 3 --profile --plot "$OUT/profile-$n.svg" \
+          --json "$OUT/profile-$n.json" 2>&1 | tee -a "$OUT/profile.log"
+        "$B/brickc" compile -m "$f" --annotate "$OUT/profile-$n.json" > "$OUT/annotate-$n.txt"
+        [[ -f $OUT/bench-$n.json ]] && "$B/brickc" score "$OUT/bench-$n.json" 2>&1 | tee -a "$OUT/score.log"
+      done ;;
+    top)  # one cbtop frame per model, as text
+      for m in $BENCH_SET; do
+        f=$(model "${m%%:*}" "${m##*:}") || continue
+        "$B/brickc" top -m "$f" --device cuda --once --cols 120 2>&1 | tee "$OUT/top-${m/:/-}.txt"
+      done ;;
+    verify)  # a verified decode, then a planted wrong kernel that --verify must name
+      f=$(model 0.5b q4_k_m)
+      for fault in "" matvec_add@3 rmsnorm_gate_up_swiglu@10 attention@23; do
+        echo "--- plant-fault: ${fault:-none}" | tee -a "$OUT/verify.log"
+        "$B/brickc" run -m "$f" --device cuda --prompt-tokens 1,2,3,4,5,6,7,8 -n 8 --verify \
+          ${fault:+--plant-fault $fault} 2>&1 | tee -a "$OUT/verify.log"
       done ;;
     sanitize)
       f=$(model 0.5b q4_k_m)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs what the GPU machine runs into build/device (DESIGN.md §9): stripped brickc and
-# GPU test binaries plus the shared libraries that machine lacks, small enough to carry.
+# GPU test binaries plus the shared libraries that machine may lack, small enough to carry.
 # Usage: scripts/device-bundle.sh [build-dir]; then carry build/device and run with
 # LD_LIBRARY_PATH=build/device/lib.
 set -euo pipefail
@@ -12,7 +12,7 @@ mkdir -p "$out/bin" "$out/lib"
 for exe in brickc brickc_gpu_tests; do
   strip -o "$out/bin/$exe" "$build/bin/$exe"
 done
-for lib in libfmt.so.9 libpcre2-8.so.0; do
+for lib in libfmt.so.9 libpcre2-8.so.0 libncurses.so.6 libtinfo.so.6; do
   cp -L "$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')" "$out/lib/"
 done
 du -sh "$out"

@@ -345,10 +345,12 @@ class Lowering {
       case DType::I32: elem = 3; break;
       default: unsupported("no planted fault for this result type");
     }
-    const int64_t row = d.size() == 3 ? d[0] * d[1] : 0;  // a KV cache: [head_dim, n_kv, ctx]
+    // kernels/plant_fault.cuh's slot 2: a KV cache [head_dim, n_kv, ctx]: a position's
+    // elements; q8_1: the element count, where the scales start.
+    const int64_t at = d.size() == 3 ? d[0] * d[1] : elem == 2 ? len(r) : 0;
     Launch& l = launch(kernel("plant_fault_" + std::to_string(elem),
                               fmt::format("plant_fault<{}>", elem), 32),
-                       {value(r), step(), integer(row), trace()});
+                       {value(r), step(), integer(at), trace()});
     l.block = 32;
   }
 

@@ -33,7 +33,10 @@ class GpuModel final : public Model {
   int64_t n_ctx() const override { return exec_.max_ctx(); }
   int64_t n_past() const override { return n_past_; }
 
+  // Each entry makes the context current: the decoder may be driven from another thread
+  // than the one that opened it (brickc top's generator).
   void prefill(std::span<const int32_t> tokens) override {
+    ctx_.make_current();
     if (tokens.empty()) fail("no tokens to evaluate");
     if (n_past_ + static_cast<int64_t>(tokens.size()) > exec_.max_ctx())
       fail("{} tokens at position {} do not fit: the context length is {}", tokens.size(),
@@ -56,11 +59,18 @@ class GpuModel final : public Model {
   }
   void decode(int32_t token) override { prefill({&token, 1}); }
   void reset() override {
+    ctx_.make_current();
     exec_.clear_cache();
     n_past_ = 0;
   }
-  std::span<const float> logits() override { return exec_.logits(); }
-  int32_t argmax() override { return exec_.argmax(); }
+  std::span<const float> logits() override {
+    ctx_.make_current();
+    return exec_.logits();
+  }
+  int32_t argmax() override {
+    ctx_.make_current();
+    return exec_.argmax();
+  }
   bool set_step_fn(StepFn fn) override {
     step_fn_ = std::move(fn);
     return true;
@@ -73,6 +83,7 @@ class GpuModel final : public Model {
   const ir::Graph* profiled_graph() const override { return trace_ ? &exec_.graph() : nullptr; }
   std::vector<double> last_brick_us() override {
     if (!trace_) return {};
+    ctx_.make_current();
     std::vector<double> us(exec_.graph().bricks().size(), 0.0);
     const std::vector<double> per_launch = exec_.trace_us();
     for (size_t i = 0; i < per_launch.size(); ++i) us[exec_.plan().launches[i].brick] += per_launch[i];

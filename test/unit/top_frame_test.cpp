@@ -87,14 +87,17 @@ std::string bar_of(const std::string& line) {
 }
 
 size_t count(const std::string& s, const std::string& chars) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [&](char c) { return chars.find(c) != std::string::npos; }));
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [&](char c) { return chars.find(c) != std::string::npos; }));
 }
 
-void expect_fits(const std::vector<std::string>& lines, int cols, int rows, const std::string& what) {
+void expect_fits(const std::vector<std::string>& lines, int cols, int rows,
+                 const std::string& what) {
   EXPECT_LE(lines.size(), static_cast<size_t>(rows)) << what;
   for (const auto& l : lines) {
     EXPECT_LE(l.size(), static_cast<size_t>(cols)) << what << ": " << l;
-    for (char c : l) ASSERT_TRUE(c >= 0x20 && c < 0x7F) << what << ": a byte outside ASCII in " << l;
+    for (char c : l)
+      ASSERT_TRUE(c >= 0x20 && c < 0x7F) << what << ": a byte outside ASCII in " << l;
   }
 }
 
@@ -103,7 +106,8 @@ TEST(TopFrame, MarksTheKindWithTheMostTimeAsTheBottleneck) {
   for (int trial = 0; trial < 20; ++trial) {
     const Snapshot s = random_snapshot(rng);
     const auto m = sums(s);
-    const auto worst = std::max_element(m.begin(), m.end(), [](const auto& a, const auto& b) { return a.second.us < b.second.us; });
+    const auto worst = std::max_element(
+        m.begin(), m.end(), [](const auto& a, const auto& b) { return a.second.us < b.second.us; });
     const auto lines = render(s, View{}, 100, 40);
     for (const std::string& k : kKinds) {
       const std::string* line = row_of(lines, k);
@@ -133,7 +137,9 @@ TEST(TopFrame, BarsShowThePercentOfBudgetAndFailOverIt) {
       const double width = static_cast<double>(bar.size());
       EXPECT_NEAR(static_cast<double>(count(bar, "#!")), pct / scale * width, 0.5 + 1e-9) << *line;
       // '!' is the part past the budget.
-      EXPECT_NEAR(static_cast<double>(count(bar, "!")), std::max(0.0, (pct - 100) / scale * width), 1.0) << *line;
+      EXPECT_NEAR(static_cast<double>(count(bar, "!")), std::max(0.0, (pct - 100) / scale * width),
+                  1.0)
+          << *line;
       EXPECT_EQ(line->find("FAIL") != std::string::npos, v.us > v.budget) << *line;
       EXPECT_EQ(line->find("PASS") != std::string::npos, v.us <= v.budget) << *line;
     }
@@ -155,7 +161,8 @@ TEST(TopFrame, BudgetVersusActualDrawsBothOnOneScale) {
     const std::string bar = bar_of(*line);
     const double width = static_cast<double>(bar.size());
     EXPECT_NEAR(static_cast<double>(count(bar, "#!")), v.us / scale * width, 0.5 + 1e-9) << *line;
-    EXPECT_NEAR(static_cast<double>(count(bar, "#.")), v.budget / scale * width, 0.5 + 1e-9) << *line;
+    EXPECT_NEAR(static_cast<double>(count(bar, "#.")), v.budget / scale * width, 0.5 + 1e-9)
+        << *line;
   }
 }
 
@@ -164,12 +171,14 @@ TEST(TopFrame, DrillDownListsEveryLayerOfTheKind) {
   const Snapshot s = random_snapshot(rng);
   const auto kinds = kind_rows(*s.profile);
   ASSERT_EQ(kinds.size(), kKinds.size());
-  for (size_t i = 0; i < kKinds.size(); ++i) EXPECT_EQ(kinds[i].kind, kKinds[i]) << "pipeline order";
+  for (size_t i = 0; i < kKinds.size(); ++i)
+    EXPECT_EQ(kinds[i].kind, kKinds[i]) << "pipeline order";
   View v;
   v.panel = Panel::kDrill;
   v.selected = 2;  // attention
   const auto lines = render(s, v, 100, 40);
-  EXPECT_NE(lines[2].find("drill-down: attention x" + std::to_string(kLayers)), std::string::npos) << lines[2];
+  EXPECT_NE(lines[2].find("drill-down: attention x" + std::to_string(kLayers)), std::string::npos)
+      << lines[2];
   double slowest = 0;
   for (const auto& row : s.profile->rows)
     if (row.kind == "attention") slowest = std::max(slowest, row.us.p50);
@@ -223,11 +232,12 @@ TEST(TopFrame, EveryPanelFitsEverySize) {
   GpuReading missing;
   missing.error = "NVML unavailable: dlopen(libnvidia-ml.so.1) failed: " + std::string(120, 'y');
   Snapshot waiting;
-  std::vector<std::pair<int, int>> sizes = {{40, 12}, {41, 13}, {80, 24}, {100, 40}, {120, 40}, {250, 70}};
+  std::vector<std::pair<int, int>> sizes = {{40, 12},  {41, 13},  {80, 24},
+                                            {100, 40}, {120, 40}, {250, 70}};
   std::uniform_int_distribution<int> c(kMinCols, 220), r(kMinRows, 80);
   for (int i = 0; i < 10; ++i) sizes.emplace_back(c(rng), r(rng));
-  for (const Panel p : {Panel::kPipeline, Panel::kDrill, Panel::kHistogram, Panel::kGpu, Panel::kBandwidth,
-                        Panel::kAssertions})
+  for (const Panel p : {Panel::kPipeline, Panel::kDrill, Panel::kHistogram, Panel::kGpu,
+                        Panel::kBandwidth, Panel::kAssertions})
     for (const bool versus : {false, true})
       for (const auto& [cols, rows] : sizes)
         for (const Snapshot* snap : {&s, &waiting})
@@ -251,7 +261,8 @@ TEST(TopFrame, EveryPanelFitsEverySize) {
 TEST(TopFrame, SaysWhenTheTerminalIsTooSmall) {
   std::mt19937 rng(std::random_device{}());
   const Snapshot s = random_snapshot(rng);
-  for (const auto& [cols, rows] : std::vector<std::pair<int, int>>{{39, 40}, {100, 11}, {20, 5}, {1, 1}}) {
+  for (const auto& [cols, rows] :
+       std::vector<std::pair<int, int>>{{39, 40}, {100, 11}, {20, 5}, {1, 1}}) {
     const auto lines = render(s, View{}, cols, rows);
     ASSERT_EQ(lines.size(), 1u);
     EXPECT_LE(lines[0].size(), static_cast<size_t>(cols));
@@ -271,7 +282,9 @@ TEST(TopFrame, ScrollsAListLongerThanTheScreen) {
   ASSERT_GT(last, 0u);
   v.scroll = last;
   const auto bottom = render(s, v, 80, 12);
-  EXPECT_NE(row_of(bottom, "L" + std::to_string(kLayers - 1) + " %rmsnorm_qkv." + std::to_string(kLayers - 1)), nullptr);
+  EXPECT_NE(row_of(bottom, "L" + std::to_string(kLayers - 1) + " %rmsnorm_qkv." +
+                               std::to_string(kLayers - 1)),
+            nullptr);
   v.scroll = 0;
   EXPECT_NE(row_of(render(s, v, 80, 12), "L0 %rmsnorm_qkv.0"), nullptr);
   EXPECT_EQ(max_scroll(s, v, 100, 40), 0u);

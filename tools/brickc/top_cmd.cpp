@@ -55,8 +55,8 @@ void move(top::View& v, const top::Snapshot& s, int delta, int cols, int rows) {
   if (v.panel == top::Panel::kPipeline) {
     const size_t n = s.profile ? top::kind_rows(*s.profile).size() : 0;
     if (n == 0) return;
-    v.selected = static_cast<size_t>(std::clamp<long>(static_cast<long>(v.selected) + delta, 0,
-                                                      static_cast<long>(n) - 1));
+    v.selected = static_cast<size_t>(
+        std::clamp<long>(static_cast<long>(v.selected) + delta, 0, static_cast<long>(n) - 1));
     return;
   }
   const long last = static_cast<long>(top::max_scroll(s, v, cols, rows));
@@ -71,21 +71,48 @@ void show(top::View& v, top::Panel p) {
 // False when the key quits.
 bool on_key(int ch, top::View& v, const top::Snapshot& s, int cols, int rows) {
   switch (ch) {
-    case 'q': case 'Q': return false;
-    case 27: show(v, top::Panel::kPipeline); break;  // Esc
-    case '\n': case '\r': case KEY_ENTER:
+    case 'q':
+    case 'Q':
+      return false;
+    case 27:  // Esc
+      show(v, top::Panel::kPipeline);
+      break;
+    case '\n':
+    case '\r':
+    case KEY_ENTER:
       show(v, v.panel == top::Panel::kPipeline ? top::Panel::kDrill : top::Panel::kPipeline);
       break;
-    case 'b': v.budget_vs_actual = !v.budget_vs_actual; break;
-    case 'h': show(v, top::Panel::kHistogram); break;
-    case 'g': show(v, top::Panel::kGpu); break;
-    case 'm': show(v, top::Panel::kBandwidth); break;
-    case 'a': show(v, top::Panel::kAssertions); break;
-    case KEY_UP: case 'k': move(v, s, -1, cols, rows); break;
-    case KEY_DOWN: case 'j': move(v, s, 1, cols, rows); break;
-    case KEY_PPAGE: move(v, s, -(rows / 2), cols, rows); break;
-    case KEY_NPAGE: move(v, s, rows / 2, cols, rows); break;
-    default: break;
+    case 'b':
+      v.budget_vs_actual = !v.budget_vs_actual;
+      break;
+    case 'h':
+      show(v, top::Panel::kHistogram);
+      break;
+    case 'g':
+      show(v, top::Panel::kGpu);
+      break;
+    case 'm':
+      show(v, top::Panel::kBandwidth);
+      break;
+    case 'a':
+      show(v, top::Panel::kAssertions);
+      break;
+    case KEY_UP:
+    case 'k':
+      move(v, s, -1, cols, rows);
+      break;
+    case KEY_DOWN:
+    case 'j':
+      move(v, s, 1, cols, rows);
+      break;
+    case KEY_PPAGE:
+      move(v, s, -(rows / 2), cols, rows);
+      break;
+    case KEY_NPAGE:
+      move(v, s, rows / 2, cols, rows);
+      break;
+    default:
+      break;
   }
   return true;
 }
@@ -94,8 +121,6 @@ bool on_key(int ch, top::View& v, const top::Snapshot& s, int cols, int rows) {
 class Screen {
  public:
   explicit Screen(int refresh_ms) {
-    if (!::isatty(STDIN_FILENO) || !::isatty(STDOUT_FILENO))
-      fail("brickc top needs a terminal on stdin and stdout; --once prints one frame as text");
     screen_ = newterm(nullptr, stdout, stdin);
     if (!screen_) {
       const char* term = std::getenv("TERM");
@@ -105,7 +130,7 @@ class Screen {
     noecho();
     keypad(stdscr, TRUE);
     curs_set(0);
-    set_escdelay(25);  // Esc alone, not the start of an arrow key's sequence, after 25 ms
+    set_escdelay(25);     // Esc alone, not the start of an arrow key's sequence, after 25 ms
     timeout(refresh_ms);  // getch sleeps until a key or the next refresh
   }
   ~Screen() {
@@ -144,6 +169,9 @@ void run_ui(top::Monitor& mon, const TopOptions& o) {
 }
 
 void run(const TopOptions& o) {
+  // Before the model loads, which can take a while.
+  if (!o.once && (!::isatty(STDIN_FILENO) || !::isatty(STDOUT_FILENO)))
+    fail("brickc top needs a terminal on stdin and stdout; --once prints one frame as text");
   const auto file = gguf::File::open(o.model);
   const qwen2::Config cfg = qwen2::read_config(*file);
   BackendOptions bo;
@@ -168,7 +196,8 @@ void run(const TopOptions& o) {
   if (o.once) {
     const top::Snapshot s = mon.wait_for_samples(o.once_steps, std::chrono::hours(24));
     if (!s.error.empty()) fail("brickc top: {}", s.error);
-    for (const std::string& line : top::render(s, top::View{}, o.cols, o.rows)) fmt::print("{}\n", line);
+    for (const std::string& line : top::render(s, top::View{}, o.cols, o.rows))
+      fmt::print("{}\n", line);
     return;
   }
   std::signal(SIGINT, on_signal);  // before newterm, so that curses leaves it in place
@@ -210,8 +239,9 @@ void add_top_command(CLI::App& app) {
   cmd->add_option("--refresh-ms", o->refresh_ms, "Time between frames")
       ->check(CLI::Range(20, 10000))
       ->capture_default_str();
-  cmd->add_flag("--once", o->once,
-                "Print one frame of the pipeline as text after --steps timed steps, no terminal UI");
+  cmd->add_flag(
+      "--once", o->once,
+      "Print one frame of the pipeline as text after --steps timed steps, no terminal UI");
   cmd->add_option("--steps", o->once_steps, "--once: timed decode steps the frame covers")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
       ->capture_default_str();
