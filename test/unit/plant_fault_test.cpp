@@ -7,9 +7,9 @@
 
 #include "codegen/ptx/lower.h"
 #include "codegen/ptx/nvrtc.h"
-#include "frontend/synth/synth.h"
 #include "ir/error.h"
 #include "runtime/decode_graph.h"
+#include "test/unit/synth_model.h"
 
 namespace brickc::ptx {
 namespace {
@@ -20,13 +20,7 @@ TEST(PlantFault, LowersAfterTheBrickAndCompiles) {
   } catch (const Error& e) {
     GTEST_SKIP() << "NVRTC unavailable: " << e.what();
   }
-  const std::string path = ::testing::TempDir() + "brickc_plant_fault_" + std::to_string(::getpid()) + ".gguf";
-  synth::Options so;
-  so.model = "test-tiny";
-  so.mix = synth::QuantMix::Q4_K_M;
-  so.threads = 2;
-  synth::synthesize(so, path);
-  const auto file = gguf::File::open(path);
+  const gguf::File& file = testing::synth_model("test-tiny", synth::QuantMix::Q4_K_M);
   const std::string unfused = "canonicalize,merge-qkv,quantize-activations,plan-memory,assign-budgets";
   struct Case {
     std::string spec;
@@ -36,7 +30,7 @@ TEST(PlantFault, LowersAfterTheBrickAndCompiles) {
   for (const Case& c : {Case{"matvec_add@1", {}, 0}, Case{"kv_append@0", unfused, 1},
                         Case{"rmsnorm_gate_up_swiglu@0", {}, 2}, Case{"argmax", {}, 3}}) {
     SCOPED_TRACE(c.spec);
-    const ir::Graph g = runtime::decode_graph(*file, 32, c.passes, "h100-sxm");
+    const ir::Graph g = runtime::decode_graph(file, 32, c.passes, "h100-sxm");
     LowerOptions o;
     o.plant_fault = g.find_brick(c.spec);
     const KernelPlan plan = lower(g, o);

@@ -3,40 +3,24 @@
 // planted wrong kernel caught by them), a generator error captured instead of thrown, and
 // stopping joins the thread.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
 
-#include "frontend/synth/synth.h"
 #include "ir/error.h"
 #include "runtime/cpu/executor.h"
 #include "runtime/top/frame.h"
 #include "runtime/top/monitor.h"
+#include "test/unit/synth_model.h"
 
 namespace brickc::top {
 namespace {
 
 using std::chrono::seconds;
 
-const gguf::File& tiny_model() {
-  static std::unique_ptr<gguf::File> f = [] {
-    const std::string path =
-        ::testing::TempDir() + "brickc_top_tiny_" + std::to_string(::getpid()) + ".gguf";
-    synth::Options o;
-    o.model = "test-tiny";
-    o.mix = synth::QuantMix::Q4_0;
-    o.threads = 2;
-    synth::synthesize(o, path);
-    auto file = gguf::File::open(path);
-    std::remove(path.c_str());  // the open file stays readable
-    return file;
-  }();
-  return *f;
-}
+const gguf::File& tiny_model() { return testing::synth_model("test-tiny", synth::QuantMix::Q4_0); }
 
 std::unique_ptr<cpu::GraphModel> model(int64_t n_ctx, std::optional<size_t> fault = {}) {
   cpu::GraphModelOptions o;

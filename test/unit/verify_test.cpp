@@ -8,29 +8,17 @@
 #include <string>
 #include <vector>
 
-#include "frontend/synth/synth.h"
 #include "ir/error.h"
 #include "runtime/cpu/executor.h"
 #include "runtime/verify.h"
-#include "test/unit/temp_files.h"
+#include "test/unit/synth_model.h"
 
 namespace brickc::runtime {
 namespace {
 
 constexpr int64_t kCtx = 32;
 
-const gguf::File& tiny_model() {
-  static std::unique_ptr<gguf::File> f = [] {
-    const std::string path = ::testing::TempDir() + "brickc_verify_tiny_" + std::to_string(::getpid()) + ".gguf";
-    synth::Options o;
-    o.model = "test-tiny";
-    o.mix = synth::QuantMix::Q4_0;
-    o.threads = 2;
-    synth::synthesize(o, path);
-    return gguf::File::open(path);
-  }();
-  return *f;
-}
+const gguf::File& tiny_model() { return testing::synth_model("test-tiny", synth::QuantMix::Q4_0); }
 
 std::vector<int32_t> random_tokens(std::mt19937& rng, size_t n) {
   std::vector<int32_t> t(n);
