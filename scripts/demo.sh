@@ -29,3 +29,5 @@ echo "== generate 32 tokens greedily (device: auto)"
         return xs
 '
 echo
+echo "== one frame of brickc top: where a decode step's time goes, brick by brick (device: auto)"
+"$brickc" top -m "$model" --once --steps 8 -t "$(nproc)"
