@@ -19,6 +19,17 @@ int32_t Decoder::argmax() {
   return static_cast<int32_t>(std::max_element(l.begin(), l.end()) - l.begin());
 }
 
+void check_tokens(std::span<const int32_t> tokens, int64_t n_past, int64_t n_ctx, int64_t n_vocab) {
+  if (tokens.empty()) fail("no tokens to evaluate");
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i] < 0 || tokens[i] >= n_vocab)
+      fail("token id {} (at index {}) is out of range: the model's vocabulary has {} tokens",
+           tokens[i], i, n_vocab);
+  if (n_past + static_cast<int64_t>(tokens.size()) > n_ctx)
+    fail("{} tokens at position {} do not fit: the context length is {}", tokens.size(), n_past,
+         n_ctx);
+}
+
 std::string_view describe(StopReason r) {
   switch (r) {
     case StopReason::kEndOfGeneration: return "end of generation";

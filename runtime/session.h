@@ -50,6 +50,10 @@ class Decoder {
   }
 };
 
+// What every Decoder checks before evaluating `tokens` at position n_past: not empty, every
+// id in [0, n_vocab), and room in the n_ctx positions of its cache.
+void check_tokens(std::span<const int32_t> tokens, int64_t n_past, int64_t n_ctx, int64_t n_vocab);
+
 enum class StopReason { kEndOfGeneration, kLimit, kContextFull, kInterrupted };
 std::string_view describe(StopReason r);
 

@@ -340,6 +340,7 @@ void GraphExecutor::run(const ir::Brick& b) {
 GraphModel::GraphModel(const gguf::File& file, const GraphModelOptions& opt,
                        Qwen2Model::LogitsFn each)
     : exec_(file, runtime::decode_graph(file, opt.n_ctx, opt.passes, "cpu"), opt.n_threads),
+      n_vocab_(qwen2::read_config(file).n_vocab),
       poison_(opt.poison),
       each_(std::move(each)) {
   if (opt.plant_fault) exec_.plant_fault(*opt.plant_fault);
@@ -351,10 +352,7 @@ void GraphModel::reset() {
 }
 
 void GraphModel::prefill(std::span<const int32_t> tokens) {
-  if (tokens.empty()) fail("no tokens to evaluate");
-  if (n_past_ + static_cast<int64_t>(tokens.size()) > exec_.max_ctx())
-    fail("{} tokens at position {} do not fit: the context length is {}", tokens.size(), n_past_,
-         exec_.max_ctx());
+  runtime::check_tokens(tokens, n_past_, exec_.max_ctx(), n_vocab_);
   for (int32_t t : tokens) {
     if (poison_) exec_.poison();
     if (step_fn_) {

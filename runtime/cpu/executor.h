@@ -131,6 +131,7 @@ class GraphModel : public runtime::Decoder {
 
  private:
   GraphExecutor exec_;
+  int64_t n_vocab_;
   bool poison_;
   Qwen2Model::LogitsFn each_;
   StepFn step_fn_;

@@ -5,6 +5,7 @@
 
 #include "frontend/quant/quant.h"
 #include "ir/error.h"
+#include "runtime/session.h"
 
 namespace brickc::cpu {
 namespace {
@@ -54,14 +55,7 @@ Qwen2Model::Qwen2Model(const gguf::File& file, const ForwardOptions& opt)
 }
 
 void Qwen2Model::check_tokens(std::span<const int32_t> tokens) const {
-  if (tokens.empty()) fail("no tokens to evaluate");
-  for (size_t i = 0; i < tokens.size(); ++i)
-    if (tokens[i] < 0 || static_cast<uint32_t>(tokens[i]) >= cfg_.n_vocab)
-      fail("token id {} (at index {}) is out of range: the model's vocabulary has {} tokens",
-           tokens[i], i, cfg_.n_vocab);
-  if (n_past_ + static_cast<int64_t>(tokens.size()) > n_ctx_)
-    fail("{} tokens at position {} do not fit: the context length is {}", tokens.size(), n_past_,
-         n_ctx_);
+  runtime::check_tokens(tokens, n_past_, n_ctx_, cfg_.n_vocab);
 }
 
 std::span<const float> Qwen2Model::prefill(std::span<const int32_t> tokens, const LogitsFn& each) {

@@ -37,13 +37,7 @@ class GpuModel final : public Model {
   // than the one that opened it (brickc top's generator).
   void prefill(std::span<const int32_t> tokens) override {
     ctx_.make_current();
-    if (tokens.empty()) fail("no tokens to evaluate");
-    if (n_past_ + static_cast<int64_t>(tokens.size()) > exec_.max_ctx())
-      fail("{} tokens at position {} do not fit: the context length is {}", tokens.size(),
-           n_past_, exec_.max_ctx());
-    for (int32_t t : tokens)
-      if (t < 0 || t >= n_vocab_)
-        fail("token id {} is out of range: the vocabulary has {} entries", t, n_vocab_);
+    runtime::check_tokens(tokens, n_past_, exec_.max_ctx(), n_vocab_);
     // Token by token through the decode graph (no batched prefill kernels yet).
     for (int32_t t : tokens) {
       if (step_fn_) {

@@ -193,3 +193,30 @@ TEST(Session, ResetEmptiesTheCacheAndTheUnfedToken) {
 }
 
 }  // namespace
+
+namespace brickc::runtime {
+namespace {
+
+std::string check_error(std::vector<int32_t> tokens, int64_t n_past, int64_t n_ctx, int64_t n_vocab) {
+  try {
+    check_tokens(tokens, n_past, n_ctx, n_vocab);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// What every backend's prefill checks first: the CPU reference, the graph engine, the GPU.
+TEST(CheckTokens, EmptyOutOfRangeAndOverflowingPromptsAreErrors) {
+  EXPECT_EQ(check_error({1, 2, 3}, 5, 8, 10), "");
+  EXPECT_EQ(check_error({}, 0, 8, 10), "no tokens to evaluate");
+  EXPECT_EQ(check_error({1, 10}, 0, 8, 10),
+            "token id 10 (at index 1) is out of range: the model's vocabulary has 10 tokens");
+  EXPECT_EQ(check_error({-1}, 0, 8, 10),
+            "token id -1 (at index 0) is out of range: the model's vocabulary has 10 tokens");
+  EXPECT_EQ(check_error({1, 2, 3, 4}, 5, 8, 10),
+            "4 tokens at position 5 do not fit: the context length is 8");
+}
+
+}  // namespace
+}  // namespace brickc::runtime
