@@ -20,7 +20,7 @@ struct BrickResult {
   std::string value;  // the result compared
   int64_t pos = 0;
   double max_abs = 0;  // max |executor - reference|
-  double max_rel = 0;  // max_abs / max |cpu|: the error on the vector's own scale
+  double max_rel = 0;  // max_abs / max |reference|: the error on the vector's own scale
   double tolerance = 0;  // bound on max_rel
   bool finite = true;    // no NaN or Inf in the executor's result
   bool ok() const { return finite && max_rel <= tolerance; }

@@ -1,12 +1,15 @@
 // What checking a backend brick by brick needs of its executor: run one brick of the decode
 // step at a time and read or overwrite any value between bricks. The CPU and CUDA
-// executors both provide it, so --verify holds either one against the CPU reference.
+// executors both provide it, so --verify holds either one against the CPU reference; their
+// decoders share SteppedDecoder, which lets --verify take over their steps.
 #pragma once
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "ir/graph.h"
+#include "runtime/session.h"
 
 namespace brickc::runtime {
 
@@ -14,6 +17,8 @@ class BrickStepper {
  public:
   virtual ~BrickStepper() = default;
   virtual const ir::Graph& graph() const = 0;
+  // A whole step of `token` at `pos`, the backend's own (fast) way.
+  virtual void step(int32_t token, int64_t pos) = 0;
   // The step inputs (%tok, %pos) for the bricks run next.
   virtual void set_step(int32_t token, int64_t pos) = 0;
   // Runs brick i (index in graph().bricks()) and waits for it.
@@ -22,6 +27,28 @@ class BrickStepper {
   // element. Ranges serve the KV caches, whose positions are contiguous rows.
   virtual std::vector<float> read(ir::ValueId v, int64_t offset, int64_t count) = 0;
   virtual void write(ir::ValueId v, int64_t offset, std::span<const float> values) = 0;
+};
+
+// A Decoder over a BrickStepper: each position goes through step(), which is the
+// executor's own step unless --verify has set a step fn (Decoder::set_step_fn).
+class SteppedDecoder : public Decoder {
+ public:
+  bool set_step_fn(StepFn fn) final {
+    step_fn_ = std::move(fn);
+    return true;
+  }
+
+ protected:
+  void step(BrickStepper& exec, int32_t token, int64_t pos) {
+    if (step_fn_) {
+      step_fn_(exec, token, pos);
+    } else {
+      exec.step(token, pos);
+    }
+  }
+
+ private:
+  StepFn step_fn_;
 };
 
 }  // namespace brickc::runtime

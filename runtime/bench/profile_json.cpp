@@ -5,22 +5,12 @@
 #include <charconv>
 
 #include "ir/error.h"
+#include "runtime/bench/report_fields.h"
 
 namespace brickc::bench {
 namespace {
 
 using ojson = nlohmann::ordered_json;
-
-template <typename T>
-T field(const nlohmann::json& j, const char* key, const std::string& where) {
-  const auto it = j.find(key);
-  if (it == j.end()) fail("{}: missing field '{}'", where, key);
-  try {
-    return it->get<T>();
-  } catch (const nlohmann::json::exception&) {
-    fail("{}: field '{}' has the wrong type ({})", where, key, it->type_name());
-  }
-}
 
 }  // namespace
 
@@ -50,36 +40,38 @@ ojson profile_to_json(const ProfileReport& p) {
 ProfileReport profile_from_json(const nlohmann::json& j, const std::string& path) {
   const std::string where = path + ": profile";
   if (!j.is_object()) fail("{}: expected an object, found {}", where, j.type_name());
+  const ReportFields f(j, where);
   ProfileReport r;
-  r.steps = field<size_t>(j, "steps", where);
-  r.step_p50_us = field<double>(j, "step_p50_us", where);
-  r.roofline_us = field<double>(j, "roofline_us", where);
-  r.bandwidth_gbs = field<double>(j, "bandwidth_gbs", where);
-  const auto bricks = field<nlohmann::json>(j, "bricks", where);
-  if (!bricks.is_array()) fail("{}: field 'bricks' is not an array", where);
+  r.steps = f.count("steps");
+  r.step_p50_us = f.number("step_p50_us");
+  r.roofline_us = f.number("roofline_us");
+  r.bandwidth_gbs = f.number("bandwidth_gbs");
+  const nlohmann::json& bricks = j.contains("bricks") ? j["bricks"] : nlohmann::json();
+  if (!bricks.is_array()) fail("{}: field bricks: expected an array", where);
   for (size_t i = 0; i < bricks.size(); ++i) {
-    const std::string at = fmt::format("{}.bricks[{}]", where, i);
     const nlohmann::json& b = bricks[i];
+    if (!b.is_object()) fail("{}.bricks[{}]: expected an object", where, i);
+    const ReportFields e(b, fmt::format("{}.bricks[{}]", where, i));
     BrickRow row;
-    row.brick = field<size_t>(b, "brick", at);
-    row.kind = field<std::string>(b, "kind", at);
-    row.value = field<std::string>(b, "value", at);
-    row.layer = field<int>(b, "layer", at);
-    row.us.p50 = row.us.median = field<double>(b, "p50_us", at);
-    row.us.p99 = field<double>(b, "p99_us", at);
-    row.p999_us = field<double>(b, "p999_us", at);
-    if (const auto it = b.find("budget_us"); it != b.end() && !it->is_null())
-      row.budget_us = field<double>(b, "budget_us", at);
-    row.bytes = field<uint64_t>(b, "bytes", at);
-    row.gbs = field<double>(b, "gbs", at);
-    row.pct_bandwidth = field<double>(b, "pct_bandwidth", at);
+    row.brick = e.count("brick");
+    row.kind = e.text("kind");
+    row.value = e.text("value");
+    row.layer = static_cast<int>(e.integer("layer"));
+    row.us.p50 = row.us.median = e.number("p50_us");
+    row.us.p99 = e.number("p99_us");
+    row.p999_us = e.number("p999_us");
+    if (b.contains("budget_us") && !b["budget_us"].is_null()) row.budget_us = e.number("budget_us");
+    row.bytes = e.count("bytes");
+    row.gbs = e.number("gbs");
+    row.pct_bandwidth = e.number("pct_bandwidth");
     r.rows.push_back(std::move(row));
   }
-  r.slowest = field<size_t>(j, "slowest", where);
+  r.slowest = f.count("slowest");
   if (!r.rows.empty() && r.slowest >= r.rows.size())
     fail("{}: 'slowest' is {}, but there are {} bricks", where, r.slowest, r.rows.size());
-  const auto by_layer = field<nlohmann::json>(j, "slowest_in_layer", where);
-  for (const auto& [key, row] : by_layer.items()) {
+  const nlohmann::json* by_layer = f.section("slowest_in_layer");
+  if (!by_layer) fail("{}: field slowest_in_layer is missing (expected an object)", where);
+  for (const auto& [key, row] : by_layer->items()) {
     int layer = 0;
     const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), layer);
     if (ec != std::errc{} || end != key.data() + key.size() || !row.is_number_unsigned() ||

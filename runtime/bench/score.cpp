@@ -3,20 +3,16 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
-#include <memory>
 
 #include "ir/error.h"
+#include "runtime/bench/report_fields.h"
 
 namespace brickc::bench {
 namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* kSchema = "brickc-bench/1";
 // Full performance marks at 75 % of the datasheet bandwidth: a plain copy kernel reaches
 // 85 % on the H100 (2.85 of 3.35 TB/s), and a decode step also runs small bricks that
 // cannot stream at that rate.
@@ -27,76 +23,7 @@ constexpr double kCvFull = 0.01, kCvNone = 0.05;
 
 double round2(double x) { return std::round(x * 100) / 100; }
 
-// The report's fields by dotted name; a missing or mistyped field fails naming the file
-// and the field.
-class Fields {
- public:
-  Fields(const json& root, const std::string& source) : root_(root), source_(source) {}
-
-  // An optional section: nullptr when absent or null.
-  const json* section(const std::string& name) const {
-    auto it = root_.find(name);
-    if (it == root_.end() || it->is_null()) return nullptr;
-    if (!it->is_object())
-      fail("{}: field {}: expected an object, found {}", source_, name, it->type_name());
-    return &*it;
-  }
-
-  double number(const std::string& field) const {
-    const json& v = at(field, "a number");
-    if (!v.is_number() || v.get<double>() < 0)
-      fail("{}: field {}: expected a non-negative number, found {}", source_, field, v.dump());
-    return v.get<double>();
-  }
-
-  int64_t integer(const std::string& field) const {
-    const json& v = at(field, "an integer");
-    if (!v.is_number_integer())
-      fail("{}: field {}: expected an integer, found {}", source_, field, v.dump());
-    return v.get<int64_t>();
-  }
-
-  uint64_t count(const std::string& field) const {
-    const int64_t n = integer(field);
-    if (n < 0)
-      fail("{}: field {}: expected a count (an integer >= 0), found {}", source_, field, n);
-    return static_cast<uint64_t>(n);
-  }
-
-  bool flag(const std::string& field) const {
-    const json& v = at(field, "true or false");
-    if (!v.is_boolean())
-      fail("{}: field {}: expected true or false, found {}", source_, field, v.dump());
-    return v.get<bool>();
-  }
-
-  std::string text(const std::string& field) const {
-    const json& v = at(field, "a string");
-    if (!v.is_string()) fail("{}: field {}: expected a string, found {}", source_, field, v.dump());
-    return v.get<std::string>();
-  }
-
-  const std::string& source() const { return source_; }
-
- private:
-  const json& at(const std::string& field, const char* expected) const {
-    const json* j = &root_;
-    for (size_t start = 0;;) {
-      const size_t dot = field.find('.', start);
-      const std::string key = field.substr(start, dot - start);
-      if (!j->is_object() || !j->contains(key))
-        fail("{}: field {} is missing (expected {})", source_, field, expected);
-      j = &j->at(key);
-      if (dot == std::string::npos) return *j;
-      start = dot + 1;
-    }
-  }
-
-  const json& root_;
-  const std::string& source_;
-};
-
-ScorePart performance(const Fields& f) {
+ScorePart performance(const ReportFields& f) {
   ScorePart p{.name = "performance", .max = 40};
   p.inputs["decode_tok_s"] = f.number("decode.median");
   if (!f.section("roofline")) {
@@ -111,7 +38,7 @@ ScorePart performance(const Fields& f) {
   return p;
 }
 
-ScorePart efficiency(const Fields& f) {
+ScorePart efficiency(const ReportFields& f) {
   ScorePart p{.name = "efficiency", .max = 25};
   if (!f.section("profile")) {
     p.note = "no profile section: run bench with --profile";
@@ -130,7 +57,7 @@ ScorePart efficiency(const Fields& f) {
   return p;
 }
 
-std::string worst_check(const Fields& f) {
+std::string worst_check(const ReportFields& f) {
   const int64_t layer = f.integer("verify.worst.layer");
   const std::string where = layer >= 0 ? fmt::format("layer {}", layer) : "outside the layers";
   // A NaN or Inf result has no meaningful max_rel (the writer stores null there).
@@ -143,7 +70,7 @@ std::string worst_check(const Fields& f) {
                      f.text("verify.worst.value"), where, f.count("verify.worst.pos"), error);
 }
 
-ScorePart correctness(const Fields& f, uint64_t& failures) {
+ScorePart correctness(const ReportFields& f, uint64_t& failures) {
   ScorePart p{.name = "correctness", .max = 20};
   const json* verify = f.section("verify");
   if (!verify) {
@@ -168,7 +95,7 @@ ScorePart correctness(const Fields& f, uint64_t& failures) {
   return p;
 }
 
-ScorePart stability(const Fields& f) {
+ScorePart stability(const ReportFields& f) {
   ScorePart p{.name = "stability", .max = 15};
   const double cv = f.number("decode.cv");
   const double p50 = f.number("token_latency_ms.p50"), p99 = f.number("token_latency_ms.p99");
@@ -204,12 +131,8 @@ char grade_of(double total) {
 }  // namespace
 
 Score score_report(const json& report, const std::string& source) {
-  if (!report.is_object())
-    fail("{}: expected a JSON object (a brickc bench --json report), found {}", source,
-         report.type_name());
-  const Fields f(report, source);
-  if (const std::string schema = f.text("schema"); schema != kSchema)
-    fail("{}: field schema is '{}', expected '{}'", source, schema, kSchema);
+  check_report(report, source);
+  const ReportFields f(report, source);
   Score s;
   s.source = source;
   uint64_t failures = 0;
@@ -230,23 +153,7 @@ Score score_report(const json& report, const std::string& source) {
   return s;
 }
 
-Score score_file(const std::string& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) fail("{}: cannot open the bench report: {}", path, std::strerror(errno));
-  std::string text;
-  char buf[1 << 16];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f.get())) > 0;) text.append(buf, n);
-  // A directory opens but cannot be read (EISDIR).
-  if (std::ferror(f.get()))
-    fail("{}: cannot read the bench report: {}", path, std::strerror(errno));
-  json report;
-  try {
-    report = json::parse(text);
-  } catch (const json::parse_error& e) {
-    fail("{}: not JSON: {}", path, e.what());
-  }
-  return score_report(report, path);
-}
+Score score_file(const std::string& path) { return score_report(read_report(path), path); }
 
 std::string format_score(const Score& s) {
   std::string out =

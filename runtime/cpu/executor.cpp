@@ -355,11 +355,7 @@ void GraphModel::prefill(std::span<const int32_t> tokens) {
   runtime::check_tokens(tokens, n_past_, exec_.max_ctx(), n_vocab_);
   for (int32_t t : tokens) {
     if (poison_) exec_.poison();
-    if (step_fn_) {
-      step_fn_(exec_, t, n_past_);
-    } else {
-      exec_.step(t, n_past_);
-    }
+    step(exec_, t, n_past_);
     if (each_) each_(n_past_, exec_.logits());
     ++n_past_;
   }

@@ -41,7 +41,7 @@ class GraphExecutor final : public runtime::BrickStepper {
 
   // One decode step: `token` at position `pos` (0 <= pos < max_ctx()). Positions before
   // pos must have been run since the cache was last cleared.
-  void step(int32_t token, int64_t pos);
+  void step(int32_t token, int64_t pos) override;
   // Zeroes the KV cache.
   void clear_cache();
   // Fills every brick result with NaN, so that a test sees any value a step reads before
@@ -110,7 +110,7 @@ struct GraphModelOptions {
   std::optional<size_t> plant_fault;  // GraphExecutor::plant_fault (tests of --verify)
 };
 
-class GraphModel : public runtime::Decoder {
+class GraphModel : public runtime::SteppedDecoder {
  public:
   // `each` sees the logits of every evaluated position, as with Qwen2Decoder.
   GraphModel(const gguf::File& file, const GraphModelOptions& opt, Qwen2Model::LogitsFn each = {});
@@ -124,17 +124,12 @@ class GraphModel : public runtime::Decoder {
   std::span<const float> logits() override { return exec_.logits(); }
   const ir::Graph* profiled_graph() const override { return &exec_.graph(); }
   std::vector<double> last_brick_us() override { return exec_.brick_us(); }
-  bool set_step_fn(StepFn fn) override {
-    step_fn_ = std::move(fn);
-    return true;
-  }
 
  private:
   GraphExecutor exec_;
   int64_t n_vocab_;
   bool poison_;
   Qwen2Model::LogitsFn each_;
-  StepFn step_fn_;
   int64_t n_past_ = 0;
 };
 

@@ -48,6 +48,22 @@ void quantize_q8_1(std::span<const float> x, uint8_t* out) {
   }
 }
 
+// Bytes per element of a ranged read or write: 4 (f32), 2 (f16); 0 for q8_1 values and
+// argmax keys, which go whole. Fails on a range outside the value.
+uint64_t ranged_bytes(const ir::Graph& g, ir::ValueId v, int64_t offset, int64_t count) {
+  const ir::TensorType& t = g.type(v);
+  const int64_t n = t.elem == DType::I32 ? 1 : t.shape.elements();
+  if (offset < 0 || count < 0 || offset + count > n)
+    fail("elements [{}, {}) are outside %{} : {}", offset, offset + count, g.value(v).name,
+         ir::to_string(t));
+  if (t.elem == DType::F32) return 4;
+  if (t.elem == DType::F16) return 2;
+  if (offset != 0 || count != n)
+    fail("%{} : {} is read and written whole, not elements [{}, {})", g.value(v).name,
+         ir::to_string(t), offset, offset + count);
+  return 0;
+}
+
 }  // namespace
 
 Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const ExecutorOptions& o)
@@ -290,26 +306,6 @@ void Executor::run_brick(size_t b) {
     if (plan_.launches[i].brick == b) enqueue(i, true);
   stream_.sync(fmt::format("running brick {} ({})", b, ir::keyword(graph_.bricks().at(b).kind)));
 }
-
-namespace {
-
-// Elements per byte-addressable unit of a value on the GPU, for ranges: f32 4 bytes, f16 2;
-// q8_1 and argmax keys only whole.
-uint64_t ranged_bytes(const ir::Graph& g, ir::ValueId v, int64_t offset, int64_t count) {
-  const ir::TensorType& t = g.type(v);
-  const int64_t n = t.elem == DType::I32 ? 1 : t.shape.elements();
-  if (offset < 0 || count < 0 || offset + count > n)
-    fail("elements [{}, {}) are outside %{} : {}", offset, offset + count, g.value(v).name,
-         ir::to_string(t));
-  if (t.elem == DType::F32) return 4;
-  if (t.elem == DType::F16) return 2;
-  if (offset != 0 || count != n)
-    fail("%{} : {} is read and written whole, not elements [{}, {})", g.value(v).name,
-         ir::to_string(t), offset, offset + count);
-  return 0;
-}
-
-}  // namespace
 
 std::vector<float> Executor::read(ir::ValueId v, int64_t offset, int64_t count) {
   stream_.sync("reading a value");

@@ -40,7 +40,7 @@ class Executor final : public runtime::BrickStepper {
   size_t device_bytes() const { return device_bytes_; }
 
   // Enqueues one decode step of `token` at `pos`; returns without waiting.
-  void step(int32_t token, int64_t pos);
+  void step(int32_t token, int64_t pos) override;
   // Waits for the last step and returns its argmax (the graph's i32 output); fails if the
   // graph has none.
   int32_t argmax();

@@ -40,11 +40,7 @@ class GpuModel final : public Model {
     runtime::check_tokens(tokens, n_past_, exec_.max_ctx(), n_vocab_);
     // Token by token through the decode graph (no batched prefill kernels yet).
     for (int32_t t : tokens) {
-      if (step_fn_) {
-        step_fn_(exec_, t, n_past_);
-      } else {
-        exec_.step(t, n_past_);
-      }
+      step(exec_, t, n_past_);
       if (each_) each_(n_past_, exec_.logits());
       ++n_past_;
     }
@@ -64,10 +60,6 @@ class GpuModel final : public Model {
   int32_t argmax() override {
     ctx_.make_current();
     return exec_.argmax();
-  }
-  bool set_step_fn(StepFn fn) override {
-    step_fn_ = std::move(fn);
-    return true;
   }
 
   std::string device_label() const override {
@@ -90,7 +82,6 @@ class GpuModel final : public Model {
   Executor exec_;
   std::function<void(int64_t, std::span<const float>)> each_;
   bool trace_;
-  StepFn step_fn_;
   int64_t n_past_ = 0;
 };
 

@@ -12,7 +12,7 @@
 
 #include "frontend/gguf/reader.h"
 #include "ir/graph.h"
-#include "runtime/session.h"
+#include "runtime/brick_stepper.h"
 
 namespace brickc::cuda {
 
@@ -31,7 +31,7 @@ struct ModelOptions {
   std::function<void(int64_t, std::span<const float>)> each;
 };
 
-class Model : public runtime::Decoder {
+class Model : public runtime::SteppedDecoder {
  public:
   virtual std::string device_label() const = 0;  // "cuda:0 NVIDIA H100 80GB HBM3"
   virtual size_t device_bytes() const = 0;       // GPU memory this model holds

@@ -89,10 +89,10 @@ TEST(ProfileJson, BadFieldsAreNamedErrors) {
   EXPECT_THAT(error_of(nlohmann::json::array()), HasSubstr("r.json: profile: expected an object"));
   nlohmann::json j = good;
   j.erase("steps");
-  EXPECT_THAT(error_of(j), HasSubstr("r.json: profile: missing field 'steps'"));
+  EXPECT_THAT(error_of(j), HasSubstr("r.json: profile: field steps is missing (expected an integer)"));
   j = good;
   j["bricks"][1]["p50_us"] = "fast";
-  EXPECT_THAT(error_of(j), HasSubstr("r.json: profile.bricks[1]: field 'p50_us' has the wrong type"));
+  EXPECT_THAT(error_of(j), HasSubstr("r.json: profile.bricks[1]: field p50_us: expected a non-negative number, found \"fast\""));
   j = good;
   j["slowest"] = 1000;
   EXPECT_THAT(error_of(j), HasSubstr("'slowest' is 1000"));

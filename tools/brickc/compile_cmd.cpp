@@ -24,6 +24,7 @@
 #include "passes/registry.h"
 #include "runtime/bench/annotate.h"
 #include "runtime/bench/profile_json.h"
+#include "runtime/bench/report_fields.h"
 #include "tools/brickc/commands.h"
 
 namespace brickc::tools {
@@ -89,29 +90,19 @@ struct CompileOptions {
   bool device_profile_given = false;
 };
 
-// --annotate: the report's profile, after checking that it was measured on this model file.
+// --annotate: the report's profile, after checking that it was measured on this model file;
+// `device_profile` becomes the report's (the budgets it was held against).
 bench::ProfileReport measured_profile(const std::string& path, const gguf::File& model,
                                       std::string& device_profile) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_input(path));
-  } catch (const nlohmann::json::exception& e) {
-    fail("--annotate: {} is not JSON: {}", path, e.what());
-  }
-  if (!j.is_object() || j.value("schema", "") != "brickc-bench/1")
-    fail("--annotate: {} is not a brickc bench report (expected \"schema\": \"brickc-bench/1\")", path);
-  const auto& m = j.contains("model") ? j["model"] : nlohmann::json();
-  const uint64_t bytes = m.is_object() && m.contains("file_bytes") && m["file_bytes"].is_number_unsigned()
-                             ? m["file_bytes"].get<uint64_t>()
-                             : 0;
-  if (bytes != model.total_bytes())
+  const nlohmann::json j = bench::read_report(path);
+  bench::check_report(j, path);
+  const bench::ReportFields f(j, path);
+  if (const uint64_t bytes = f.count("model.file_bytes"); bytes != model.total_bytes())
     fail("--annotate: {} was measured on a model file of {} bytes; {} has {}", path, bytes,
          model.path(), model.total_bytes());
-  if (!j.contains("profile") || j["profile"].is_null())
+  if (!f.section("profile"))
     fail("--annotate: {} has no per-brick profile: make it with brickc bench --profile --json", path);
-  if (j.contains("roofline") && j["roofline"].is_object() && j["roofline"].contains("profile") &&
-      j["roofline"]["profile"].is_string())
-    device_profile = j["roofline"]["profile"].get<std::string>();
+  if (f.section("roofline")) device_profile = f.text("roofline.profile");
   return bench::profile_from_json(j["profile"], path);
 }
 
