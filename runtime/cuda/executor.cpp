@@ -21,6 +21,8 @@ struct Step {  // kernels/common.cuh: Step
   int32_t token;
   int32_t pos;
   uint64_t argmax_key;
+  int32_t n_tokens;
+  int32_t pad_;
 };
 
 constexpr int kStaticSmemLimit = 48 * 1024;
@@ -263,7 +265,7 @@ void Executor::step(int32_t token, int64_t pos) {
   if (pos < 0 || pos >= max_ctx_)
     fail("position {} is outside the KV cache (0..{})", pos, max_ctx_ - 1);
   auto* s = static_cast<Step*>(step_host_.data()) + pos;
-  *s = {token, static_cast<int32_t>(pos), 0};
+  *s = {token, static_cast<int32_t>(pos), 0, 1, 0};
   step_.upload_async(s, sizeof(Step), 0, stream_.get());
   if (opt_.use_graph)
     cuda_graph_.launch(stream_);
@@ -295,7 +297,7 @@ std::span<const float> Executor::logits() {
 void Executor::set_step(int32_t token, int64_t pos) {
   if (pos < 0 || pos >= max_ctx_)
     fail("position {} is outside the KV cache (0..{})", pos, max_ctx_ - 1);
-  const Step s{token, static_cast<int32_t>(pos), 0};
+  const Step s{token, static_cast<int32_t>(pos), 0, 1, 0};
   stream_.sync("waiting before a step struct update");
   step_.upload(&s, sizeof s);
 }

@@ -17,6 +17,9 @@ struct BackendOptions {
   std::string device = "auto";  // cpu | cuda | auto
   int threads = 1;              // CPU threads
   int64_t n_ctx = 4096;
+  // Prompt tokens evaluated together in one T-token step (-ub, llama.cpp's micro-batch);
+  // longer prompts run in chunks of this many.
+  int64_t n_ubatch = 512;
   cpu::Activations activations = cpu::Activations::kF32;  // CPU direct engine only
   std::string engine = "direct";                           // CPU: direct | graph
   cpu::Qwen2Model::LogitsFn each;  // sees the logits of every evaluated position

@@ -13,8 +13,10 @@ typedef unsigned long long u64;
 // decode graph, read by every kernel that depends on the token or the position.
 struct Step {
   int token;
-  int pos;
+  int pos;         // position of the step's first token
   u64 argmax_key;  // zeroed by the host with each step; argmax folds into it
+  int n_tokens;    // tokens in this step (T-token prefill graphs run 1..T of them); 1 in decode
+  int pad_;
 };
 
 // Every kernel takes one argument: 8-byte slots (pointers, integers, f32 bits), laid out
