@@ -2,7 +2,7 @@
 # The device-machine session in one script (DESIGN.md §9): from build/device (made by
 # scripts/device-bundle.sh here), synthesize the models, run the GPU tests and the
 # benchmarks, and leave logs and JSON in $OUT. Steps: devices, tests, models, bench, profile,
-# top, verify, sanitize (any subset, in order given). Models are written to $MODELS (default
+# top, verify, sanitize, compare (any subset, in order given). Models are written to $MODELS (default
 # /tmp/models). bench follows the protocol's defaults (10 warm-up, 100 repetitions) unless
 # BENCH_REPS / BENCH_WARMUP say otherwise.
 set -uo pipefail
@@ -61,6 +61,17 @@ for step in "$@"; do
         echo "--- plant-fault: ${fault:-none}" | tee -a "$OUT/verify.log"
         "$B/brickc" run -m "$f" --device cuda --prompt-tokens 1,2,3,4,5,6,7,8 -n 8 --verify \
           ${fault:+--plant-fault $fault} 2>&1 | tee -a "$OUT/verify.log"
+      done ;;
+    compare)  # side by side with llama.cpp's llama-bench on the same files, in this call:
+              # pp512 + tg128, then pp2048 (COMPARE_REPS repetitions after 2 warm-ups)
+      lb=$(bash ../shared/tools/llama.cpp-sm90/unpack.sh /tmp/llama | tail -n 1)
+      for m in $BENCH_SET; do
+        f=$(model "${m%%:*}" "${m##*:}") || continue
+        n=${m/:/-}
+        "$B/brickc" bench -m "$f" --device cuda -p 512 -n 128 -r "${COMPARE_REPS:-10}" --warmup 2 \
+          --llama-bench "$lb" --json "$OUT/compare-$n.json" 2>&1 | tee -a "$OUT/compare.log"
+        "$B/brickc" bench -m "$f" --device cuda -p 2048 -n 16 -r "${COMPARE_REPS:-10}" --warmup 2 \
+          --llama-bench "$lb" --json "$OUT/pp2048-$n.json" 2>&1 | tee -a "$OUT/compare.log"
       done ;;
     sanitize)
       f=$(model 0.5b q4_k_m)

@@ -27,6 +27,8 @@ ValueId Builder::one(BrickKind kind, std::vector<ValueId> operands, std::string 
       .results[0];
 }
 
+TensorType Builder::act(DType t, int64_t n) const { return rows(t, n, g_.n_tokens); }
+
 int64_t Builder::out_len(ValueId w) const {
   const auto& t = g_.type(w);
   if (t.shape.dims.size() != 2)
@@ -35,17 +37,17 @@ int64_t Builder::out_len(ValueId w) const {
 }
 
 ValueId Builder::embed(std::string name, ValueId token, ValueId table) {
-  return one(BrickKind::Embed, {token, table}, std::move(name), f32(len(table)));
+  return one(BrickKind::Embed, {token, table}, std::move(name), act(DType::F32, len(table)));
 }
 
 ValueId Builder::rmsnorm(std::string name, ValueId x, ValueId norm_w, float eps, DType out) {
-  return one(BrickKind::Rmsnorm, {x, norm_w}, std::move(name), vec(out, len(x)), {{"eps", eps}});
+  return one(BrickKind::Rmsnorm, {x, norm_w}, std::move(name), act(out, len(x)), {{"eps", eps}});
 }
 
 ValueId Builder::matvec(std::string name, ValueId x, ValueId w, std::optional<ValueId> bias) {
   std::vector<ValueId> ops{x, w};
   if (bias) ops.push_back(*bias);
-  return one(BrickKind::Matvec, std::move(ops), std::move(name), f32(out_len(w)));
+  return one(BrickKind::Matvec, std::move(ops), std::move(name), act(DType::F32, out_len(w)));
 }
 
 Builder::QkvResults Builder::qkv(std::array<std::string, 3> names, ValueId x,
@@ -54,7 +56,7 @@ Builder::QkvResults Builder::qkv(std::array<std::string, 3> names, ValueId x,
   std::vector<ValueId> ops{x, w[0], w[1], w[2]};
   if (bias) ops.insert(ops.end(), bias->begin(), bias->end());
   std::vector<NamedType> results;
-  for (int i = 0; i < 3; ++i) results.push_back({std::move(names[i]), f32(out_len(w[i]))});
+  for (int i = 0; i < 3; ++i) results.push_back({std::move(names[i]), act(DType::F32, out_len(w[i]))});
   const auto& r = append(BrickKind::Qkv, std::move(ops), std::move(results)).results;
   return {r[0], r[1], r[2]};
 }
@@ -78,15 +80,16 @@ ValueId Builder::attention(std::string name, ValueId q, Caches cache, ValueId po
 }
 
 ValueId Builder::swiglu(std::string name, ValueId gate, ValueId up, DType out) {
-  return one(BrickKind::Swiglu, {gate, up}, std::move(name), vec(out, len(gate)));
+  return one(BrickKind::Swiglu, {gate, up}, std::move(name), act(out, len(gate)));
 }
 
 ValueId Builder::add(std::string name, ValueId a, ValueId b) {
   return one(BrickKind::Add, {a, b}, std::move(name), g_.type(a));
 }
 
-ValueId Builder::lm_head(std::string name, ValueId x, ValueId w) {
-  return one(BrickKind::LmHead, {x, w}, std::move(name), f32(out_len(w)));
+ValueId Builder::lm_head(std::string name, ValueId x, ValueId w, bool last_row) {
+  return one(BrickKind::LmHead, {x, w}, std::move(name),
+             rows(DType::F32, out_len(w), last_row ? 1 : g_.n_tokens));
 }
 
 ValueId Builder::argmax(std::string name, ValueId logits) {
@@ -97,14 +100,14 @@ ValueId Builder::rmsnorm_matvec(std::string name, ValueId x, ValueId norm_w, Val
                                 std::optional<ValueId> bias) {
   std::vector<ValueId> ops{x, norm_w, w};
   if (bias) ops.push_back(*bias);
-  return one(BrickKind::RmsnormMatvec, std::move(ops), std::move(name), f32(out_len(w)),
+  return one(BrickKind::RmsnormMatvec, std::move(ops), std::move(name), act(DType::F32, out_len(w)),
              {{"eps", eps}});
 }
 
 ValueId Builder::gate_up_swiglu(std::string name, ValueId x, ValueId w_gate, ValueId w_up,
                                 DType out) {
   return one(BrickKind::GateUpSwiglu, {x, w_gate, w_up}, std::move(name),
-             vec(out, out_len(w_gate)));
+             act(out, out_len(w_gate)));
 }
 
 Builder::RopeKvResults Builder::rope_kv_append(std::array<std::string, 3> names, ValueId q,
@@ -120,7 +123,7 @@ Builder::RopeKvResults Builder::rope_kv_append(std::array<std::string, 3> names,
 }
 
 ValueId Builder::matvec_add(std::string name, ValueId x, ValueId w, ValueId residual) {
-  return one(BrickKind::MatvecAdd, {x, w, residual}, std::move(name), f32(out_len(w)));
+  return one(BrickKind::MatvecAdd, {x, w, residual}, std::move(name), act(DType::F32, out_len(w)));
 }
 
 }  // namespace brickc::ir

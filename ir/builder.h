@@ -46,7 +46,9 @@ class Builder {
   ValueId attention(std::string name, ValueId q, Caches cache, ValueId pos);
   ValueId swiglu(std::string name, ValueId gate, ValueId up, DType out = DType::F32);
   ValueId add(std::string name, ValueId a, ValueId b);
-  ValueId lm_head(std::string name, ValueId x, ValueId w);
+  // last_row: logits of the step's last token only ([n_vocab]), as generation needs; else
+  // one row per token ([n_vocab, T]), for dumped logits and perplexity.
+  ValueId lm_head(std::string name, ValueId x, ValueId w, bool last_row = true);
   ValueId argmax(std::string name, ValueId logits);
 
   ValueId rmsnorm_matvec(std::string name, ValueId x, ValueId norm_w, ValueId w, float eps,
@@ -63,6 +65,8 @@ class Builder {
                 Attrs attrs = {});
   ValueId one(BrickKind kind, std::vector<ValueId> operands, std::string name, TensorType type,
               Attrs attrs = {});
+  // An activation result of n elements per token of the graph.
+  TensorType act(DType t, int64_t n) const;
   // Output length of weight w ([in, out]).
   int64_t out_len(ValueId w) const;
   int64_t len(ValueId v) const { return g_.type(v).shape.ne0(); }

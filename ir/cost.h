@@ -13,7 +13,9 @@ namespace brickc::ir {
 // - a tensor costs its storage bytes, rows * row_bytes(type, ne0), so a q4_K matrix costs
 //   its blocks; i32 step inputs (token, pos) cost their 4 bytes;
 // - a fused brick reads each input once and writes no intermediate;
-// - attention reads kv_len positions of both caches (Graph::kv_len);
+// - attention reads kv_len positions of both caches (Graph::kv_len) once, and its T tokens
+//   (Graph::n_tokens) at positions kv_len - T .. kv_len - 1 score causally;
+// - a T-token step reads each weight once and each activation row once;
 // - a multiply-add is 2 flops; dequantizing, quantizing, type conversion and index
 //   arithmetic are not counted; exp, division and compare count 1 each.
 struct Cost {

@@ -25,6 +25,11 @@ class Graph {
   // Cached positions the attention bricks read in the step whose cost is reported: the
   // step at position kv_len - 1. Costs are exact for that step; the runtime varies it.
   int64_t kv_len = 1;
+  // Tokens the step evaluates together (the token dimension): activations are [n, T]
+  // (ggml order: each token a contiguous row of n), %tok and %pos are i32[T]; T = 1 keeps
+  // the decode step's plain vectors [n]. The step's tokens are at positions
+  // kv_len - T .. kv_len - 1 in the cost model; an executor may run fewer than T of them.
+  int64_t n_tokens = 1;
   std::vector<ValueId> outputs;  // what the step returns (e.g. the next token); keeps bricks live
   // Reports of analysis passes (memory plan, budgets), keyed by pass name, printed as
   // comments under the header. Comments do not parse back: rerunning the pass restores them.

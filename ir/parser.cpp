@@ -2,7 +2,7 @@
 // a comment that runs to the end of the line.
 //
 //   graph     ::= header? item*
-//   header    ::= 'graph' '@' NAME attrs?                 (attribute: kv_len)
+//   header    ::= 'graph' '@' NAME attrs?                 (attributes: kv_len, n_tokens)
 //   item      ::= decl | brick | layer | output
 //   decl      ::= ('input' | 'weight' | 'state') VALUE ':' type ('=' STRING)?
 //   layer     ::= 'layer' INT '{' brick* '}'
@@ -319,10 +319,10 @@ class Parser {
     g_.name = expect(Tok::GraphName, "'@' and the graph name").text;
     if (tok_.kind != Tok::LBrace) return;
     attr_list([&](const Token& key, const Token& value) {
-      if (key.text != "kv_len")
-        fail_at(key.loc, "unknown graph attribute '{}' (known: kv_len)", key.text);
-      if (value.kind != Tok::Int) fail_at(value.loc, "kv_len must be an integer");
-      g_.kv_len = to_int(value);
+      if (key.text != "kv_len" && key.text != "n_tokens")
+        fail_at(key.loc, "unknown graph attribute '{}' (known: kv_len, n_tokens)", key.text);
+      if (value.kind != Tok::Int) fail_at(value.loc, "{} must be an integer", key.text);
+      (key.text == "kv_len" ? g_.kv_len : g_.n_tokens) = to_int(value);
     });
   }
 

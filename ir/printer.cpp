@@ -86,7 +86,10 @@ std::string format_real(float v) { return with_point(fmt::format("{}", v)); }
 
 std::string print(const Graph& g, std::span<const std::string> brick_notes) {
   std::string out;
-  out += fmt::format("graph @{} {{kv_len = {}}}\n", g.name, g.kv_len);
+  out += g.n_tokens == 1
+             ? fmt::format("graph @{} {{kv_len = {}}}\n", g.name, g.kv_len)
+             : fmt::format("graph @{} {{kv_len = {}, n_tokens = {}}}\n", g.name, g.kv_len,
+                           g.n_tokens);
   for (const auto& [key, text] : g.notes) {
     std::string_view rest = text;
     while (!rest.empty()) {

@@ -47,6 +47,11 @@ struct TensorType {
 
 inline TensorType vec(DType t, int64_t n) { return {t, Shape{{n}}}; }
 inline TensorType f32(int64_t n) { return vec(DType::F32, n); }
+// An activation of n elements for each of `tokens` tokens: [n] for one token (the decode
+// step's vectors), else [n, tokens].
+inline TensorType rows(DType t, int64_t n, int64_t tokens) {
+  return tokens == 1 ? vec(t, n) : TensorType{t, Shape{{n, tokens}}};
+}
 
 // "q4_K[1536, 256]"
 std::string to_string(const Shape& s);

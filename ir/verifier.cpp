@@ -110,24 +110,27 @@ class BrickChecker {
 
   // --- operand rules; each reports and returns false when broken ---
 
-  bool vector_of(int i, bool (*allowed)(DType), std::string_view what) {
-    const auto& t = op(i);
-    if (!allowed(t.elem)) {
-      error("wrong type", "{} {} must be {}", op_name(i), describe(g_, b_.operands[i]), what);
-      return false;
-    }
-    if (t.shape.dims.size() != 1) {
-      error("shape mismatch", "{} {} must be a vector", op_name(i), describe(g_, b_.operands[i]));
-      return false;
-    }
-    return true;
+  // `tokens` rows: a vector (one row) or [n, tokens].
+  bool shaped(int i, int64_t tokens) {
+    const auto& d = op(i).shape.dims;
+    if (tokens == 1 ? d.size() == 1 : d.size() == 2 && d[1] == tokens) return true;
+    error("shape mismatch", "{} {} must be {}", op_name(i), describe(g_, b_.operands[i]),
+          tokens == 1 ? std::string("a vector")
+                      : fmt::format("[n, {}] (one row per token of the step)", tokens));
+    return false;
   }
-  bool f32_vector(int i) {
-    return vector_of(
-        i, [](DType t) { return t == DType::F32; }, "f32");
+  bool typed(int i, bool (*allowed)(DType), std::string_view what) {
+    if (allowed(op(i).elem)) return true;
+    error("wrong type", "{} {} must be {}", op_name(i), describe(g_, b_.operands[i]), what);
+    return false;
   }
+  static bool is_f32(DType t) { return t == DType::F32; }
+  // Weight vectors (norms, biases): f32[n].
+  bool f32_vector(int i) { return typed(i, is_f32, "f32") && shaped(i, 1); }
+  // Activations: one row per token of the step (Graph::n_tokens).
+  bool f32_act(int i) { return typed(i, is_f32, "f32") && shaped(i, g_.n_tokens); }
   bool act_vector(int i) {
-    return vector_of(i, is_activation_type, "f32 or q8_1 (int8 activations)");
+    return typed(i, is_activation_type, "f32 or q8_1 (int8 activations)") && shaped(i, g_.n_tokens);
   }
 
   bool same_length(int i, int j) {
@@ -167,12 +170,15 @@ class BrickChecker {
 
   bool bias(int i, int64_t n) { return f32_vector(i) && length_is(i, n, "one per output row"); }
 
-  bool pos(int i) {
+  // Token ids and positions: one i32 per token of the step.
+  bool per_token_i32(int i) {
     const auto& t = op(i);
-    if (t.elem == DType::I32 && t.shape.dims.size() == 1 && t.shape.ne0() == 1) return true;
-    error("wrong type", "{} {} must be i32[1]", op_name(i), describe(g_, b_.operands[i]));
+    if (t.elem == DType::I32 && t.shape == Shape{{g_.n_tokens}}) return true;
+    error("wrong type", "{} {} must be i32[{}] (one per token of the step)", op_name(i),
+          describe(g_, b_.operands[i]), g_.n_tokens);
     return false;
   }
+  bool pos(int i) { return per_token_i32(i); }
 
   // KV cache [head_dim, n_kv_heads, max_ctx].
   bool cache(int i) {
@@ -214,9 +220,16 @@ class BrickChecker {
   // Bricks that may quantize their output for an int8 matvec: f32 or q8_1, given length.
   void act_result_is(int r, int64_t n) {
     const auto& t = res(r);
-    if (is_activation_type(t.elem) && t.shape == Shape{{n}}) return;
-    error("result type", "result %{} must be f32[{}] or q8_1[{}], found {}",
-          g_.value(b_.results[r]).name, n, n, to_string(t));
+    const Shape want = rows(DType::F32, n, g_.n_tokens).shape;
+    if (is_activation_type(t.elem) && t.shape == want) return;
+    error("result type", "result %{} must be f32{} or q8_1{}, found {}",
+          g_.value(b_.results[r]).name, to_string(want), to_string(want), to_string(t));
+  }
+  void f32_result_is(int r, int64_t n) { result_is(r, rows(DType::F32, n, g_.n_tokens)); }
+  // Logits: every token's row, or the last token's alone (what generation needs).
+  void logits_result_is(int r, int64_t n) {
+    if (g_.n_tokens > 1 && res(r) == f32(n)) return;
+    f32_result_is(r, n);
   }
   void cache_results(int first_result, int k_cache) {
     result_is(first_result, op(k_cache));
@@ -228,7 +241,7 @@ class BrickChecker {
 
   // The rules a composite shares with its parts, given where its weights start.
   // rmsnorm_*: x and the norm weight, both f32 (the norm needs x unquantized).
-  bool norm_input() { return f32_vector(0) && f32_vector(1) && same_length(0, 1); }
+  bool norm_input() { return f32_act(0) && f32_vector(1) && same_length(0, 1); }
   // q, k, v weights at w0..w0+2, then optionally their three biases.
   void qkv_rules(int w0) {
     for (int w = w0; w < w0 + 3; ++w)
@@ -236,7 +249,7 @@ class BrickChecker {
     if (has(w0 + 3))
       for (int w = w0; w < w0 + 3; ++w)
         if (!bias(w + 3, out_rows(w))) return;
-    for (int r = 0; r < 3; ++r) result_is(r, f32(out_rows(w0 + r)));
+    for (int r = 0; r < 3; ++r) f32_result_is(r, out_rows(w0 + r));
   }
   // gate and up weights at w0, w0 + 1.
   void gate_up_rules(int w0) {
@@ -252,28 +265,27 @@ class BrickChecker {
   void check_types() {
     switch (b_.kind) {
       case BrickKind::Embed: {
-        if (!vector_of(
-                0, [](DType t) { return t == DType::I32; }, "i32") ||
-            !length_is(0, 1, "one token per step") || !weight(1, 1))
-          return;
-        result_is(0, f32(len(1)));
+        if (!per_token_i32(0) || !weight(1, 1)) return;
+        f32_result_is(0, len(1));
         return;
       }
       case BrickKind::Rmsnorm:
-        if (f32_vector(0) && f32_vector(1) && same_length(0, 1)) act_result_is(0, len(0));
+        if (f32_act(0) && f32_vector(1) && same_length(0, 1)) act_result_is(0, len(0));
         return;
       case BrickKind::Matvec:
-      case BrickKind::LmHead:
         if (!act_vector(0) || !weight(1, 0)) return;
         if (has(2) && !bias(2, out_rows(1))) return;
-        result_is(0, f32(out_rows(1)));
+        f32_result_is(0, out_rows(1));
+        return;
+      case BrickKind::LmHead:
+        if (act_vector(0) && weight(1, 0)) logits_result_is(0, out_rows(1));
         return;
       case BrickKind::Qkv:
         if (act_vector(0)) qkv_rules(1);
         return;
       case BrickKind::Rope: {
         const Attr* hd = b_.attr("head_dim");
-        if (!f32_vector(0) || !pos(1) || !hd || !std::holds_alternative<int64_t>(*hd)) return;
+        if (!f32_act(0) || !pos(1) || !hd || !std::holds_alternative<int64_t>(*hd)) return;
         if (head_split(0, std::get<int64_t>(*hd))) result_is(0, op(0));
         return;
       }
@@ -281,12 +293,17 @@ class BrickChecker {
         if (kv_operands(0, 1, 2, 3) && state_caches(3)) cache_results(0, 3);
         return;
       case BrickKind::Attention: {
-        if (!f32_vector(0) || !caches(1, 2) || !pos(3) || !appended_caches(1)) return;
+        if (!f32_act(0) || !caches(1, 2) || !pos(3) || !appended_caches(1)) return;
         const auto& c = op(1).shape.dims;
         if (!head_split(0, c[0])) return;
         int64_t heads = len(0) / c[0];
         if (heads % c[1] != 0) {
           error("shape mismatch", "{} query heads cannot share {} kv heads evenly", heads, c[1]);
+          return;
+        }
+        if (g_.kv_len < g_.n_tokens) {
+          error("shape mismatch", "graph kv_len = {} is less than its n_tokens = {} (the step's "
+                "tokens are cached positions too)", g_.kv_len, g_.n_tokens);
           return;
         }
         if (g_.kv_len > c[2]) {
@@ -298,18 +315,19 @@ class BrickChecker {
         return;
       }
       case BrickKind::Swiglu:
-        if (f32_vector(0) && f32_vector(1) && same_length(0, 1)) act_result_is(0, len(0));
+        if (f32_act(0) && f32_act(1) && same_length(0, 1)) act_result_is(0, len(0));
         return;
       case BrickKind::Add:
-        if (f32_vector(0) && f32_vector(1) && same_length(0, 1)) result_is(0, op(0));
+        if (f32_act(0) && f32_act(1) && same_length(0, 1)) result_is(0, op(0));
         return;
       case BrickKind::Argmax:
-        if (f32_vector(0)) result_is(0, vec(DType::I32, 1));
+        // The next token after the step's last: over the last token's logits alone.
+        if (typed(0, is_f32, "f32") && shaped(0, 1)) result_is(0, vec(DType::I32, 1));
         return;
       case BrickKind::RmsnormMatvec:
         if (!norm_input() || !weight(2, 0)) return;
         if (has(3) && !bias(3, out_rows(2))) return;
-        result_is(0, f32(out_rows(2)));
+        f32_result_is(0, out_rows(2));
         return;
       case BrickKind::RmsnormQkv:
         if (norm_input()) qkv_rules(2);
@@ -318,23 +336,23 @@ class BrickChecker {
         if (norm_input()) gate_up_rules(2);
         return;
       case BrickKind::RmsnormLmHead:
-        if (norm_input() && weight(2, 0)) result_is(0, f32(out_rows(2)));
+        if (norm_input() && weight(2, 0)) logits_result_is(0, out_rows(2));
         return;
       case BrickKind::GateUpSwiglu:
         if (act_vector(0)) gate_up_rules(1);
         return;
       case BrickKind::RopeKvAppend: {
-        if (!f32_vector(0) || !kv_operands(1, 2, 3, 4) || !state_caches(4)) return;
+        if (!f32_act(0) || !kv_operands(1, 2, 3, 4) || !state_caches(4)) return;
         if (!head_split(0, op(4).shape.dims[0])) return;
         result_is(0, op(0));
         cache_results(1, 4);
         return;
       }
       case BrickKind::MatvecAdd:
-        if (!act_vector(0) || !weight(1, 0) || !f32_vector(2) ||
+        if (!act_vector(0) || !weight(1, 0) || !f32_act(2) ||
             !length_is(2, out_rows(1), "one per output row of the weight"))
           return;
-        result_is(0, f32(out_rows(1)));
+        f32_result_is(0, out_rows(1));
         return;
     }
   }
@@ -377,7 +395,7 @@ class BrickChecker {
 
   // k, v vectors of head_dim * n_kv_heads written at `pos` into the two caches.
   bool kv_operands(int k, int v, int p, int kc) {
-    if (!f32_vector(k) || !f32_vector(v) || !same_length(k, v) || !pos(p) || !caches(kc, kc + 1))
+    if (!f32_act(k) || !f32_act(v) || !same_length(k, v) || !pos(p) || !caches(kc, kc + 1))
       return false;
     const auto& c = op(kc).shape.dims;
     return length_is(k, c[0] * c[1], "head_dim * n_kv_heads of the cache");
@@ -466,7 +484,7 @@ bool check_order(const Graph& g, std::vector<Diagnostic>& out) {
   return true;
 }
 
-// A step appends one position to each cache, so each state value is appended once.
+// A step appends its positions to each cache once, so each state value is appended once.
 void check_single_append(const Graph& g, std::vector<Diagnostic>& out) {
   std::vector<const Brick*> appended_by(g.value_count(), nullptr);
   for (const auto& b : g.bricks()) {
@@ -479,7 +497,7 @@ void check_single_append(const Graph& g, std::vector<Diagnostic>& out) {
       if (const Brick* prior = appended_by[c.index])
         out.push_back(
             {b.loc, fmt::format("cache use: {} %{}: state %{} is already appended to "
-                                "by {} %{}; a step appends one position",
+                                "by {} %{}; a step appends to each cache once",
                                 keyword(b.kind), g.value(b.results[0]).name, g.value(c).name,
                                 keyword(prior->kind), g.value(prior->results[0]).name)});
       else
@@ -494,6 +512,8 @@ std::vector<Diagnostic> verify(const Graph& g) {
   std::vector<Diagnostic> out;
   if (g.kv_len < 1)
     out.push_back({{}, fmt::format("graph kv_len must be at least 1, found {}", g.kv_len)});
+  if (g.n_tokens < 1)
+    out.push_back({{}, fmt::format("graph n_tokens must be at least 1, found {}", g.n_tokens)});
   check_declarations(g, out);
   if (!check_order(g, out)) return out;
   for (const auto& b : g.bricks()) BrickChecker(g, b, out).check();

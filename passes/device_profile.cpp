@@ -17,12 +17,16 @@ namespace brickc::passes {
 // CPU: 20 GB/s is a two-channel DDR4/DDR5 desktop's practical read rate (the 2-core CI
 // machine's llama.cpp decode implies ≥ 12.6 GB/s); pass --bandwidth-gbs with a measured
 // figure. 100 GFLOP/s: 2 cores × 3 GHz × 16 FP32 FMA lanes; 2 µs: a thread-pool barrier.
+// Matrix rate: an 8192³ bf16 product through cuBLAS ran at 769-798 TFLOP/s on an H200 of
+// this workplace (the H100's tensor cores are the same), so 790 for both; the RTX 4090's
+// datasheet gives 165 TFLOP/s dense f16 with f32 accumulation.
 const std::vector<DeviceProfile>& device_profiles() {
   static const std::vector<DeviceProfile> kProfiles = {
-      {"h100-sxm", 3000, 3350, 66900, 1.0, "measured streaming 2.98-3.09 TB/s (anchors.md)"},
-      {"h200", 4320, 4800, 66900, 1.0, "assumed 90% of the 4.8 TB/s datasheet"},
-      {"rtx4090", 907, 1008, 82600, 1.0, "assumed 90% of the 1.008 TB/s datasheet"},
-      {"cpu", 20, 20, 100, 2.0, "default; pass --bandwidth-gbs with a measured figure"},
+      {"h100-sxm", 3000, 3350, 66900, 790000, 1.0,
+       "measured streaming 2.98-3.09 TB/s (anchors.md)"},
+      {"h200", 4320, 4800, 66900, 790000, 1.0, "assumed 90% of the 4.8 TB/s datasheet"},
+      {"rtx4090", 907, 1008, 82600, 165000, 1.0, "assumed 90% of the 1.008 TB/s datasheet"},
+      {"cpu", 20, 20, 100, 100, 2.0, "default; pass --bandwidth-gbs with a measured figure"},
   };
   return kProfiles;
 }

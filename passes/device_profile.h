@@ -14,6 +14,9 @@ struct DeviceProfile {
   double bandwidth_gbs;            // memory bandwidth budgets use (GB/s, 1e9 B/s)
   double datasheet_gbs;            // for reference in the printout
   double peak_gflops;              // FP32 non-tensor rate: matvec at batch 1 never nears it
+  // Dense f16 matrix rate (tensor cores) of T-token steps' GEMMs and attention; the FP32
+  // rate where the device has no matrix units.
+  double tensor_gflops;
   double boundary_us;              // per brick: sync/launch cost between bricks
   std::string_view source;         // where the numbers come from, one line
 };

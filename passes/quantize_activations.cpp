@@ -46,6 +46,9 @@ bool int8_reader(const ir::Graph& g, const ir::Brick& b, ir::ValueId v) {
 }  // namespace
 
 void quantize_activations(ir::Graph& g, const PassOptions&) {
+  // A T-token step's matrix products run on tensor cores over f16 activations that each
+  // GEMM converts from f32 itself (codegen/ptx/kernels/gemm.cuh): q8_1 is a decode format.
+  if (g.n_tokens > 1) return;
   Uses uses(g);
   for (const auto& b : g.bricks()) {
     if (!may_quantize_output(b.kind)) continue;

@@ -50,13 +50,19 @@ double brick_tolerance(const ir::Graph& g, const ir::Brick& b) {
   return q8_out ? tol + 1e-2 : tol;
 }
 
-std::vector<BrickResult> check_step(BrickStepper& dut, BrickStepper& ref, int32_t token,
-                                    int64_t pos) {
+std::vector<BrickResult> check_step(BrickStepper& dut, BrickStepper& ref,
+                                    std::span<const int32_t> tokens, int64_t pos) {
   const ir::Graph& g = dut.graph();
   if (g.bricks().size() != ref.graph().bricks().size())
     fail("check_step: the two executors run different graphs");
-  dut.set_step(token, pos);
-  ref.set_step(token, pos);
+  dut.set_step(tokens, pos);
+  ref.set_step(tokens, pos);
+  const auto n = static_cast<int64_t>(tokens.size());
+  // Elements of a result this step defines: the rows of its n tokens where it has T rows.
+  auto step_elements = [&](ir::ValueId v) {
+    const ir::Shape& s = g.type(v).shape;
+    return g.n_tokens > 1 && s.rows() == g.n_tokens ? n * s.ne0() : elements(g, v);
+  };
   std::vector<BrickResult> out;
   for (size_t i = 0; i < g.bricks().size(); ++i) {
     const ir::Brick& b = g.bricks()[i];
@@ -64,7 +70,7 @@ std::vector<BrickResult> check_step(BrickStepper& dut, BrickStepper& ref, int32_
       const ir::ValueKind k = g.value(v).kind;
       if (k == ir::ValueKind::Weight || k == ir::ValueKind::Input) continue;
       const int64_t row = cache_row(g, v);
-      ref.write(v, 0, dut.read(v, 0, row ? (pos + 1) * row : elements(g, v)));
+      ref.write(v, 0, dut.read(v, 0, row ? (pos + n) * row : elements(g, v)));
     }
     dut.run_brick(i);
     ref.run_brick(i);
@@ -77,8 +83,8 @@ std::vector<BrickResult> check_step(BrickStepper& dut, BrickStepper& ref, int32_
       c.pos = pos;
       c.tolerance = brick_tolerance(g, b);
       const int64_t row = cache_row(g, r);
-      const int64_t at = row ? pos * row : 0, n = row ? row : elements(g, r);
-      const std::vector<float> got = dut.read(r, at, n), want = ref.read(r, at, n);
+      const int64_t at = row ? pos * row : 0, count = row ? n * row : step_elements(r);
+      const std::vector<float> got = dut.read(r, at, count), want = ref.read(r, at, count);
       double scale = 0;
       for (size_t j = 0; j < got.size(); ++j) {
         c.finite = c.finite && std::isfinite(got[j]);

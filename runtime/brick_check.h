@@ -5,6 +5,7 @@
 // drifting logits.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,12 +32,17 @@ struct BrickResult {
 // (1/254 of the block maximum): 1e-2; f16 caches 1e-3; f32 arithmetic in another order 1e-3.
 double brick_tolerance(const ir::Graph& g, const ir::Brick& b);
 
-// One decode step of `token` at `pos`, run on both brick by brick: `ref` (a CPU
-// GraphExecutor) follows `dut`, over the same graph and file. Only dut's cache matters:
-// the positions up to pos are copied into ref before each brick that reads a cache, and
-// a cache result is compared at the position written.
-std::vector<BrickResult> check_step(BrickStepper& dut, BrickStepper& ref, int32_t token,
-                                    int64_t pos);
+// One step of `tokens` at positions pos .. (one decode token, or up to T of a T-token
+// graph), run on both brick by brick: `ref` (a CPU GraphExecutor) follows `dut`, over the
+// same graph and file. Only dut's cache matters: the positions up to the step's last are
+// copied into ref before each brick that reads a cache, and a cache result is compared at
+// the positions written; a T-row result on its rows of this step's tokens.
+std::vector<BrickResult> check_step(BrickStepper& dut, BrickStepper& ref,
+                                    std::span<const int32_t> tokens, int64_t pos);
+inline std::vector<BrickResult> check_step(BrickStepper& dut, BrickStepper& ref, int32_t token,
+                                           int64_t pos) {
+  return check_step(dut, ref, std::span(&token, 1), pos);
+}
 
 // "rmsnorm_qkv %q.3 (layer 3) at position 5: max abs error 1.2, max rel error 0.5 >
 // tolerance 0.03", or "... produced NaN or Inf".

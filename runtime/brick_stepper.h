@@ -19,8 +19,10 @@ class BrickStepper {
   virtual const ir::Graph& graph() const = 0;
   // A whole step of `token` at `pos`, the backend's own (fast) way.
   virtual void step(int32_t token, int64_t pos) = 0;
-  // The step inputs (%tok, %pos) for the bricks run next.
-  virtual void set_step(int32_t token, int64_t pos) = 0;
+  // The step inputs (%tok, %pos) for the bricks run next: tokens at positions pos ..
+  // (at most the graph's n_tokens of them).
+  virtual void set_step(std::span<const int32_t> tokens, int64_t pos) = 0;
+  void set_step(int32_t token, int64_t pos) { set_step(std::span(&token, 1), pos); }
   // Runs brick i (index in graph().bricks()) and waits for it.
   virtual void run_brick(size_t i) = 0;
   // Elements [offset, offset + count) of a non-weight value as f32; an i32 value is one

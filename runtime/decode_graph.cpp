@@ -10,12 +10,16 @@ namespace brickc::runtime {
 
 ir::Graph decode_graph(const gguf::File& file, int64_t n_ctx,
                        const std::optional<std::string>& passes,
-                       const std::string& device_profile) {
+                       const std::string& device_profile, StepShape shape) {
   const qwen2::Config c = qwen2::read_config(file);
   if (n_ctx < 1 || n_ctx > c.n_ctx_train)
     fail("{}: context length {} is out of range: the model's context_length is {}", file.path(),
          n_ctx, c.n_ctx_train);
-  ir::Graph g = qwen2::import_qwen2(file, {n_ctx, 1});
+  qwen2::ImportOptions io;
+  io.max_ctx = n_ctx;
+  io.n_tokens = shape.n_tokens;
+  io.all_logits = shape.all_logits;
+  ir::Graph g = qwen2::import_qwen2(file, io);
   std::vector<const passes::PassInfo*> pipeline;
   if (passes)
     pipeline = passes::parse_pipeline(*passes);

@@ -1,5 +1,6 @@
-// The decode step every backend runs: the file's Qwen2 graph imported for a context
-// length and optimized by a pass list (the default pipeline unless one is given).
+// The step every backend runs: the file's Qwen2 graph imported for a context length and a
+// token count (one for decode, a micro-batch for prefill) and optimized by a pass list
+// (the default pipeline unless one is given).
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -10,10 +11,18 @@
 
 namespace brickc::runtime {
 
+// The token dimension of a step: decode evaluates one token and needs the last logits;
+// prefill evaluates up to n_tokens (the micro-batch), perplexity wants every row's logits.
+struct StepShape {
+  int64_t n_tokens = 1;
+  bool all_logits = false;
+};
+
 // `device_profile` names the roofline the budget pass assigns budgets from (passes/
-// device_profile.h). Errors: n_ctx outside 1..context_length, an unknown pass or profile.
+// device_profile.h). Errors: n_ctx outside 1..context_length, n_tokens outside 1..n_ctx,
+// an unknown pass or profile.
 ir::Graph decode_graph(const gguf::File& file, int64_t n_ctx,
                        const std::optional<std::string>& passes,
-                       const std::string& device_profile);
+                       const std::string& device_profile, StepShape shape = {});
 
 }  // namespace brickc::runtime

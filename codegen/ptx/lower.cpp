@@ -17,6 +17,12 @@ using K = Arg::Kind;
 constexpr int kWarps = 8;         // kernels/common.cuh: kWarps
 constexpr int kSegMax = 2048;     // kernels/matvec.cuh: kSegMax
 constexpr int kAttnThreads = 128;  // kernels/attention.cuh: kAttnWarps warps
+// T-token steps (kernels/gemm.cuh, flash_attention.cuh): tile sizes, block sizes, shared memory.
+constexpr int64_t kGemmTileM = 128, kGemmTileN = 128;
+constexpr unsigned kGemmThreads = 256;
+constexpr unsigned kGemmSmem = 81920;
+constexpr int64_t kFlashTileQ = 64;
+constexpr unsigned kFlashThreads = 128;
 
 Arg arg(K kind, ir::ValueId v = {}, int64_t i = 0, float f = 0.0f) {
   Arg a;
@@ -69,7 +75,10 @@ class Lowering {
         (o_.trace ? "#define BRICKC_TRACE 1  // profiling: every block stamps its start and end\n" : "") +
         "#include \"matvec.cuh\"\n#include \"vector_ops.cuh\"\n"
         "#include \"rope_kv_append.cuh\"\n#include \"attention.cuh\"\n#include \"argmax.cuh\"\n"
-        "#include \"plant_fault.cuh\"\n";
+        "#include \"plant_fault.cuh\"\n" +
+        (g_.n_tokens > 1
+             ? "#include \"gemm.cuh\"\n#include \"flash_attention.cuh\"\n#include \"rows.cuh\"\n"
+             : "");
     for (const Kernel& k : plan_.kernels)
       src += fmt::format(
           "\nextern \"C\" __global__ void __launch_bounds__({}) {}(const KArgs a) {{\n  {}(a);\n}}\n",
@@ -146,7 +155,10 @@ class Lowering {
 
   // matvec, qkv, lm_head and their rmsnorm_* forms, matvec_add.
   // The LM head's input is quantized finely (kInF32Fine): its error reaches the logits.
-  void matvec(const ir::Brick& b, bool norm, int n_mats, bool residual) {
+  // `x_row`: the input is not o[0] but a scratch f32 row of its length (the last token's
+  // row of a T-token step's LM head).
+  void matvec(const ir::Brick& b, bool norm, int n_mats, bool residual,
+              std::optional<size_t> x_row = {}) {
     const bool fine = b.kind == BrickKind::LmHead || b.kind == BrickKind::RmsnormLmHead;
     const auto& o = b.operands;
     const ir::ValueId x = o[0];
@@ -167,7 +179,7 @@ class Lowering {
     const std::string call =
         fmt::format("matvec<{}, {}, {}, {}{}>", k, input_kind(x, norm, int8, fine),
                     residual ? "kAddResidual" : "kStore", n_mats, fmts);
-    std::vector<Arg> args = {value(x), norm ? value(o[1]) : null(),
+    std::vector<Arg> args = {x_row ? scratch(*x_row) : value(x), norm ? value(o[1]) : null(),
                              f32(norm ? b.float_attr("eps") : 0.0f),
                              residual ? value(o[2]) : null(), trace()};
     int64_t rows = 0;
@@ -176,7 +188,8 @@ class Lowering {
       const size_t bias_at = w0 + static_cast<size_t>(n_mats + m);
       const bool has_bias = !residual && bias_at < o.size();
       const int64_t n = g_.type(w).shape.dims[1];
-      if (len(b.results[static_cast<size_t>(m)]) != n || type(b.results[static_cast<size_t>(m)]) != DType::F32)
+      const ir::TensorType& rt = g_.type(b.results[static_cast<size_t>(m)]);
+      if (rt.shape != ir::Shape{{n}} || rt.elem != DType::F32)
         unsupported("a result that is not f32 with one value per weight row");
       args.insert(args.end(), {value(w), integer(static_cast<int64_t>(gpu_row_stride(type(w), k))),
                                integer(n), has_bias ? value(o[bias_at]) : null(),
@@ -217,6 +230,7 @@ class Lowering {
   }
 
   void rope_append(const ir::Brick& b, bool rope, bool append) {
+    const bool rows = g_.n_tokens > 1;  // kernels/rows.cuh: one block per token
     const auto& o = b.operands;
     // rope: (x, pos); kv_append: (k, v, pos, kc, vc); rope_kv_append: (q, k, v, pos, kc, vc)
     ir::ValueId q, k, v, cache_k, cache_v, out;
@@ -245,12 +259,15 @@ class Lowering {
     const int64_t nkv = append ? g_.type(cache_k).shape.dims[1] : 0;
     for (ir::ValueId in : {q, k, v})
       if (in.index != UINT32_MAX && type(in) != DType::F32) unsupported("an input that is not f32");
-    const std::string call = fmt::format("rope_kv_append<{}, {}, {}, {}, {}>", hd, nq, nkv,
-                                         rope ? "true" : "false", append ? "true" : "false");
-    const std::string stem = fmt::format("{}_hd{}_q{}_kv{}", ir::keyword(b.kind), hd, nq, nkv);
+    const std::string call =
+        fmt::format("rope_kv_append{}<{}, {}, {}, {}, {}>", rows ? "_rows" : "", hd, nq, nkv,
+                    rope ? "true" : "false", append ? "true" : "false");
+    const std::string stem =
+        fmt::format("{}{}_hd{}_q{}_kv{}", ir::keyword(b.kind), rows ? "_rows" : "", hd, nq, nkv);
     auto val = [&](ir::ValueId x) { return x.index == UINT32_MAX ? null() : value(x); };
     launch(kernel(stem, call), {val(q), val(k), val(v), step(), val(out), val(cache_k),
-                                val(cache_v), f32(theta), trace()});
+                                val(cache_v), f32(theta), trace()})
+        .grid = {static_cast<unsigned>(g_.n_tokens), 1};
   }
 
   void attention(const ir::Brick& b) {
@@ -273,11 +290,157 @@ class Lowering {
     l.block = kAttnThreads;
   }
 
+  // --- T-token steps: every kernel handles step->n_tokens <= T rows (kernels/gemm.cuh,
+  // flash_attention.cuh, rows.cuh) ---
+
+  // A scratch buffer that the T-token kernels of every brick share (the stream runs them
+  // one after another), grown to the largest use.
+  size_t shared_scratch(std::optional<size_t>& slot, uint64_t bytes, std::string what) {
+    if (!slot) slot = add_scratch(bytes, std::move(what), false);
+    plan_.scratch[*slot].bytes = std::max(plan_.scratch[*slot].bytes, bytes);
+    return *slot;
+  }
+
+  // Matrix products over T tokens: x (f32 rows, normalized first with `norm`) converted to
+  // f16 once, then per weight matrix: its f16 copy (dequantized into a shared scratch; f16
+  // weights are used in place) and a tensor-core GEMM whose epilogue adds the bias, adds
+  // `aux` (kEpiResidual) or applies SwiGLU with `aux` as the gate (kEpiSwiglu).
+  void gemm(const ir::Brick& b, bool norm, const std::vector<ir::ValueId>& ws,
+            const std::vector<Arg>& outs, const std::vector<Arg>& biases, int epi, Arg aux) {
+    const ir::ValueId x = b.operands[0];
+    const int64_t k = len(x), t = g_.n_tokens;
+    check_k(k, ws);
+    if (type(x) != DType::F32) unsupported(fmt::format("a T-token input of type {}", name(type(x))));
+    const size_t xh = shared_scratch(xh_, static_cast<uint64_t>(t * k) * 2,
+                                     "f16 activations of T-token matrix products");
+    launch(kernel(fmt::format("prefill_prep_k{}{}", k, norm ? "_norm" : ""),
+                  fmt::format("prefill_prep<{}, {}>", k, norm ? "true" : "false")),
+           {value(x), norm ? value(b.operands[1]) : null(), f32(norm ? b.float_attr("eps") : 0.0f),
+            scratch(xh), step(), trace()})
+        .grid = {static_cast<unsigned>(t), 1};
+    for (size_t m = 0; m < ws.size(); ++m) {
+      const ir::ValueId w = ws[m];
+      const int64_t n = g_.type(w).shape.dims[1];
+      if (n % kGemmTileN != 0)
+        unsupported(fmt::format("weights %{} have {} rows, not a multiple of {}", g_.value(w).name,
+                                n, kGemmTileN));
+      Arg wh = value(w);
+      if (type(w) != DType::F16) {
+        const size_t s = shared_scratch(wh_, static_cast<uint64_t>(n * k) * 2,
+                                        "f16 weights of T-token matrix products");
+        Launch& d = launch(kernel(fmt::format("dequant_f16_{}_k{}", name(type(w)), k),
+                                  fmt::format("dequant_f16<{}, {}>", k, weight_format(w))),
+                           {value(w), integer(static_cast<int64_t>(gpu_row_stride(type(w), k))),
+                            integer(n), scratch(s), trace()});
+        d.work_blocks = (n * k / 8 + 255) / 256;
+        wh = scratch(s);
+      }
+      Launch& l = launch(kernel(fmt::format("gemm_f16_k{}_e{}", k, epi),
+                                fmt::format("gemm_f16<{}, {}>", k, epi), kGemmThreads),
+                         {scratch(xh), wh, integer(n), outs[m], biases[m], aux, step(), trace()});
+      l.grid = {static_cast<unsigned>(n / kGemmTileN),
+                static_cast<unsigned>((t + kGemmTileM - 1) / kGemmTileM)};
+      l.block = kGemmThreads;
+      l.smem = kGemmSmem;
+    }
+  }
+
+  void gemm_brick(const ir::Brick& b, bool norm, int n_mats, size_t w0) {
+    const auto& o = b.operands;
+    std::vector<ir::ValueId> ws;
+    std::vector<Arg> outs, biases;
+    for (int m = 0; m < n_mats; ++m) {
+      ws.push_back(o[w0 + static_cast<size_t>(m)]);
+      outs.push_back(value(b.results[static_cast<size_t>(m)]));
+      const size_t bias_at = w0 + static_cast<size_t>(n_mats + m);
+      biases.push_back(bias_at < o.size() ? value(o[bias_at]) : null());
+    }
+    gemm(b, norm, ws, outs, biases, 0, null());
+  }
+
+  // The LM head of a T-token step: every row's logits as a GEMM, or the last token's alone
+  // through the decode matvec kernel on a copy of that row.
+  void lm_head_tokens(const ir::Brick& b, bool norm) {
+    if (g_.type(b.results[0]).shape.rows() > 1) return gemm_brick(b, norm, 1, norm ? 2 : 1);
+    const ir::ValueId x = b.operands[0];
+    const size_t row = add_scratch(static_cast<uint64_t>(len(x)) * 4,
+                                   "last token's row of %" + g_.value(x).name, false);
+    launch(kernel(fmt::format("last_row_k{}", len(x)), fmt::format("last_row<{}>", len(x))),
+           {value(x), step(), scratch(row), trace()});
+    matvec(b, norm, 1, false, row);
+  }
+
+  // False for kinds lowered alike at any T (argmax reads the one row of logits).
+  bool lower_tokens(const ir::Brick& b) {
+    const auto& o = b.operands;
+    const ir::ValueId r = b.results[0];
+    const int64_t t = g_.n_tokens;
+    switch (b.kind) {
+      case BrickKind::Embed: {
+        const ir::ValueId tab = o[1];
+        const int64_t k = g_.type(tab).shape.ne0();
+        launch(kernel(fmt::format("embed_rows_{}_k{}", name(type(tab)), k),
+                      fmt::format("embed_rows<{}, {}>", k, weight_format(tab))),
+               {value(tab), integer(static_cast<int64_t>(gpu_row_stride(type(tab), k))), value(o[0]),
+                value(r), step(), trace()})
+            .grid = {static_cast<unsigned>(t), 1};
+        return true;
+      }
+      case BrickKind::Matvec: gemm_brick(b, false, 1, 1); return true;
+      case BrickKind::Qkv: gemm_brick(b, false, 3, 1); return true;
+      case BrickKind::RmsnormMatvec: gemm_brick(b, true, 1, 2); return true;
+      case BrickKind::RmsnormQkv: gemm_brick(b, true, 3, 2); return true;
+      case BrickKind::MatvecAdd:
+        gemm(b, false, {o[1]}, {value(r)}, {null()}, 1, value(o[2]));
+        return true;
+      case BrickKind::GateUpSwiglu:
+      case BrickKind::RmsnormGateUpSwiglu: {
+        const bool norm = b.kind == BrickKind::RmsnormGateUpSwiglu;
+        const ir::ValueId wg = o[norm ? 2 : 1], wu = o[norm ? 3 : 2];
+        if (type(r) != DType::F32) unsupported("a T-token SwiGLU result that is not f32");
+        const size_t gate = shared_scratch(
+            gate_, static_cast<uint64_t>(t * g_.type(wg).shape.dims[1]) * 4,
+            "gate rows of T-token SwiGLU");
+        // The gate product first, then the up product whose epilogue applies SwiGLU.
+        gemm(b, norm, {wg}, {scratch(gate)}, {null()}, 0, null());
+        gemm(b, norm, {wu}, {value(r)}, {null()}, 2, scratch(gate));
+        return true;
+      }
+      case BrickKind::LmHead: lm_head_tokens(b, false); return true;
+      case BrickKind::RmsnormLmHead: lm_head_tokens(b, true); return true;
+      case BrickKind::Rope: rope_append(b, true, false); return true;
+      case BrickKind::KvAppend: rope_append(b, false, true); return true;
+      case BrickKind::RopeKvAppend: rope_append(b, true, true); return true;
+      case BrickKind::Attention: {
+        const auto& d = g_.type(o[1]).shape.dims;  // [head_dim, n_kv_heads, ctx]
+        const int64_t hd = d[0], nkv = d[1], nq = len(o[0]) / hd;
+        if (hd != 64 && hd != 128) unsupported(fmt::format("head_dim {} (T-token steps: 64, 128)", hd));
+        if (nq % nkv != 0) unsupported("query heads not a multiple of KV heads");
+        if (type(o[1]) != DType::F16 || type(o[2]) != DType::F16) unsupported("a KV cache that is not f16");
+        Launch& l = launch(kernel(fmt::format("flash_attention_hd{}_q{}_kv{}", hd, nq, nkv),
+                                  fmt::format("flash_attention<{}, {}, {}>", hd, nq, nkv), kFlashThreads),
+                           {value(o[0]), value(o[1]), value(o[2]), step(), value(r), trace()});
+        l.grid = {static_cast<unsigned>((t + kFlashTileQ - 1) / kFlashTileQ), static_cast<unsigned>(nq)};
+        l.block = kFlashThreads;
+        return true;
+      }
+      case BrickKind::Rmsnorm:
+      case BrickKind::Swiglu:
+      case BrickKind::Add:
+        unsupported("a standalone one in a T-token step (the default pipeline fuses it into the "
+                    "matrix brick that reads or produces it)");
+      case BrickKind::Argmax:
+        return false;
+    }
+    return false;
+  }
+
   void vector_kernel(const std::string& stem, const std::string& call, std::vector<Arg> args) {
     launch(kernel(stem, call), std::move(args));
   }
 
   void lower(const ir::Brick& b) {
+    if (g_.n_tokens > 1 && lower_tokens(b)) return;
     const auto& o = b.operands;
     const ir::ValueId r = b.results[0];
     const std::string kw(ir::keyword(b.kind));
@@ -360,6 +523,7 @@ class Lowering {
   size_t brick_ = 0;
   std::map<std::string, size_t> by_call_;
   std::set<std::string> names_;
+  std::optional<size_t> xh_, wh_, gate_;  // scratch shared by the T-token GEMMs
 };
 
 }  // namespace
@@ -377,7 +541,9 @@ uint64_t gpu_value_bytes(const ir::Graph& g, ir::ValueId v) {
   const auto n = static_cast<uint64_t>(t.shape.elements());
   switch (t.elem) {
     case DType::Q8_1: return n + n / 32 * 8;
-    case DType::I32: return 8;  // %tok/%pos live in the step struct; argmax keys are u64
+    // %tok/%pos of a decode step live in the step struct (a T-token step's %tok is a
+    // buffer of T ids); argmax keys are u64.
+    case DType::I32: return std::max<uint64_t>(8, n * 4);
     case DType::F16: return n * 2;
     default: return n * 4;
   }

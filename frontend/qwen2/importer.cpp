@@ -40,16 +40,22 @@ ir::Graph import_qwen2(const gguf::File& f, const ImportOptions& opts) {
   const Tensors t = bind_tensors(f, c);
   const int64_t max_ctx =
       opts.max_ctx > 0 ? opts.max_ctx : std::min<int64_t>(c.n_ctx_train, 4096);
-  if (opts.kv_len < 1 || opts.kv_len > max_ctx)
-    fail("{}: kv_len {} is outside 1..{} (the KV cache length)", f.path(), opts.kv_len, max_ctx);
+  const int64_t kv_len = opts.kv_len == 0 ? opts.n_tokens : opts.kv_len;
+  if (opts.n_tokens < 1 || opts.n_tokens > max_ctx)
+    fail("{}: {} tokens per step is outside 1..{} (the KV cache length)", f.path(), opts.n_tokens,
+         max_ctx);
+  if (kv_len < opts.n_tokens || kv_len > max_ctx)
+    fail("{}: kv_len {} is outside {}..{} (the step's tokens .. the KV cache length)", f.path(),
+         kv_len, opts.n_tokens, max_ctx);
 
   ir::Graph g;
   g.name = "qwen2";
-  g.kv_len = opts.kv_len;
+  g.kv_len = kv_len;
+  g.n_tokens = opts.n_tokens;
   Importer im(f, g);
   ir::Builder& b = im.b();
-  auto tok = b.input("tok", ir::vec(DType::I32, 1));
-  auto pos = b.input("pos", ir::vec(DType::I32, 1));
+  auto tok = b.input("tok", ir::vec(DType::I32, opts.n_tokens));
+  auto pos = b.input("pos", ir::vec(DType::I32, opts.n_tokens));
   auto embd = im.weight("w.token_embd", t.token_embd);
   auto out_norm = im.f32_weight("w.output_norm", t.output_norm);
   auto out_w = c.tied ? embd : im.weight("w.output", t.output);
@@ -94,8 +100,8 @@ ir::Graph import_qwen2(const gguf::File& f, const ImportOptions& opts) {
     b.set_layer(-1);
   }
   auto hf = b.rmsnorm("h.out", x, out_norm, c.rms_eps);
-  auto logits = b.lm_head("logits", hf, out_w);
-  b.output(b.argmax("next", logits));
+  auto logits = b.lm_head("logits", hf, out_w, !opts.all_logits);
+  if (!opts.all_logits) b.output(b.argmax("next", logits));
   b.output(logits);
   return g;
 }

@@ -12,8 +12,14 @@ namespace brickc::qwen2 {
 struct ImportOptions {
   // KV cache length; 0 takes min(context_length, 4096), the default context of `run`.
   int64_t max_ctx = 0;
-  // The step whose costs the graph reports reads kv_len cached positions (Graph::kv_len).
-  int64_t kv_len = 1;
+  // The step whose costs the graph reports reads kv_len cached positions (Graph::kv_len);
+  // 0 takes n_tokens (a prompt's first chunk; the one position of a decode step).
+  int64_t kv_len = 0;
+  // Tokens per step (Graph::n_tokens): 1 for decode, the micro-batch for prefill.
+  int64_t n_tokens = 1;
+  // Logits for every token of the step (dumped logits, perplexity) instead of the last
+  // token's alone; a graph with them has no argmax.
+  bool all_logits = false;
 };
 
 // Validates the config and every tensor (read_config, bind_tensors), then builds the step:
@@ -21,7 +27,8 @@ struct ImportOptions {
 //   kv_append; attention; x1 = x + matvec(att, wo); h2 = rmsnorm(x1);
 //   x2 = x1 + matvec(swiglu(matvec(h2, wg), matvec(h2, wu)), wd);
 //   logits = lm_head(rmsnorm(x), output or token_embd); next = argmax(logits).
-// Outputs: %next, then %logits. Errors name the file and tensor.
+// Outputs: %next, then %logits (only %logits with all_logits). With n_tokens = T every
+// activation is [n, T] and %tok, %pos are i32[T]. Errors name the file and tensor.
 ir::Graph import_qwen2(const gguf::File& f, const ImportOptions& opts = {});
 
 }  // namespace brickc::qwen2

@@ -17,13 +17,14 @@ namespace {
 
 constexpr uint32_t kNoSlot = UINT32_MAX;
 
-bool is_i32_vector(const ir::TensorType& t) {
-  return t.elem == DType::I32 && t.shape == ir::Shape{{1}};
+bool is_i32_vector(const ir::TensorType& t, int64_t n) {
+  return t.elem == DType::I32 && t.shape == ir::Shape{{n}};
 }
 
 }  // namespace
 
-GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_threads)
+GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_threads,
+                             const GraphExecutor* share_cache)
     : graph_(std::move(graph)), pool_(std::max(n_threads, 1)) {
   if (n_threads < 1) fail("thread count must be at least 1, found {}", n_threads);
   ir::verify_or_fail(graph_, fmt::format("graph @{} for {}", graph_.name, file.path()));
@@ -39,14 +40,14 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
     switch (v.kind) {
       case ir::ValueKind::Input: {
         const bool tok = v.name == "tok", pos = v.name == "pos";
-        if ((!tok && !pos) || !is_i32_vector(v.type))
+        if ((!tok && !pos) || !is_i32_vector(v.type, graph_.n_tokens))
           fail(
               "graph @{}: input %{} : {} is not a step input the CPU executor provides "
-              "(expected %tok and %pos, both i32[1])",
-              graph_.name, v.name, ir::to_string(v.type));
+              "(expected %tok and %pos, both i32[{}])",
+              graph_.name, v.name, ir::to_string(v.type), graph_.n_tokens);
         (tok ? tok_ : pos_) = ir::ValueId{i};
         (tok ? have_tok : have_pos) = true;
-        new_slot(i).get().i.assign(1, 0);
+        new_slot(i).get().i.assign(static_cast<size_t>(graph_.n_tokens), 0);
         break;
       }
       case ir::ValueKind::Weight:
@@ -64,7 +65,18 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
                d[2], max_ctx_);
         max_ctx_ = d[2];
         states_.push_back(ir::ValueId{i});
-        new_slot(i).get().f.assign(static_cast<size_t>(v.type.shape.elements()), 0.0f);
+        Slot& s = new_slot(i).get();
+        if (share_cache) {
+          const auto other = share_cache->graph_.find(v.name);
+          if (!other || share_cache->graph_.type(*other) != v.type)
+            fail("graph @{}: state %{} : {} has no counterpart of that type in graph @{} to "
+                 "share the KV cache with", graph_.name, v.name, ir::to_string(v.type),
+                 share_cache->graph_.name);
+          s.cache = share_cache->slot(*other).cache;
+        } else {
+          s.cache = std::make_shared<std::vector<float>>(
+              static_cast<size_t>(v.type.shape.elements()), 0.0f);
+        }
         break;
       }
       case ir::ValueKind::Result:
@@ -91,8 +103,9 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
       scratch = std::max(scratch, t.shape.elements());
     }
     for (ir::ValueId v : b.operands)
-      if (graph_.value(v).kind != ir::ValueKind::Weight)
-        scratch = std::max(scratch, graph_.type(v).shape.ne0());
+      if (graph_.value(v).kind != ir::ValueKind::Weight &&
+          graph_.value(v).kind != ir::ValueKind::State)
+        scratch = std::max(scratch, graph_.type(v).shape.elements());
   }
   scratch_a_.assign(static_cast<size_t>(scratch), 0.0f);
   scratch_b_.assign(static_cast<size_t>(scratch), 0.0f);
@@ -135,7 +148,7 @@ void GraphExecutor::bind_weight(const gguf::File& file, const ir::Value& v, Slot
 }
 
 void GraphExecutor::clear_cache() {
-  for (ir::ValueId v : states_) std::fill(slot(v).f.begin(), slot(v).f.end(), 0.0f);
+  for (ir::ValueId v : states_) std::ranges::fill(slot(v).floats(), 0.0f);
 }
 
 void GraphExecutor::poison() {
@@ -150,9 +163,20 @@ void GraphExecutor::poison() {
 }
 
 std::span<const float> GraphExecutor::f32(ir::ValueId v) const {
-  if (v.index >= alias_.size() || alias_[v.index] == kNoSlot || slot(v).f.empty())
+  if (v.index >= alias_.size() || alias_[v.index] == kNoSlot || slot(v).floats().empty())
     fail("graph @{}: value #{} holds no f32 data in the CPU executor", graph_.name, v.index);
-  return slot(v).f;
+  return slot(v).floats();
+}
+
+std::span<const float> GraphExecutor::logits_rows() const {
+  const int64_t vocab = len(logits_);
+  const int64_t rows = graph_.type(logits_).shape.rows() == 1 ? 1 : n_;
+  return f32(logits_).first(static_cast<size_t>(rows * vocab));
+}
+
+std::span<const float> GraphExecutor::logits() const {
+  const int64_t vocab = len(logits_);
+  return logits_rows().last(static_cast<size_t>(vocab));
 }
 
 int32_t GraphExecutor::i32(ir::ValueId v) const {
@@ -161,16 +185,24 @@ int32_t GraphExecutor::i32(ir::ValueId v) const {
   return slot(v).i[0];
 }
 
-void GraphExecutor::set_step(int32_t token, int64_t pos) {
-  if (pos < 0 || pos >= max_ctx_)
-    fail("position {} is outside the KV cache (0..{})", pos, max_ctx_ - 1);
-  slot(tok_).i[0] = token;
-  slot(pos_).i[0] = static_cast<int32_t>(pos);
+void GraphExecutor::set_step(std::span<const int32_t> tokens, int64_t pos) {
+  const auto n = static_cast<int64_t>(tokens.size());
+  if (n < 1 || n > graph_.n_tokens)
+    fail("graph @{}: a step of {} tokens; this graph takes 1..{}", graph_.name, n,
+         graph_.n_tokens);
+  if (pos < 0 || pos + n > max_ctx_)
+    fail("positions {}..{} are outside the KV cache (0..{})", pos, pos + n - 1, max_ctx_ - 1);
+  n_ = n;
+  for (int64_t t = 0; t < n; ++t) {
+    slot(tok_).i[static_cast<size_t>(t)] = tokens[static_cast<size_t>(t)];
+    slot(pos_).i[static_cast<size_t>(t)] = static_cast<int32_t>(pos + t);
+  }
 }
 
 std::vector<float> GraphExecutor::read(ir::ValueId v, int64_t offset, int64_t count) {
   if (graph_.type(v).elem == DType::I32) {
-    if (offset != 0 || count != 1) fail("graph @{}: %{} is one i32", graph_.name, graph_.value(v).name);
+    if (offset != 0 || count != 1 || graph_.n_tokens != 1)
+      fail("graph @{}: %{} is not one i32", graph_.name, graph_.value(v).name);
     return {static_cast<float>(i32(v))};
   }
   const std::span<const float> f = f32(v);
@@ -181,7 +213,7 @@ std::vector<float> GraphExecutor::read(ir::ValueId v, int64_t offset, int64_t co
 }
 
 void GraphExecutor::write(ir::ValueId v, int64_t offset, std::span<const float> values) {
-  std::vector<float>& f = slot(v).f;
+  const std::span<float> f = slot(v).floats();
   if (graph_.value(v).kind == ir::ValueKind::Weight || offset < 0 ||
       static_cast<size_t>(offset) + values.size() > f.size())
     fail("graph @{}: cannot write {} values at {} to %{} : {}", graph_.name, values.size(), offset,
@@ -204,7 +236,7 @@ void GraphExecutor::corrupt(const ir::Brick& b) {
   }
   const auto& d = graph_.type(r).shape.dims;
   const int64_t at = d.size() == 3 ? d[0] * d[1] * slot(pos_).i[0] : 0;  // a cache: this row
-  float& x = s.f[static_cast<size_t>(at)];
+  float& x = s.floats()[static_cast<size_t>(at)];
   x += 1000.0f * (1.0f + std::fabs(x));
 }
 
@@ -217,8 +249,8 @@ void GraphExecutor::run_brick(size_t i) {
       std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
 }
 
-void GraphExecutor::step(int32_t token, int64_t pos) {
-  set_step(token, pos);
+void GraphExecutor::step(std::span<const int32_t> tokens, int64_t pos) {
+  set_step(tokens, pos);
   for (size_t i = 0; i < graph_.bricks().size(); ++i) run_brick(i);
 }
 
@@ -234,8 +266,10 @@ void GraphExecutor::run(const ir::Brick& b) {
   using K = ir::BrickKind;
   const auto& o = b.operands;
   const ir::ValueId r0 = b.results[0];
-  auto position = [&](ir::ValueId v) {
-    const int64_t p = slot(v).i[0];
+  const int64_t n = n_;
+  // Position of token t of the step.
+  auto position = [&](ir::ValueId v, int64_t t) {
+    const int64_t p = slot(v).i[static_cast<size_t>(t)];
     if (p < 0 || p >= max_ctx_)
       fail("{} brick: position %{} = {} is outside the KV cache (0..{})", keyword(b.kind),
            graph_.value(v).name, p, max_ctx_ - 1);
@@ -243,95 +277,116 @@ void GraphExecutor::run(const ir::Brick& b) {
   };
   auto weight = [&](ir::ValueId v) -> const Matrix& { return slot(v).m; };
   auto bias = [&](size_t i) { return i < o.size() ? in(o[i]) : nullptr; };
+  // Logits for every token, or (a vector result) for the step's last token alone.
+  const bool last_only = graph_.type(r0).shape.rows() == 1;
+  auto logit_rows = [&](ir::ValueId x) { return last_only ? in(x) + (n - 1) * len(x) : in(x); };
+  const int64_t logit_n = last_only ? 1 : n;
+  auto norm_rows = [&](const float* x, ir::ValueId w, float* y, int64_t rows, int64_t k) {
+    for (int64_t t = 0; t < rows; ++t)
+      rmsnorm(x + t * k, in(w), y + t * k, k, b.float_attr("eps"));
+  };
   switch (b.kind) {
     case K::Embed: {
       const Matrix& table = weight(o[1]);
-      const int32_t tok = slot(o[0]).i[0];
-      if (tok < 0 || tok >= table.rows)
-        fail("token id {} is out of range: the embedding table %{} has {} rows", tok,
-             graph_.value(o[1]).name, table.rows);
-      embed(table, tok, out(r0));
+      for (int64_t t = 0; t < n; ++t) {
+        const int32_t tok = slot(o[0]).i[static_cast<size_t>(t)];
+        if (tok < 0 || tok >= table.rows)
+          fail("token id {} is out of range: the embedding table %{} has {} rows", tok,
+               graph_.value(o[1]).name, table.rows);
+        embed(table, tok, out(r0) + t * table.cols);
+      }
       return;
     }
     case K::Rmsnorm:
-      rmsnorm(in(o[0]), in(o[1]), out(r0), len(o[0]), b.float_attr("eps"));
+      norm_rows(in(o[0]), o[1], out(r0), n, len(o[0]));
       return;
     case K::Matvec:
-      matmul(pool_, weight(o[1]), in(o[0]), 1, out(r0), bias(2));
+      matmul(pool_, weight(o[1]), in(o[0]), n, out(r0), bias(2));
       return;
     case K::Qkv:
       for (size_t i = 0; i < 3; ++i)
-        matmul(pool_, weight(o[1 + i]), in(o[0]), 1, out(b.results[i]), bias(4 + i));
+        matmul(pool_, weight(o[1 + i]), in(o[0]), n, out(b.results[i]), bias(4 + i));
       return;
     case K::Rope: {
-      const int64_t hd = b.int_attr("head_dim"), n = len(o[0]);
-      std::copy_n(in(o[0]), n, out(r0));
-      rope_neox(out(r0), n / hd, hd, position(o[1]), b.float_attr("theta"));
+      const int64_t hd = b.int_attr("head_dim"), k = len(o[0]);
+      std::copy_n(in(o[0]), n * k, out(r0));
+      for (int64_t t = 0; t < n; ++t)
+        rope_neox(out(r0) + t * k, k / hd, hd, position(o[1], t), b.float_attr("theta"));
       return;
     }
     case K::KvAppend:
-      append_kv(in(o[0]), in(o[1]), position(o[2]), o[3], o[4]);
+      for (int64_t t = 0; t < n; ++t)
+        append_kv(in(o[0]) + t * len(o[0]), in(o[1]) + t * len(o[1]), position(o[2], t), o[3],
+                  o[4]);
       return;
     case K::Attention: {
+      // Token by token: each query sees the cache up to its own position (causal), which
+      // the appends of the whole step have already filled.
       const auto& d = graph_.type(o[1]).shape.dims;
-      const AttentionConfig cfg{len(o[0]) / d[0], d[1], d[0], false};
-      attention(pool_, cfg, in(o[0]), 1, position(o[3]), in(o[1]), in(o[2]), out(r0));
+      const int64_t k = len(o[0]);
+      const AttentionConfig cfg{k / d[0], d[1], d[0], false};
+      for (int64_t t = 0; t < n; ++t)
+        attention(pool_, cfg, in(o[0]) + t * k, 1, position(o[3], t), in(o[1]), in(o[2]),
+                  out(r0) + t * k);
       return;
     }
     case K::Swiglu:
-      swiglu(in(o[0]), in(o[1]), out(r0), len(o[0]));
+      swiglu(in(o[0]), in(o[1]), out(r0), n * len(r0));
       return;
     case K::Add:
-      add(in(o[0]), in(o[1]), out(r0), len(r0));
+      add(in(o[0]), in(o[1]), out(r0), n * len(r0));
       return;
     case K::LmHead:
-      matmul(pool_, weight(o[1]), in(o[0]), 1, out(r0));
+      matmul(pool_, weight(o[1]), logit_rows(o[0]), logit_n, out(r0));
       return;
     case K::Argmax:
       slot(r0).i[0] = argmax(in(o[0]), len(o[0]));
       return;
     // Composites: the parts' functions in the parts' order, intermediates in scratch.
     case K::RmsnormMatvec:
-      rmsnorm(in(o[0]), in(o[1]), scratch_a_.data(), len(o[0]), b.float_attr("eps"));
-      matmul(pool_, weight(o[2]), scratch_a_.data(), 1, out(r0), bias(3));
+      norm_rows(in(o[0]), o[1], scratch_a_.data(), n, len(o[0]));
+      matmul(pool_, weight(o[2]), scratch_a_.data(), n, out(r0), bias(3));
       return;
     case K::RmsnormQkv:
-      rmsnorm(in(o[0]), in(o[1]), scratch_a_.data(), len(o[0]), b.float_attr("eps"));
+      norm_rows(in(o[0]), o[1], scratch_a_.data(), n, len(o[0]));
       for (size_t i = 0; i < 3; ++i)
-        matmul(pool_, weight(o[2 + i]), scratch_a_.data(), 1, out(b.results[i]), bias(5 + i));
+        matmul(pool_, weight(o[2 + i]), scratch_a_.data(), n, out(b.results[i]), bias(5 + i));
       return;
     case K::RmsnormGateUpSwiglu: {
       // Three intermediates: the normalized x, then gate and up.
       float* h = scratch_c_.data();
-      rmsnorm(in(o[0]), in(o[1]), h, len(o[0]), b.float_attr("eps"));
-      matmul(pool_, weight(o[2]), h, 1, scratch_a_.data());
-      matmul(pool_, weight(o[3]), h, 1, scratch_b_.data());
-      swiglu(scratch_a_.data(), scratch_b_.data(), out(r0), len(r0));
+      norm_rows(in(o[0]), o[1], h, n, len(o[0]));
+      matmul(pool_, weight(o[2]), h, n, scratch_a_.data());
+      matmul(pool_, weight(o[3]), h, n, scratch_b_.data());
+      swiglu(scratch_a_.data(), scratch_b_.data(), out(r0), n * len(r0));
       return;
     }
     case K::RmsnormLmHead:
-      rmsnorm(in(o[0]), in(o[1]), scratch_a_.data(), len(o[0]), b.float_attr("eps"));
-      matmul(pool_, weight(o[2]), scratch_a_.data(), 1, out(r0));
+      norm_rows(logit_rows(o[0]), o[1], scratch_a_.data(), logit_n, len(o[0]));
+      matmul(pool_, weight(o[2]), scratch_a_.data(), logit_n, out(r0));
       return;
     case K::GateUpSwiglu:
-      matmul(pool_, weight(o[1]), in(o[0]), 1, scratch_a_.data());
-      matmul(pool_, weight(o[2]), in(o[0]), 1, scratch_b_.data());
-      swiglu(scratch_a_.data(), scratch_b_.data(), out(r0), len(r0));
+      matmul(pool_, weight(o[1]), in(o[0]), n, scratch_a_.data());
+      matmul(pool_, weight(o[2]), in(o[0]), n, scratch_b_.data());
+      swiglu(scratch_a_.data(), scratch_b_.data(), out(r0), n * len(r0));
       return;
     case K::RopeKvAppend: {
-      const int64_t hd = graph_.type(o[4]).shape.dims[0], pos = position(o[3]);
+      const int64_t hd = graph_.type(o[4]).shape.dims[0];
       const float theta = b.float_attr("theta");
       const int64_t nq = len(o[0]), nk = len(o[1]);
-      std::copy_n(in(o[0]), nq, out(r0));
-      rope_neox(out(r0), nq / hd, hd, pos, theta);
-      std::copy_n(in(o[1]), nk, scratch_a_.data());
-      rope_neox(scratch_a_.data(), nk / hd, hd, pos, theta);
-      append_kv(scratch_a_.data(), in(o[2]), pos, o[4], o[5]);
+      for (int64_t t = 0; t < n; ++t) {
+        const int64_t pos = position(o[3], t);
+        std::copy_n(in(o[0]) + t * nq, nq, out(r0) + t * nq);
+        rope_neox(out(r0) + t * nq, nq / hd, hd, pos, theta);
+        std::copy_n(in(o[1]) + t * nk, nk, scratch_a_.data());
+        rope_neox(scratch_a_.data(), nk / hd, hd, pos, theta);
+        append_kv(scratch_a_.data(), in(o[2]) + t * nk, pos, o[4], o[5]);
+      }
       return;
     }
     case K::MatvecAdd:
-      matmul(pool_, weight(o[1]), in(o[0]), 1, scratch_a_.data());
-      add(in(o[2]), scratch_a_.data(), out(r0), len(r0));
+      matmul(pool_, weight(o[1]), in(o[0]), n, scratch_a_.data());
+      add(in(o[2]), scratch_a_.data(), out(r0), n * len(r0));
       return;
   }
   fail("internal: the CPU executor has no implementation of brick kind {}", keyword(b.kind));
@@ -339,11 +394,23 @@ void GraphExecutor::run(const ir::Brick& b) {
 
 GraphModel::GraphModel(const gguf::File& file, const GraphModelOptions& opt,
                        Qwen2Model::LogitsFn each)
-    : exec_(file, runtime::decode_graph(file, opt.n_ctx, opt.passes, "cpu"), opt.n_threads),
+    : file_(file),
+      opt_(opt),
+      exec_(file, runtime::decode_graph(file, opt.n_ctx, opt.passes, "cpu"), opt.n_threads),
       n_vocab_(qwen2::read_config(file).n_vocab),
-      poison_(opt.poison),
       each_(std::move(each)) {
+  if (opt.n_ubatch < 1) fail("the micro-batch (-ub) must be at least 1 token, found {}", opt.n_ubatch);
   if (opt.plant_fault) exec_.plant_fault(*opt.plant_fault);
+}
+
+GraphExecutor& GraphModel::batch() {
+  if (!batch_) {
+    runtime::StepShape shape{std::min(opt_.n_ubatch, exec_.max_ctx()), static_cast<bool>(each_)};
+    batch_ = std::make_unique<GraphExecutor>(
+        file_, runtime::decode_graph(file_, opt_.n_ctx, opt_.passes, "cpu", shape), opt_.n_threads,
+        &exec_);
+  }
+  return *batch_;
 }
 
 void GraphModel::reset() {
@@ -353,12 +420,31 @@ void GraphModel::reset() {
 
 void GraphModel::prefill(std::span<const int32_t> tokens) {
   runtime::check_tokens(tokens, n_past_, exec_.max_ctx(), n_vocab_);
-  for (int32_t t : tokens) {
-    if (poison_) exec_.poison();
-    step(exec_, t, n_past_);
-    if (each_) each_(n_past_, exec_.logits());
-    ++n_past_;
+  if (tokens.size() == 1 || opt_.n_ubatch == 1) {
+    for (int32_t t : tokens) {
+      if (opt_.poison) exec_.poison();
+      step(exec_, t, n_past_);
+      if (each_) each_(n_past_, exec_.logits());
+      ++n_past_;
+    }
+    last_ = &exec_;
+    return;
   }
+  GraphExecutor& b = batch();
+  const auto ub = static_cast<size_t>(b.graph().n_tokens);
+  for (size_t i = 0; i < tokens.size(); i += ub) {
+    const auto chunk = tokens.subspan(i, std::min(ub, tokens.size() - i));
+    if (opt_.poison) b.poison();
+    b.step(chunk, n_past_);
+    if (each_) {
+      const auto rows = b.logits_rows();
+      for (size_t t = 0; t < chunk.size(); ++t)
+        each_(n_past_ + static_cast<int64_t>(t),
+              rows.subspan(t * static_cast<size_t>(n_vocab_), static_cast<size_t>(n_vocab_)));
+    }
+    n_past_ += static_cast<int64_t>(chunk.size());
+  }
+  last_ = &b;
 }
 
 }  // namespace brickc::cpu

@@ -1,6 +1,7 @@
-// The CPU executor of Brick IR: runs a verified graph of one decode step brick by brick
-// with the reference bricks, so that every pass and fusion can be checked against the
-// unoptimized graph and against Qwen2Model on the same file.
+// The CPU executor of Brick IR: runs a verified graph of one step (one decode token, or up
+// to T prompt tokens of a T-token graph) brick by brick with the reference bricks, so that
+// every pass and fusion can be checked against the unoptimized graph, against Qwen2Model
+// on the same file, and T-token steps against T one-token steps.
 //
 // Numerics are those of the f32 reference, by choice: a q8_1-typed value (the
 // quantize-activations pass) is a hint for the GPU and is kept in f32 here, and the KV
@@ -11,6 +12,7 @@
 // GPU and are ignored here.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,10 +32,12 @@ class GraphExecutor final : public runtime::BrickStepper {
  public:
   // Verifies `graph` and binds each weight to the tensor of `file` it names, checking
   // type and shape; `file` must outlive the executor. The graph's inputs must be %tok and
-  // %pos (i32[1]), as the importer declares them, and it must have one f32 output (the
+  // %pos (i32[T]), as the importer declares them, and it must have one f32 output (the
   // logits). Buffers, including the zeroed KV cache state, are allocated here, never per
-  // step.
-  GraphExecutor(const gguf::File& file, ir::Graph graph, int n_threads = 1);
+  // step. With `share_cache`, the KV cache states are that executor's (bound by name), so
+  // that a prefill graph and a decode graph of one model fill and read one cache.
+  GraphExecutor(const gguf::File& file, ir::Graph graph, int n_threads = 1,
+                const GraphExecutor* share_cache = nullptr);
 
   const ir::Graph& graph() const override { return graph_; }
   // KV cache positions: the last dimension of the state values.
@@ -41,21 +45,29 @@ class GraphExecutor final : public runtime::BrickStepper {
 
   // One decode step: `token` at position `pos` (0 <= pos < max_ctx()). Positions before
   // pos must have been run since the cache was last cleared.
-  void step(int32_t token, int64_t pos) override;
+  void step(int32_t token, int64_t pos) override { step(std::span(&token, 1), pos); }
+  // One step of n = tokens.size() tokens (1 <= n <= the graph's n_tokens) at positions
+  // pos .. pos + n - 1; the graph's rows past n are left alone.
+  void step(std::span<const int32_t> tokens, int64_t pos);
   // Zeroes the KV cache.
   void clear_cache();
   // Fills every brick result with NaN, so that a test sees any value a step reads before
   // it writes it. The KV cache is left alone.
   void poison();
 
-  std::span<const float> logits() const { return f32(logits_); }
+  // The logits of the last token of the last step.
+  std::span<const float> logits() const;
+  // The logits of every token of the last step (n rows of n_vocab), for a graph with all
+  // logits; the last token's alone otherwise.
+  std::span<const float> logits_rows() const;
   // A brick result after the last step: an f32 or q8_1 value (held in f32), or an i32 one.
   std::span<const float> f32(ir::ValueId v) const;
   int32_t i32(ir::ValueId v) const;
 
   // runtime::BrickStepper: brick by brick, for checking another backend against this one
   // (or this one against another executor, for the CPU's --verify).
-  void set_step(int32_t token, int64_t pos) override;
+  using BrickStepper::set_step;
+  void set_step(std::span<const int32_t> tokens, int64_t pos) override;
   void run_brick(size_t i) override;
   std::vector<float> read(ir::ValueId v, int64_t offset, int64_t count) override;
   void write(ir::ValueId v, int64_t offset, std::span<const float> values) override;
@@ -70,18 +82,24 @@ class GraphExecutor final : public runtime::BrickStepper {
 
  private:
   struct Slot {
-    std::vector<float> f;    // f32 / q8_1 activations, f32 weights, the KV cache
+    std::vector<float> f;    // f32 / q8_1 activations, f32 weights
     std::vector<int32_t> i;  // i32 values
     Matrix m;                // weight matrices, read from the file's mapping
+    std::shared_ptr<std::vector<float>> cache;  // a KV cache, possibly shared
+    std::span<float> floats() { return cache ? std::span<float>(*cache) : std::span<float>(f); }
+    std::span<const float> floats() const {
+      return cache ? std::span<const float>(*cache) : std::span<const float>(f);
+    }
   };
   void bind_weight(const gguf::File& file, const ir::Value& v, Slot& s);
   void run(const ir::Brick& b);
   void corrupt(const ir::Brick& b);
   Slot& slot(ir::ValueId v) { return slots_[alias_[v.index]]; }
   const Slot& slot(ir::ValueId v) const { return slots_[alias_[v.index]]; }
-  float* out(ir::ValueId v) { return slot(v).f.data(); }
-  const float* in(ir::ValueId v) const { return slot(v).f.data(); }
-  int64_t len(ir::ValueId v) const { return graph_.type(v).shape.elements(); }
+  float* out(ir::ValueId v) { return slot(v).floats().data(); }
+  const float* in(ir::ValueId v) const { return slot(v).floats().data(); }
+  // Elements per token row.
+  int64_t len(ir::ValueId v) const { return graph_.type(v).shape.ne0(); }
   // Writes k and v at `pos` of the caches (k already roped).
   void append_kv(const float* k, const float* v, int64_t pos, ir::ValueId kc, ir::ValueId vc);
 
@@ -94,17 +112,21 @@ class GraphExecutor final : public runtime::BrickStepper {
   std::vector<ir::ValueId> states_;
   ir::ValueId tok_, pos_, logits_;
   int64_t max_ctx_ = 0;
+  int64_t n_ = 1;  // tokens in the current step
   std::vector<float> scratch_a_, scratch_b_, scratch_c_;  // intermediates inside composites
   std::vector<double> brick_us_;
   std::optional<size_t> fault_;
 };
 
 // The executor as the generation loop's Decoder: imports the file's decode step, optimizes
-// it with a pass list ("a,b,c"; nullopt: the default pipeline) and evaluates prompts token
-// by token. What `brickc run --engine graph` and the fusion tests use.
+// it with a pass list ("a,b,c"; nullopt: the default pipeline) and decodes with it; prompts
+// of more than one token run through a second, T-token graph (T = n_ubatch) in chunks of
+// up to T, sharing the decode graph's KV cache. What `brickc run --engine graph` and the
+// fusion tests use.
 struct GraphModelOptions {
   int n_threads = 1;
   int64_t n_ctx = 4096;  // KV cache positions; at most the model's context_length
+  int64_t n_ubatch = 512;  // prompt tokens per T-token step; 1: token by token
   std::optional<std::string> passes;
   bool poison = false;  // GraphExecutor::poison() before every step (tests)
   std::optional<size_t> plant_fault;  // GraphExecutor::plant_fault (tests of --verify)
@@ -121,14 +143,19 @@ class GraphModel : public runtime::SteppedDecoder {
   void prefill(std::span<const int32_t> tokens) override;
   void decode(int32_t token) override { prefill({&token, 1}); }
   void reset() override;
-  std::span<const float> logits() override { return exec_.logits(); }
+  std::span<const float> logits() override { return last_->logits(); }
   const ir::Graph* profiled_graph() const override { return &exec_.graph(); }
   std::vector<double> last_brick_us() override { return exec_.brick_us(); }
 
  private:
+  GraphExecutor& batch();
+
+  const gguf::File& file_;
+  GraphModelOptions opt_;
   GraphExecutor exec_;
+  std::unique_ptr<GraphExecutor> batch_;  // the T-token graph, made at the first prompt
+  const GraphExecutor* last_ = &exec_;    // the executor whose logits are current
   int64_t n_vocab_;
-  bool poison_;
   Qwen2Model::LogitsFn each_;
   int64_t n_past_ = 0;
 };

@@ -12,6 +12,7 @@
 #include "frontend/quant/quant.h"
 #include "ir/error.h"
 #include "ir/verifier.h"
+#include "passes/memory_plan.h"
 #include "runtime/cuda/api.h"
 
 namespace brickc::cuda {
@@ -88,14 +89,33 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
     ptr_[v.index] = values_[v.index].ptr();
     device_bytes_ += bytes;
   };
+  // A shared weight or state: the other executor's buffer of the same name and type.
+  auto bind_shared = [&](ir::ValueId id) {
+    const ir::Value& v = graph_.value(id);
+    const auto other = o.share->graph_.find(v.name);
+    if (!other || o.share->graph_.type(*other) != v.type)
+      fail("graph @{}: %{} : {} has no counterpart of that type in graph @{} to share",
+           graph_.name, v.name, ir::to_string(v.type), o.share->graph_.name);
+    ptr_[id.index] = o.share->ptr_[other->index];
+    if (v.kind == ir::ValueKind::State) max_ctx_ = v.type.shape.dims[2];
+  };
   for (uint32_t i = 0; i < graph_.value_count(); ++i) {
     const ir::ValueId id{i};
     const ir::Value& v = graph_.value(id);
+    if (o.share && (v.kind == ir::ValueKind::Weight || v.kind == ir::ValueKind::State)) {
+      bind_shared(id);
+      continue;
+    }
     switch (v.kind) {
       case ir::ValueKind::Input:
         if ((v.name != "tok" && v.name != "pos") || v.type.elem != DType::I32)
           fail("graph @{}: input %{} is not a step input (%tok, %pos) the GPU provides",
                graph_.name, v.name);
+        // A decode step's token is in the step struct; T tokens need a buffer.
+        if (v.name == "tok" && graph_.n_tokens > 1) {
+          alloc(id, ptx::gpu_value_bytes(graph_, id), "token ids");
+          tok_ = id;
+        }
         break;
       case ir::ValueKind::State: {
         const auto& d = v.type.shape.dims;
@@ -149,6 +169,12 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
   if (max_ctx_ == 0) fail("graph @{}: no KV cache state is declared", graph_.name);
   step_ = DeviceBuffer(sizeof(Step), "step struct");
   device_bytes_ += sizeof(Step);
+  // A T-token step's activations are T rows each: they share buffers as the memory plan
+  // says (a buffer is reused once its occupant's last reader has run). A decode step's
+  // are small and each keeps its own.
+  const passes::MemoryPlan plan = passes::plan_memory(graph_);
+  std::vector<uint64_t> shared_bytes(plan.buffer_bytes.size(), 0);
+  const bool share_results = graph_.n_tokens > 1;
   for (const ir::Brick& b : graph_.bricks())
     for (size_t r = 0; r < b.results.size(); ++r) {
       if (auto c = ir::updated_operand(b, r)) {
@@ -159,8 +185,29 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
         ptr_[b.results[r].index] = step_.ptr() + offsetof(Step, argmax_key);
         continue;
       }
+      const int buf = plan.buffer_of[b.results[r].index];
+      if (share_results && buf >= 0) {
+        auto& bytes = shared_bytes[static_cast<size_t>(buf)];
+        bytes = std::max(bytes, ptx::gpu_value_bytes(graph_, b.results[r]));
+        continue;
+      }
       alloc(b.results[r], ptx::gpu_value_bytes(graph_, b.results[r]), "result");
     }
+  if (share_results) {
+    for (size_t i = 0; i < shared_bytes.size(); ++i) {
+      if (!shared_bytes[i]) continue;
+      shared_.emplace_back(shared_bytes[i], fmt::format("activation buffer {} of {}", i,
+                                                        plan.buffer_bytes.size()));
+      device_bytes_ += shared_bytes[i];
+    }
+    std::vector<DevicePtr> at(shared_bytes.size(), 0);
+    for (size_t i = 0, j = 0; i < shared_bytes.size(); ++i)
+      if (shared_bytes[i]) at[i] = shared_[j++].ptr();
+    for (const ir::Brick& b : graph_.bricks())
+      for (ir::ValueId v : b.results)
+        if (!ptr_[v.index] && plan.buffer_of[v.index] >= 0)
+          ptr_[v.index] = at[static_cast<size_t>(plan.buffer_of[v.index])];
+  }
   for (ir::ValueId v : graph_.outputs) {
     const DType t = graph_.type(v).elem;
     ir::ValueId& slot = t == DType::F32 ? logits_ : argmax_;
@@ -178,6 +225,8 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
     if (s.zeroed) scratch_.back().fill_u8(0);
   }
   step_host_ = PinnedBuffer(static_cast<size_t>(max_ctx_) * sizeof(Step), "step structs");
+  if (graph_.n_tokens > 1)
+    tokens_host_ = PinnedBuffer(static_cast<size_t>(max_ctx_) * 4, "token ids");
   key_host_ = PinnedBuffer(8, "argmax key");
 
   // Grids: grid-stride kernels get as many blocks as fit on the device at once.
@@ -261,17 +310,34 @@ void Executor::enqueue_all() {
   for (size_t i = 0; i < plan_.launches.size(); ++i) enqueue(i, false);
 }
 
-void Executor::step(int32_t token, int64_t pos) {
-  if (pos < 0 || pos >= max_ctx_)
-    fail("position {} is outside the KV cache (0..{})", pos, max_ctx_ - 1);
-  auto* s = static_cast<Step*>(step_host_.data()) + pos;
-  *s = {token, static_cast<int32_t>(pos), 0, 1, 0};
-  step_.upload_async(s, sizeof(Step), 0, stream_.get());
+void Executor::step(std::span<const int32_t> tokens, int64_t pos) {
+  write_inputs(tokens, pos);
   if (opt_.use_graph)
     cuda_graph_.launch(stream_);
   else
     enqueue_all();
   logits_host_.clear();
+}
+
+void Executor::write_inputs(std::span<const int32_t> tokens, int64_t pos) {
+  const auto n = static_cast<int64_t>(tokens.size());
+  if (n < 1 || n > graph_.n_tokens)
+    fail("graph @{}: a step of {} tokens; this graph takes 1..{}", graph_.name, n,
+         graph_.n_tokens);
+  if (pos < 0 || pos + n > max_ctx_)
+    fail("positions {}..{} are outside the KV cache (0..{})", pos, pos + n - 1, max_ctx_ - 1);
+  n_ = n;
+  if (graph_.n_tokens > 1) {
+    // Staged by position, like the step structs, so that enqueued copies never race.
+    auto* t = static_cast<int32_t*>(tokens_host_.data()) + pos;
+    std::copy(tokens.begin(), tokens.end(), t);
+    check(driver().cuMemcpyHtoDAsync(ptr_[tok_.index], t, static_cast<size_t>(n) * 4,
+                                     stream_.get()),
+          "cuMemcpyHtoDAsync");
+  }
+  auto* s = static_cast<Step*>(step_host_.data()) + pos;
+  *s = {tokens[0], static_cast<int32_t>(pos), 0, static_cast<int32_t>(n), 0};
+  step_.upload_async(s, sizeof(Step), 0, stream_.get());
 }
 
 int32_t Executor::argmax() {
@@ -289,17 +355,16 @@ void Executor::finish() { stream_.sync("decoding"); }
 std::span<const float> Executor::logits() {
   if (logits_host_.empty()) {
     stream_.sync("decoding a token");
-    logits_host_ = read(logits_, 0, graph_.type(logits_).shape.elements());
+    const ir::Shape& s = graph_.type(logits_).shape;
+    logits_host_ = read(logits_, 0, s.ne0() * (s.rows() == 1 ? 1 : n_));
   }
   return logits_host_;
 }
 
-void Executor::set_step(int32_t token, int64_t pos) {
-  if (pos < 0 || pos >= max_ctx_)
-    fail("position {} is outside the KV cache (0..{})", pos, max_ctx_ - 1);
-  const Step s{token, static_cast<int32_t>(pos), 0, 1, 0};
+void Executor::set_step(std::span<const int32_t> tokens, int64_t pos) {
   stream_.sync("waiting before a step struct update");
-  step_.upload(&s, sizeof s);
+  write_inputs(tokens, pos);
+  stream_.sync("writing the step inputs");
 }
 
 void Executor::run_brick(size_t b) {
@@ -381,7 +446,9 @@ void Executor::poison() {
 void Executor::clear_cache() {
   stream_.sync("clearing the KV cache");
   for (uint32_t i = 0; i < graph_.value_count(); ++i)
-    if (graph_.value(ir::ValueId{i}).kind == ir::ValueKind::State) values_[i].fill_u8(0);
+    // A cache shared from another executor is cleared by its owner.
+    if (graph_.value(ir::ValueId{i}).kind == ir::ValueKind::State && values_[i].size() > 0)
+      values_[i].fill_u8(0);
 }
 
 std::vector<double> Executor::trace_us() {

@@ -1,7 +1,8 @@
-// The CUDA executor of Brick IR: binds a lowered decode step (codegen/ptx/lower.h) to
-// device buffers, uploads the weights once (rows padded to 16 bytes), keeps the fp16 KV
-// cache, and runs a step as one CUDA graph replay whose only per-token input is the step
-// struct. Per-brick eager runs and value access serve the GPU tests and --verify.
+// The CUDA executor of Brick IR: binds a lowered step (codegen/ptx/lower.h) to device
+// buffers, uploads the weights once (rows padded to 16 bytes), keeps the fp16 KV cache, and
+// runs a step as one CUDA graph replay whose only inputs are the step struct (and, for a
+// T-token graph, the token ids). Per-brick eager runs and value access serve the GPU tests
+// and --verify.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -20,9 +21,14 @@
 
 namespace brickc::cuda {
 
+class Executor;
+
 struct ExecutorOptions {
   ptx::LowerOptions lower;  // lower.trace: kernels stamp %globaltimer per block (trace_us())
   bool use_graph = true;    // false: every step launches its kernels one by one
+  // Weights and KV cache states bound (by value name) to this executor's buffers instead
+  // of uploaded and allocated anew: a prefill graph beside the decode graph of one model.
+  const Executor* share = nullptr;
 };
 
 class Executor final : public runtime::BrickStepper {
@@ -40,20 +46,25 @@ class Executor final : public runtime::BrickStepper {
   size_t device_bytes() const { return device_bytes_; }
 
   // Enqueues one decode step of `token` at `pos`; returns without waiting.
-  void step(int32_t token, int64_t pos) override;
+  void step(int32_t token, int64_t pos) override { step(std::span(&token, 1), pos); }
+  // Enqueues one step of n = tokens.size() tokens (1 <= n <= the graph's n_tokens) at
+  // positions pos .. pos + n - 1; returns without waiting.
+  void step(std::span<const int32_t> tokens, int64_t pos);
   // Waits for the last step and returns its argmax (the graph's i32 output); fails if the
   // graph has none.
   int32_t argmax();
   // Waits for every enqueued step.
   void finish();
-  // Waits and copies the logits (the f32 output) to the host.
+  // Waits and copies the logits (the f32 output) to the host: the last token's row, or with
+  // a graph of all logits every row of the last step (n rows of n_vocab).
   std::span<const float> logits();
 
   // runtime::BrickStepper, for tests and --verify. set_step writes the step struct and
   // run_brick runs brick i's kernels now, in order; both wait. read gives q8_1 dequantized
   // and f16 widened; write quantizes to q8_1 as the kernels do. A q8_1 value is read and
   // written whole.
-  void set_step(int32_t token, int64_t pos) override;
+  using BrickStepper::set_step;
+  void set_step(std::span<const int32_t> tokens, int64_t pos) override;
   void run_brick(size_t i) override;
   std::vector<float> read(ir::ValueId v, int64_t offset, int64_t count) override;
   void write(ir::ValueId v, int64_t offset, std::span<const float> values) override;
@@ -66,6 +77,8 @@ class Executor final : public runtime::BrickStepper {
 
  private:
   void enqueue_all();
+  // Stages the step struct (and a T-token graph's token ids) and enqueues their upload.
+  void write_inputs(std::span<const int32_t> tokens, int64_t pos);
   void enqueue(size_t launch, bool alone);
 
   Context& ctx_;
@@ -78,10 +91,14 @@ class Executor final : public runtime::BrickStepper {
   std::vector<DeviceBuffer> values_;   // by value index; empty for inputs and aliases
   std::vector<DevicePtr> ptr_;         // by value index: a cache update aliases its cache
   std::vector<DeviceBuffer> scratch_;
+  std::vector<DeviceBuffer> shared_;   // T-token graphs: activation buffers of the memory plan
   DeviceBuffer step_;                  // Step struct, with the argmax key
   DeviceBuffer trace_;
   std::vector<size_t> trace_offset_;   // per launch, in u64 slots
   PinnedBuffer step_host_;             // one Step per position: enqueued copies never race
+  PinnedBuffer tokens_host_;           // T-token graphs: token ids by position, likewise
+  ir::ValueId tok_;                    // T-token graphs: the %tok buffer
+  int64_t n_ = 1;                      // tokens in the last step
   PinnedBuffer key_host_;
   Module module_;
   Stream stream_;

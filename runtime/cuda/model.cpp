@@ -21,14 +21,34 @@ Executor make_executor(Context& ctx, const gguf::File& file, const ModelOptions&
   return Executor(ctx, file, std::move(g), e);
 }
 
+// The T-token graph beside `decode`, sharing its weights and cache; all rows' logits when
+// every position's logits are wanted.
+std::unique_ptr<Executor> make_prefill(Context& ctx, const gguf::File& file, const ModelOptions& o,
+                                       const Executor& decode) {
+  const runtime::StepShape shape{std::min(o.n_ubatch, decode.max_ctx()), static_cast<bool>(o.each)};
+  ir::Graph g =
+      runtime::decode_graph(file, o.n_ctx, o.passes, budget_profile(ctx.info().name), shape);
+  ExecutorOptions e;
+  e.use_graph = o.use_graph;
+  e.share = &decode;
+  return std::make_unique<Executor>(ctx, file, std::move(g), e);
+}
+
 class GpuModel final : public Model {
  public:
   GpuModel(const gguf::File& file, const ModelOptions& o)
-      : ctx_(o.device),
+      : file_(file),
+        opt_(o),
+        ctx_(o.device),
         n_vocab_(qwen2::read_config(file).n_vocab),
         exec_(make_executor(ctx_, file, o)),
         each_(o.each),
-        trace_(o.trace) {}
+        trace_(o.trace) {
+    if (o.n_ubatch < 1) fail("the micro-batch (-ub) must be at least 1 token, found {}", o.n_ubatch);
+    // Made now, not at the first prompt, so that no prompt's time to first token pays for
+    // compiling the T-token kernels.
+    if (o.n_ubatch > 1) prefill_ = make_prefill(ctx_, file_, opt_, exec_);
+  }
 
   int64_t n_ctx() const override { return exec_.max_ctx(); }
   int64_t n_past() const override { return n_past_; }
@@ -38,14 +58,30 @@ class GpuModel final : public Model {
   void prefill(std::span<const int32_t> tokens) override {
     ctx_.make_current();
     runtime::check_tokens(tokens, n_past_, exec_.max_ctx(), n_vocab_);
-    // Token by token through the decode graph (no batched prefill kernels yet).
-    for (int32_t t : tokens) {
-      step(exec_, t, n_past_);
-      if (each_) each_(n_past_, exec_.logits());
-      ++n_past_;
+    if (tokens.size() == 1 || opt_.n_ubatch == 1) {
+      for (int32_t t : tokens) {
+        step(exec_, t, n_past_);
+        if (each_) each_(n_past_, exec_.logits());
+        ++n_past_;
+      }
+      last_ = &exec_;
+    } else {
+      const auto ub = static_cast<size_t>(prefill_->graph().n_tokens);
+      for (size_t i = 0; i < tokens.size(); i += ub) {
+        const auto chunk = tokens.subspan(i, std::min(ub, tokens.size() - i));
+        prefill_->step(chunk, n_past_);
+        if (each_) {
+          const auto rows = prefill_->logits();
+          const auto v = static_cast<size_t>(n_vocab_);
+          for (size_t t = 0; t < chunk.size(); ++t)
+            each_(n_past_ + static_cast<int64_t>(t), rows.subspan(t * v, v));
+        }
+        n_past_ += static_cast<int64_t>(chunk.size());
+      }
+      last_ = prefill_.get();
     }
     // Steps are enqueued; returning after them keeps prefill timings honest.
-    exec_.finish();
+    last_->finish();
   }
   void decode(int32_t token) override { prefill({&token, 1}); }
   void reset() override {
@@ -55,11 +91,13 @@ class GpuModel final : public Model {
   }
   std::span<const float> logits() override {
     ctx_.make_current();
-    return exec_.logits();
+    return last_->logits().last(static_cast<size_t>(n_vocab_));
   }
   int32_t argmax() override {
     ctx_.make_current();
-    return exec_.argmax();
+    // A graph of all logits has no argmax brick: the host picks from the last row.
+    if (last_ != &exec_ && each_) return Decoder::argmax();
+    return last_->argmax();
   }
 
   std::string device_label() const override {
@@ -77,9 +115,13 @@ class GpuModel final : public Model {
   }
 
  private:
+  const gguf::File& file_;
+  ModelOptions opt_;
   Context ctx_;
   int64_t n_vocab_;
   Executor exec_;
+  std::unique_ptr<Executor> prefill_;  // the T-token graph (none with n_ubatch = 1)
+  Executor* last_ = &exec_;            // the executor whose logits are current
   std::function<void(int64_t, std::span<const float>)> each_;
   bool trace_;
   int64_t n_past_ = 0;

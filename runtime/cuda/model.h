@@ -1,6 +1,7 @@
 // A Qwen2 GGUF decoded on the GPU: the optimized decode step lowered to kernels, weights
 // uploaded once, an fp16 KV cache, and the step captured as one CUDA graph replayed per
-// token. The generation loop's Decoder for --device cuda.
+// token; prompts run through a T-token step's graph that shares the weights and the cache.
+// The generation loop's Decoder for --device cuda.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +20,10 @@ namespace brickc::cuda {
 struct ModelOptions {
   int device = 0;
   int64_t n_ctx = 4096;                // KV cache positions; at most the model's context_length
+  // Prompt tokens per T-token step: prompts of two or more tokens run through a second,
+  // T-token graph (tensor-core GEMMs, flash attention) in chunks of up to this many; 1
+  // sends them token by token through the decode graph.
+  int64_t n_ubatch = 512;
   std::optional<std::string> passes;   // pass list "a,b"; nullopt: the default pipeline
   bool use_graph = true;               // false: launch each kernel eagerly (tests, debugging)
   // Kernels stamp %globaltimer: last_brick_us() gives each brick's time in the last step

@@ -116,7 +116,7 @@ TEST(IrVerifier, AttentionReadsTheAppendedCachesAndEachCacheIsAppendedOnce) {
             "kv_append or rope_kv_append (the cache including this step's position)");
   EXPECT_EQ(ds[1].message,
             "cache use: kv_append %kc.1: state %vcache.0 is already appended to by kv_append "
-            "%kc.0; a step appends one position");
+            "%kc.0; a step appends to each cache once");
 }
 
 TEST(IrVerifier, RealAttributesArePositiveAndBudgetsFinite) {

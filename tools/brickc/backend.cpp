@@ -21,6 +21,7 @@ Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
     cpu::GraphModelOptions g;
     g.n_threads = o.threads;
     g.n_ctx = o.n_ctx;
+    g.n_ubatch = o.n_ubatch;
     auto model = std::make_unique<cpu::GraphModel>(file, g, o.each);
     if (o.plant_fault)
       model->executor().plant_fault(model->executor().graph().find_brick(*o.plant_fault));
@@ -38,6 +39,7 @@ Backend open_cuda(const gguf::File& file, const BackendOptions& o) {
     fail("--engine and --activations choose CPU engines; they do not apply to --device cuda");
   cuda::ModelOptions m;
   m.n_ctx = o.n_ctx;
+  m.n_ubatch = o.n_ubatch;
   m.each = o.each;
   m.trace = o.profile;
   m.plant_fault = o.plant_fault;

@@ -85,6 +85,8 @@ struct CompileOptions {
   passes::PassOptions pass_opts;
   std::optional<int64_t> kv_len;
   int64_t max_ctx = 0;
+  int64_t tokens = 1;       // -m: tokens per step (the token dimension)
+  bool all_logits = false;  // -m: logits for every token of the step
   bool trace = false;    // --emit=cuda|ptx: the kernels with their profiling hooks
   std::string annotate;  // a bench report with a per-brick profile
   bool device_profile_given = false;
@@ -164,7 +166,9 @@ void compile_model(const CompileOptions& o) {
   auto file = gguf::File::open(o.model);
   qwen2::ImportOptions io;
   io.max_ctx = o.max_ctx;
-  io.kv_len = o.kv_len.value_or(1);
+  io.kv_len = o.kv_len.value_or(0);
+  io.n_tokens = o.tokens;
+  io.all_logits = o.all_logits;
   ir::Graph g = qwen2::import_qwen2(*file, io);
   ir::verify_or_fail(g, o.model);
   const double import_ms = ms_since(t0);
@@ -236,8 +240,15 @@ void add_compile_command(CLI::App& app) {
   cmd->add_option("--bandwidth-gbs", o->pass_opts.bandwidth_gbs,
                   "Memory bandwidth in GB/s, replacing the profile's (e.g. a measured figure)");
   cmd->add_option("--kv-len", o->kv_len,
-                  "Cached positions the costed step reads (default: 1 for a model, the "
-                  "file's kv_len for IR)");
+                  "Cached positions the costed step reads (default: --tokens for a model, "
+                  "the file's kv_len for IR)");
+  cmd->add_option("--tokens", o->tokens,
+                  "Tokens per step for an imported model: 1 is the decode step, T > 1 the "
+                  "T-token (prefill) step with [n, T] activations")
+      ->capture_default_str();
+  cmd->add_flag("--all-logits", o->all_logits,
+                "An imported model's LM head gives every token's logits (perplexity, dumped "
+                "logits), not the last token's alone");
   cmd->add_option("--max-ctx", o->max_ctx,
                   "KV cache length for an imported model (default: min(context, 4096))");
   cmd->add_option("--annotate", o->annotate,

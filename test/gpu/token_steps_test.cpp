@@ -1,0 +1,170 @@
+// The T-token (prefill) kernels against the CPU reference bricks on the same inputs
+// (runtime/brick_check): real model shapes and every weight format, T = 2, 7, 64, 512 and
+// n = 37 tokens in a 64-token graph; two steps so that the second one's attention reads the
+// first one's cache positions as well as its own (causal). Results are poisoned before
+// each step, so an unwritten row fails as NaN. Then whole models: prompts prefilled in
+// T-token steps against the same prompts token by token on the GPU and on the CPU
+// reference (mean KL, top-1 agreement over every prompt position).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+
+#include "runtime/brick_check.h"
+#include "runtime/cpu/executor.h"
+#include "runtime/cpu/forward.h"
+#include "runtime/cuda/executor.h"
+#include "runtime/cuda/model.h"
+#include "runtime/decode_graph.h"
+#include "test/gpu/gpu_test_util.h"
+#include "test/unit/tiny_qwen2.h"
+
+namespace brickc {
+namespace {
+
+using synth::QuantMix;
+
+constexpr int64_t kCtx = 1536;
+
+// Two steps of n random tokens (positions 0 .. n-1, then n .. 2n-1) through a T-token graph
+// on both executors, brick by brick; every brick result within its tolerance.
+void check_tokens(const gguf::File& file, int64_t t, int64_t n) {
+  const runtime::StepShape shape{t, false};
+  ir::Graph g = runtime::decode_graph(file, kCtx, std::nullopt, "h200", shape);
+  ir::Graph decode = runtime::decode_graph(file, kCtx, std::nullopt, "h200");
+  cuda::Executor owner(testing::gpu_context(), file, decode, {{}, false});
+  cuda::ExecutorOptions eo;
+  eo.use_graph = false;
+  eo.share = &owner;
+  cuda::Executor gpu(testing::gpu_context(), file, g, eo);
+  cpu::GraphExecutor cpu(file, g, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  const auto n_vocab = static_cast<uint32_t>(file.tensor("token_embd.weight").ne[1]);
+  std::mt19937 rng(std::random_device{}());
+  std::map<std::string, runtime::BrickResult> worst;
+  int failures = 0;
+  for (int64_t pos : {int64_t{0}, n}) {
+    std::vector<int32_t> tokens(static_cast<size_t>(n));
+    for (auto& x : tokens) x = static_cast<int32_t>(rng() % n_vocab);
+    gpu.poison();
+    cpu.poison();
+    for (const runtime::BrickResult& r : runtime::check_step(gpu, cpu, tokens, pos)) {
+      auto& w = worst[r.kind];
+      if (r.max_rel >= w.max_rel || !r.finite) w = r;
+      if (!r.ok() && failures++ < 10)
+        ADD_FAILURE() << "T = " << t << ", n = " << n << ": " << runtime::describe(r);
+    }
+  }
+  std::printf("  T = %lld, n = %lld:\n", static_cast<long long>(t), static_cast<long long>(n));
+  for (const auto& [kind, r] : worst)
+    std::printf("    %-24s max rel err %.3g (tolerance %.3g)\n", kind.c_str(), r.max_rel,
+                r.tolerance);
+}
+
+TEST(GpuTokenSteps, Qwen05Q4KM) {
+  BRICKC_REQUIRE_GPU();
+  const gguf::File& f = testing::synth_model("qwen2.5-coder-0.5b", QuantMix::Q4_K_M, 1);
+  for (int64_t t : {2, 7, 64, 512}) check_tokens(f, t, t);
+  check_tokens(f, 64, 37);
+}
+
+TEST(GpuTokenSteps, Qwen7BQ4KM) {
+  BRICKC_REQUIRE_GPU();
+  const gguf::File& f = testing::synth_model("qwen2.5-coder-7b", QuantMix::Q4_K_M, 1);
+  check_tokens(f, 512, 512);
+  check_tokens(f, 128, 77);
+}
+
+TEST(GpuTokenSteps, Qwen15Q8_0AndF16) {
+  BRICKC_REQUIRE_GPU();
+  check_tokens(testing::synth_model("qwen2.5-coder-1.5b", QuantMix::Q8_0, 1), 64, 64);
+  check_tokens(testing::synth_model("qwen2.5-coder-0.5b", QuantMix::F16, 1), 64, 50);
+  check_tokens(testing::synth_model("qwen2.5-coder-0.5b", QuantMix::Q4_0, 1), 64, 64);
+}
+
+// The formats no quant mix uses (q4_1, q5_1, q5_K, q6_K tables) at 1.5B shapes.
+TEST(GpuTokenSteps, OtherFormats) {
+  BRICKC_REQUIRE_GPU();
+  testing::TinyShape s;
+  s.n_layer = 1;
+  s.n_embd = 1536;
+  s.n_head = 12;
+  s.n_head_kv = 2;
+  s.n_ff = 8960;
+  s.n_vocab = 512;
+  s.n_ctx = kCtx;
+  s.attn = DType::Q4_1;
+  s.ffn = DType::Q5_K;
+  s.ffn_down = DType::Q5_1;
+  s.embd = DType::Q6_K;
+  const std::string path = testing::temp_path("token_formats.gguf");
+  testing::tiny_qwen2(s, std::random_device{}()).write(path);
+  check_tokens(*gguf::File::open(path), 64, 64);
+}
+
+// KL(p || q) of softmax distributions from logits.
+double kl(std::span<const float> p_logits, std::span<const float> q_logits) {
+  auto log_softmax = [](std::span<const float> l) {
+    const double m = *std::max_element(l.begin(), l.end());
+    double s = 0;
+    for (float x : l) s += std::exp(x - m);
+    std::vector<double> out(l.size());
+    for (size_t i = 0; i < l.size(); ++i) out[i] = l[i] - m - std::log(s);
+    return out;
+  };
+  const auto lp = log_softmax(p_logits), lq = log_softmax(q_logits);
+  double d = 0;
+  for (size_t i = 0; i < lp.size(); ++i) d += std::exp(lp[i]) * (lp[i] - lq[i]);
+  return d;
+}
+
+using Logits = std::vector<std::vector<float>>;
+
+Logits gpu_logits(const gguf::File& f, const std::vector<int32_t>& prompt, int64_t ubatch) {
+  Logits out;
+  cuda::ModelOptions o;
+  o.n_ctx = kCtx;
+  o.n_ubatch = ubatch;
+  o.each = [&](int64_t, std::span<const float> l) { out.emplace_back(l.begin(), l.end()); };
+  auto m = cuda::open_model(f, o);
+  m->prefill(prompt);
+  return out;
+}
+
+// Whole models: every prompt position's logits from T-token prefill (chunks of 256, the
+// last one partial) against token-by-token decode on the GPU and the f32 CPU reference.
+TEST(GpuTokenSteps, WholeModelsMatchTokenByToken) {
+  BRICKC_REQUIRE_GPU();
+  std::mt19937 rng(std::random_device{}());
+  for (auto [preset, layers] : {std::pair{"qwen2.5-coder-0.5b", 4u}, {"qwen2.5-coder-1.5b", 2u}}) {
+    const gguf::File& f = testing::synth_model(preset, QuantMix::Q4_K_M, layers);
+    const auto n_vocab = static_cast<uint32_t>(f.tensor("token_embd.weight").ne[1]);
+    std::vector<int32_t> prompt(600);
+    for (auto& x : prompt) x = static_cast<int32_t>(rng() % n_vocab);
+    const Logits batched = gpu_logits(f, prompt, 256), single = gpu_logits(f, prompt, 1);
+    Logits ref;
+    cpu::Qwen2Model cpu(f, {static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), kCtx});
+    cpu.prefill(prompt, [&](int64_t, std::span<const float> l) { ref.emplace_back(l.begin(), l.end()); });
+    ASSERT_EQ(batched.size(), prompt.size());
+    for (const auto& [name, other] : {std::pair{"GPU token by token", &single}, {"CPU f32", &ref}}) {
+      double kl_sum = 0;
+      int top1 = 0;
+      for (size_t p = 0; p < prompt.size(); ++p) {
+        kl_sum += kl((*other)[p], batched[p]);
+        const auto a = std::max_element(batched[p].begin(), batched[p].end()) - batched[p].begin();
+        const auto b = std::max_element((*other)[p].begin(), (*other)[p].end()) - (*other)[p].begin();
+        top1 += a == b;
+      }
+      const double mean_kl = kl_sum / static_cast<double>(prompt.size());
+      const double agree = static_cast<double>(top1) / static_cast<double>(prompt.size());
+      std::printf("  %s: T-token prefill vs %s: mean KL %.3g, top-1 %.2f%%\n", preset, name,
+                  mean_kl, 100 * agree);
+      EXPECT_LT(mean_kl, 1e-3) << preset << " vs " << name;
+      EXPECT_GE(agree, 0.99) << preset << " vs " << name;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace brickc
