@@ -13,20 +13,12 @@ __device__ __forceinline__ void rope_angle(int pos, int i, int head_dim, float b
   s = sinf(theta);
 }
 
-// Slots: 0 q, 1 k, 2 v, 3 step, 4 q out, 5 k cache, 6 v cache, 7 theta base (f32 bits),
-// 8 trace. Caches: fp16 [position][NKV][HD]. Rope: rotate q and k; Append: write k, v.
+// One token: q (NQ heads), k and v (NKV heads) in, q roped to qo, k roped and v appended
+// to the cache rows kc, vc of position pos. Shared with rope_kv_append_rows (rows.cuh), so
+// that prefill and decode round alike. Called by the whole block.
 template <int HD, int NQ, int NKV, bool Rope, bool Append>
-__device__ void rope_kv_append(const KArgs& a) {
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[8]));
-  const int pos = reinterpret_cast<const Step*>(a.p[3])->pos;
-  const float base = __uint_as_float(static_cast<u32>(a.p[7]));
-  const float* q = reinterpret_cast<const float*>(a.p[0]);
-  const float* k = reinterpret_cast<const float*>(a.p[1]);
-  const float* v = reinterpret_cast<const float*>(a.p[2]);
-  float* qo = reinterpret_cast<float*>(a.p[4]);
-  u16* kc = reinterpret_cast<u16*>(a.p[5]) + static_cast<long long>(pos) * NKV * HD;
-  u16* vc = reinterpret_cast<u16*>(a.p[6]) + static_cast<long long>(pos) * NKV * HD;
+__device__ __forceinline__ void rope_kv_append_token(const float* q, const float* k, const float* v,
+                                                     float* qo, u16* kc, u16* vc, int pos, float base) {
   constexpr int kHalf = HD / 2;
   constexpr int kPairs = (NQ + (Append ? NKV : 0)) * kHalf;
   // One angle per pair index, shared by every head.
@@ -57,5 +49,20 @@ __device__ void rope_kv_append(const KArgs& a) {
   }
   if constexpr (Append)
     for (int i = threadIdx.x; i < NKV * HD; i += kThreads) vc[i] = f2h(v[i]);
+}
+
+// Slots: 0 q, 1 k, 2 v, 3 step, 4 q out, 5 k cache, 6 v cache, 7 theta base (f32 bits),
+// 8 trace. Caches: fp16 [position][NKV][HD]. Rope: rotate q and k; Append: write k, v.
+template <int HD, int NQ, int NKV, bool Rope, bool Append>
+__device__ void rope_kv_append(const KArgs& a) {
+  kernel_begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[8]));
+  const int pos = reinterpret_cast<const Step*>(a.p[3])->pos;
+  const long long at = static_cast<long long>(pos) * NKV * HD;
+  rope_kv_append_token<HD, NQ, NKV, Rope, Append>(
+      reinterpret_cast<const float*>(a.p[0]), reinterpret_cast<const float*>(a.p[1]),
+      reinterpret_cast<const float*>(a.p[2]), reinterpret_cast<float*>(a.p[4]),
+      reinterpret_cast<u16*>(a.p[5]) + at, reinterpret_cast<u16*>(a.p[6]) + at, pos,
+      __uint_as_float(static_cast<u32>(a.p[7])));
   trace.end();
 }

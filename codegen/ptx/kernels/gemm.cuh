@@ -1,0 +1,361 @@
+// The matvec family at T > 1 tokens (prefill): activations rounded to f16 rows
+// (prefill_prep, with the brick's RMSNorm), weights dequantized to f16 rows (dequant_f16),
+// then one tensor-core GEMM per weight matrix with the brick's epilogue (gemm_f16).
+// Not for decode: one token is the dp4a matvec of matvec.cuh.
+//
+// Contracts (slots of KArgs.p; n = step->n_tokens, 1 <= n <= T; T = the step capacity):
+//
+// prefill_prep<K, Norm>      block kThreads (256), grid (T). No dynamic shared memory.
+//   0 x (f32 [T][K])  1 norm weight (f32 [K]; read when Norm)  2 eps (f32 bits, low 32)
+//   3 out (f16 [T][K], u16 storage)  4 step  5 trace
+//   Row t < n: out = f16(Norm ? x * (1 / sqrt(mean(x²) + eps)) * w : x). Rows >= n untouched.
+//
+// dequant_f16<K, F>          block kThreads (256), grid (min(work_blocks, resident)),
+//   work_blocks = ceil(N * K / 8 / 256) (one 8-element group per thread; more blocks
+//   than that are harmless, fewer loop). No dynamic shared memory.
+//   0 w (rows of K elements of format F, 16-byte aligned; row r at w + r * stride)
+//   1 stride (bytes, a multiple of 16: gpu_row_stride)  2 N (rows)
+//   3 out (f16 [N][K], u16 storage, 16-byte aligned)  4 trace
+//   out[r][i] = f2h(F::get(row r's block i / QK, i % QK)), bit for bit.
+//
+// gemm_f16<K, Epi>           block kGemmThreads (256), grid (ceil(N / 128), ceil(T / 128)),
+//   dynamic shared memory gemm_smem_bytes() = 65536 (above 48 KB: the runtime raises the
+//   function's limit). 122 registers under __launch_bounds__(256): two blocks per SM.
+//   0 A (f16 [T][K])  1 B (f16 [N][K]: the weight rows)  2 N  3 out (f32 [T][N])
+//   4 bias (f32 [N] or 0)  5 aux (f32 [T][N] or 0)  6 step  7 trace
+//   acc[t][j] = sum_k A[t][k] B[j][k] (f32 accumulation), b = bias ? bias[j] : 0, and for
+//   t < n, j < N:  kEpiStore out = acc + b;  kEpiResidual out = aux + (acc + b);
+//   kEpiSwiglu out = silu(aux) * (acc + b) (aux: the gate GEMM's result, acc: up).
+//   Requires K % 32 == 0 (static) and N % 8 == 0 (runtime; every Qwen2.5 N is a multiple
+//   of 128). aux may alias out: each element is read before it is written, by one thread.
+#pragma once
+#include "quant_formats.cuh"
+#include "tensor_core.cuh"
+
+// ---------------------------------------------------------------------------------------
+// prefill_prep: one block per token row. The row (at most 32 KB) is read twice: for the
+// sum of squares, then to scale it (the second read hits L1/L2). Two values per thread
+// per step: 8-byte loads, one 4-byte store of two halves; warps stay coalesced.
+template <int K, bool Norm>
+__device__ void prefill_prep(const KArgs& a) {
+  static_assert(K % 2 == 0, "pairs of values");
+  kernel_begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[5]));
+  const int t = blockIdx.x;
+  if (t < reinterpret_cast<const Step*>(a.p[4])->n_tokens) {
+    const float2* x = reinterpret_cast<const float2*>(a.p[0]) + static_cast<long long>(t) * (K / 2);
+    u32* out = reinterpret_cast<u32*>(a.p[3]) + static_cast<long long>(t) * (K / 2);
+    float scale = 1.0f;
+    if constexpr (Norm) {
+      float ss = 0.0f;
+      for (int i = threadIdx.x; i < K / 2; i += kThreads) {
+        const float2 v = x[i];
+        ss += v.x * v.x + v.y * v.y;
+      }
+      scale = 1.0f / sqrtf(block_sum(ss) / static_cast<float>(K) + __uint_as_float(static_cast<u32>(a.p[2])));
+    }
+    const float2* w = reinterpret_cast<const float2*>(a.p[1]);
+    for (int i = threadIdx.x; i < K / 2; i += kThreads) {
+      float2 v = x[i];
+      if constexpr (Norm) {
+        const float2 wv = w[i];
+        v.x = v.x * scale * wv.x;  // the order of the decode kernels' x * scale * w
+        v.y = v.y * scale * wv.y;
+      }
+      out[i] = pack_f16x2(v.x, v.y);
+    }
+  }
+  trace.end();
+}
+
+// ---------------------------------------------------------------------------------------
+// dequant_f16: eight consecutive elements of a row per thread and step (one 16-byte store;
+// a warp writes 512 contiguous bytes). Eight elements never straddle a quant block (QK is
+// 32 or 256) and share one scale in every format, so the K-quants decode their scale once
+// per eight instead of once per element as get() would. Each value is computed with the
+// very expression of the format's get(), so the results are identical bit for bit.
+
+// Elements i0..i0+7 of the block at b. Generic: get() per element; the compiler merges
+// the repeated header loads of a block.
+template <class F>
+struct Dequant8 {
+  __device__ static void values(const u8* b, int i0, float (&v)[8]) {
+#pragma unroll
+    for (int u = 0; u < 8; ++u) v[u] = F::get(b, i0 + u);
+  }
+};
+
+// Q4_K (144-byte blocks, 16-byte aligned in a row): the eight nibbles come from eight
+// consecutive qs bytes, one 8-byte load.
+template <>
+struct Dequant8<FmtQ4_K> {
+  __device__ static void values(const u8* b, int i0, float (&v)[8]) {
+    const int j = i0 >> 5, l0 = i0 & 31;
+    int sc, m;
+    k4_scale_min(K4Bytes{b + 4}, j, sc, m);
+    const u64 qs = *reinterpret_cast<const u64*>(b + 16 + 32 * (j >> 1) + l0);
+    const int shift = 4 * (j & 1);
+    const float d = h2f(*reinterpret_cast<const u16*>(b)), dmin = h2f(*reinterpret_cast<const u16*>(b + 2));
+#pragma unroll
+    for (int u = 0; u < 8; ++u) {
+      const int q = static_cast<int>((qs >> (8 * u + shift)) & 15u);
+      v[u] = d * static_cast<float>(sc * q) - dmin * static_cast<float>(m);
+    }
+  }
+};
+
+// Q5_K (176-byte blocks, 16-byte aligned): qs as Q4_K, the fifth bits from eight qh bytes.
+template <>
+struct Dequant8<FmtQ5_K> {
+  __device__ static void values(const u8* b, int i0, float (&v)[8]) {
+    const int j = i0 >> 5, l0 = i0 & 31;
+    int sc, m;
+    k4_scale_min(K4Bytes{b + 4}, j, sc, m);
+    const u64 qs = *reinterpret_cast<const u64*>(b + 48 + 32 * (j >> 1) + l0);
+    const u64 qh = *reinterpret_cast<const u64*>(b + 16 + l0);
+    const int shift = 4 * (j & 1);
+    const float d = h2f(*reinterpret_cast<const u16*>(b)), dmin = h2f(*reinterpret_cast<const u16*>(b + 2));
+#pragma unroll
+    for (int u = 0; u < 8; ++u) {
+      const int q = static_cast<int>(((qs >> (8 * u + shift)) & 15u) | (((qh >> (8 * u + j)) & 1u) << 4));
+      v[u] = d * static_cast<float>(sc * q) - dmin * static_cast<float>(m);
+    }
+  }
+};
+
+// Q6_K (210-byte blocks, only 2-byte aligned): eight ql and eight qh bytes through
+// 2-byte-aligned u32 reads; the eight share one of the 16-element int8 scales.
+template <>
+struct Dequant8<FmtQ6_K> {
+  __device__ static void values(const u8* b, int i0, float (&v)[8]) {
+    const int h = i0 >> 7, t = (i0 >> 5) & 3, l0 = i0 & 31;
+    const u8* ql = b + 64 * h + 32 * (t & 1) + l0;
+    const u8* qh = b + 128 + 32 * h + l0;
+    const u64 lo8 = ld_u32_a2(ql) | (static_cast<u64>(ld_u32_a2(ql + 4)) << 32);
+    const u64 hi8 = ld_u32_a2(qh) | (static_cast<u64>(ld_u32_a2(qh + 4)) << 32);
+    const int sc = reinterpret_cast<const i8*>(b + 192)[8 * h + 2 * t + (l0 >> 4)];
+    const int lshift = 4 * (t >> 1), hshift = 2 * t;
+    const float d = h2f(*reinterpret_cast<const u16*>(b + 208));
+#pragma unroll
+    for (int u = 0; u < 8; ++u) {
+      const int lo = static_cast<int>((lo8 >> (8 * u + lshift)) & 15u);
+      const int hi = static_cast<int>((hi8 >> (8 * u + hshift)) & 3u);
+      v[u] = d * static_cast<float>(sc * ((lo | (hi << 4)) - 32));
+    }
+  }
+};
+
+// F32 rows (128-byte blocks, 16-byte aligned): two 16-byte loads.
+template <>
+struct Dequant8<FmtF32> {
+  __device__ static void values(const u8* b, int i0, float (&v)[8]) {
+    const float4 x = *reinterpret_cast<const float4*>(b + 4 * i0);
+    const float4 y = *reinterpret_cast<const float4*>(b + 4 * i0 + 16);
+    v[0] = x.x, v[1] = x.y, v[2] = x.z, v[3] = x.w, v[4] = y.x, v[5] = y.y, v[6] = y.z, v[7] = y.w;
+  }
+};
+
+// The eight elements as f16 (f2h of each), ready for one 16-byte store.
+template <class F>
+__device__ __forceinline__ uint4 dequant8(const u8* b, int i0) {
+  float v[8];
+  Dequant8<F>::values(b, i0, v);
+  uint4 o;
+  o.x = pack_f16x2(v[0], v[1]);
+  o.y = pack_f16x2(v[2], v[3]);
+  o.z = pack_f16x2(v[4], v[5]);
+  o.w = pack_f16x2(v[6], v[7]);
+  return o;
+}
+
+// F16 rows (64-byte blocks, 16-byte aligned) are copied: f2h(h2f(x)) == x but for NaN
+// payloads.
+template <>
+__device__ __forceinline__ uint4 dequant8<FmtF16>(const u8* b, int i0) {
+  return *reinterpret_cast<const uint4*>(b + 2 * i0);
+}
+
+template <int K, class F>
+__device__ void dequant_f16(const KArgs& a) {
+  static_assert(K % F::QK == 0 && K % 8 == 0, "whole blocks, whole groups of eight");
+  kernel_begin();  // the previous kernel may still read `out` (the f16 scratch)
+  Trace trace(reinterpret_cast<u64*>(a.p[4]));
+  const u8* w = reinterpret_cast<const u8*>(a.p[0]);
+  const long long stride = static_cast<long long>(a.p[1]);
+  const long long groups = static_cast<long long>(a.p[2]) * (K / 8);
+  uint4* out = reinterpret_cast<uint4*>(a.p[3]);  // group g is out[g]: rows are K / 8 groups
+  for (long long g = static_cast<long long>(blockIdx.x) * kThreads + threadIdx.x; g < groups;
+       g += static_cast<long long>(gridDim.x) * kThreads) {
+    const long long r = g / (K / 8);
+    const int e = static_cast<int>(g - r * (K / 8)) * 8;  // first element of the group
+    out[g] = dequant8<F>(w + r * stride + (e / F::QK) * F::BB, e % F::QK);
+  }
+  trace.end();
+}
+
+// ---------------------------------------------------------------------------------------
+// gemm_f16: C = A B^T on mma.sync m16n8k16 (f16 in, f32 accumulate).
+//
+// Block tile 128 tokens x 128 weight rows x 32 k; 8 warps as 2 (tokens) x 4 (rows), warp
+// tile 64 x 32: per 16-wide k step a warp loads 4 A fragments and 2 x4 B fragments (six
+// ldmatrix.x4) for 16 MMAs, so each fragment register feeds 2 to 4 MMAs. A stage is
+// 8 KB of A and 8 KB of B, copied with 16-byte cp.async.cg (each thread two chunks of
+// each); kGemmStages stages keep three k tiles in flight while the fourth is computed.
+// Shared memory rows are 64 bytes (32 halves, four 16-byte chunks); chunk c of row r
+// is stored at chunk c ^ ((r / 2) % 4), so the eight rows one ldmatrix matrix reads
+// (same logical chunk, eight consecutive rows) land in eight distinct 16-byte bank
+// groups: no bank conflicts, and no padding.
+constexpr int kGemmBM = 128, kGemmBN = 128, kGemmBK = 32, kGemmStages = 4;
+constexpr int kGemmThreads = 256;
+constexpr int kGemmTileBytes = kGemmBM * kGemmBK * 2;  // one operand of one stage (= BN * BK * 2)
+constexpr int kGemmStageBytes = 2 * kGemmTileBytes;
+
+__host__ __device__ constexpr int gemm_smem_bytes() { return kGemmStages * kGemmStageBytes; }
+
+enum GemmEpilogue { kEpiStore = 0, kEpiResidual = 1, kEpiSwiglu = 2 };
+
+// Byte offset of 16-byte chunk c of row r in a 64-byte-row swizzled tile.
+__device__ __forceinline__ int gemm_swz(int r, int c) { return r * 64 + ((c ^ ((r >> 1) & 3)) << 4); }
+
+template <int K, int Epi>
+__device__ __forceinline__ void gemm_tile(const u16* A, const u16* B, int N, int n, int m0, int n0,
+                                          float* C, const float* bias, const float* aux) {
+  static_assert(kGemmBM == kGemmBN, "one copy loop serves A and B tiles");
+  constexpr int kTiles = K / kGemmBK;
+  extern __shared__ __align__(16) u8 smem[];
+  const u32 s0 = smem_addr(smem);
+  const int tid = threadIdx.x, lane = tid % kWarp, warp = tid / kWarp;
+  const int wm = warp / 4, wn = warp % 4;  // warp tile rows wm*64.., cols wn*32..
+
+  // Copy assignment: chunk q = tid + 256i (i = 0, 1) of a 128-row x 4-chunk tile, i.e. row
+  // q / 4, chunk q % 4; a warp copies eight whole 64-byte row pieces. Rows past n (A) or
+  // past N (B) are zero-filled from a valid address and never read.
+  const u16* srcA[2];
+  const u16* srcB[2];
+  bool okA[2], okB[2];
+  int dst[2];
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    const int q = tid + kGemmThreads * i, r = q / 4, c = q % 4;
+    okA[i] = m0 + r < n;
+    okB[i] = n0 + r < N;
+    srcA[i] = A + static_cast<long long>(okA[i] ? m0 + r : 0) * K + 8 * c;
+    srcB[i] = B + static_cast<long long>(okB[i] ? n0 + r : 0) * K + 8 * c;
+    dst[i] = gemm_swz(r, c);
+  }
+  auto load_tile = [&](int stage, int kt) {
+    const u32 sa = s0 + stage * kGemmStageBytes, sb = sa + kGemmTileBytes;
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+      cp_async16(sa + dst[i], srcA[i] + kt * kGemmBK, okA[i]);
+      cp_async16(sb + dst[i], srcB[i] + kt * kGemmBK, okB[i]);
+    }
+  };
+
+  // ldmatrix addresses (tensor_core.cuh). A fragment mi, k step ks: lanes 0-15 give rows
+  // 0-15 at chunk 2ks, lanes 16-31 rows 0-15 at chunk 2ks + 1 (registers a0..a3). B pair p
+  // (weight rows 16p..16p+15), k step ks: lanes 0-7 rows 0-7 chunk 2ks (b0 of fragment 2p),
+  // 8-15 rows 0-7 chunk 2ks+1 (b1), 16-23 rows 8-15 chunk 2ks (b0 of 2p+1), 24-31 rows 8-15
+  // chunk 2ks+1. The swizzle term (r / 2) % 4 is (lane / 2) % 4 for both, since fragment
+  // bases are multiples of 8 rows.
+  int offA[2], offB[2];
+#pragma unroll
+  for (int ks = 0; ks < 2; ++ks) {
+    offA[ks] = gemm_swz(wm * 64 + (lane & 15), 2 * ks + (lane >> 4));
+    offB[ks] = gemm_swz(wn * 32 + (lane & 7) + ((lane >> 4) << 3), 2 * ks + ((lane >> 3) & 1));
+  }
+
+  float acc[4][4][4];
+#pragma unroll
+  for (int mi = 0; mi < 4; ++mi)
+#pragma unroll
+    for (int ni = 0; ni < 4; ++ni)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) acc[mi][ni][e] = 0.0f;
+
+  // Pipeline: group k carries tile k (empty groups past the last tile keep the count
+  // uniform). Before computing tile kt, kGemmStages - 1 + kt groups were committed;
+  // waiting until at most kGemmStages - 2 are pending completes groups 0..kt. The barrier
+  // then publishes tile kt to every warp and certifies that all warps finished tile kt - 1,
+  // whose stage ((kt - 1) % S = (kt + S - 1) % S) the copy issued next overwrites.
+#pragma unroll
+  for (int s = 0; s < kGemmStages - 1; ++s) {
+    if (s < kTiles) load_tile(s, s);
+    cp_async_commit();
+  }
+#pragma unroll 1
+  for (int kt = 0; kt < kTiles; ++kt) {
+    cp_async_wait<kGemmStages - 2>();
+    __syncthreads();
+    if (kt + kGemmStages - 1 < kTiles) load_tile((kt + kGemmStages - 1) % kGemmStages, kt + kGemmStages - 1);
+    cp_async_commit();
+    const u32 sa = s0 + (kt % kGemmStages) * kGemmStageBytes, sb = sa + kGemmTileBytes;
+#pragma unroll
+    for (int ks = 0; ks < 2; ++ks) {
+      u32 af[4][4], bf[4][2];
+#pragma unroll
+      for (int mi = 0; mi < 4; ++mi) ldmatrix_x4(af[mi], sa + offA[ks] + mi * 16 * 64);
+#pragma unroll
+      for (int p = 0; p < 2; ++p) {
+        u32 r[4];
+        ldmatrix_x4(r, sb + offB[ks] + p * 16 * 64);
+        bf[2 * p][0] = r[0];
+        bf[2 * p][1] = r[1];
+        bf[2 * p + 1][0] = r[2];
+        bf[2 * p + 1][1] = r[3];
+      }
+#pragma unroll
+      for (int mi = 0; mi < 4; ++mi)
+#pragma unroll
+        for (int ni = 0; ni < 4; ++ni) mma_16816(acc[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
+    }
+  }
+
+  // Epilogue straight from the C fragments: a lane holds columns 2c, 2c+1 of rows g and
+  // g + 8 of each 16x8 tile; a quad writes 32 contiguous bytes of a row (whole sectors).
+  const int g = lane >> 2, c = lane & 3;
+#pragma unroll
+  for (int mi = 0; mi < 4; ++mi)
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+      const int t = m0 + wm * 64 + mi * 16 + g + 8 * hh;
+      if (t >= n) continue;
+#pragma unroll
+      for (int ni = 0; ni < 4; ++ni) {
+        const int j = n0 + wn * 32 + ni * 8 + 2 * c;
+        if (j >= N) continue;  // N % 8 == 0: j < N implies j + 1 < N
+        float v0 = acc[mi][ni][2 * hh], v1 = acc[mi][ni][2 * hh + 1];
+        if (bias) {
+          v0 += bias[j];
+          v1 += bias[j + 1];
+        }
+        const long long at = static_cast<long long>(t) * N + j;
+        if constexpr (Epi == kEpiResidual) {
+          const float2 r = *reinterpret_cast<const float2*>(aux + at);
+          v0 = r.x + v0;
+          v1 = r.y + v1;
+        } else if constexpr (Epi == kEpiSwiglu) {
+          const float2 gt = *reinterpret_cast<const float2*>(aux + at);
+          v0 = gt.x / (1.0f + expf(-gt.x)) * v0;  // the decode gate_up_swiglu's expression
+          v1 = gt.y / (1.0f + expf(-gt.y)) * v1;
+        }
+        *reinterpret_cast<float2*>(C + at) = make_float2(v0, v1);
+      }
+    }
+}
+
+template <int K, int Epi>
+__device__ void gemm_f16(const KArgs& a) {
+  static_assert(K % kGemmBK == 0, "K must be a multiple of the k tile (32)");
+  static_assert(Epi == kEpiStore || Epi == kEpiResidual || Epi == kEpiSwiglu, "epilogue");
+  kernel_begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[7]));
+  const int n = reinterpret_cast<const Step*>(a.p[6])->n_tokens, N = static_cast<int>(a.p[2]);
+  const int m0 = blockIdx.y * kGemmBM, n0 = blockIdx.x * kGemmBN;
+  // Token tiles past the step's tokens do nothing (all blocks still reach trace.end()).
+  if (m0 < n && n0 < N)
+    gemm_tile<K, Epi>(reinterpret_cast<const u16*>(a.p[0]), reinterpret_cast<const u16*>(a.p[1]), N, n,
+                      m0, n0, reinterpret_cast<float*>(a.p[3]), reinterpret_cast<const float*>(a.p[4]),
+                      reinterpret_cast<const float*>(a.p[5]));
+  trace.end();
+}

@@ -1,0 +1,77 @@
+// Per-token kernels of a T-token (prefill) step: one block of kThreads (256) per token
+// row, each doing for its row what the decode kernel does for the one token (same code,
+// so the same rounding). Not for the matvec family (gemm.cuh) or attention.
+//
+// Contracts (slots of KArgs.p; n = step->n_tokens, 1 <= n <= T; rows t >= n are neither
+// read nor written; no dynamic shared memory):
+//
+// embed_rows<K, F>                       block 256, grid (T)
+//   0 table (rows of format F)  1 row stride (bytes)  2 tokens (const int [T])
+//   3 out (f32 [T][K])  4 step  5 trace
+//   out[t] = the dequantized table row tokens[t] (as embed in vector_ops.cuh).
+//
+// rope_kv_append_rows<HD, NQ, NKV, Rope, Append>   block 256, grid (T)
+//   0 q (f32 [T][NQ * HD])  1 k (f32 [T][NKV * HD])  2 v (same)  3 step
+//   4 q out (f32 [T][NQ * HD])  5 k cache  6 v cache (f16 [max_ctx][NKV][HD])
+//   7 theta base (f32 bits)  8 trace
+//   Token t is rope_kv_append (rope_kv_append.cuh) at position step->pos + t.
+//
+// last_row<K>                            block 256, grid (1)
+//   0 x (f32 [T][K])  1 step  2 out (f32 [K])  3 trace
+//   out = x[n - 1] (the row whose logits pick the next token).
+#pragma once
+#include "quant_formats.cuh"
+#include "rope_kv_append.cuh"
+
+__device__ __forceinline__ int step_tokens(u64 slot) { return reinterpret_cast<const Step*>(slot)->n_tokens; }
+
+// Table rows are gathered, so nothing is coalesced across blocks; within a row a warp
+// reads consecutive elements (get() per element, as the decode embed).
+template <int K, class F>
+__device__ void embed_rows(const KArgs& a) {
+  kernel_begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[5]));
+  const int t = blockIdx.x;
+  if (t < step_tokens(a.p[4])) {
+    const int token = reinterpret_cast<const int*>(a.p[2])[t];
+    const u8* row = reinterpret_cast<const u8*>(a.p[0]) +
+                    static_cast<long long>(token) * static_cast<long long>(a.p[1]);
+    float* x = reinterpret_cast<float*>(a.p[3]) + static_cast<long long>(t) * K;
+    for (int i = threadIdx.x; i < K; i += kThreads) x[i] = F::get(row + i / F::QK * F::BB, i % F::QK);
+  }
+  trace.end();
+}
+
+template <int HD, int NQ, int NKV, bool Rope, bool Append>
+__device__ void rope_kv_append_rows(const KArgs& a) {
+  kernel_begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[8]));
+  const int t = blockIdx.x;
+  if (t < step_tokens(a.p[3])) {  // block-uniform: the barrier inside is reached by all or none
+    const int pos = reinterpret_cast<const Step*>(a.p[3])->pos + t;
+    const long long at = static_cast<long long>(pos) * NKV * HD;
+    const long long qrow = static_cast<long long>(t) * NQ * HD, kvrow = static_cast<long long>(t) * NKV * HD;
+    // Null slots (Rope without Append: no k, v or caches) stay null.
+    auto in = [](u64 p, long long off) { return p ? reinterpret_cast<const float*>(p) + off : nullptr; };
+    rope_kv_append_token<HD, NQ, NKV, Rope, Append>(
+        in(a.p[0], qrow), in(a.p[1], kvrow), in(a.p[2], kvrow),
+        a.p[4] ? reinterpret_cast<float*>(a.p[4]) + qrow : nullptr,
+        a.p[5] ? reinterpret_cast<u16*>(a.p[5]) + at : nullptr,
+        a.p[6] ? reinterpret_cast<u16*>(a.p[6]) + at : nullptr, pos,
+        __uint_as_float(static_cast<u32>(a.p[7])));
+  }
+  trace.end();
+}
+
+template <int K>
+__device__ void last_row(const KArgs& a) {
+  kernel_begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[3]));
+  const int n = step_tokens(a.p[1]);
+  if (n >= 1) {
+    const float* x = reinterpret_cast<const float*>(a.p[0]) + static_cast<long long>(n - 1) * K;
+    float* out = reinterpret_cast<float*>(a.p[2]);
+    for (int i = threadIdx.x; i < K; i += kThreads) out[i] = x[i];
+  }
+  trace.end();
+}

@@ -1,0 +1,66 @@
+// Inline PTX for the tensor-core kernels (gemm.cuh, flash_attention.cuh): cp.async copies
+// into shared memory, ldmatrix fragment loads and the m16n8k16 f16 MMA with f32
+// accumulators. Not a tiling library: each kernel owns its tile shapes and swizzles.
+//
+// Fragment layouts of mma.sync.m16n8k16.row.col (PTX ISA, "Matrix fragments for
+// mma.m16n8k16"), with g = lane / 4 and c = lane % 4, two f16 per 32-bit register, the
+// lower half holding the lower column (A, C) or lower k (B):
+//   A (16x16, row): a0 (g, 2c..2c+1)  a1 (g+8, 2c..)  a2 (g, 2c+8..)  a3 (g+8, 2c+8..)
+//   B (16x8, col):  b0 (k 2c..2c+1, n g)  b1 (k 2c+8.., n g)
+//   C (16x8, f32):  c0, c1 (g, 2c..2c+1)  c2, c3 (g+8, 2c..2c+1)
+// ldmatrix.x4 takes the row addresses of matrix i from lanes 8i..8i+7 and gives every lane
+// in register i the pair (row lane/4, cols 2(lane%4)..+1) of matrix i (.trans: the pair
+// (rows 2(lane%4)..+1, col lane/4)), which is exactly one fragment register above.
+#pragma once
+#include "common.cuh"
+
+// The 32-bit shared-window address of a generic pointer into shared memory.
+__device__ __forceinline__ u32 smem_addr(const void* p) {
+  u32 r;
+  asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(r) : "l"(p));
+  return r;
+}
+
+// 16 bytes global -> shared, bypassing L1 (.cg: tiles are reused from shared memory, not
+// L1). With valid false the 16 bytes are zero-filled and nothing is read: rows past the
+// tokens of the step or past the matrix never touch memory they do not own.
+__device__ __forceinline__ void cp_async16(u32 dst, const void* src, bool valid) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(src),
+               "r"(valid ? 16 : 0)
+               : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+// Waits until at most N of this thread's committed groups are still in flight.
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
+}
+
+// volatile: the same shared address holds a new tile after every barrier, so two loads
+// of it must never be merged or moved across __syncthreads.
+__device__ __forceinline__ void ldmatrix_x4(u32 (&r)[4], u32 addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(u32 (&r)[4], u32 addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+
+// d += a * b for one 16x8x16 tile.
+__device__ __forceinline__ void mma_16816(float (&d)[4], const u32 (&a)[4], u32 b0, u32 b1) {
+  asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+      "{%8, %9}, {%0, %1, %2, %3};"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// Two f32 rounded to f16 (as f2h) in one register, lo in the lower half. (cvt's first
+// source goes to the upper half.)
+__device__ __forceinline__ u32 pack_f16x2(float lo, float hi) {
+  u32 r;
+  asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
+  return r;
+}
