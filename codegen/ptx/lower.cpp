@@ -20,9 +20,10 @@ constexpr int kAttnThreads = 128;  // kernels/attention.cuh: kAttnWarps warps
 // T-token steps (kernels/gemm.cuh, flash_attention.cuh): tile sizes, block sizes, shared memory.
 constexpr int64_t kGemmTileM = 128, kGemmTileN = 128;
 constexpr unsigned kGemmThreads = 256;
-constexpr unsigned kGemmSmem = 81920;
-constexpr int64_t kFlashTileQ = 64;
+constexpr unsigned kGemmSmem = 65536;              // gemm.cuh: gemm_smem_bytes()
+constexpr int64_t kFlashTileQ = 64;                 // flash_attention.cuh: kFlashBQ
 constexpr unsigned kFlashThreads = 128;
+unsigned flash_smem(int64_t hd) { return static_cast<unsigned>(512 * hd); }  // flash_smem_bytes
 
 Arg arg(K kind, ir::ValueId v = {}, int64_t i = 0, float f = 0.0f) {
   Arg a;
@@ -305,19 +306,22 @@ class Lowering {
   // f16 once, then per weight matrix: its f16 copy (dequantized into a shared scratch; f16
   // weights are used in place) and a tensor-core GEMM whose epilogue adds the bias, adds
   // `aux` (kEpiResidual) or applies SwiGLU with `aux` as the gate (kEpiSwiglu).
+  // `prep` false: x's f16 rows are already in the scratch (the up product after the gate's).
   void gemm(const ir::Brick& b, bool norm, const std::vector<ir::ValueId>& ws,
-            const std::vector<Arg>& outs, const std::vector<Arg>& biases, int epi, Arg aux) {
+            const std::vector<Arg>& outs, const std::vector<Arg>& biases, int epi, Arg aux,
+            bool prep = true) {
     const ir::ValueId x = b.operands[0];
     const int64_t k = len(x), t = g_.n_tokens;
     check_k(k, ws);
     if (type(x) != DType::F32) unsupported(fmt::format("a T-token input of type {}", name(type(x))));
     const size_t xh = shared_scratch(xh_, static_cast<uint64_t>(t * k) * 2,
                                      "f16 activations of T-token matrix products");
-    launch(kernel(fmt::format("prefill_prep_k{}{}", k, norm ? "_norm" : ""),
-                  fmt::format("prefill_prep<{}, {}>", k, norm ? "true" : "false")),
-           {value(x), norm ? value(b.operands[1]) : null(), f32(norm ? b.float_attr("eps") : 0.0f),
-            scratch(xh), step(), trace()})
-        .grid = {static_cast<unsigned>(t), 1};
+    if (prep)
+      launch(kernel(fmt::format("prefill_prep_k{}{}", k, norm ? "_norm" : ""),
+                    fmt::format("prefill_prep<{}, {}>", k, norm ? "true" : "false")),
+             {value(x), norm ? value(b.operands[1]) : null(),
+              f32(norm ? b.float_attr("eps") : 0.0f), scratch(xh), step(), trace()})
+          .grid = {static_cast<unsigned>(t), 1};
     for (size_t m = 0; m < ws.size(); ++m) {
       const ir::ValueId w = ws[m];
       const int64_t n = g_.type(w).shape.dims[1];
@@ -403,7 +407,7 @@ class Lowering {
             "gate rows of T-token SwiGLU");
         // The gate product first, then the up product whose epilogue applies SwiGLU.
         gemm(b, norm, {wg}, {scratch(gate)}, {null()}, 0, null());
-        gemm(b, norm, {wu}, {value(r)}, {null()}, 2, scratch(gate));
+        gemm(b, norm, {wu}, {value(r)}, {null()}, 2, scratch(gate), false);
         return true;
       }
       case BrickKind::LmHead: lm_head_tokens(b, false); return true;
@@ -420,8 +424,9 @@ class Lowering {
         Launch& l = launch(kernel(fmt::format("flash_attention_hd{}_q{}_kv{}", hd, nq, nkv),
                                   fmt::format("flash_attention<{}, {}, {}>", hd, nq, nkv), kFlashThreads),
                            {value(o[0]), value(o[1]), value(o[2]), step(), value(r), trace()});
-        l.grid = {static_cast<unsigned>((t + kFlashTileQ - 1) / kFlashTileQ), static_cast<unsigned>(nq)};
+        l.grid = {static_cast<unsigned>(nq), static_cast<unsigned>((t + kFlashTileQ - 1) / kFlashTileQ)};
         l.block = kFlashThreads;
+        l.smem = flash_smem(hd);
         return true;
       }
       case BrickKind::Rmsnorm:

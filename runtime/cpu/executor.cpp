@@ -201,7 +201,7 @@ void GraphExecutor::set_step(std::span<const int32_t> tokens, int64_t pos) {
 
 std::vector<float> GraphExecutor::read(ir::ValueId v, int64_t offset, int64_t count) {
   if (graph_.type(v).elem == DType::I32) {
-    if (offset != 0 || count != 1 || graph_.n_tokens != 1)
+    if (offset != 0 || count != 1 || graph_.type(v).shape.elements() != 1)
       fail("graph @{}: %{} is not one i32", graph_.name, graph_.value(v).name);
     return {static_cast<float>(i32(v))};
   }
