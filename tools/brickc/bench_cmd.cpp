@@ -4,12 +4,9 @@
 // same file in the same table, and the whole result as JSON for bench/results.
 #include <fmt/core.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <memory>
@@ -34,6 +31,7 @@
 #include "tools/brickc/backend.h"
 #include "tools/brickc/bench_report.h"
 #include "tools/brickc/commands.h"
+#include "tools/brickc/output_file.h"
 
 namespace brickc::tools {
 namespace {
@@ -147,35 +145,6 @@ std::string utc_now() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
-}
-
-// Through a temporary file and a rename, so that an interrupted run never leaves a
-// truncated result where a good one was. `flag` names the option in messages.
-void write_file(const std::string& path, const std::string& flag, const std::string& text) {
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("{}: cannot create '{}' (for '{}'): {}", flag, tmp, path, std::strerror(errno));
-    out << text;
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      fail("{}: cannot write '{}'", flag, tmp);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    fail("{}: cannot rename '{}' to '{}': {}", flag, tmp, path, why);
-  }
-}
-
-// An output path's directory must be writable before the benchmark, not after it.
-void check_writable(const std::string& path, const std::string& flag) {
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  if (::access(dir.c_str(), W_OK) != 0)
-    fail("{}: cannot write into '{}': {}", flag, dir, std::strerror(errno));
 }
 
 void run(const BenchOptions& o) {
