@@ -12,9 +12,13 @@
 namespace {
 
 // llama.cpp spells some flags with one dash and several letters; CLI11 takes one letter
-// after a single dash, so these become their long names before parsing.
+// after a single dash, so these become their long names before parsing, in the commands
+// that have them only (elsewhere "-ub" may be a prompt's text).
 void long_names_for_llama_flags(std::vector<char*>& args) {
   static char ubatch[] = "--ubatch-size";
+  const bool has_ub = args.size() > 1 && (std::strcmp(args[1], "bench") == 0 ||
+                                          std::strcmp(args[1], "perplexity") == 0);
+  if (!has_ub) return;
   for (char*& a : args)
     if (std::strcmp(a, "-ub") == 0) a = ubatch;
 }
