@@ -29,6 +29,9 @@ void Vocab::validate() const {
   for (const auto& [name, id] : ids)
     if (*id && (**id < 0 || **id >= size()))
       fail("{}: {} is {}: expected a token id below {}", source, name, **id, size());
+  if (add_bos && !bos)
+    fail("{}: tokenizer.ggml.add_bos_token is true but tokenizer.ggml.bos_token_id is missing",
+         source);
 }
 
 Vocab Vocab::from_gguf(const gguf::File& f) {
@@ -57,6 +60,12 @@ Vocab Vocab::from_gguf(const gguf::File& f) {
   v.eos = id("tokenizer.ggml.eos_token_id");
   v.eot = id("tokenizer.ggml.eot_token_id");
   v.pad = id("tokenizer.ggml.padding_token_id");
+  if (const gguf::Value* add = f.find("tokenizer.ggml.add_bos_token")) {
+    if (add->type != gguf::ValueType::BOOL)
+      fail("{}: tokenizer.ggml.add_bos_token is {}, expected bool", v.source,
+           gguf::name(add->type));
+    v.add_bos = std::get<bool>(add->v);
+  }
   v.validate();
   return v;
 }

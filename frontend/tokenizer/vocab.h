@@ -32,15 +32,19 @@ struct Vocab {
   std::vector<TokenType> types;     // same length as tokens
   std::vector<std::string> merges;  // "left right", in rank order
   std::optional<int32_t> bos, eos, eot, pad;
+  // tokenizer.ggml.add_bos_token: llama.cpp puts BOS in front of a text it tokenizes with
+  // its special tokens (absent: false, the gpt2 BPE default; Qwen2.5 files say false).
+  bool add_bos = false;
 
   int32_t size() const { return static_cast<int32_t>(tokens.size()); }
 
   // Error unless model is gpt2 and pre is qwen2, the arrays agree in length, every type
-  // is a known value and every special id is in range. Names `source` and the key.
+  // is a known value, every special id is in range and add_bos has a BOS id to add. Names
+  // `source` and the key.
   void validate() const;
 
-  // Reads tokenizer.ggml.{model, pre, tokens, token_type, merges, *_token_id} and
-  // validates. token_type may be absent (all NORMAL, as in llama.cpp).
+  // Reads tokenizer.ggml.{model, pre, tokens, token_type, merges, *_token_id,
+  // add_bos_token} and validates. token_type may be absent (all NORMAL, as in llama.cpp).
   static Vocab from_gguf(const gguf::File& f);
 };
 

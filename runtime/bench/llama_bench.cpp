@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -62,6 +64,7 @@ LlamaBenchTest read_test(const json& e, size_t index) {
   LlamaBenchTest t;
   t.n_prompt = int_field(e, "n_prompt", index);
   t.n_gen = int_field(e, "n_gen", index);
+  if (e.contains("n_depth")) t.n_depth = int_field(e, "n_depth", index);
   t.avg_ts = number_field(e, "avg_ts", index);
   t.stddev_ts = number_field(e, "stddev_ts", index);
   if (auto it = e.find("samples_ts"); it != e.end()) {
@@ -83,13 +86,16 @@ std::vector<std::string> llama_bench_argv(const LlamaBenchRequest& r) {
                                 "-n", std::to_string(r.n_gen),
                                 "-r", std::to_string(r.reps),
                                 "-ngl", std::to_string(r.n_gpu_layers),
-                                "-fa", r.flash_attn ? "1" : "0"};
+                                "-fa", r.flash_attn ? "1" : "0",
+                                "-ub", std::to_string(r.n_ubatch)};
+  if (r.n_depth > 0) a.insert(a.end(), {"-d", std::to_string(r.n_depth)});
   if (r.threads > 0) a.insert(a.end(), {"-t", std::to_string(r.threads)});
   a.insert(a.end(), {"-o", "json"});
   return a;
 }
 
-LlamaBenchResult parse_llama_bench(std::string_view out, int n_prompt, int n_gen) {
+LlamaBenchResult parse_llama_bench(std::string_view out, int n_prompt, int n_gen,
+                                   int n_depth) {
   json doc = json::parse(out.begin(), out.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded())
     fail("llama-bench output is not JSON (expected the array of `-o json`); it begins with {}",
@@ -101,9 +107,8 @@ LlamaBenchResult parse_llama_bench(std::string_view out, int n_prompt, int n_gen
     const json& e = doc[i];
     if (!e.is_object()) fail("llama-bench output: test {} is not an object", i);
     LlamaBenchTest t = read_test(e, i);
-    // Tests after a prefilled context (-d) measure something else.
-    if (auto d = e.find("n_depth"); d != e.end() && d->is_number_integer() && d->get<int>() != 0)
-      continue;
+    // Tests after another prefilled context (-d) measure something else.
+    if (t.n_depth != n_depth) continue;
     if (!have_pp && t.n_prompt == n_prompt && t.n_gen == 0) {
       r.pp = std::move(t);
       have_pp = true;
@@ -119,8 +124,13 @@ LlamaBenchResult parse_llama_bench(std::string_view out, int n_prompt, int n_gen
     r.gpu_info = string_field(e, "gpu_info");
     r.cpu_info = string_field(e, "cpu_info");
   }
-  if (!have_pp) fail("llama-bench output has no pp{} test (n_prompt {}, n_gen 0)", n_prompt, n_prompt);
-  if (!have_tg) fail("llama-bench output has no tg{} test (n_prompt 0, n_gen {})", n_gen, n_gen);
+  const std::string at = n_depth > 0 ? fmt::format(" @ d{}", n_depth) : "";
+  const std::string depth = n_depth > 0 ? fmt::format(", n_depth {}", n_depth) : "";
+  if (!have_pp)
+    fail("llama-bench output has no pp{}{} test (n_prompt {}, n_gen 0{})", n_prompt, at, n_prompt,
+         depth);
+  if (!have_tg)
+    fail("llama-bench output has no tg{}{} test (n_prompt 0, n_gen {}{})", n_gen, at, n_gen, depth);
   r.raw = std::move(doc);
   return r;
 }
@@ -192,7 +202,7 @@ LlamaBenchResult run_llama_bench(const LlamaBenchRequest& req) {
     fail("llama-bench '{}' exited with code {} (its messages are above)", req.binary,
          WEXITSTATUS(status));
 
-  LlamaBenchResult res = parse_llama_bench(out, r.n_prompt, r.n_gen);
+  LlamaBenchResult res = parse_llama_bench(out, r.n_prompt, r.n_gen, r.n_depth);
   res.binary = r.binary;
   res.argv = args;
   return res;

@@ -1,9 +1,12 @@
 // The measuring protocol of `brickc bench`, on any Decoder (CPU or GPU): repetitions of a
-// random-token prefill, then greedy decode steps from an empty cache (llama-bench's pp and
-// tg tests), warm-up repetitions discarded, every decode step's latency kept. Not the printing or the JSON (tools/brickc/bench_cmd.cpp).
+// random-token prefill, then greedy decode steps (llama-bench's pp and tg tests), each after
+// an untimed fill of the cache to a depth (llama-bench's -d; none by default), warm-up
+// repetitions discarded, every decode step's latency kept. Not the printing or the JSON
+// (tools/brickc/bench_cmd.cpp).
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,14 +20,16 @@ struct BenchSettings {
   int n_gen = 128;     // decode steps per repetition (tg128)
   int reps = 100;      // measured repetitions
   int warmup = 10;     // repetitions run first and discarded
+  int depth = 0;       // positions filled, untimed, before each pp and tg test (-d)
 };
 
 // One measured repetition. Times come from steady_clock around calls that end with a token
 // id read back (argmax), so an asynchronous backend has finished its work when the clock
 // stops.
 struct RepTiming {
-  double ttft_s = 0;         // prefill(n_prompt tokens) + the first argmax()
-  // Each decode step, from an empty cache: prefill(1 token) or decode(token), + argmax().
+  double ttft_s = 0;         // prefill(n_prompt tokens at positions depth..) + the first argmax()
+  // Each decode step, from a cache of `depth` positions: prefill(1 token) or decode(token),
+  // + argmax().
   std::vector<double> step_s;
 };
 
@@ -38,18 +43,22 @@ struct BenchResult {
 };
 
 // Runs settings.warmup + settings.reps repetitions; the prefill and the generation each
-// start from an empty cache (reset()).
+// start from an empty cache (reset()) filled with `depth` context tokens, untimed and
+// synchronized (an argmax() read back) before the clock starts.
 // The prompt is n_prompt ids drawn uniformly from [0, n_vocab) by a generator seeded with
-// `seed`, the same for every repetition. Errors: settings out of range (n_prompt, n_gen,
-// reps >= 1, warmup >= 0), n_vocab < 1, n_prompt + n_gen > d.n_ctx().
+// `seed`, then the context's `depth` ids, the same for every repetition. Errors: settings
+// out of range (n_prompt, n_gen, reps >= 1, warmup, depth >= 0), n_vocab < 1,
+// depth + n_prompt + n_gen > d.n_ctx().
 BenchResult run_bench(runtime::Decoder& d, const BenchSettings& settings, int32_t n_vocab,
                       uint32_t seed);
 
-// n greedy decode steps from an empty cache, as llama-bench's tg test: `first` at position
-// 0, then each step's argmax fed back. The seconds of each step (its feed and argmax);
-// `after_step`, if set, runs after each one, outside its time.
+// n greedy decode steps, as llama-bench's tg test: the cache emptied and filled with
+// `context` (untimed), `first` at the position after it, then each step's argmax fed back.
+// The seconds of each step (its feed and argmax); `after_step`, if set, runs after each
+// one, outside its time.
 std::vector<double> greedy_steps(runtime::Decoder& d, int32_t first, int n,
-                                 const std::function<void()>& after_step = {});
+                                 const std::function<void()>& after_step = {},
+                                 std::span<const int32_t> context = {});
 
 // Why a result is not a stable measurement (`brickc bench --stat-check`): a prefill or
 // decode rate whose coefficient of variation over repetitions exceeds max_cv, or a

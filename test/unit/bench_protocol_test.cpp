@@ -1,7 +1,8 @@
 // runtime/bench/protocol: run_bench on a scripted Decoder that records every call: the
 // prompt it gets, that each decode feeds back the previous argmax, that warm-up
-// repetitions run but are not reported, that each repetition starts from an empty cache,
-// and that the reported rates and summaries follow from the recorded step times.
+// repetitions run but are not reported, that each repetition starts from an empty cache
+// (filled to the depth, untimed, with -d), and that the reported rates and summaries
+// follow from the recorded step times.
 #include "runtime/bench/protocol.h"
 
 #include <gtest/gtest.h>
@@ -32,7 +33,8 @@ class ScriptedDecoder : public rt::Decoder {
     prefill_at.push_back(n_past_);
     prefills.emplace_back(tokens.begin(), tokens.end());
     n_past_ += static_cast<int64_t>(tokens.size());
-    std::this_thread::sleep_for(prefill_delay);
+    if (n_past_ > n_ctx_) ++overflows;
+    std::this_thread::sleep_for(prefill_delay + per_token_delay * tokens.size());
     evaluated = true;
   }
   void decode(int32_t token) override {
@@ -41,6 +43,7 @@ class ScriptedDecoder : public rt::Decoder {
     if (!last_argmax || token != *last_argmax) ++wrong_feedback;
     last_argmax.reset();
     ++decodes;
+    decode_at.push_back(n_past_);
     ++n_past_;
     if (n_past_ > n_ctx_) ++overflows;
     std::this_thread::sleep_for(decode_delay);
@@ -65,8 +68,9 @@ class ScriptedDecoder : public rt::Decoder {
   }
 
   std::chrono::microseconds prefill_delay{0}, decode_delay{0};
+  std::chrono::microseconds per_token_delay{0};  // more per prefilled token
   std::vector<std::vector<int32_t>> prefills;
-  std::vector<int64_t> prefill_at;
+  std::vector<int64_t> prefill_at, decode_at;  // n_past at each call
   int resets = 0, decodes = 0, argmaxes = 0, wrong_feedback = 0, overflows = 0;
   int argmax_without_eval = 0;
 
@@ -139,6 +143,72 @@ TEST(BenchProtocol, CallsRepsWarmupAndFeedback) {
   EXPECT_EQ(r.token_latency.n, static_cast<size_t>(s.reps * s.n_gen));
 }
 
+// -d: each pp and tg test starts from a cache filled with `depth` random tokens (the same
+// every time), and only what follows is timed: the prompt at positions depth.., the decode
+// steps at depth..depth+n_gen-1.
+TEST(BenchProtocol, DepthFillsTheCacheBeforeTheClock) {
+  constexpr int32_t kVocab = 1000;
+  bb::BenchSettings s;
+  s.n_prompt = 4;
+  s.n_gen = 3;
+  s.reps = 2;
+  s.warmup = 1;
+  s.depth = 40;
+  ScriptedDecoder d(s.depth + s.n_prompt + s.n_gen, kVocab);
+  // Filling the cache takes 40 x 5 ms; a timed prefill of the prompt 4 x 5 ms.
+  d.per_token_delay = 5ms;
+  const bb::BenchResult r = bb::run_bench(d, s, kVocab, 42);
+  const int runs = s.warmup + s.reps;
+
+  // Per repetition: context, prompt, context, the first generated token.
+  ASSERT_EQ(d.prefills.size(), static_cast<size_t>(4 * runs));
+  const std::vector<int32_t>& context = d.prefills[0];
+  ASSERT_EQ(context.size(), static_cast<size_t>(s.depth));
+  EXPECT_GT(std::set<int32_t>(context.begin(), context.end()).size(), 1u) << "random ids";
+  for (size_t i = 0; i < d.prefills.size(); ++i) {
+    switch (i % 4) {
+      case 0:
+      case 2:
+        EXPECT_EQ(d.prefill_at[i], 0) << "the context fills an empty cache (call " << i << ")";
+        EXPECT_EQ(d.prefills[i], context) << "the same context every time (call " << i << ")";
+        break;
+      case 1:
+        EXPECT_EQ(d.prefill_at[i], s.depth) << "the prompt follows the context";
+        EXPECT_EQ(d.prefills[i].size(), static_cast<size_t>(s.n_prompt));
+        break;
+      case 3:
+        EXPECT_EQ(d.prefill_at[i], s.depth) << "generation starts after the context";
+        EXPECT_EQ(d.prefills[i].size(), 1u);
+        break;
+    }
+  }
+  // Without a depth the same seed gives the same prompt: the context is drawn after it.
+  ScriptedDecoder flat(64, kVocab);
+  bb::BenchSettings s0 = s;
+  s0.depth = 0;
+  s0.reps = 1;
+  s0.warmup = 0;
+  bb::run_bench(flat, s0, kVocab, 42);
+  EXPECT_EQ(flat.prefills[0], d.prefills[1]);
+
+  ASSERT_EQ(d.decode_at.size(), static_cast<size_t>(runs * (s.n_gen - 1)));
+  for (size_t i = 0; i < d.decode_at.size(); ++i)
+    EXPECT_EQ(d.decode_at[i], s.depth + 1 + static_cast<int64_t>(i % (s.n_gen - 1)));
+  EXPECT_EQ(d.wrong_feedback, 0);
+  EXPECT_EQ(d.argmax_without_eval, 0) << "each fill is read back before the clock starts";
+  EXPECT_EQ(d.overflows, 0);
+  EXPECT_EQ(d.n_past(), 0) << "the cache is left empty";
+
+  ASSERT_EQ(r.reps.size(), static_cast<size_t>(s.reps));
+  for (const bb::RepTiming& t : r.reps) {
+    EXPECT_GE(t.ttft_s, 20e-3);
+    // The 200 ms fill is outside both clocks (the margin absorbs a loaded machine).
+    EXPECT_LT(t.ttft_s, 150e-3);
+    ASSERT_EQ(t.step_s.size(), static_cast<size_t>(s.n_gen));
+    EXPECT_LT(t.step_s[0], 150e-3);
+  }
+}
+
 TEST(BenchProtocol, SeedChoosesThePrompt) {
   bb::BenchSettings s;
   s.n_prompt = 32;
@@ -189,6 +259,18 @@ TEST(BenchProtocol, Errors) {
   EXPECT_THROW(bb::run_bench(d, s, 100, 1), brickc::Error);
   s.n_gen = 1;
   EXPECT_THROW(bb::run_bench(d, s, 0, 1), brickc::Error);
+  s.depth = -1;
+  EXPECT_THROW(bb::run_bench(d, s, 100, 1), brickc::Error);
+  s.depth = 12;  // 12 + 4 + 1 > 16
+  try {
+    bb::run_bench(d, s, 100, 1);
+    FAIL() << "expected an error";
+  } catch (const brickc::Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "bench: depth (12 tokens) + prompt (4 tokens) + generation (1 tokens) = 17 "
+                 "positions exceed the context length 16");
+  }
+  EXPECT_TRUE(d.prefills.empty());
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ using json = nlohmann::ordered_json;
 namespace {
 
 // One entry as llama-bench prints it (tools/llama-bench/README.md, "JSON").
-json entry(int n_prompt, int n_gen, const std::vector<double>& samples_ts) {
+json entry(int n_prompt, int n_gen, const std::vector<double>& samples_ts, int n_depth = 0) {
   double sum = 0;
   for (double t : samples_ts) sum += t;
   const double avg = sum / samples_ts.size();
@@ -44,7 +44,7 @@ json entry(int n_prompt, int n_gen, const std::vector<double>& samples_ts) {
           {"type_k", "f16"}, {"type_v", "f16"}, {"n_gpu_layers", 99},
           {"split_mode", "layer"}, {"main_gpu", 0}, {"no_kv_offload", false},
           {"flash_attn", true}, {"tensor_split", "0.00"}, {"use_mmap", true},
-          {"embeddings", false}, {"n_prompt", n_prompt}, {"n_gen", n_gen}, {"n_depth", 0},
+          {"embeddings", false}, {"n_prompt", n_prompt}, {"n_gen", n_gen}, {"n_depth", n_depth},
           {"test_time", "2025-04-24T11:58:50Z"}, {"avg_ns", 72135640}, {"stddev_ns", 1453752},
           {"avg_ts", avg}, {"stddev_ts", sd}, {"samples_ns", samples_ns},
           {"samples_ts", samples_ts}};
@@ -97,7 +97,8 @@ TEST(LlamaBench, RunsTheBinaryAndReadsItsReport) {
   q.reps = 3;
   const bb::LlamaBenchResult r = bb::run_llama_bench(q);
   EXPECT_EQ(read_file(args_path),
-            "-m\n/models/m.gguf\n-p\n16\n-n\n8\n-r\n3\n-ngl\n99\n-fa\n1\n-o\njson\n");
+            "-m\n/models/m.gguf\n-p\n16\n-n\n8\n-r\n3\n-ngl\n99\n-fa\n1\n-ub\n512\n-o\njson"
+            "\n");
   EXPECT_EQ(r.binary, bin);
   EXPECT_EQ(r.pp.n_prompt, 16);
   EXPECT_EQ(r.pp.n_gen, 0);
@@ -117,7 +118,23 @@ TEST(LlamaBench, RunsTheBinaryAndReadsItsReport) {
   q.threads = 4;
   bb::run_llama_bench(q);
   EXPECT_EQ(read_file(args_path),
-            "-m\n/models/m.gguf\n-p\n16\n-n\n8\n-r\n3\n-ngl\n0\n-fa\n1\n-t\n4\n-o\njson\n");
+            "-m\n/models/m.gguf\n-p\n16\n-n\n8\n-r\n3\n-ngl\n0\n-fa\n1\n-ub\n512\n-t\n4\n-o\n"
+            "json\n");
+
+  // -ub and -d pass through; the tests at that depth are the ones read.
+  const auto pp_deep = random_rates(gen, 9000, 3), tg_deep = random_rates(gen, 400, 3);
+  const json deep = json::array({entry(16, 0, pp), entry(0, 8, tg), entry(16, 0, pp_deep, 1024),
+                                 entry(0, 8, tg_deep, 1024)});
+  std::ofstream(json_path, std::ios::trunc) << deep.dump(2) << "\n";
+  q.n_ubatch = 128;
+  q.n_depth = 1024;
+  const bb::LlamaBenchResult d = bb::run_llama_bench(q);
+  EXPECT_EQ(read_file(args_path),
+            "-m\n/models/m.gguf\n-p\n16\n-n\n8\n-r\n3\n-ngl\n0\n-fa\n1\n-ub\n128\n-d\n1024\n"
+            "-t\n4\n-o\njson\n");
+  EXPECT_EQ(d.pp.n_depth, 1024);
+  EXPECT_DOUBLE_EQ(d.pp.avg_ts, deep[2]["avg_ts"].get<double>());
+  EXPECT_DOUBLE_EQ(d.tg.avg_ts, deep[3]["avg_ts"].get<double>());
 }
 
 TEST(LlamaBench, FailingAndGarbageBinaries) {
@@ -188,6 +205,19 @@ TEST(LlamaBench, ParseErrors) {
   EXPECT_EQ(r.tg.avg_ts, tg["avg_ts"].get<double>());
   EXPECT_EQ(r.tg.n_gen, 128);
   EXPECT_TRUE(r.tg.samples_ts.empty());
+  // Asked for a depth: only tests at that depth count, and their absence is named.
+  try {
+    bb::parse_llama_bench(json::array({pp, tg}).dump(), 512, 128, 4096);
+    FAIL() << "tests at depth 0 were taken for depth 4096";
+  } catch (const brickc::Error& e) {
+    EXPECT_STREQ(e.what(), "llama-bench output has no pp512 @ d4096 test (n_prompt 512, n_gen 0, "
+                           "n_depth 4096)");
+  }
+  json deep_pp = pp;
+  deep_pp["n_depth"] = 4096;
+  const auto d = bb::parse_llama_bench(json::array({pp, tg, deep_pp, deep}).dump(), 512, 128, 4096);
+  EXPECT_EQ(d.tg.avg_ts, 1.0);
+  EXPECT_EQ(d.pp.n_depth, 4096);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <climits>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <set>
 
@@ -256,9 +257,11 @@ TEST(Vocab, FromGgufNamesTheFileKeyAndValue) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / ("brickc_tokenizer_test_" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  auto write = [&](const std::string& name, const std::string& model, bool with_pre) {
+  auto write = [&](const std::string& name, const std::string& model, bool with_pre,
+                   const std::function<void(brickc::gguf::Writer&)>& extra = {}) {
     const std::string path = (dir / name).string();
     brickc::gguf::Writer w(path);
+    if (extra) extra(w);
     w.add("general.architecture", brickc::gguf::Value::str("qwen2"));
     w.add("tokenizer.ggml.model", brickc::gguf::Value::str(model));
     if (with_pre) w.add("tokenizer.ggml.pre", brickc::gguf::Value::str("qwen2"));
@@ -290,5 +293,30 @@ TEST(Vocab, FromGgufNamesTheFileKeyAndValue) {
   auto f = brickc::gguf::File::open(write("ok.gguf", "gpt2", true));
   auto tok = tk::Tokenizer::from_gguf(*f);
   EXPECT_EQ(tok.encode("a<|end|>"), (std::vector<int32_t>{'a', 256}));
+  EXPECT_FALSE(tok.vocab().add_bos) << "absent add_bos_token: false";
+
+  // tokenizer.ggml.add_bos_token: read as a bool, and it needs a BOS id to add.
+  using brickc::gguf::Value;
+  auto bos = [](bool add, bool with_id) {
+    return [=](brickc::gguf::Writer& w) {
+      w.add("tokenizer.ggml.add_bos_token", Value::boolean(add));
+      if (with_id) w.add("tokenizer.ggml.bos_token_id", Value::u32(256));
+    };
+  };
+  f = brickc::gguf::File::open(write("bos.gguf", "gpt2", true, bos(true, true)));
+  tk::Vocab v = tk::Vocab::from_gguf(*f);
+  EXPECT_TRUE(v.add_bos);
+  EXPECT_EQ(v.bos, 256);
+  f = brickc::gguf::File::open(write("nobos.gguf", "gpt2", true, bos(false, true)));
+  EXPECT_FALSE(tk::Vocab::from_gguf(*f).add_bos);
+  EXPECT_NE(error_of(write("bos-noid.gguf", "gpt2", true, bos(true, false)))
+                .find("tokenizer.ggml.add_bos_token is true but tokenizer.ggml.bos_token_id is "
+                      "missing"),
+            std::string::npos);
+  const std::string wrong = error_of(write("bos-u32.gguf", "gpt2", true, [](auto& w) {
+    w.add("tokenizer.ggml.add_bos_token", Value::u32(1));
+  }));
+  EXPECT_NE(wrong.find("tokenizer.ggml.add_bos_token is u32, expected bool"), std::string::npos)
+      << wrong;
   fs::remove_all(dir);
 }

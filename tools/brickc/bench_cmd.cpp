@@ -4,12 +4,9 @@
 // same file in the same table, and the whole result as JSON for bench/results.
 #include <fmt/core.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <memory>
@@ -34,6 +31,7 @@
 #include "tools/brickc/backend.h"
 #include "tools/brickc/bench_report.h"
 #include "tools/brickc/commands.h"
+#include "tools/brickc/output_file.h"
 
 namespace brickc::tools {
 namespace {
@@ -47,7 +45,9 @@ struct BenchOptions {
   bench::BenchSettings settings;
   std::string device = "auto";
   int threads = 1;
-  int64_t n_ctx = 0;  // 0: max(n_prompt + n_gen, 512), at most the model's context_length
+  // 0: max(depth + n_prompt + n_gen, 512), at most the model's context_length.
+  int64_t n_ctx = 0;
+  int64_t n_ubatch = 512;
   std::string json;
   std::string llama_bench;
   std::string plot;
@@ -96,13 +96,14 @@ BenchReport::Roofline roofline(const gguf::File& file, int64_t n_ctx, const std:
 }
 
 int64_t bench_context(const BenchOptions& o, const qwen2::Config& cfg) {
-  const int64_t need = int64_t{o.settings.n_prompt} + o.settings.n_gen;
+  const bench::BenchSettings& s = o.settings;
+  const int64_t need = int64_t{s.depth} + s.n_prompt + s.n_gen;
   const int64_t train = cfg.n_ctx_train;
   if (o.n_ctx > train) fail("-c {} exceeds the model's context_length {}", o.n_ctx, train);
   const int64_t n_ctx = o.n_ctx > 0 ? o.n_ctx : std::min<int64_t>(std::max<int64_t>(need, 512), train);
   if (need > n_ctx)
-    fail("-p {} + -n {} = {} positions exceed the context length {}{}", o.settings.n_prompt,
-         o.settings.n_gen, need, n_ctx,
+    fail("{}-p {} + -n {} = {} positions exceed the context length {}{}",
+         s.depth > 0 ? fmt::format("-d {} + ", s.depth) : "", s.n_prompt, s.n_gen, need, n_ctx,
          o.n_ctx > 0 ? " (-c)" : " (the model's context_length)");
   return n_ctx;
 }
@@ -149,35 +150,6 @@ std::string utc_now() {
   return buf;
 }
 
-// Through a temporary file and a rename, so that an interrupted run never leaves a
-// truncated result where a good one was. `flag` names the option in messages.
-void write_file(const std::string& path, const std::string& flag, const std::string& text) {
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("{}: cannot create '{}' (for '{}'): {}", flag, tmp, path, std::strerror(errno));
-    out << text;
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      fail("{}: cannot write '{}'", flag, tmp);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    fail("{}: cannot rename '{}' to '{}': {}", flag, tmp, path, why);
-  }
-}
-
-// An output path's directory must be writable before the benchmark, not after it.
-void check_writable(const std::string& path, const std::string& flag) {
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  if (::access(dir.c_str(), W_OK) != 0)
-    fail("{}: cannot write into '{}': {}", flag, dir, std::strerror(errno));
-}
-
 void run(const BenchOptions& o) {
   // A bad --llama-bench path fails now, not after the whole benchmark.
   if (!o.llama_bench.empty()) bench::find_llama_bench(o.llama_bench);
@@ -196,9 +168,11 @@ void run(const BenchOptions& o) {
     bo.device = o.device;
     bo.threads = o.threads;
     bo.n_ctx = bench_context(o, cfg);
+    bo.n_ubatch = o.n_ubatch;
     Backend backend = open_backend(*file, bo);
     runtime::Decoder& d = *backend.decoder;
     r.n_ctx = d.n_ctx();
+    r.n_ubatch = o.n_ubatch;
     r.roofline = roofline(*file, r.n_ctx,
                           backend.device == "cuda" ? cuda::budget_profile(backend.label) : "cpu");
     r.result = bench::run_bench(d, o.settings, static_cast<int32_t>(cfg.n_vocab), kPromptSeed);
@@ -230,6 +204,7 @@ void run(const BenchOptions& o) {
     bo.device = r.device.kind;
     bo.threads = o.threads;
     bo.n_ctx = r.n_ctx;
+    bo.n_ubatch = o.n_ubatch;
     bo.profile = profiling(o);
     bo.brick_steps = o.verify;
     Backend backend = open_backend(*file, bo);
@@ -253,6 +228,8 @@ void run(const BenchOptions& o) {
     q.n_prompt = o.settings.n_prompt;
     q.n_gen = o.settings.n_gen;
     q.reps = o.settings.reps;
+    q.n_ubatch = static_cast<int>(o.n_ubatch);
+    q.n_depth = o.settings.depth;
     // The same device as brickc's: all layers on the GPU, or the CPU with as many threads.
     q.n_gpu_layers = r.device.kind == "cuda" ? 99 : 0;
     if (r.device.kind == "cpu") q.threads = o.threads;
@@ -289,6 +266,15 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("-n,--n-gen", s.n_gen, "Greedy decode steps per test")
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
+  cmd->add_option("-d,--depth", s.depth,
+                  "Positions filled with random tokens, untimed, before each prefill and decode "
+                  "test (llama-bench's -d): the speed at that context length")
+      ->check(CLI::Range(0, 1 << 24))
+      ->capture_default_str();
+  cmd->add_option("--ubatch-size", o->n_ubatch,
+                  "-ub: prompt tokens evaluated together in one step (llama.cpp's micro-batch)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+      ->capture_default_str();
   cmd->add_option("-r,--reps", s.reps, "Measured repetitions")
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
@@ -303,7 +289,7 @@ void add_bench_command(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("-c,--ctx-size", o->n_ctx,
-                  "Context length (default: max(-p + -n, 512), at most the model's "
+                  "Context length (default: max(-d + -p + -n, 512), at most the model's "
                   "context_length)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--stat-check", o->stat_check,

@@ -111,10 +111,11 @@ std::string format_report(const BenchReport& r) {
   std::string out = fmt::format(
       "model: {}; {}, {} layers, n_embd {}, {} params\n"
       "file: {}, {}; tensors: {}\n"
-      "device: {}; context {}; {} repetitions after {} warm-up\n\n",
+      "device: {}; context {}; {} repetitions after {} warm-up; micro-batch {}{}\n\n",
       r.model.name, r.model.arch, r.model.n_layer, r.model.n_embd, count_str(r.model.n_params),
       r.model.path, bytes_str(r.model.file_bytes), types_str(r.model.tensor_types),
-      r.device.label, r.n_ctx, s.reps, s.warmup);
+      r.device.label, r.n_ctx, s.reps, s.warmup, r.n_ubatch,
+      s.depth > 0 ? fmt::format("; depth {} (filled before each test, untimed)", s.depth) : "");
   if (r.device.gpu) {
     const auto& g = *r.device.gpu;
     out.insert(out.size() - 1,
@@ -124,7 +125,10 @@ std::string format_report(const BenchReport& r) {
                            g.clock_khz / 1000, g.mem_clock_khz / 1000, g.mem_bus_width));
   }
 
-  const std::string pp = fmt::format("pp{}", s.n_prompt), tg = fmt::format("tg{}", s.n_gen);
+  // llama-bench's test names: "pp512", "tg128 @ d4096".
+  const std::string at = s.depth > 0 ? fmt::format(" @ d{}", s.depth) : "";
+  const std::string pp = fmt::format("pp{}{}", s.n_prompt, at);
+  const std::string tg = fmt::format("tg{}{}", s.n_gen, at);
   const std::string brickc = "brickc " + r.device.label;
   std::vector<std::vector<std::string>> rows = {{"backend", "test", "t/s", "median", "CV"}};
   if (r.llama) rows[0].push_back("brickc / llama.cpp");
@@ -149,8 +153,9 @@ std::string format_report(const BenchReport& r) {
   out += table(rows);
 
   out += fmt::format("\ntime to first token: median {:.2f} ms (min {:.2f}, max {:.2f}), prompt of {} "
-                     "tokens\n",
-                     res.ttft.median, res.ttft.min, res.ttft.max, s.n_prompt);
+                     "tokens{}\n",
+                     res.ttft.median, res.ttft.min, res.ttft.max, s.n_prompt,
+                     s.depth > 0 ? fmt::format(" after {} in the cache", s.depth) : "");
   out += fmt::format("decode latency per token: p50 {:.3f} ms, p99 {:.3f} ms ({} steps)\n",
                      res.token_latency.p50, res.token_latency.p99, res.token_latency.n);
   out += fmt::format("memory: model file {} + KV cache {} ({}, {} positions); host peak RSS {}\n",
@@ -244,8 +249,8 @@ json report_json(const BenchReport& r) {
           {"model", model},
           {"device", device},
           {"settings",
-           {{"n_prompt", s.n_prompt}, {"n_gen", s.n_gen}, {"reps", s.reps},
-            {"warmup", s.warmup}, {"n_ctx", r.n_ctx}}},
+           {{"n_prompt", s.n_prompt}, {"n_gen", s.n_gen}, {"depth", s.depth}, {"reps", s.reps},
+            {"warmup", s.warmup}, {"n_ctx", r.n_ctx}, {"n_ubatch", r.n_ubatch}}},
           {"prefill", summary_json(res.prefill, res.prefill_tps)},
           {"decode", summary_json(res.decode, res.decode_tps)},
           {"ttft_ms", summary_json(res.ttft, res.ttft_ms)},

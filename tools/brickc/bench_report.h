@@ -34,6 +34,7 @@ struct BenchReport {
     int driver_version = 0, nvrtc_major = 0, nvrtc_minor = 0;
   } device;
   int64_t n_ctx = 0;
+  int64_t n_ubatch = 0;  // the prefill micro-batch (-ub)
   bench::BenchResult result;
   struct Memory {
     std::optional<uint64_t> device_bytes;  // GPU memory the model holds (cuda)

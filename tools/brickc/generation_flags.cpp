@@ -76,15 +76,15 @@ struct FileCloser {
 };
 }  // namespace
 
-std::string read_prompt_file(const std::string& path) {
+std::string read_prompt_file(const std::string& path, std::string_view what) {
   std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
-  if (!f) fail("cannot open prompt file '{}': {}", path, std::strerror(errno));
+  if (!f) fail("cannot open {} '{}': {}", what, path, std::strerror(errno));
   std::string data;
   char buf[1 << 16];
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) data.append(buf, n);
   // A directory opens but cannot be read (EISDIR): an error, not an empty prompt.
-  if (std::ferror(f.get())) fail("cannot read prompt file '{}': {}", path, std::strerror(errno));
+  if (std::ferror(f.get())) fail("cannot read {} '{}': {}", what, path, std::strerror(errno));
   return data;
 }
 

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "frontend/qwen2/config.h"
 #include "runtime/sampling/sampler.h"
@@ -31,8 +32,8 @@ int64_t context_length(const GenerationFlags& f, const qwen2::Config& cfg);
 // The sampler's parameters, the seed resolved (-1: random) and checked.
 sampling::SamplerParams sampler_params(const GenerationFlags& f);
 
-// The whole file; an error naming it when it cannot be read.
-std::string read_prompt_file(const std::string& path);
+// The whole file; an error naming it (as `what`) when it cannot be read.
+std::string read_prompt_file(const std::string& path, std::string_view what = "prompt file");
 
 // "prompt N tokens, generated M tokens, prefill X tok/s, decode Y tok/s, device D, first
 // token Z ms, stop: R"; D is the backend's label.

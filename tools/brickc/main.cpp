@@ -3,9 +3,27 @@
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
+#include <cstring>
+#include <vector>
 
 #include "ir/error.h"
 #include "tools/brickc/commands.h"
+
+namespace {
+
+// llama.cpp spells some flags with one dash and several letters; CLI11 takes one letter
+// after a single dash, so these become their long names before parsing, in the commands
+// that have them only (elsewhere "-ub" may be a prompt's text).
+void long_names_for_llama_flags(std::vector<char*>& args) {
+  static char ubatch[] = "--ubatch-size";
+  const bool has_ub = args.size() > 1 && (std::strcmp(args[1], "bench") == 0 ||
+                                          std::strcmp(args[1], "perplexity") == 0);
+  if (!has_ub) return;
+  for (char*& a : args)
+    if (std::strcmp(a, "-ub") == 0) a = ubatch;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"brickc: compiler and runtime for Qwen2.5-Coder decode"};
@@ -20,8 +38,11 @@ int main(int argc, char** argv) {
   brickc::tools::add_bench_command(app);
   brickc::tools::add_score_command(app);
   brickc::tools::add_top_command(app);
+  brickc::tools::add_perplexity_command(app);
+  std::vector<char*> args(argv, argv + argc);
+  long_names_for_llama_flags(args);
   try {
-    app.parse(argc, argv);
+    app.parse(argc, args.data());
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const brickc::Error& e) {
