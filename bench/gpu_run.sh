@@ -64,7 +64,9 @@ for step in "$@"; do
       done ;;
     compare)  # side by side with llama.cpp's llama-bench on the same files, in this call:
               # pp512 + tg128, then pp2048 (COMPARE_REPS repetitions after 2 warm-ups)
-      lb=$(bash ../shared/tools/llama.cpp-sm90/unpack.sh /tmp/llama | tail -n 1)
+      # The llama.cpp binaries travel as .llama/ (a copy of ../shared/tools/llama.cpp-sm90,
+      # which does not reach the device by itself; ignored by git, named in carry).
+      lb=$(bash .llama/unpack.sh /tmp/llama | tail -n 1)
       for m in $BENCH_SET; do
         f=$(model "${m%%:*}" "${m##*:}") || continue
         n=${m/:/-}

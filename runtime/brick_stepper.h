@@ -17,8 +17,10 @@ class BrickStepper {
  public:
   virtual ~BrickStepper() = default;
   virtual const ir::Graph& graph() const = 0;
-  // A whole step of `token` at `pos`, the backend's own (fast) way.
-  virtual void step(int32_t token, int64_t pos) = 0;
+  // A whole step of `tokens` at positions pos .. (one token for a decode graph, up to T for
+  // a T-token graph), the backend's own (fast) way.
+  virtual void step(std::span<const int32_t> tokens, int64_t pos) = 0;
+  void step(int32_t token, int64_t pos) { step(std::span(&token, 1), pos); }
   // The step inputs (%tok, %pos) for the bricks run next: tokens at positions pos ..
   // (at most the graph's n_tokens of them).
   virtual void set_step(std::span<const int32_t> tokens, int64_t pos) = 0;
@@ -41,13 +43,14 @@ class SteppedDecoder : public Decoder {
   }
 
  protected:
-  void step(BrickStepper& exec, int32_t token, int64_t pos) {
+  void step(BrickStepper& exec, std::span<const int32_t> tokens, int64_t pos) {
     if (step_fn_) {
-      step_fn_(exec, token, pos);
+      step_fn_(exec, tokens, pos);
     } else {
-      exec.step(token, pos);
+      exec.step(tokens, pos);
     }
   }
+  void step(BrickStepper& exec, int32_t token, int64_t pos) { step(exec, std::span(&token, 1), pos); }
 
  private:
   StepFn step_fn_;

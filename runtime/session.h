@@ -43,7 +43,8 @@ class Decoder {
   // must run every brick once, in order, on the executor it is given, so that the cache
   // and the logits come out as a step leaves them; an empty fn restores normal steps.
   // False where the backend cannot run its bricks one at a time.
-  using StepFn = std::function<void(BrickStepper&, int32_t token, int64_t pos)>;
+  // A step is one decode token or a chunk of prompt tokens (a T-token graph's step).
+  using StepFn = std::function<void(BrickStepper&, std::span<const int32_t> tokens, int64_t pos)>;
   virtual bool set_step_fn(StepFn fn) {
     (void)fn;
     return false;

@@ -25,15 +25,20 @@ Verifier::~Verifier() = default;
 
 void Verifier::attach(Decoder& d) {
   const bool ok = d.set_step_fn(
-      [this](BrickStepper& dut, int32_t token, int64_t pos) { step(dut, token, pos); });
+      [this](BrickStepper& dut, std::span<const int32_t> tokens, int64_t pos) {
+        step(dut, tokens, pos);
+      });
   if (!ok) fail("--verify: this backend cannot run its bricks one at a time");
 }
 
 void Verifier::detach(Decoder& d) { d.set_step_fn({}); }
 
-std::vector<BrickResult> Verifier::step(BrickStepper& dut, int32_t token, int64_t pos) {
-  if (!ref_) ref_ = std::make_unique<cpu::GraphExecutor>(file_, dut.graph(), threads_);
-  std::vector<BrickResult> results = check_step(dut, *ref_, token, pos);
+std::vector<BrickResult> Verifier::step(BrickStepper& dut, std::span<const int32_t> tokens,
+                                        int64_t pos) {
+  // One reference per executor the backend steps (its decode graph, its T-token graph).
+  auto& ref = refs_[&dut];
+  if (!ref) ref = std::make_unique<cpu::GraphExecutor>(file_, dut.graph(), threads_);
+  std::vector<BrickResult> results = check_step(dut, *ref, tokens, pos);
   ++stats_.steps;
   std::vector<const BrickResult*> failed;
   for (const BrickResult& r : results) {

@@ -49,14 +49,15 @@ class Verifier {
   // brick. Off, failures are only counted (cbtop's assertions panel).
   void set_stop_on_failure(bool stop) { stop_ = stop; }
 
-  // One step on `dut` checked brick by brick; this step's results.
-  std::vector<BrickResult> step(BrickStepper& dut, int32_t token, int64_t pos);
+  // One step on `dut` checked brick by brick (a decode token, or a T-token graph's chunk of
+  // prompt tokens); this step's results.
+  std::vector<BrickResult> step(BrickStepper& dut, std::span<const int32_t> tokens, int64_t pos);
   const VerifyStats& stats() const { return stats_; }
 
  private:
   const gguf::File& file_;
   int threads_;
-  std::unique_ptr<cpu::GraphExecutor> ref_;
+  std::map<const BrickStepper*, std::unique_ptr<cpu::GraphExecutor>> refs_;
   VerifyStats stats_;
   bool stop_ = true;
 };

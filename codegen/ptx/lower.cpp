@@ -342,8 +342,8 @@ class Lowering {
       Launch& l = launch(kernel(fmt::format("gemm_f16_k{}_e{}", k, epi),
                                 fmt::format("gemm_f16<{}, {}>", k, epi), kGemmThreads),
                          {scratch(xh), wh, integer(n), outs[m], biases[m], aux, step(), trace()});
-      l.grid = {static_cast<unsigned>(n / kGemmTileN),
-                static_cast<unsigned>((t + kGemmTileM - 1) / kGemmTileM)};
+      l.grid = {static_cast<unsigned>((t + kGemmTileM - 1) / kGemmTileM),
+                static_cast<unsigned>(n / kGemmTileN)};
       l.block = kGemmThreads;
       l.smem = kGemmSmem;
     }
@@ -431,9 +431,20 @@ class Lowering {
       }
       case BrickKind::Rmsnorm:
       case BrickKind::Swiglu:
-      case BrickKind::Add:
-        unsupported("a standalone one in a T-token step (the default pipeline fuses it into the "
-                    "matrix brick that reads or produces it)");
+      case BrickKind::Add: {
+        // Unfused graphs: a row kernel per token; f32 results only (quantize-activations
+        // leaves T-token graphs in f32).
+        if (type(r) != DType::F32) unsupported("a T-token result that is not f32");
+        const int64_t k = len(r);
+        const std::string kw(ir::keyword(b.kind));
+        std::vector<Arg> args = {value(o[0]), value(o[1])};
+        if (b.kind == BrickKind::Rmsnorm) args.insert(args.end(), {f32(b.float_attr("eps"))});
+        args.insert(args.end(), {value(r), step(), trace()});
+        launch(kernel(fmt::format("{}_rows_k{}", kw, k), fmt::format("{}_rows<{}>", kw, k)),
+               std::move(args))
+            .grid = {static_cast<unsigned>(t), 1};
+        return true;
+      }
       case BrickKind::Argmax:
         return false;
     }

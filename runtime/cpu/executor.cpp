@@ -400,7 +400,7 @@ GraphModel::GraphModel(const gguf::File& file, const GraphModelOptions& opt,
       n_vocab_(qwen2::read_config(file).n_vocab),
       each_(std::move(each)) {
   if (opt.n_ubatch < 1) fail("the micro-batch (-ub) must be at least 1 token, found {}", opt.n_ubatch);
-  if (opt.plant_fault) exec_.plant_fault(*opt.plant_fault);
+  if (opt.plant_fault) exec_.plant_fault(exec_.graph().find_brick(*opt.plant_fault));
 }
 
 GraphExecutor& GraphModel::batch() {
@@ -409,6 +409,7 @@ GraphExecutor& GraphModel::batch() {
     batch_ = std::make_unique<GraphExecutor>(
         file_, runtime::decode_graph(file_, opt_.n_ctx, opt_.passes, "cpu", shape), opt_.n_threads,
         &exec_);
+    if (opt_.plant_fault) batch_->plant_fault(batch_->graph().find_brick(*opt_.plant_fault));
   }
   return *batch_;
 }
@@ -435,7 +436,7 @@ void GraphModel::prefill(std::span<const int32_t> tokens) {
   for (size_t i = 0; i < tokens.size(); i += ub) {
     const auto chunk = tokens.subspan(i, std::min(ub, tokens.size() - i));
     if (opt_.poison) b.poison();
-    b.step(chunk, n_past_);
+    step(b, chunk, n_past_);
     if (each_) {
       const auto rows = b.logits_rows();
       for (size_t t = 0; t < chunk.size(); ++t)

@@ -45,10 +45,10 @@ class GraphExecutor final : public runtime::BrickStepper {
 
   // One decode step: `token` at position `pos` (0 <= pos < max_ctx()). Positions before
   // pos must have been run since the cache was last cleared.
-  void step(int32_t token, int64_t pos) override { step(std::span(&token, 1), pos); }
   // One step of n = tokens.size() tokens (1 <= n <= the graph's n_tokens) at positions
   // pos .. pos + n - 1; the graph's rows past n are left alone.
-  void step(std::span<const int32_t> tokens, int64_t pos);
+  using BrickStepper::step;
+  void step(std::span<const int32_t> tokens, int64_t pos) override;
   // Zeroes the KV cache.
   void clear_cache();
   // Fills every brick result with NaN, so that a test sees any value a step reads before
@@ -129,7 +129,9 @@ struct GraphModelOptions {
   int64_t n_ubatch = 512;  // prompt tokens per T-token step; 1: token by token
   std::optional<std::string> passes;
   bool poison = false;  // GraphExecutor::poison() before every step (tests)
-  std::optional<size_t> plant_fault;  // GraphExecutor::plant_fault (tests of --verify)
+  // A brick (ir::Graph::find_brick's spec) made a wrong kernel in every graph the model
+  // runs (GraphExecutor::plant_fault), to show that --verify names it.
+  std::optional<std::string> plant_fault;
 };
 
 class GraphModel : public runtime::SteppedDecoder {

@@ -46,10 +46,10 @@ class Executor final : public runtime::BrickStepper {
   size_t device_bytes() const { return device_bytes_; }
 
   // Enqueues one decode step of `token` at `pos`; returns without waiting.
-  void step(int32_t token, int64_t pos) override { step(std::span(&token, 1), pos); }
   // Enqueues one step of n = tokens.size() tokens (1 <= n <= the graph's n_tokens) at
   // positions pos .. pos + n - 1; returns without waiting.
-  void step(std::span<const int32_t> tokens, int64_t pos);
+  using BrickStepper::step;
+  void step(std::span<const int32_t> tokens, int64_t pos) override;
   // Waits for the last step and returns its argmax (the graph's i32 output); fails if the
   // graph has none.
   int32_t argmax();

@@ -31,6 +31,7 @@ std::unique_ptr<Executor> make_prefill(Context& ctx, const gguf::File& file, con
   ExecutorOptions e;
   e.use_graph = o.use_graph;
   e.share = &decode;
+  if (o.plant_fault) e.lower.plant_fault = g.find_brick(*o.plant_fault);
   return std::make_unique<Executor>(ctx, file, std::move(g), e);
 }
 
@@ -69,7 +70,7 @@ class GpuModel final : public Model {
       const auto ub = static_cast<size_t>(prefill_->graph().n_tokens);
       for (size_t i = 0; i < tokens.size(); i += ub) {
         const auto chunk = tokens.subspan(i, std::min(ub, tokens.size() - i));
-        prefill_->step(chunk, n_past_);
+        step(*prefill_, chunk, n_past_);
         if (each_) {
           const auto rows = prefill_->logits();
           const auto v = static_cast<size_t>(n_vocab_);
@@ -103,7 +104,9 @@ class GpuModel final : public Model {
   std::string device_label() const override {
     return fmt::format("cuda:{} {}", ctx_.info().ordinal, ctx_.info().name);
   }
-  size_t device_bytes() const override { return exec_.device_bytes(); }
+  size_t device_bytes() const override {
+    return exec_.device_bytes() + (prefill_ ? prefill_->device_bytes() : 0);
+  }
   const ir::Graph* profiled_graph() const override { return trace_ ? &exec_.graph() : nullptr; }
   std::vector<double> last_brick_us() override {
     if (!trace_) return {};

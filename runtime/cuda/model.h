@@ -29,8 +29,8 @@ struct ModelOptions {
   // Kernels stamp %globaltimer: last_brick_us() gives each brick's time in the last step
   // (earliest block start to latest block end, summed over its launches).
   bool trace = false;
-  // A brick (ir::Graph::find_brick's spec) whose kernels end with a wrong one, for showing
-  // that --verify catches it.
+  // A brick (ir::Graph::find_brick's spec) whose kernels end with a wrong one in both
+  // graphs, for showing that --verify catches it.
   std::optional<std::string> plant_fault;
   // Sees the logits of every evaluated position (reads them back: slow, for --dump-logits).
   std::function<void(int64_t, std::span<const float>)> each;

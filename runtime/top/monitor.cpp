@@ -150,8 +150,9 @@ void Monitor::verified_step(int32_t& token) {
     verifier_->set_stop_on_failure(false);
   }
   const bool attached =
-      d_.set_step_fn([this](runtime::BrickStepper& dut, int32_t tok, int64_t pos) {
-        for (const runtime::BrickResult& r : verifier_->step(dut, tok, pos))
+      d_.set_step_fn([this](runtime::BrickStepper& dut, std::span<const int32_t> toks,
+                            int64_t pos) {
+        for (const runtime::BrickResult& r : verifier_->step(dut, toks, pos))
           if (!r.finite) ++non_finite_[r.kind];
       });
   if (!attached) {

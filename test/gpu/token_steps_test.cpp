@@ -12,6 +12,7 @@
 #include <map>
 #include <random>
 
+#include "ir/error.h"
 #include "runtime/brick_check.h"
 #include "runtime/cpu/executor.h"
 #include "runtime/cpu/forward.h"
@@ -163,6 +164,51 @@ TEST(GpuTokenSteps, WholeModelsMatchTokenByToken) {
       EXPECT_LT(mean_kl, 1e-3) << preset << " vs " << name;
       EXPECT_GE(agree, 0.99) << preset << " vs " << name;
     }
+  }
+}
+
+// Every prompt length from 1 to the whole context, in chunks of 64: the last position's
+// logits agree with token-by-token decoding, and one token more than the context is an
+// error naming both lengths.
+TEST(GpuTokenSteps, EveryPromptLengthUpToTheContext) {
+  BRICKC_REQUIRE_GPU();
+  const gguf::File& f = testing::synth_model("qwen2.5-coder-0.5b", QuantMix::Q4_K_M, 1);
+  constexpr int64_t kSmallCtx = 256;
+  std::mt19937 rng(std::random_device{}());
+  const auto n_vocab = static_cast<uint32_t>(f.tensor("token_embd.weight").ne[1]);
+  std::vector<int32_t> prompt(kSmallCtx + 1);
+  for (auto& x : prompt) x = static_cast<int32_t>(rng() % n_vocab);
+  Logits single;
+  cuda::ModelOptions o;
+  o.n_ctx = kSmallCtx;
+  o.n_ubatch = 1;
+  o.each = [&](int64_t, std::span<const float> l) { single.emplace_back(l.begin(), l.end()); };
+  cuda::open_model(f, o)->prefill(std::span(prompt).first(kSmallCtx));
+  o.n_ubatch = 64;
+  o.each = {};
+  auto m = cuda::open_model(f, o);
+  double kl_sum = 0;
+  int top1 = 0;
+  for (int64_t len = 1; len <= kSmallCtx; ++len) {
+    m->reset();
+    m->prefill(std::span(prompt).first(static_cast<size_t>(len)));
+    const auto l = m->logits();
+    ASSERT_TRUE(std::all_of(l.begin(), l.end(), [](float x) { return std::isfinite(x); })) << len;
+    kl_sum += kl(single[static_cast<size_t>(len - 1)], l);
+    top1 += m->argmax() == static_cast<int32_t>(std::max_element(single[len - 1].begin(), single[len - 1].end()) - single[len - 1].begin());
+  }
+  std::printf("  lengths 1..%lld: mean KL %.3g, top-1 %d of %lld\n", static_cast<long long>(kSmallCtx),
+              kl_sum / kSmallCtx, top1, static_cast<long long>(kSmallCtx));
+  EXPECT_LT(kl_sum / kSmallCtx, 1e-3);
+  EXPECT_GE(top1, 0.99 * kSmallCtx);
+  m->reset();
+  try {
+    m->prefill(prompt);
+    ADD_FAILURE() << "a prompt longer than the context was accepted";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("257 tokens"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("256"), std::string::npos) << msg;
   }
 }
 

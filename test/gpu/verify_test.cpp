@@ -1,6 +1,7 @@
-// --verify on the GPU: a verified decode passes every brick check and leaves the logits
-// exactly as a graph replay computes them; a planted wrong kernel (codegen/ptx/kernels/
-// plant_fault.cuh) of every result type is named, and only it.
+// --verify on the GPU: a verified prompt (one T-token step) and decode pass every brick
+// check and leave the logits exactly as a graph replay computes them; a planted wrong kernel
+// (codegen/ptx/kernels/plant_fault.cuh) of every result type is named, and only it, in the
+// T-token step and in each decode step.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -28,14 +29,20 @@ std::vector<int32_t> random_tokens(size_t n) {
   return t;
 }
 
+// A prompt of kSteps tokens, then kSteps tokens decoded one at a time.
+void run(runtime::Decoder& d, const std::vector<int32_t>& tokens) {
+  d.prefill(std::span(tokens).first(kSteps));
+  for (size_t i = kSteps; i < tokens.size(); ++i) d.decode(tokens[i]);
+}
+
 TEST(GpuVerify, PassesAndLeavesTheLogitsAlone) {
   BRICKC_REQUIRE_GPU();
-  const std::vector<int32_t> tokens = random_tokens(kSteps);
+  const std::vector<int32_t> tokens = random_tokens(2 * kSteps);
   cuda::ModelOptions mo;
   mo.n_ctx = kCtx;
   std::vector<std::vector<float>> want;
   mo.each = [&](int64_t, std::span<const float> l) { want.emplace_back(l.begin(), l.end()); };
-  cuda::open_model(model(), mo)->prefill(tokens);
+  run(*cuda::open_model(model(), mo), tokens);
 
   int mismatches = 0;
   mo.each = [&](int64_t pos, std::span<const float> l) {
@@ -44,9 +51,9 @@ TEST(GpuVerify, PassesAndLeavesTheLogitsAlone) {
   auto gpu = cuda::open_model(model(), mo);
   runtime::Verifier v(model(), static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   v.attach(*gpu);
-  gpu->prefill(tokens);
+  run(*gpu, tokens);
   std::printf("  %s", runtime::format_verify(v.stats()).c_str());
-  EXPECT_EQ(v.stats().steps, kSteps);
+  EXPECT_EQ(v.stats().steps, 1 + kSteps);
   EXPECT_EQ(v.stats().failures, 0);
   EXPECT_EQ(mismatches, 0) << "verified steps changed the logits";
 }
@@ -75,7 +82,11 @@ TEST(GpuVerify, NamesAPlantedWrongKernel) {
     runtime::Verifier v(model(), 4);
     v.set_stop_on_failure(false);
     v.attach(*gpu);
-    gpu->prefill(random_tokens(3));
+    // One T-token step and two decode steps, each with the planted kernel.
+    const auto tokens = random_tokens(5);
+    gpu->prefill(std::span(tokens).first(3));
+    gpu->decode(tokens[3]);
+    gpu->decode(tokens[4]);
     ASSERT_FALSE(v.stats().failed.empty());
     std::printf("  %s: %s\n", p.spec.c_str(), runtime::describe(v.stats().failed[0]).c_str());
     EXPECT_EQ(v.stats().failures, 3);

@@ -22,7 +22,7 @@ using std::chrono::seconds;
 
 const gguf::File& tiny_model() { return testing::synth_model("test-tiny", synth::QuantMix::Q4_0); }
 
-std::unique_ptr<cpu::GraphModel> model(int64_t n_ctx, std::optional<size_t> fault = {}) {
+std::unique_ptr<cpu::GraphModel> model(int64_t n_ctx, std::optional<std::string> fault = {}) {
   cpu::GraphModelOptions o;
   o.n_ctx = n_ctx;
   o.n_threads = 2;
@@ -120,9 +120,7 @@ TEST(TopMonitor, VerifiesEveryNthStepWithoutTimingIt) {
 }
 
 TEST(TopMonitor, TheAssertionsPanelNamesAPlantedFault) {
-  auto probe = model(64);
-  const size_t planted = probe->executor().graph().find_brick("rmsnorm_gate_up_swiglu@1");
-  auto m = model(64, planted);
+  auto m = model(64, "rmsnorm_gate_up_swiglu@1");
   MonitorOptions o = options();
   o.verify_every = 2;
   o.max_samples = 2;

@@ -55,19 +55,35 @@ TEST(Verify, PassesTheReferenceAndLeavesTheLogitsAlone) {
   EXPECT_EQ(v.stats().worst->max_abs, 0.0) << describe(*v.stats().worst);
 }
 
+// A prompt is one T-token step (the prefill graph), checked brick by brick like a decode
+// step: one step, every result of every brick.
+TEST(Verify, ChecksTTokenSteps) {
+  std::mt19937 rng(std::random_device{}());
+  cpu::GraphModel m(tiny_model(), options());
+  Verifier v(tiny_model(), 2);
+  v.attach(m);
+  m.prefill(random_tokens(rng, 5));
+  m.decode(7);
+  EXPECT_EQ(v.stats().steps, 2);
+  EXPECT_GT(v.stats().checks, 0);
+  EXPECT_EQ(v.stats().failures, 0);
+}
+
 TEST(Verify, NamesAPlantedFaultAndOnlyIt) {
   std::mt19937 rng(std::random_device{}());
-  const size_t n_bricks = cpu::GraphModel(tiny_model(), options()).executor().graph().bricks().size();
+  cpu::GraphModel probe_model(tiny_model(), options());
+  const cpu::GraphExecutor& probe = probe_model.executor();
+  const size_t n_bricks = probe.graph().bricks().size();
   for (int trial = 0; trial < 6; ++trial) {
     const size_t planted = rng() % n_bricks;
     cpu::GraphModelOptions o = options();
-    o.plant_fault = planted;
+    o.plant_fault = "%" + probe.graph().value(probe.graph().bricks()[planted].results[0]).name;
     cpu::GraphModel m(tiny_model(), o);
     Verifier v(tiny_model(), 2);
     v.set_stop_on_failure(false);
     v.attach(m);
-    const int steps = 3;
-    m.prefill(random_tokens(rng, steps));
+    const int steps = 3;  // decode steps: the fault is planted in the decode graph
+    for (int32_t t : random_tokens(rng, steps)) m.decode(t);
     const ir::Brick& b = m.executor().graph().bricks()[planted];
     SCOPED_TRACE("planted in brick " + std::to_string(planted) + " " +
                  std::string(ir::keyword(b.kind)));
@@ -83,10 +99,8 @@ TEST(Verify, NamesAPlantedFaultAndOnlyIt) {
 }
 
 TEST(Verify, JidokaStopsAtTheFirstFailure) {
-  cpu::GraphModel probe(tiny_model(), options());
-  const size_t planted = probe.executor().graph().find_brick("rmsnorm_qkv@1");
   cpu::GraphModelOptions o = options();
-  o.plant_fault = planted;
+  o.plant_fault = "rmsnorm_qkv@1";
   cpu::GraphModel m(tiny_model(), o);
   Verifier v(tiny_model(), 2);
   v.attach(m);

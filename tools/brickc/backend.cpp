@@ -22,10 +22,8 @@ Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
     g.n_threads = o.threads;
     g.n_ctx = o.n_ctx;
     g.n_ubatch = o.n_ubatch;
-    auto model = std::make_unique<cpu::GraphModel>(file, g, o.each);
-    if (o.plant_fault)
-      model->executor().plant_fault(model->executor().graph().find_brick(*o.plant_fault));
-    b.decoder = std::move(model);
+    g.plant_fault = o.plant_fault;
+    b.decoder = std::make_unique<cpu::GraphModel>(file, g, o.each);
   } else {
     b.cpu_model = std::make_unique<cpu::Qwen2Model>(
         file, cpu::ForwardOptions{o.threads, o.n_ctx, o.activations});

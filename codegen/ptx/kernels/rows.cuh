@@ -16,10 +16,17 @@
 //   7 theta base (f32 bits)  8 trace
 //   Token t is rope_kv_append (rope_kv_append.cuh) at position step->pos + t.
 //
+// rmsnorm_rows<K>, swiglu_rows<K>, add_rows<K>   block 256, grid (T)
+//   rmsnorm_rows: 0 x  1 weight  2 eps (f32 bits)  3 out  4 step  5 trace
+//   swiglu_rows:  0 gate  1 up  2 out  3 step  4 trace
+//   add_rows:     0 a  1 b  2 out  3 step  4 trace
+//   The standalone bricks of unfused graphs (rows of f32 [T][K]), as vector_ops.cuh.
+//
 // last_row<K>                            block 256, grid (1)
 //   0 x (f32 [T][K])  1 step  2 out (f32 [K])  3 trace
 //   out = x[n - 1] (the row whose logits pick the next token).
 #pragma once
+#include "activations.cuh"
 #include "quant_formats.cuh"
 #include "rope_kv_append.cuh"
 
@@ -72,6 +79,51 @@ __device__ void last_row(const KArgs& a) {
     const float* x = reinterpret_cast<const float*>(a.p[0]) + static_cast<long long>(n - 1) * K;
     float* out = reinterpret_cast<float*>(a.p[2]);
     for (int i = threadIdx.x; i < K; i += kThreads) out[i] = x[i];
+  }
+  trace.end();
+}
+
+template <int K>
+__device__ void rmsnorm_rows(const KArgs& a) {
+  kernel_begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[5]));
+  const int t = blockIdx.x;
+  if (t < step_tokens(a.p[4])) {  // the whole block branches alike (rms_scale syncs)
+    const float* x = reinterpret_cast<const float*>(a.p[0]) + static_cast<long long>(t) * K;
+    const float* w = reinterpret_cast<const float*>(a.p[1]);
+    float* out = reinterpret_cast<float*>(a.p[3]) + static_cast<long long>(t) * K;
+    const float scale = rms_scale<K>(x, __uint_as_float(static_cast<u32>(a.p[2])));
+    for (int i = threadIdx.x; i < K; i += kThreads) out[i] = x[i] * scale * w[i];
+  }
+  trace.end();
+}
+
+template <int K>
+__device__ void swiglu_rows(const KArgs& a) {
+  kernel_begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[4]));
+  const int t = blockIdx.x;
+  if (t < step_tokens(a.p[3])) {
+    const long long r = static_cast<long long>(t) * K;
+    const float* g = reinterpret_cast<const float*>(a.p[0]) + r;
+    const float* u = reinterpret_cast<const float*>(a.p[1]) + r;
+    float* out = reinterpret_cast<float*>(a.p[2]) + r;
+    for (int i = threadIdx.x; i < K; i += kThreads) out[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+  }
+  trace.end();
+}
+
+template <int K>
+__device__ void add_rows(const KArgs& a) {
+  kernel_begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[4]));
+  const int t = blockIdx.x;
+  if (t < step_tokens(a.p[3])) {
+    const long long r = static_cast<long long>(t) * K;
+    const float* x = reinterpret_cast<const float*>(a.p[0]) + r;
+    const float* y = reinterpret_cast<const float*>(a.p[1]) + r;
+    float* out = reinterpret_cast<float*>(a.p[2]) + r;
+    for (int i = threadIdx.x; i < K; i += kThreads) out[i] = x[i] + y[i];
   }
   trace.end();
 }

@@ -1,6 +1,6 @@
 """Summarizes PTX or `ptxas -v` output one line per kernel, sorted by name, for FileCheck.
 
-  ptx_kernels.py ptx FILE    name: dp4a=N ld.global.nc.v4=N ld.local=N
+  ptx_kernels.py ptx FILE    name: dp4a=N ld.global.nc.v4=N ld.local=N mma=N ldmatrix=N cp.async=N
   ptx_kernels.py ptxas FILE  name: stack=N spill-stores=N spill-loads=N
 """
 import re
@@ -11,8 +11,10 @@ def ptx(text):
     rows = {}
     for m in re.finditer(r"\.entry (\w+)\((.*?)\n}\n", text, re.S):
         body = m.group(2)
-        rows[m.group(1)] = "dp4a={} ld.global.nc.v4={} ld.local={}".format(
-            body.count("dp4a."), body.count("ld.global.nc.v4."), body.count("ld.local"))
+        rows[m.group(1)] = "dp4a={} ld.global.nc.v4={} ld.local={} mma={} ldmatrix={} cp.async={}".format(
+            body.count("dp4a."), body.count("ld.global.nc.v4."), body.count("ld.local"),
+            body.count("mma.sync.aligned."), body.count("ldmatrix.sync."),
+            body.count("cp.async.cg."))
     return rows
 
 
