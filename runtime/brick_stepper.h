@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "ir/error.h"
 #include "ir/graph.h"
 #include "runtime/session.h"
 
@@ -32,6 +33,17 @@ class BrickStepper {
   virtual std::vector<float> read(ir::ValueId v, int64_t offset, int64_t count) = 0;
   virtual void write(ir::ValueId v, int64_t offset, std::span<const float> values) = 0;
 };
+
+// What every executor checks of a step of `tokens` tokens at `pos`: 1 to the graph's
+// n_tokens of them, every position inside the cache. Returns the count.
+inline int64_t check_step_range(const ir::Graph& g, size_t tokens, int64_t pos, int64_t max_ctx) {
+  const auto n = static_cast<int64_t>(tokens);
+  if (n < 1 || n > g.n_tokens)
+    fail("graph @{}: a step of {} tokens; this graph takes 1..{}", g.name, n, g.n_tokens);
+  if (pos < 0 || pos + n > max_ctx)
+    fail("positions {}..{} are outside the KV cache (0..{})", pos, pos + n - 1, max_ctx - 1);
+  return n;
+}
 
 // A Decoder over a BrickStepper: each position goes through step(), which is the
 // executor's own step unless --verify has set a step fn (Decoder::set_step_fn).

@@ -320,12 +320,7 @@ void Executor::step(std::span<const int32_t> tokens, int64_t pos) {
 }
 
 void Executor::write_inputs(std::span<const int32_t> tokens, int64_t pos) {
-  const auto n = static_cast<int64_t>(tokens.size());
-  if (n < 1 || n > graph_.n_tokens)
-    fail("graph @{}: a step of {} tokens; this graph takes 1..{}", graph_.name, n,
-         graph_.n_tokens);
-  if (pos < 0 || pos + n > max_ctx_)
-    fail("positions {}..{} are outside the KV cache (0..{})", pos, pos + n - 1, max_ctx_ - 1);
+  const int64_t n = runtime::check_step_range(graph_, tokens.size(), pos, max_ctx_);
   n_ = n;
   if (graph_.n_tokens > 1) {
     // Staged by position, like the step structs, so that enqueued copies never race.

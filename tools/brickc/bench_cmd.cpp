@@ -31,6 +31,7 @@
 #include "tools/brickc/backend.h"
 #include "tools/brickc/bench_report.h"
 #include "tools/brickc/commands.h"
+#include "tools/brickc/generation_flags.h"
 #include "tools/brickc/output_file.h"
 
 namespace brickc::tools {
@@ -281,13 +282,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--warmup", s.warmup, "Repetitions run first and discarded")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
-  cmd->add_option("--device", o->device,
-                  "cpu, cuda or auto (auto: the GPU when one works, else the CPU)")
-      ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
-      ->capture_default_str();
-  cmd->add_option("-t,--threads", o->threads, "CPU threads")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  add_device_flags(cmd, o->device, o->threads);
   cmd->add_option("-c,--ctx-size", o->n_ctx,
                   "Context length (default: max(-d + -p + -n, 512), at most the model's "
                   "context_length)")

@@ -13,6 +13,16 @@
 
 namespace brickc::tools {
 
+void add_device_flags(CLI::App* cmd, std::string& device, int& threads,
+                      const std::string& threads_help) {
+  cmd->add_option("--device", device, "cpu, cuda or auto (auto: the GPU when one works, else the CPU)")
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
+      ->capture_default_str();
+  cmd->add_option("-t,--threads", threads, threads_help)
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
 void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& n_help) {
   f.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   cmd->add_option("-m,--model", f.model, "GGUF model file")->required();
@@ -21,13 +31,7 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& 
   cmd->add_option("-c,--ctx-size", f.n_ctx,
                   "Context length (default: 4096 or the model's context_length if smaller)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--device", f.device,
-                  "cpu, cuda or auto (auto: the GPU when one works, else the CPU)")
-      ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
-      ->capture_default_str();
-  cmd->add_option("-t,--threads", f.threads, "CPU threads")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  add_device_flags(cmd, f.device, f.threads);
 
   auto& s = f.sampler;
   const std::string g = "Sampling (llama.cpp's names and defaults)";

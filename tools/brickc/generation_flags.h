@@ -24,6 +24,10 @@ struct GenerationFlags {
   CLI::Option* n = nullptr;
 };
 
+// --device (cpu, cuda, auto) and -t, as every command that opens a backend has them.
+void add_device_flags(CLI::App* cmd, std::string& device, int& threads,
+                      const std::string& threads_help = "CPU threads");
+
 // Adds -m, --device, -t, -c, -n (described by n_help) and the sampling flags.
 void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& n_help);
 

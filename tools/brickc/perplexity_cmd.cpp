@@ -151,13 +151,7 @@ void add_perplexity_command(CLI::App& app) {
                   "-ub: prompt tokens evaluated together in one step (llama.cpp's micro-batch)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
       ->capture_default_str();
-  cmd->add_option("--device", o->device,
-                  "cpu, cuda or auto (auto: the GPU when one works, else the CPU)")
-      ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
-      ->capture_default_str();
-  cmd->add_option("-t,--threads", o->threads, "CPU threads")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  add_device_flags(cmd, o->device, o->threads);
   cmd->add_option("--json", o->json,
                   "Write the result as JSON (schema brickc-perplexity/1): sizes, the running "
                   "estimate and seconds of each chunk, the final PPL and its uncertainty");

@@ -26,6 +26,7 @@
 #include "runtime/top/nvml.h"
 #include "tools/brickc/backend.h"
 #include "tools/brickc/commands.h"
+#include "tools/brickc/generation_flags.h"
 
 namespace brickc::tools {
 namespace {
@@ -219,13 +220,7 @@ void add_top_command(CLI::App& app) {
   auto o = std::make_shared<TopOptions>();
   o->threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   cmd->add_option("-m,--model", o->model, "GGUF model file")->required();
-  cmd->add_option("--device", o->device,
-                  "cpu, cuda or auto (auto: the GPU when one works, else the CPU)")
-      ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
-      ->capture_default_str();
-  cmd->add_option("-t,--threads", o->threads, "CPU threads (the CPU backend and the reference)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  add_device_flags(cmd, o->device, o->threads, "CPU threads (the CPU backend and the reference)");
   cmd->add_option("-c,--ctx-size", o->n_ctx,
                   "Context length; generation starts over when it is full (at most the model's "
                   "context_length)")
