@@ -128,6 +128,7 @@ void chat(const ChatOptions& o) {
   bo.device = o.gen.device;
   bo.threads = o.gen.threads;
   bo.n_ctx = n_ctx;
+  bo.n_ubatch = o.gen.n_ubatch;
   Backend backend = open_backend(*file, bo);
   runtime::Session session(*backend.decoder, sampler);
 

@@ -32,6 +32,11 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& 
                   "Context length (default: 4096 or the model's context_length if smaller)")
       ->check(CLI::PositiveNumber);
   add_device_flags(cmd, f.device, f.threads);
+  cmd->add_option("--ubatch-size", f.n_ubatch,
+                  "Prompt tokens evaluated together in one step (llama.cpp's -ub); 1: token by "
+                  "token")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+      ->capture_default_str();
 
   auto& s = f.sampler;
   const std::string g = "Sampling (llama.cpp's names and defaults)";

@@ -17,6 +17,7 @@ struct GenerationFlags {
   std::string device = "auto";
   int threads = 1;
   int64_t n_ctx = 0;  // 0: min(4096, the model's context_length)
+  int64_t n_ubatch = 512;  // prompt tokens per T-token step
   int64_t n_predict = -1;
   sampling::SamplerParams sampler;
   int64_t seed = -1;
@@ -28,7 +29,7 @@ struct GenerationFlags {
 void add_device_flags(CLI::App* cmd, std::string& device, int& threads,
                       const std::string& threads_help = "CPU threads");
 
-// Adds -m, --device, -t, -c, -n (described by n_help) and the sampling flags.
+// Adds -m, --device, -t, -c, --ubatch-size, -n (described by n_help) and the sampling flags.
 void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& n_help);
 
 // -c checked against the model, or its default.

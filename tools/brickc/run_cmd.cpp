@@ -154,6 +154,7 @@ void run(RunOptions& o) {
   bo.device = o.gen.device;
   bo.threads = o.gen.threads;
   bo.n_ctx = n_ctx;
+  bo.n_ubatch = o.gen.n_ubatch;
   bo.activations = activations;
   bo.engine = o.engine;
   bo.each = each;
