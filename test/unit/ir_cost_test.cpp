@@ -202,3 +202,53 @@ TEST(IrCostGraph, PrintedBricksShowTheirCostAndTheTotalAddsUp) {
 
 }  // namespace
 }  // namespace brickc::ir
+
+namespace brickc::ir {
+namespace {
+
+// A T-token step (T = 4, the step's tokens at positions 0..3 of kv_len 4): matrices are read
+// once, activations T times, and attention scores causally, 1 + 2 + 3 + 4 = 10 scores per head.
+class IrCostTokens : public ::testing::Test {
+ protected:
+  IrCostTokens() {
+    g.n_tokens = 4;
+    g.kv_len = 4;
+  }
+  Graph g;
+  Builder b{g};
+  ValueId x = b.input("x", TensorType{DType::F32, Shape{{1536, 4}}});
+  ValueId pos = b.input("pos", vec(DType::I32, 4));
+  TensorType cache_t{DType::F16, Shape{{128, 2, 4096}}};
+  Builder::Caches cache{b.state("kc", cache_t), b.state("vc", cache_t)};
+};
+
+TEST_F(IrCostTokens, MatvecReadsTheWeightOnce) {
+  auto w = b.weight("w", mat(DType::Q4_K, 1536, 1536));
+  Cost c = cost_of(g, b.matvec("y", x, w));
+  // weight 1,327,104 B once; x and y 4 rows of 1536 * 4 = 6144 B each.
+  EXPECT_EQ(c.bytes_read, 1327104u + 4 * 6144u);
+  EXPECT_EQ(c.bytes_written, 4 * 6144u);
+  EXPECT_EQ(c.flops, 4u * 2 * 1536 * 1536);
+}
+
+TEST_F(IrCostTokens, LastRowLogitsReadOneRow) {
+  auto w = b.weight("w", mat(DType::Q6_K, 1536, 151936));
+  Cost c = cost_of(g, b.lm_head("l", x, w, /*last_row=*/true));
+  // q6_K rows of 6 * 210 = 1260 B, 151936 of them; x: the last row, 6144 B.
+  EXPECT_EQ(c.bytes_read, 151936u * 1260 + 6144u);
+  EXPECT_EQ(c.bytes_written, 151936u * 4);
+  EXPECT_EQ(c.flops, 2u * 1536 * 151936);
+}
+
+TEST_F(IrCostTokens, AttentionScoresCausally) {
+  auto k = b.input("k", TensorType{DType::F32, Shape{{256, 4}}});
+  auto kv = b.kv_append({"kc2", "vc2"}, k, k, pos, cache);
+  Cost c = cost_of(g, b.attention("a", x, kv, pos));
+  // 12 heads of 128; positions read once: 4 * 2 caches * (256 * 2 B) = 4096 B; q 4 * 6144,
+  // pos 4 * 4. Scores 10 per head: 12 * (10 * (4 * 128 + 5) + 4 * 128) flops.
+  EXPECT_EQ(c.bytes_read, 4u * 6144 + 16 + 4096);
+  EXPECT_EQ(c.flops, 12u * (10 * (4 * 128 + 5) + 4 * 128));
+}
+
+}  // namespace
+}  // namespace brickc::ir

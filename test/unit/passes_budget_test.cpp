@@ -55,3 +55,28 @@ TEST(Budget, UnknownProfileListsKnownOnes) {
 
 }  // namespace
 }  // namespace brickc::passes
+
+namespace brickc::passes {
+namespace {
+
+// A T-token step's matrix product is held to the tensor-core rate: a 4096 x 4096 f16 matvec
+// over 512 tokens on h100-sxm does 2 * 4096² * 512 = 17.18 GFLOP, 21.75 µs at 790 TFLOP/s,
+// against 50.3 MB (the weight 33.55 MB once, x and y 8.39 MB each), 16.8 µs at 3 TB/s: the
+// budget is 21.75 + 1 µs (at the FP32 rate it would be 257 µs).
+TEST(Budget, TTokenMatrixProductsAtTheTensorCoreRate) {
+  ir::Graph g;
+  g.n_tokens = 512;
+  g.kv_len = 512;
+  ir::Builder b(g);
+  auto x = b.input("x", ir::TensorType{DType::F32, ir::Shape{{4096, 512}}});
+  auto w = b.weight("w", ir::TensorType{DType::F16, ir::Shape{{4096, 4096}}});
+  b.output(b.matvec("y", x, w));
+  PassManager({find_pass("assign-budgets")}, PassOptions{"h100-sxm", {}}).run(g);
+  ASSERT_TRUE(g.bricks()[0].budget_us.has_value());
+  EXPECT_NEAR(*g.bricks()[0].budget_us, 17179869184.0 / 790e6 + 1.0, 0.001);
+  EXPECT_NE(g.notes.back().second.find("790000 GFLOP/s on tensor cores"), std::string::npos)
+      << g.notes.back().second;
+}
+
+}  // namespace
+}  // namespace brickc::passes
