@@ -40,6 +40,10 @@ VOCAB = SHARED / "data" / "qwen2.5-tokenizer.json"
 CTX = 256
 N = 8
 SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
+# urllib and the openai client (httpx) honour proxy variables; the server is local.
+for var in ["http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]:
+    os.environ.pop(var, None)
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 
 failures = []
 
