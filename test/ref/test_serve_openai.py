@@ -13,7 +13,8 @@ on a `brickc synth --vocab` GGUF (random seed) with the real Qwen2.5 vocabulary.
   round trip a code string, /metrics counters grow.
 - Trouble: malformed JSON, an unknown field, a wrong type, prompt + max_tokens over the
   context are 400s with OpenAI's error object naming the field (and both numbers); a
-  second server with --api-key answers 401 without the key; SIGTERM and SIGINT end the
+  second server with --api-key answers 401 without the key; of 16 requests at once, those
+  beyond the one generating and 8 waiting get 503 with Retry-After: 1; SIGTERM and SIGINT end the
   servers with status 0 within seconds.
 Only 127.0.0.1; every wait is bounded, and a stuck server is killed.
 """
@@ -25,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -262,6 +264,33 @@ def trouble_checks(srv, q, n_prompt):
     check(status == 404 and "error" in json.loads(data), f"unknown endpoint: {status} {data!r}")
 
 
+def queue_checks(srv):
+    """16 requests at once: one generates, 8 wait, the rest are refused with 503."""
+    n, results = 16, []
+    lock = threading.Lock()
+
+    def one():
+        status, headers, data = http("POST", srv.url + "/v1/completions",
+                                     {"prompt": "def main():", "max_tokens": 48, "temperature": 0})
+        with lock:
+            results.append((status, headers.get("Retry-After"), data))
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    busy = [r for r in results if r[0] == 503]
+    print(f"queue: {len(busy)} of {n} requests refused with 503")
+    check(len(results) == n and all(r[0] in (200, 503) for r in results),
+          f"queue: statuses {[r[0] for r in results]}")
+    # The first request holds the model while the others arrive, so 16 - 1 - 8 are refused
+    # (fewer only if one finished before all had arrived).
+    check(1 <= len(busy) <= n - 9, f"queue: {len(busy)} of {n} refused, expected 1..{n - 9}")
+    check(all(r[1] == "1" and "error" in json.loads(r[2]) for r in busy),
+          f"queue: 503 without Retry-After: 1 or an error object: {busy[:1]}")
+
+
 def api_key_checks(model):
     key = "sk-test-" + str(random.randrange(1 << 30))
     srv = Server(model, "serve_key", ["--api-key", key])
@@ -292,6 +321,7 @@ def main():
         _, n_prompt, q = openai_checks(srv, model, rng)
         urllib_checks(srv, hf)
         trouble_checks(srv, q, n_prompt)
+        queue_checks(srv)
     finally:
         if srv.proc.poll() is None:
             srv.stop(signal.SIGTERM)
