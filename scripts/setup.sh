@@ -6,7 +6,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
 deb_pkgs=(cmake ninja-build ccache g++ pkg-config libfmt-dev libcli11-dev nlohmann-json3-dev
-          libgtest-dev llvm-14-tools libpcre2-dev libncurses-dev python3-venv tmux)
+          libgtest-dev llvm-14-tools libpcre2-dev libncurses-dev python3-venv tmux
+          libcpp-httplib-dev)
 missing=()
 for p in "${deb_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -30,4 +31,14 @@ if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.complete" ]; then
     "$venv/bin/pip" install -q -r "$here/requirements.txt"
   touch "$venv/.complete"
 fi
+# Later additions install into the same venv (quick pip installs, no rebuild), once per
+# content of their requirements file.
+for extra in "$here"/requirements-serve.txt; do
+  marker="$venv/.complete-$(basename "$extra" .txt)-$(sha256sum "$extra" | cut -c1-12)"
+  if [ ! -f "$marker" ]; then
+    echo "setup: installing $(basename "$extra") into $venv"
+    "$venv/bin/pip" install -q -r "$extra"
+    touch "$marker"
+  fi
+done
 echo "setup: ok (venv $venv)"

@@ -16,5 +16,6 @@ void add_bench_command(CLI::App& app);
 void add_score_command(CLI::App& app);
 void add_top_command(CLI::App& app);
 void add_perplexity_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
 
 }  // namespace brickc::tools

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   brickc::tools::add_score_command(app);
   brickc::tools::add_top_command(app);
   brickc::tools::add_perplexity_command(app);
+  brickc::tools::add_serve_command(app);
   std::vector<char*> args(argv, argv + argc);
   long_names_for_llama_flags(args);
   try {

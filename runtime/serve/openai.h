@@ -1,0 +1,59 @@
+// The JSON objects `brickc serve` answers with, in the shapes of OpenAI's API (chat.completion,
+// chat.completion.chunk, text_completion, model list, error) and llama-server's /infill, and
+// the server-sent-event framing of streams. Not parsing requests, not HTTP.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace brickc::serve {
+
+struct Usage {
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+};
+
+// What identifies one response: every chunk of a stream repeats it.
+struct ResponseId {
+  std::string id;       // "chatcmpl-..." or "cmpl-..."
+  int64_t created = 0;  // Unix seconds
+  std::string model;
+};
+
+// OpenAI's error object: {"error": {"message", "type", "param", "code": null}}; `param`
+// empty gives null.
+nlohmann::json error_object(std::string_view message, std::string_view type,
+                            std::string_view param);
+
+nlohmann::json chat_completion(const ResponseId& r, std::string_view content,
+                               std::string_view finish_reason, const Usage& u);
+// A chunk of a chat stream: the first carries role "assistant", the last finish_reason;
+// with usage (stream_options.include_usage) the choices list is empty.
+nlohmann::json chat_chunk(const ResponseId& r, std::optional<std::string_view> role,
+                          std::string_view content,
+                          std::optional<std::string_view> finish_reason,
+                          const std::optional<Usage>& usage = std::nullopt);
+
+nlohmann::json text_completion(const ResponseId& r, std::string_view text,
+                               std::string_view finish_reason, const Usage& u);
+nlohmann::json text_chunk(const ResponseId& r, std::string_view text,
+                          std::optional<std::string_view> finish_reason,
+                          const std::optional<Usage>& usage = std::nullopt);
+
+// llama-server's /infill answer: {"content", "tokens_predicted", "tokens_evaluated", "stop"}.
+nlohmann::json infill_result(std::string_view content, const Usage& u, bool stop);
+
+nlohmann::json model_list(std::string_view model_id, int64_t created);
+
+// "data: {json}\n\n": one server-sent event.
+std::string sse_event(const nlohmann::json& j);
+// The line that ends an OpenAI stream.
+inline constexpr std::string_view kSseDone = "data: [DONE]\n\n";
+
+// A fresh id with `prefix`: 24 random hex digits, as OpenAI's ids look.
+std::string new_id(std::string_view prefix);
+
+}  // namespace brickc::serve
