@@ -12,7 +12,9 @@ mkdir -p "$out/bin" "$out/lib"
 for exe in brickc brickc_gpu_tests; do
   strip -o "$out/bin/$exe" "$build/bin/$exe"
 done
-for lib in libfmt.so.9 libpcre2-8.so.0 libncurses.so.6 libtinfo.so.6; do
+# brickc serve links cpp-httplib, built by Debian with TLS, zlib and brotli.
+for lib in libfmt.so.9 libpcre2-8.so.0 libncurses.so.6 libtinfo.so.6 libcpp-httplib.so.0.11 \
+           libssl.so.3 libcrypto.so.3 libbrotlidec.so.1 libbrotlienc.so.1 libbrotlicommon.so.1; do
   cp -L "$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')" "$out/lib/"
 done
 du -sh "$out"
