@@ -81,7 +81,10 @@ std::vector<int32_t> continuation(runtime::Decoder& d, const std::vector<int32_t
 TEST(GpuModels, MatchTheCpuReference) {
   BRICKC_REQUIRE_GPU();
   const auto models = models_from_env();
-  if (models.empty()) GTEST_SKIP() << "BRICKC_GPU_MODELS lists no model files";
+  if (models.empty()) {
+    if (testing::gpu_required()) FAIL() << "BRICKC_REQUIRE_GPU=1, but BRICKC_GPU_MODELS lists no model files";
+    GTEST_SKIP() << "BRICKC_GPU_MODELS lists no model files";
+  }
   const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (const std::string& path : models) {
     SCOPED_TRACE(path);

@@ -190,7 +190,7 @@ def random_text(rng):
 def main():
     if not VOCAB_JSON.exists():
         print(f"SKIP: {VOCAB_JSON} is absent (the real Qwen2.5 vocabulary is needed)")
-        return 0
+        return 77  # SKIP_RETURN_CODE: ctest reports the test as skipped, not passed
     WORK.mkdir(parents=True, exist_ok=True)
     gguf_path = make_gguf()
     llama = llama_cpp.Llama(str(gguf_path), vocab_only=True, verbose=False)
