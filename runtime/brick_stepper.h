@@ -3,7 +3,9 @@
 // executors both provide it, so --verify holds either one against the CPU reference; their
 // decoders share SteppedDecoder, which lets --verify take over their steps.
 #pragma once
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -63,6 +65,33 @@ class SteppedDecoder : public Decoder {
     }
   }
   void step(BrickStepper& exec, int32_t token, int64_t pos) { step(exec, std::span(&token, 1), pos); }
+
+  // The prompt loop of every decoder: `tokens` at positions n_past .. one at a time through
+  // `one` (the decode graph), or, with `batch` (a T-token graph) and two or more tokens, in
+  // chunks of up to its n_tokens. `each` sees every position's logits (then `batch` is a
+  // graph of all logits); `before` runs before each step. Exec provides logits_rows(), the
+  // last step's rows. Returns the executor of the last step, whose logits are current.
+  template <class Exec>
+  Exec& evaluate(Exec& one, Exec* batch, std::span<const int32_t> tokens, int64_t& n_past,
+                 const std::function<void(int64_t, std::span<const float>)>& each,
+                 const std::function<void(Exec&)>& before = {}) {
+    const bool batched = batch && tokens.size() > 1;
+    Exec& e = batched ? *batch : one;
+    const size_t chunk = batched ? static_cast<size_t>(batch->graph().n_tokens) : 1;
+    for (size_t i = 0; i < tokens.size(); i += chunk) {
+      const auto part = tokens.subspan(i, std::min(chunk, tokens.size() - i));
+      if (before) before(e);
+      step(e, part, n_past);
+      if (each) {
+        const auto rows = e.logits_rows();
+        const size_t vocab = rows.size() / part.size();
+        for (size_t t = 0; t < part.size(); ++t)
+          each(n_past + static_cast<int64_t>(t), rows.subspan(t * vocab, vocab));
+      }
+      n_past += static_cast<int64_t>(part.size());
+    }
+    return e;
+  }
 
  private:
   StepFn step_fn_;

@@ -416,31 +416,10 @@ void GraphModel::reset() {
 
 void GraphModel::prefill(std::span<const int32_t> tokens) {
   runtime::check_tokens(tokens, n_past_, exec_.max_ctx(), n_vocab_);
-  if (tokens.size() == 1 || opt_.n_ubatch == 1) {
-    for (int32_t t : tokens) {
-      if (opt_.poison) exec_.poison();
-      step(exec_, t, n_past_);
-      if (each_) each_(n_past_, exec_.logits());
-      ++n_past_;
-    }
-    last_ = &exec_;
-    return;
-  }
-  GraphExecutor& b = batch();
-  const auto ub = static_cast<size_t>(b.graph().n_tokens);
-  for (size_t i = 0; i < tokens.size(); i += ub) {
-    const auto chunk = tokens.subspan(i, std::min(ub, tokens.size() - i));
-    if (opt_.poison) b.poison();
-    step(b, chunk, n_past_);
-    if (each_) {
-      const auto rows = b.logits_rows();
-      for (size_t t = 0; t < chunk.size(); ++t)
-        each_(n_past_ + static_cast<int64_t>(t),
-              rows.subspan(t * static_cast<size_t>(n_vocab_), static_cast<size_t>(n_vocab_)));
-    }
-    n_past_ += static_cast<int64_t>(chunk.size());
-  }
-  last_ = &b;
+  GraphExecutor* b = tokens.size() > 1 && opt_.n_ubatch > 1 ? &batch() : nullptr;
+  std::function<void(GraphExecutor&)> poison;
+  if (opt_.poison) poison = [](GraphExecutor& e) { e.poison(); };
+  last_ = &evaluate(exec_, b, tokens, n_past_, each_, poison);
 }
 
 }  // namespace brickc::cpu

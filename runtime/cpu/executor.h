@@ -43,10 +43,9 @@ class GraphExecutor final : public runtime::BrickStepper {
   // KV cache positions: the last dimension of the state values.
   int64_t max_ctx() const { return max_ctx_; }
 
-  // One decode step: `token` at position `pos` (0 <= pos < max_ctx()). Positions before
-  // pos must have been run since the cache was last cleared.
   // One step of n = tokens.size() tokens (1 <= n <= the graph's n_tokens) at positions
-  // pos .. pos + n - 1; the graph's rows past n are left alone.
+  // pos .. pos + n - 1 (pos + n <= max_ctx()); positions before pos must have been run since
+  // the cache was last cleared. The graph's rows past n are left alone.
   using BrickStepper::step;
   void step(std::span<const int32_t> tokens, int64_t pos) override;
   // Zeroes the KV cache.

@@ -348,6 +348,10 @@ int32_t Executor::argmax() {
 void Executor::finish() { stream_.sync("decoding"); }
 
 std::span<const float> Executor::logits() {
+  return logits_rows().last(static_cast<size_t>(graph_.type(logits_).shape.ne0()));
+}
+
+std::span<const float> Executor::logits_rows() {
   if (logits_host_.empty()) {
     stream_.sync("decoding a token");
     const ir::Shape& s = graph_.type(logits_).shape;

@@ -45,7 +45,6 @@ class Executor final : public runtime::BrickStepper {
   int64_t max_ctx() const { return max_ctx_; }
   size_t device_bytes() const { return device_bytes_; }
 
-  // Enqueues one decode step of `token` at `pos`; returns without waiting.
   // Enqueues one step of n = tokens.size() tokens (1 <= n <= the graph's n_tokens) at
   // positions pos .. pos + n - 1; returns without waiting.
   using BrickStepper::step;
@@ -55,9 +54,11 @@ class Executor final : public runtime::BrickStepper {
   int32_t argmax();
   // Waits for every enqueued step.
   void finish();
-  // Waits and copies the logits (the f32 output) to the host: the last token's row, or with
-  // a graph of all logits every row of the last step (n rows of n_vocab).
+  // Waits and copies the logits (the f32 output) to the host: the last step's rows (n rows of
+  // n_vocab with a graph of all logits, else the last token's row), and that last row.
+  std::span<const float> logits_rows();
   std::span<const float> logits();
+  bool has_argmax() const { return argmax_.index != UINT32_MAX; }
 
   // runtime::BrickStepper, for tests and --verify. set_step writes the step struct and
   // run_brick runs brick i's kernels now, in order; both wait. read gives q8_1 dequantized

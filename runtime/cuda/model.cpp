@@ -38,9 +38,7 @@ std::unique_ptr<Executor> make_prefill(Context& ctx, const gguf::File& file, con
 class GpuModel final : public Model {
  public:
   GpuModel(const gguf::File& file, const ModelOptions& o)
-      : file_(file),
-        opt_(o),
-        ctx_(o.device),
+      : ctx_(o.device),
         n_vocab_(qwen2::read_config(file).n_vocab),
         exec_(make_executor(ctx_, file, o)),
         each_(o.each),
@@ -48,7 +46,7 @@ class GpuModel final : public Model {
     if (o.n_ubatch < 1) fail("the micro-batch (-ub) must be at least 1 token, found {}", o.n_ubatch);
     // Made now, not at the first prompt, so that no prompt's time to first token pays for
     // compiling the T-token kernels.
-    if (o.n_ubatch > 1) prefill_ = make_prefill(ctx_, file_, opt_, exec_);
+    if (o.n_ubatch > 1) prefill_ = make_prefill(ctx_, file, o, exec_);
   }
 
   int64_t n_ctx() const override { return exec_.max_ctx(); }
@@ -59,28 +57,7 @@ class GpuModel final : public Model {
   void prefill(std::span<const int32_t> tokens) override {
     ctx_.make_current();
     runtime::check_tokens(tokens, n_past_, exec_.max_ctx(), n_vocab_);
-    if (tokens.size() == 1 || opt_.n_ubatch == 1) {
-      for (int32_t t : tokens) {
-        step(exec_, t, n_past_);
-        if (each_) each_(n_past_, exec_.logits());
-        ++n_past_;
-      }
-      last_ = &exec_;
-    } else {
-      const auto ub = static_cast<size_t>(prefill_->graph().n_tokens);
-      for (size_t i = 0; i < tokens.size(); i += ub) {
-        const auto chunk = tokens.subspan(i, std::min(ub, tokens.size() - i));
-        step(*prefill_, chunk, n_past_);
-        if (each_) {
-          const auto rows = prefill_->logits();
-          const auto v = static_cast<size_t>(n_vocab_);
-          for (size_t t = 0; t < chunk.size(); ++t)
-            each_(n_past_ + static_cast<int64_t>(t), rows.subspan(t * v, v));
-        }
-        n_past_ += static_cast<int64_t>(chunk.size());
-      }
-      last_ = prefill_.get();
-    }
+    last_ = &evaluate(exec_, prefill_.get(), tokens, n_past_, each_);
     // Steps are enqueued; returning after them keeps prefill timings honest.
     last_->finish();
   }
@@ -92,13 +69,12 @@ class GpuModel final : public Model {
   }
   std::span<const float> logits() override {
     ctx_.make_current();
-    return last_->logits().last(static_cast<size_t>(n_vocab_));
+    return last_->logits();
   }
   int32_t argmax() override {
     ctx_.make_current();
     // A graph of all logits has no argmax brick: the host picks from the last row.
-    if (last_ != &exec_ && each_) return Decoder::argmax();
-    return last_->argmax();
+    return last_->has_argmax() ? last_->argmax() : Decoder::argmax();
   }
 
   std::string device_label() const override {
@@ -118,8 +94,6 @@ class GpuModel final : public Model {
   }
 
  private:
-  const gguf::File& file_;
-  ModelOptions opt_;
   Context ctx_;
   int64_t n_vocab_;
   Executor exec_;

@@ -31,25 +31,14 @@ void check_model(const gguf::File& file, const std::optional<std::string>& passe
   cpu::GraphExecutor cpu(file, g, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const int64_t n_vocab = file.tensor("token_embd.weight").ne[1];
   std::mt19937 rng(std::random_device{}());
-  std::map<std::string, runtime::BrickResult> worst;
-  int failures = 0;
+  testing::BrickCheckLog log(file.path() + (passes ? ", passes " + *passes : ""));
   for (int64_t pos = 0; pos < kPositions; ++pos) {
     gpu.poison();
     cpu.poison();
     const auto tok = static_cast<int32_t>(rng() % static_cast<uint32_t>(n_vocab));
-    for (const runtime::BrickResult& r : runtime::check_step(gpu, cpu, tok, pos)) {
-      auto& w = worst[r.kind];
-      if (r.max_rel >= w.max_rel || !r.finite) w = r;
-      if (!r.ok() && failures++ < 10)
-        ADD_FAILURE() << file.path() << ": brick " << r.brick << " " << r.kind << " layer "
-                      << r.layer << " %" << r.value << " pos " << r.pos << ": max abs err "
-                      << r.max_abs << ", max rel err " << r.max_rel << " > tolerance "
-                      << r.tolerance << (r.finite ? "" : " (NaN/Inf)");
-    }
+    log.add(runtime::check_step(gpu, cpu, tok, pos));
   }
-  for (const auto& [kind, r] : worst)
-    std::printf("  %-24s max rel err %.3g (tolerance %.3g)\n", kind.c_str(), r.max_rel,
-                r.tolerance);
+  log.print();
 }
 
 TEST(GpuBricks, Qwen05Q4_0) {

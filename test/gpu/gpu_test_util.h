@@ -3,10 +3,18 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
 #include <string_view>
 #include <thread>
 
+#include "runtime/brick_check.h"
 #include "runtime/cuda/context.h"
 #include "runtime/cuda/driver.h"
 #include "test/unit/synth_model.h"
@@ -28,6 +36,65 @@ inline bool gpu_required() {
       GTEST_SKIP() << "no usable GPU: " << ::brickc::cuda::probe().why_unusable();             \
     }                                                                                          \
   } while (0)
+
+// Brick checks of many steps (runtime/brick_check.h): each failed check fails the test (the
+// first ten are described), and the worst check of each brick kind is printed at the end.
+class BrickCheckLog {
+ public:
+  explicit BrickCheckLog(std::string what) : what_(std::move(what)) {}
+  void add(const std::vector<runtime::BrickResult>& results) {
+    for (const runtime::BrickResult& r : results) {
+      auto& w = worst_[r.kind];
+      if (r.max_rel >= w.max_rel || !r.finite) w = r;
+      if (!r.ok() && failures_++ < 10) ADD_FAILURE() << what_ << ": " << runtime::describe(r);
+    }
+  }
+  void print() const {
+    std::printf("  %s:\n", what_.c_str());
+    for (const auto& [kind, r] : worst_)
+      std::printf("    %-24s max rel err %.3g (tolerance %.3g)\n", kind.c_str(), r.max_rel,
+                  r.tolerance);
+  }
+
+ private:
+  std::string what_;
+  std::map<std::string, runtime::BrickResult> worst_;
+  int failures_ = 0;
+};
+
+// Every position's logits of one run.
+using Logits = std::vector<std::vector<float>>;
+
+inline std::vector<double> log_softmax(std::span<const float> l) {
+  double mx = -INFINITY, sum = 0;
+  for (float v : l) mx = std::max(mx, static_cast<double>(v));
+  for (float v : l) sum += std::exp(v - mx);
+  std::vector<double> out(l.size());
+  for (size_t i = 0; i < l.size(); ++i) out[i] = l[i] - mx - std::log(sum);
+  return out;
+}
+
+inline int32_t first_max(std::span<const float> l) {
+  return static_cast<int32_t>(std::max_element(l.begin(), l.end()) - l.begin());
+}
+
+// Two runs over the same positions: mean KL(p || q) of their softmax distributions, and the
+// share of positions whose largest logit is the same.
+struct Agreement {
+  double mean_kl = 0, top1 = 0;
+};
+inline Agreement agreement(const Logits& p_logits, const Logits& q_logits) {
+  Agreement a;
+  for (size_t pos = 0; pos < p_logits.size(); ++pos) {
+    const auto p = log_softmax(p_logits[pos]), q = log_softmax(q_logits[pos]);
+    for (size_t i = 0; i < p.size(); ++i) a.mean_kl += std::exp(p[i]) * (p[i] - q[i]);
+    a.top1 += first_max(p_logits[pos]) == first_max(q_logits[pos]);
+  }
+  const auto n = static_cast<double>(p_logits.size());
+  a.mean_kl /= n;
+  a.top1 /= n;
+  return a;
+}
 
 inline cuda::Context& gpu_context() {
   static cuda::Context ctx(0);

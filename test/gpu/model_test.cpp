@@ -39,33 +39,6 @@ int greedy_prompts() {
   return env ? std::max(0, std::atoi(env)) : 3;  // 0: no greedy runs (the CPU is slow at 32B)
 }
 
-std::vector<double> log_softmax(std::span<const float> l) {
-  double mx = -INFINITY, sum = 0;
-  for (float v : l) mx = std::max(mx, static_cast<double>(v));
-  for (float v : l) sum += std::exp(v - mx);
-  std::vector<double> out(l.size());
-  for (size_t i = 0; i < l.size(); ++i) out[i] = l[i] - mx - std::log(sum);
-  return out;
-}
-
-int32_t first_max(std::span<const float> l) {
-  return static_cast<int32_t>(std::max_element(l.begin(), l.end()) - l.begin());
-}
-
-// Mean KL(p || q) and top-1 agreement of two runs' logits over the same positions.
-std::pair<double, double> agreement(const std::vector<std::vector<float>>& p_logits,
-                                    const std::vector<std::vector<float>>& q_logits) {
-  double kl = 0;
-  int agree = 0;
-  for (size_t pos = 0; pos < p_logits.size(); ++pos) {
-    const auto p = log_softmax(p_logits[pos]), q = log_softmax(q_logits[pos]);
-    for (size_t i = 0; i < p.size(); ++i) kl += std::exp(p[i]) * (p[i] - q[i]);
-    agree += first_max(p_logits[pos]) == first_max(q_logits[pos]);
-  }
-  const auto n = static_cast<double>(p_logits.size());
-  return {kl / n, agree / n};
-}
-
 std::vector<int32_t> continuation(runtime::Decoder& d, const std::vector<int32_t>& prompt) {
   d.reset();
   d.prefill(prompt);
@@ -113,13 +86,13 @@ TEST(GpuModels, MatchTheCpuReference) {
     ASSERT_EQ(single.size(), static_cast<size_t>(kPositions));
     got_graph.assign(batched.begin(), batched.begin() + 32);
     for (const auto& [what, other] : {std::pair{"cpu f32", &want}, {"gpu token by token", &single}}) {
-      const auto [kl, top1] = agreement(*other, batched);
+      const auto [kl, top1] = testing::agreement(*other, batched);
       std::printf("%s: batched prefill vs %s: mean KL %.3g, top-1 agreement %.2f %% over %d "
                   "positions\n", path.c_str(), what, kl, 100 * top1, kPositions);
       EXPECT_LT(kl, 1e-3) << what;
       EXPECT_GE(top1, 0.99) << what;
     }
-    const auto [kl_single, top1_single] = agreement(want, single);
+    const auto [kl_single, top1_single] = testing::agreement(want, single);
     std::printf("%s: token by token vs cpu f32: mean KL %.3g, top-1 agreement %.2f %%\n",
                 path.c_str(), kl_single, 100 * top1_single);
     EXPECT_LT(kl_single, 1e-3);

@@ -43,24 +43,15 @@ void check_tokens(const gguf::File& file, int64_t t, int64_t n) {
   cpu::GraphExecutor cpu(file, g, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const auto n_vocab = static_cast<uint32_t>(file.tensor("token_embd.weight").ne[1]);
   std::mt19937 rng(std::random_device{}());
-  std::map<std::string, runtime::BrickResult> worst;
-  int failures = 0;
+  testing::BrickCheckLog log(fmt::format("{}, T = {}, n = {}", file.path(), t, n));
   for (int64_t pos : {int64_t{0}, n}) {
     std::vector<int32_t> tokens(static_cast<size_t>(n));
     for (auto& x : tokens) x = static_cast<int32_t>(rng() % n_vocab);
     gpu.poison();
     cpu.poison();
-    for (const runtime::BrickResult& r : runtime::check_step(gpu, cpu, tokens, pos)) {
-      auto& w = worst[r.kind];
-      if (r.max_rel >= w.max_rel || !r.finite) w = r;
-      if (!r.ok() && failures++ < 10)
-        ADD_FAILURE() << "T = " << t << ", n = " << n << ": " << runtime::describe(r);
-    }
+    log.add(runtime::check_step(gpu, cpu, tokens, pos));
   }
-  std::printf("  T = %lld, n = %lld:\n", static_cast<long long>(t), static_cast<long long>(n));
-  for (const auto& [kind, r] : worst)
-    std::printf("    %-24s max rel err %.3g (tolerance %.3g)\n", kind.c_str(), r.max_rel,
-                r.tolerance);
+  log.print();
 }
 
 TEST(GpuTokenSteps, Qwen05Q4KM) {
@@ -104,23 +95,8 @@ TEST(GpuTokenSteps, OtherFormats) {
   check_tokens(*gguf::File::open(path), 64, 64);
 }
 
-// KL(p || q) of softmax distributions from logits.
-double kl(std::span<const float> p_logits, std::span<const float> q_logits) {
-  auto log_softmax = [](std::span<const float> l) {
-    const double m = *std::max_element(l.begin(), l.end());
-    double s = 0;
-    for (float x : l) s += std::exp(x - m);
-    std::vector<double> out(l.size());
-    for (size_t i = 0; i < l.size(); ++i) out[i] = l[i] - m - std::log(s);
-    return out;
-  };
-  const auto lp = log_softmax(p_logits), lq = log_softmax(q_logits);
-  double d = 0;
-  for (size_t i = 0; i < lp.size(); ++i) d += std::exp(lp[i]) * (lp[i] - lq[i]);
-  return d;
-}
 
-using Logits = std::vector<std::vector<float>>;
+using testing::Logits;
 
 Logits gpu_logits(const gguf::File& f, const std::vector<int32_t>& prompt, int64_t ubatch) {
   Logits out;
@@ -149,20 +125,11 @@ TEST(GpuTokenSteps, WholeModelsMatchTokenByToken) {
     cpu.prefill(prompt, [&](int64_t, std::span<const float> l) { ref.emplace_back(l.begin(), l.end()); });
     ASSERT_EQ(batched.size(), prompt.size());
     for (const auto& [name, other] : {std::pair{"GPU token by token", &single}, {"CPU f32", &ref}}) {
-      double kl_sum = 0;
-      int top1 = 0;
-      for (size_t p = 0; p < prompt.size(); ++p) {
-        kl_sum += kl((*other)[p], batched[p]);
-        const auto a = std::max_element(batched[p].begin(), batched[p].end()) - batched[p].begin();
-        const auto b = std::max_element((*other)[p].begin(), (*other)[p].end()) - (*other)[p].begin();
-        top1 += a == b;
-      }
-      const double mean_kl = kl_sum / static_cast<double>(prompt.size());
-      const double agree = static_cast<double>(top1) / static_cast<double>(prompt.size());
+      const testing::Agreement a = testing::agreement(*other, batched);
       std::printf("  %s: T-token prefill vs %s: mean KL %.3g, top-1 %.2f%%\n", preset, name,
-                  mean_kl, 100 * agree);
-      EXPECT_LT(mean_kl, 1e-3) << preset << " vs " << name;
-      EXPECT_GE(agree, 0.99) << preset << " vs " << name;
+                  a.mean_kl, 100 * a.top1);
+      EXPECT_LT(a.mean_kl, 1e-3) << preset << " vs " << name;
+      EXPECT_GE(a.top1, 0.99) << preset << " vs " << name;
     }
   }
 }
@@ -187,20 +154,20 @@ TEST(GpuTokenSteps, EveryPromptLengthUpToTheContext) {
   o.n_ubatch = 64;
   o.each = {};
   auto m = cuda::open_model(f, o);
-  double kl_sum = 0;
-  int top1 = 0;
+  Logits last;  // the last position's logits of each length
   for (int64_t len = 1; len <= kSmallCtx; ++len) {
     m->reset();
     m->prefill(std::span(prompt).first(static_cast<size_t>(len)));
     const auto l = m->logits();
     ASSERT_TRUE(std::all_of(l.begin(), l.end(), [](float x) { return std::isfinite(x); })) << len;
-    kl_sum += kl(single[static_cast<size_t>(len - 1)], l);
-    top1 += m->argmax() == static_cast<int32_t>(std::max_element(single[len - 1].begin(), single[len - 1].end()) - single[len - 1].begin());
+    EXPECT_EQ(m->argmax(), testing::first_max(l)) << "the device argmax at length " << len;
+    last.emplace_back(l.begin(), l.end());
   }
-  std::printf("  lengths 1..%lld: mean KL %.3g, top-1 %d of %lld\n", static_cast<long long>(kSmallCtx),
-              kl_sum / kSmallCtx, top1, static_cast<long long>(kSmallCtx));
-  EXPECT_LT(kl_sum / kSmallCtx, 1e-3);
-  EXPECT_GE(top1, 0.99 * kSmallCtx);
+  const testing::Agreement a = testing::agreement(single, last);
+  std::printf("  lengths 1..%lld: mean KL %.3g, top-1 %.2f%%\n", static_cast<long long>(kSmallCtx),
+              a.mean_kl, 100 * a.top1);
+  EXPECT_LT(a.mean_kl, 1e-3);
+  EXPECT_GE(a.top1, 0.99);
   m->reset();
   try {
     m->prefill(prompt);

@@ -193,8 +193,9 @@ TEST(CpuExecutor, OptimizedGraphHasComposites) {
     // Int8 activations (the fused FFN's output for ffn_down) only before integer-block
     // weights.
     if (c.preset == "test-tiny" &&
-        (c.mix == synth::QuantMix::Q4_K_M || c.mix == synth::QuantMix::F16))
+        (c.mix == synth::QuantMix::Q4_K_M || c.mix == synth::QuantMix::F16)) {
       EXPECT_EQ(q8_1, c.mix == synth::QuantMix::Q4_K_M) << case_name(c);
+    }
   }
 }
 

@@ -105,13 +105,7 @@ void add_serve_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--api-key", o->api_key,
                   "Require 'Authorization: Bearer KEY' on every endpoint but /health");
-  cmd->add_option("--device", g.device,
-                  "cpu, cuda or auto (auto: the GPU when one works, else the CPU)")
-      ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
-      ->capture_default_str();
-  cmd->add_option("-t,--threads", g.threads, "CPU threads")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  add_device_flags(cmd, g.device, g.threads);
   cmd->add_option("--parallel", o->parallel,
                   "Sequences decoded together; only 1 until continuous batching is built")
       ->capture_default_str();
