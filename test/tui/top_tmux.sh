@@ -11,9 +11,9 @@ mkdir -p "$work"
 model=$work/tiny.gguf
 "$brickc" synth --model test-tiny --quant q4_0 -o "$model" >/dev/null
 
-sock=brickc-test-$$
+sock=""
 tm() { tmux -L "$sock" -f /dev/null "$@"; }
-trap 'tm kill-server 2>/dev/null || true' EXIT
+trap '[ -z "$sock" ] || tm kill-server 2>/dev/null || true' EXIT
 
 screen=""
 # Polls the pane for an extended regex, up to 20 s.
@@ -31,11 +31,14 @@ wait_for() {
 }
 
 # Starts brickc top in a fresh 120x40 session; its exit status lands in $exit_file. TERM
-# is screen, whose terminfo entry every ncurses install has.
+# is screen, whose terminfo entry every ncurses install has. Each run gets its own tmux
+# server: killing the last session of a server makes it exit, and a new session started on
+# its socket at that moment fails with "server exited unexpectedly" (seen in CI).
 start() {
   exit_file=$work/exit.$$.$1
   rm -f "$exit_file"
-  tm kill-session -t top 2>/dev/null || true
+  [ -z "$sock" ] || tm kill-server 2>/dev/null || true
+  sock=brickc-test-$$-$1
   tm new-session -d -s top -x 120 -y 40 \
     "TERM=screen '$brickc' top -m '$model' --device cpu -t 2 --refresh-ms 100; echo EXIT=\$? > '$exit_file'; sleep 60"
   wait_for '^pipeline: us per step' "the first frame"
