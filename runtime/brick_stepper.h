@@ -34,6 +34,13 @@ class BrickStepper {
   // element. Ranges serve the KV caches, whose positions are contiguous rows.
   virtual std::vector<float> read(ir::ValueId v, int64_t offset, int64_t count) = 0;
   virtual void write(ir::ValueId v, int64_t offset, std::span<const float> values) = 0;
+
+  // How the backend rounds activations, which sets how far each brick may stray from the
+  // f32 reference (brick_tolerance): not at all (the CPU's f32 engines), inside every
+  // int8-weight matrix brick from its f32 input (the CPU's int8 engine), or to q8_1 where
+  // the graph says so, stored rounded, and inside the bricks whose input is f32 (the GPU).
+  enum class Rounding { kNone, kInBrick, kStoredQ8_1 };
+  virtual Rounding rounding() const = 0;
 };
 
 // What every executor checks of a step of `tokens` tokens at `pos`: 1 to the graph's

@@ -24,8 +24,8 @@ bool is_i32_vector(const ir::TensorType& t, int64_t n) {
 }  // namespace
 
 GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_threads,
-                             const GraphExecutor* share_cache)
-    : graph_(std::move(graph)), pool_(std::max(n_threads, 1)) {
+                             const GraphExecutor* share_cache, Kernels kernels)
+    : graph_(std::move(graph)), pool_(std::max(n_threads, 1)), kernels_(kernels) {
   if (n_threads < 1) fail("thread count must be at least 1, found {}", n_threads);
   ir::verify_or_fail(graph_, fmt::format("graph @{} for {}", graph_.name, file.path()));
   alias_.assign(graph_.value_count(), kNoSlot);
@@ -257,6 +257,11 @@ void GraphExecutor::append_kv(const float* k, const float* v, int64_t pos, ir::V
   std::memcpy(out(vc) + pos * row, v, static_cast<size_t>(row) * sizeof(float));
 }
 
+void GraphExecutor::matmuls(std::initializer_list<MatmulPart> parts, const float* x, int64_t n) {
+  if (kernels_ == Kernels::kInt8) return matmul_q8(pool_, simd::best_isa(), parts, x, n);
+  for (const MatmulPart& p : parts) matmul(pool_, *p.w, x, n, p.y, p.bias);
+}
+
 void GraphExecutor::run(const ir::Brick& b) {
   using K = ir::BrickKind;
   const auto& o = b.operands;
@@ -296,11 +301,13 @@ void GraphExecutor::run(const ir::Brick& b) {
       norm_rows(in(o[0]), o[1], out(r0), n, len(o[0]));
       return;
     case K::Matvec:
-      matmul(pool_, weight(o[1]), in(o[0]), n, out(r0), bias(2));
+      matmuls({{&weight(o[1]), out(r0), bias(2)}}, in(o[0]), n);
       return;
     case K::Qkv:
-      for (size_t i = 0; i < 3; ++i)
-        matmul(pool_, weight(o[1 + i]), in(o[0]), n, out(b.results[i]), bias(4 + i));
+      matmuls({{&weight(o[1]), out(b.results[0]), bias(4)},
+               {&weight(o[2]), out(b.results[1]), bias(5)},
+               {&weight(o[3]), out(b.results[2]), bias(6)}},
+              in(o[0]), n);
       return;
     case K::Rope: {
       const int64_t hd = b.int_attr("head_dim"), k = len(o[0]);
@@ -332,7 +339,7 @@ void GraphExecutor::run(const ir::Brick& b) {
       add(in(o[0]), in(o[1]), out(r0), n * len(r0));
       return;
     case K::LmHead:
-      matmul(pool_, weight(o[1]), logit_rows(o[0]), logit_n, out(r0));
+      matmuls({{&weight(o[1]), out(r0)}}, logit_rows(o[0]), logit_n);
       return;
     case K::Argmax:
       slot(r0).i[0] = argmax(in(o[0]), len(o[0]));
@@ -340,29 +347,29 @@ void GraphExecutor::run(const ir::Brick& b) {
     // Composites: the parts' functions in the parts' order, intermediates in scratch.
     case K::RmsnormMatvec:
       norm_rows(in(o[0]), o[1], scratch_a_.data(), n, len(o[0]));
-      matmul(pool_, weight(o[2]), scratch_a_.data(), n, out(r0), bias(3));
+      matmuls({{&weight(o[2]), out(r0), bias(3)}}, scratch_a_.data(), n);
       return;
     case K::RmsnormQkv:
       norm_rows(in(o[0]), o[1], scratch_a_.data(), n, len(o[0]));
-      for (size_t i = 0; i < 3; ++i)
-        matmul(pool_, weight(o[2 + i]), scratch_a_.data(), n, out(b.results[i]), bias(5 + i));
+      matmuls({{&weight(o[2]), out(b.results[0]), bias(5)},
+               {&weight(o[3]), out(b.results[1]), bias(6)},
+               {&weight(o[4]), out(b.results[2]), bias(7)}},
+              scratch_a_.data(), n);
       return;
     case K::RmsnormGateUpSwiglu: {
       // Three intermediates: the normalized x, then gate and up.
       float* h = scratch_c_.data();
       norm_rows(in(o[0]), o[1], h, n, len(o[0]));
-      matmul(pool_, weight(o[2]), h, n, scratch_a_.data());
-      matmul(pool_, weight(o[3]), h, n, scratch_b_.data());
+      matmuls({{&weight(o[2]), scratch_a_.data()}, {&weight(o[3]), scratch_b_.data()}}, h, n);
       swiglu(scratch_a_.data(), scratch_b_.data(), out(r0), n * len(r0));
       return;
     }
     case K::RmsnormLmHead:
       norm_rows(logit_rows(o[0]), o[1], scratch_a_.data(), logit_n, len(o[0]));
-      matmul(pool_, weight(o[2]), scratch_a_.data(), logit_n, out(r0));
+      matmuls({{&weight(o[2]), out(r0)}}, scratch_a_.data(), logit_n);
       return;
     case K::GateUpSwiglu:
-      matmul(pool_, weight(o[1]), in(o[0]), n, scratch_a_.data());
-      matmul(pool_, weight(o[2]), in(o[0]), n, scratch_b_.data());
+      matmuls({{&weight(o[1]), scratch_a_.data()}, {&weight(o[2]), scratch_b_.data()}}, in(o[0]), n);
       swiglu(scratch_a_.data(), scratch_b_.data(), out(r0), n * len(r0));
       return;
     case K::RopeKvAppend: {
@@ -380,7 +387,7 @@ void GraphExecutor::run(const ir::Brick& b) {
       return;
     }
     case K::MatvecAdd:
-      matmul(pool_, weight(o[1]), in(o[0]), n, scratch_a_.data());
+      matmuls({{&weight(o[1]), scratch_a_.data()}}, in(o[0]), n);
       add(in(o[2]), scratch_a_.data(), out(r0), n * len(r0));
       return;
   }
@@ -391,7 +398,8 @@ GraphModel::GraphModel(const gguf::File& file, const GraphModelOptions& opt,
                        Qwen2Model::LogitsFn each)
     : file_(file),
       opt_(opt),
-      exec_(file, runtime::decode_graph(file, opt.n_ctx, opt.passes, "cpu"), opt.n_threads),
+      exec_(file, runtime::decode_graph(file, opt.n_ctx, opt.passes, "cpu"), opt.n_threads,
+            nullptr, opt.kernels),
       n_vocab_(qwen2::read_config(file).n_vocab),
       each_(std::move(each)) {
   if (opt.n_ubatch < 1) fail("the micro-batch (-ub) must be at least 1 token, found {}", opt.n_ubatch);
@@ -403,7 +411,7 @@ GraphExecutor& GraphModel::batch() {
     runtime::StepShape shape{std::min(opt_.n_ubatch, exec_.max_ctx()), static_cast<bool>(each_)};
     batch_ = std::make_unique<GraphExecutor>(
         file_, runtime::decode_graph(file_, opt_.n_ctx, opt_.passes, "cpu", shape), opt_.n_threads,
-        &exec_);
+        &exec_, opt_.kernels);
     if (opt_.plant_fault) batch_->plant_fault(batch_->graph().find_brick(*opt_.plant_fault));
   }
   return *batch_;

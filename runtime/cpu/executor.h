@@ -3,15 +3,18 @@
 // every pass and fusion can be checked against the unoptimized graph, against Qwen2Model
 // on the same file, and T-token steps against T one-token steps.
 //
-// Numerics are those of the f32 reference, by choice: a q8_1-typed value (the
-// quantize-activations pass) is a hint for the GPU and is kept in f32 here, and the KV
-// cache, declared f16, is held in f32 as Qwen2Model holds it. A composite brick runs
-// exactly the functions of its parts in their order, so the default pipeline changes no
-// bit of the logits; rounding to q8_1/f16 belongs to the backends that store those types.
+// With Kernels::kReference, numerics are those of the f32 reference, by choice: a
+// q8_1-typed value (the quantize-activations pass) is a hint for the GPU and is kept in f32
+// here, and the KV cache, declared f16, is held in f32 as Qwen2Model holds it. A composite
+// brick runs exactly the functions of its parts in their order, so the default pipeline
+// changes no bit of the logits. Kernels::kInt8 (the fast CPU engine) runs the matrix
+// bricks as llama.cpp's CPU backend does: activations rounded to Q8_0/Q8_K blocks, int8
+// SIMD dot products (matmul_q8.h); everything else stays f32.
 // Each brick result gets its own buffer: plan-memory's arena and the budgets are for the
 // GPU and are ignored here.
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -22,11 +25,15 @@
 #include "ir/graph.h"
 #include "runtime/cpu/bricks.h"
 #include "runtime/cpu/forward.h"
+#include "runtime/cpu/matmul_q8.h"
 #include "runtime/brick_stepper.h"
 #include "runtime/cpu/thread_pool.h"
 #include "runtime/session.h"
 
 namespace brickc::cpu {
+
+// The kernels of the matrix bricks.
+enum class Kernels { kReference, kInt8 };
 
 class GraphExecutor final : public runtime::BrickStepper {
  public:
@@ -35,9 +42,11 @@ class GraphExecutor final : public runtime::BrickStepper {
   // %pos (i32[T]), as the importer declares them, and it must have one f32 output (the
   // logits). Buffers, including the zeroed KV cache state, are allocated here, never per
   // step. With `share_cache`, the KV cache states are that executor's (bound by name), so
-  // that a prefill graph and a decode graph of one model fill and read one cache.
+  // that a prefill graph and a decode graph of one model fill and read one cache. kInt8
+  // runs on the widest SIMD set of this processor (simd::best_isa()).
   GraphExecutor(const gguf::File& file, ir::Graph graph, int n_threads = 1,
-                const GraphExecutor* share_cache = nullptr);
+                const GraphExecutor* share_cache = nullptr,
+                Kernels kernels = Kernels::kReference);
 
   const ir::Graph& graph() const override { return graph_; }
   // KV cache positions: the last dimension of the state values.
@@ -70,6 +79,9 @@ class GraphExecutor final : public runtime::BrickStepper {
   void run_brick(size_t i) override;
   std::vector<float> read(ir::ValueId v, int64_t offset, int64_t count) override;
   void write(ir::ValueId v, int64_t offset, std::span<const float> values) override;
+  Rounding rounding() const override {
+    return kernels_ == Kernels::kInt8 ? Rounding::kInBrick : Rounding::kNone;
+  }
 
   // Makes brick i a wrong kernel (for showing that --verify catches one): after it runs,
   // its first result is corrupted as codegen/ptx/kernels/plant_fault.cuh does on the GPU.
@@ -101,9 +113,12 @@ class GraphExecutor final : public runtime::BrickStepper {
   int64_t len(ir::ValueId v) const { return graph_.type(v).shape.ne0(); }
   // Writes k and v at `pos` of the caches (k already roped).
   void append_kv(const float* k, const float* v, int64_t pos, ir::ValueId kc, ir::ValueId vc);
+  // The products of one brick that share the input x (n token rows).
+  void matmuls(std::initializer_list<MatmulPart> parts, const float* x, int64_t n);
 
   ir::Graph graph_;
   ThreadPool pool_;
+  Kernels kernels_;
   std::vector<Slot> slots_;
   // Value index -> index of the slot holding it: a cache updated in place by kv_append
   // is the state's slot under a new name.
@@ -127,6 +142,7 @@ struct GraphModelOptions {
   int64_t n_ctx = 4096;  // KV cache positions; at most the model's context_length
   int64_t n_ubatch = 512;  // prompt tokens per T-token step; 1: token by token
   std::optional<std::string> passes;
+  Kernels kernels = Kernels::kReference;
   bool poison = false;  // GraphExecutor::poison() before every step (tests)
   // A brick (ir::Graph::find_brick's spec) made a wrong kernel in every graph the model
   // runs (GraphExecutor::plant_fault), to show that --verify names it.

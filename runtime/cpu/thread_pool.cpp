@@ -1,6 +1,7 @@
 #include "runtime/cpu/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 namespace brickc::cpu {
@@ -18,6 +19,31 @@ ThreadPool::~ThreadPool() {
   for (auto& w : workers_) w.join();
 }
 
+namespace {
+
+// How long a thread polls before it sleeps: longer than the gaps between a step's jobs (a
+// norm, a RoPE), far shorter than a human notices as an idle core.
+constexpr auto kSpin = std::chrono::microseconds(200);
+
+// Polls `done` until it holds or kSpin has passed; true if it holds. It yields the core
+// now and then, so that with more threads than cores the thread it waits for can run.
+template <class Pred>
+bool spin_until(Pred done) {
+  const auto end = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 0;; ++i) {
+    if (done()) return true;
+    if ((i & 63) == 63) {
+      if (std::chrono::steady_clock::now() > end) return false;
+      std::this_thread::yield();
+    }
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+  }
+}
+
+}  // namespace
+
 void ThreadPool::run_parallel(int64_t n, int64_t grain,
                               const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
@@ -32,14 +58,17 @@ void ThreadPool::run_parallel(int64_t n, int64_t grain,
     n_ = n;
     grain_ = grain;
     next_.store(0);
-    busy_ = static_cast<int>(workers_.size());
+    busy_.store(static_cast<int>(workers_.size()));
     error_ = nullptr;
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   drain();
-  std::unique_lock lock(mu_);
-  done_.wait(lock, [this] { return busy_ == 0; });
+  if (!spin_until([this] { return busy_.load(std::memory_order_acquire) == 0; })) {
+    std::unique_lock lock(mu_);
+    done_.wait(lock, [this] { return busy_.load(std::memory_order_acquire) == 0; });
+  }
+  std::lock_guard lock(mu_);
   fn_ = nullptr;
   if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
 }
@@ -61,15 +90,21 @@ void ThreadPool::drain() {
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
-    {
+    const auto job = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+    if (!spin_until(job)) {
       std::unique_lock lock(mu_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      wake_.wait(lock, [&] { return stop_ || job(); });
+    }
+    {
+      std::lock_guard lock(mu_);
       if (stop_) return;
-      seen = generation_;
+      seen = generation_.load(std::memory_order_relaxed);
     }
     drain();
-    std::lock_guard lock(mu_);
-    if (--busy_ == 0) done_.notify_one();
+    if (busy_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard lock(mu_);  // the caller checks busy_ under mu_ before it sleeps
+      done_.notify_one();
+    }
   }
 }
 

@@ -1,6 +1,8 @@
-// A small persistent pool of worker threads for the CPU reference: run_parallel splits
+// A small persistent pool of worker threads for the CPU engines: run_parallel splits
 // [0, n) into fixed chunks that the caller and the workers claim. Each index is computed
 // by exactly one thread with the same code, so results do not depend on the thread count.
+// A decode step is a few hundred short jobs, so idle workers and the waiting caller spin
+// briefly before they sleep: a futex wake-up per job would cost more than the job.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -35,9 +37,9 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable wake_, done_;
-  uint64_t generation_ = 0;  // bumped per job so that workers see each job once
+  std::atomic<uint64_t> generation_{0};  // bumped per job so that workers see each job once
   bool stop_ = false;
-  int busy_ = 0;  // workers still inside the current job
+  std::atomic<int> busy_{0};  // workers still inside the current job
 
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t n_ = 0, grain_ = 1;

@@ -69,6 +69,7 @@ class Executor final : public runtime::BrickStepper {
   void run_brick(size_t i) override;
   std::vector<float> read(ir::ValueId v, int64_t offset, int64_t count) override;
   void write(ir::ValueId v, int64_t offset, std::span<const float> values) override;
+  Rounding rounding() const override { return Rounding::kStoredQ8_1; }
   // Fills every brick result with NaN bytes (0xFF); the KV cache is left alone.
   void poison();
   void clear_cache();

@@ -25,7 +25,8 @@ A. llama.cpp on F itself, with llama-cpp-python's context defaults (F16 KV cache
    is within llama.cpp's own noise: its batched and token-by-token evaluations of one
    test-small Q4_K_M file differ by a mean KL of 1.6e-4 (1.2e-5 for Q4_0), about the
    distance between f32 and the emulation (2.3e-4 vs 1.4e-4), so one seed in many made
-   the emulation the farther one there.
+   the emulation the farther one there. brickc's int8 engine (the CPU default: activations
+   rounded to Q8_0/Q8_K as llama.cpp's, int8 dot products) must meet A's KL and top-1 bounds.
 B. llama.cpp on F32(F), the same weights dequantized to F32 by the `gguf` package (an
    independent dequantizer), with an F32 KV cache: llama.cpp then computes in f32
    throughout, so only summation order differs and the bounds are much stricter
@@ -124,19 +125,25 @@ def write_f32_copy(src, dst):
     w.close()
 
 
-def brickc_run(path, prompt, dump=None, activations="f32"):
+# brickc's CPU engines: the f32 reference, Qwen2Model rounding as llama.cpp does, and the
+# fast int8 engine (the default).
+ENGINES = {"f32": ["--engine", "graph"], "llama-cpu": ["--engine", "direct", "--activations",
+                                                        "llama-cpu"], "int8": ["--engine", "int8"]}
+
+
+def brickc_run(path, prompt, dump=None, engine="f32"):
     args = [BRICKC, "run", "-m", path, "--device", "cpu", "-t", str(THREADS),
             "-c", str(len(prompt) + N_GENERATE), "-n", str(N_GENERATE),
-            "--activations", activations, "--prompt-tokens", ",".join(map(str, prompt))]
+            "--prompt-tokens", ",".join(map(str, prompt))] + ENGINES[engine]
     if dump:
         args += ["--dump-logits", dump]
     p = run(args)
     return [int(t) for t in p.stdout.split()], p.stderr.strip()
 
 
-def brickc_logits(path, prompt, activations="f32"):
+def brickc_logits(path, prompt, engine="f32"):
     dump = os.path.join(WORK, "logits.npy")
-    gen, summary = brickc_run(path, prompt, dump, activations)
+    gen, summary = brickc_run(path, prompt, dump, engine)
     logits = np.load(dump)
     want = (len(prompt) + N_GENERATE - 1, logits.shape[1])
     if logits.shape != want:
@@ -229,6 +236,13 @@ def compare(label, path, rng, k_quants):
     if not k_quants and not kl_e.mean() <= kl_a.mean():
         errors.append(f"A: --activations llama-cpu (KL {kl_e.mean():.2e}) is not closer to "
                       f"llama.cpp than f32 (KL {kl_a.mean():.2e})")
+    int8, _, int8_summary = brickc_logits(path, prompts[0], "int8")
+    kl_i, top1_i = kl_top1(ref_a, int8)
+    print(f"     brickc --engine int8 vs llama.cpp on F: KL {kl_i.mean():.2e}, top-1 "
+          f"{top1_i:.2%}\n     {int8_summary}", flush=True)
+    if not (kl_i.mean() < BOUNDS_A[0] and top1_i >= BOUNDS_A[1]):
+        errors.append(f"A: --engine int8: KL {kl_i.mean():.2e}, top-1 {top1_i:.2%} (bounds "
+                      f"{BOUNDS_A[0]}, {BOUNDS_A[1]:.0%})")
 
     # B: same weights, both in f32.
     f32_path = path.replace(".gguf", "-f32copy.gguf")

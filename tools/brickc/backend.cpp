@@ -14,27 +14,38 @@ namespace {
 Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
   Backend b;
   b.device = "cpu";
-  b.label = fmt::format("cpu ({} threads)", o.threads);
-  if (o.engine == "graph" || o.profile || o.verify || o.brick_steps || o.plant_fault) {
-    if (o.activations != cpu::Activations::kF32)
-      fail("--engine graph computes in f32 only; --activations llama-cpu needs --engine direct");
-    cpu::GraphModelOptions g;
-    g.n_threads = o.threads;
-    g.n_ctx = o.n_ctx;
-    g.n_ubatch = o.n_ubatch;
-    g.plant_fault = o.plant_fault;
-    b.decoder = std::make_unique<cpu::GraphModel>(file, g, o.each);
-  } else {
+  const bool llama_cpu = o.activations != cpu::Activations::kF32;
+  const bool bricks = o.profile || o.verify || o.brick_steps || o.plant_fault;
+  if (llama_cpu && (o.engine != "direct" && o.engine != "auto"))
+    fail("--activations llama-cpu is an option of --engine direct, not of --engine {}", o.engine);
+  if (llama_cpu && bricks)
+    fail("--activations llama-cpu runs --engine direct, which has no bricks to time or verify");
+  if ((o.engine == "direct" || llama_cpu) && !bricks) {
+    b.label = fmt::format("cpu ({} threads, direct f32)", o.threads);
     b.cpu_model = std::make_unique<cpu::Qwen2Model>(
         file, cpu::ForwardOptions{o.threads, o.n_ctx, o.activations});
     b.decoder = std::make_unique<cpu::Qwen2Decoder>(*b.cpu_model, o.each);
+    return b;
   }
+  // direct has no bricks: timing or verifying them runs its graph twin, the f32 graph.
+  const bool int8 = o.engine == "int8" || o.engine == "auto";
+  cpu::GraphModelOptions g;
+  g.n_threads = o.threads;
+  g.n_ctx = o.n_ctx;
+  g.n_ubatch = o.n_ubatch;
+  g.plant_fault = o.plant_fault;
+  g.kernels = int8 ? cpu::Kernels::kInt8 : cpu::Kernels::kReference;
+  b.label = int8 ? fmt::format("cpu ({} threads, int8 {})", o.threads,
+                               cpu::simd::name(cpu::simd::best_isa()))
+                 : fmt::format("cpu ({} threads, graph f32)", o.threads);
+  b.decoder = std::make_unique<cpu::GraphModel>(file, g, o.each);
   return b;
 }
 
 Backend open_cuda(const gguf::File& file, const BackendOptions& o) {
-  if (o.engine != "direct" || o.activations != cpu::Activations::kF32)
-    fail("--engine and --activations choose CPU engines; they do not apply to --device cuda");
+  if (o.engine != "auto" || o.activations != cpu::Activations::kF32)
+    fail("--engine {} and --activations choose CPU engines; they do not apply to --device cuda",
+         o.engine);
   cuda::ModelOptions m;
   m.n_ctx = o.n_ctx;
   m.n_ubatch = o.n_ubatch;
@@ -58,7 +69,7 @@ Backend open_device(const gguf::File& file, const BackendOptions& o) {
   }
   if (o.device != "auto") fail("unknown --device '{}': expected cpu, cuda or auto", o.device);
   // auto: the GPU when one works, unless a CPU-only engine was asked for.
-  if (p.usable() && o.engine == "direct" && o.activations == cpu::Activations::kF32)
+  if (p.usable() && o.engine == "auto" && o.activations == cpu::Activations::kF32)
     return open_cuda(file, o);
   return open_cpu(file, o);
 }

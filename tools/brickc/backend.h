@@ -21,16 +21,18 @@ struct BackendOptions {
   // longer prompts run in chunks of this many.
   int64_t n_ubatch = 512;
   cpu::Activations activations = cpu::Activations::kF32;  // CPU direct engine only
-  std::string engine = "direct";                           // CPU: direct | graph
+  // auto (the GPU when the device allows one, else int8) or a CPU engine: int8, graph,
+  // direct (--engine's help).
+  std::string engine = "auto";
   cpu::Qwen2Model::LogitsFn each;  // sees the logits of every evaluated position
   // Time every brick of each step (Decoder::last_brick_us): the GPU stamps %globaltimer in
-  // its kernels, the CPU runs the graph engine.
+  // its kernels, the CPU runs a graph engine (int8, or graph for the f32 reference).
   bool profile = false;
   // Check every brick of every step against the CPU reference brick (runtime/verify.h);
   // a failure stops the step with an error.
   bool verify = false;
   // A decoder that can run its bricks one at a time, for a Verifier attached later (the
-  // CPU runs the graph engine); implied by verify.
+  // CPU runs a graph engine); implied by verify.
   bool brick_steps = false;
   // A brick (ir::Graph::find_brick's spec) made a wrong kernel, to show that --verify
   // catches it.

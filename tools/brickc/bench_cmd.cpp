@@ -45,6 +45,7 @@ struct BenchOptions {
   std::string model;
   bench::BenchSettings settings;
   std::string device = "auto";
+  std::string engine = "auto";
   int threads = 1;
   // 0: max(depth + n_prompt + n_gen, 512), at most the model's context_length.
   int64_t n_ctx = 0;
@@ -168,6 +169,7 @@ void run(const BenchOptions& o) {
     BackendOptions bo;
     bo.device = o.device;
     bo.threads = o.threads;
+    bo.engine = o.engine;
     bo.n_ctx = bench_context(o, cfg);
     bo.n_ubatch = o.n_ubatch;
     Backend backend = open_backend(*file, bo);
@@ -204,6 +206,7 @@ void run(const BenchOptions& o) {
     BackendOptions bo;
     bo.device = r.device.kind;
     bo.threads = o.threads;
+    bo.engine = o.engine;
     bo.n_ctx = r.n_ctx;
     bo.n_ubatch = o.n_ubatch;
     bo.profile = profiling(o);
@@ -282,7 +285,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--warmup", s.warmup, "Repetitions run first and discarded")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
-  add_device_flags(cmd, o->device, o->threads);
+  add_device_flags(cmd, o->device, o->threads, o->engine);
   cmd->add_option("-c,--ctx-size", o->n_ctx,
                   "Context length (default: max(-d + -p + -n, 512), at most the model's "
                   "context_length)")

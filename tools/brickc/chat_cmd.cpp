@@ -127,6 +127,7 @@ void chat(const ChatOptions& o) {
   BackendOptions bo;
   bo.device = o.gen.device;
   bo.threads = o.gen.threads;
+  bo.engine = o.gen.engine;
   bo.n_ctx = n_ctx;
   bo.n_ubatch = o.gen.n_ubatch;
   Backend backend = open_backend(*file, bo);

@@ -13,13 +13,20 @@
 
 namespace brickc::tools {
 
-void add_device_flags(CLI::App* cmd, std::string& device, int& threads,
+void add_device_flags(CLI::App* cmd, std::string& device, int& threads, std::string& engine,
                       const std::string& threads_help) {
   cmd->add_option("--device", device, "cpu, cuda or auto (auto: the GPU when one works, else the CPU)")
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
       ->capture_default_str();
   cmd->add_option("-t,--threads", threads, threads_help)
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--engine", engine,
+                  "auto (the GPU when --device allows one, else int8), or a CPU engine: int8 "
+                  "(the optimized Brick IR with int8 SIMD matmuls, llama.cpp's CPU numerics), "
+                  "graph (the same IR in f32: the reference) or direct (Qwen2Model in f32, "
+                  "no IR)")
+      ->check(CLI::IsMember({"auto", "int8", "graph", "direct"}))
       ->capture_default_str();
 }
 
@@ -31,7 +38,7 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& 
   cmd->add_option("-c,--ctx-size", f.n_ctx,
                   "Context length (default: 4096 or the model's context_length if smaller)")
       ->check(CLI::PositiveNumber);
-  add_device_flags(cmd, f.device, f.threads);
+  add_device_flags(cmd, f.device, f.threads, f.engine);
   cmd->add_option("--ubatch-size", f.n_ubatch,
                   "Prompt tokens evaluated together in one step (llama.cpp's -ub); 1: token by "
                   "token")

@@ -16,6 +16,7 @@ struct GenerationFlags {
   std::string model;
   std::string device = "auto";
   int threads = 1;
+  std::string engine = "auto";
   int64_t n_ctx = 0;  // 0: min(4096, the model's context_length)
   int64_t n_ubatch = 512;  // prompt tokens per T-token step
   int64_t n_predict = -1;
@@ -25,8 +26,8 @@ struct GenerationFlags {
   CLI::Option* n = nullptr;
 };
 
-// --device (cpu, cuda, auto) and -t, as every command that opens a backend has them.
-void add_device_flags(CLI::App* cmd, std::string& device, int& threads,
+// --device (cpu, cuda, auto), -t and --engine, as every command that opens a backend has them.
+void add_device_flags(CLI::App* cmd, std::string& device, int& threads, std::string& engine,
                       const std::string& threads_help = "CPU threads");
 
 // Adds -m, --device, -t, -c, --ubatch-size, -n (described by n_help) and the sampling flags.

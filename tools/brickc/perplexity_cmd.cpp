@@ -33,6 +33,7 @@ struct PerplexityFlags {
   int64_t n_chunks = -1;   // -1: all
   int64_t n_ubatch = 512;
   std::string device = "auto";
+  std::string engine = "auto";
   int threads = 1;
   std::string json;
 };
@@ -90,6 +91,7 @@ void run(const PerplexityFlags& o) {
   BackendOptions bo;
   bo.device = o.device;
   bo.threads = o.threads;
+  bo.engine = o.engine;
   bo.n_ctx = o.n_ctx;
   bo.n_ubatch = o.n_ubatch;
   bo.each = [&ppl](int64_t pos, std::span<const float> logits) { ppl.observe(pos, logits); };
@@ -151,7 +153,7 @@ void add_perplexity_command(CLI::App& app) {
                   "-ub: prompt tokens evaluated together in one step (llama.cpp's micro-batch)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
       ->capture_default_str();
-  add_device_flags(cmd, o->device, o->threads);
+  add_device_flags(cmd, o->device, o->threads, o->engine);
   cmd->add_option("--json", o->json,
                   "Write the result as JSON (schema brickc-perplexity/1): sizes, the running "
                   "estimate and seconds of each chunk, the final PPL and its uncertainty");

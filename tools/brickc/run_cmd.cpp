@@ -42,7 +42,6 @@ struct RunOptions {
   bool truncate = false;
   std::string dump_logits;
   std::string activations = "f32";
-  std::string engine = "direct";
   double budget_factor = 0;  // --budget-check[=factor]; 0: off
   bool verify = false;
   std::optional<std::string> plant_fault;
@@ -156,7 +155,7 @@ void run(RunOptions& o) {
   bo.n_ctx = n_ctx;
   bo.n_ubatch = o.gen.n_ubatch;
   bo.activations = activations;
-  bo.engine = o.engine;
+  bo.engine = o.gen.engine;
   bo.each = each;
   bo.profile = o.budget_factor > 0;
   bo.verify = o.verify;
@@ -253,11 +252,6 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--plant-fault", o->plant_fault,
                   "Testing --verify: make one brick a wrong kernel (%value or kind@layer, e.g. "
                   "matvec_add@3)");
-  cmd->add_option("--engine", o->engine,
-                  "CPU engine: direct (Qwen2Model, batched prefill) or graph (the optimized "
-                  "Brick IR run brick by brick, prefill token by token)")
-      ->check(CLI::IsMember({"direct", "graph"}))
-      ->capture_default_str();
   cmd->callback([o] { run(*o); });
 }
 

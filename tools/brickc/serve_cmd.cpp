@@ -54,6 +54,7 @@ void serve(const ServeOptions& o) {
   BackendOptions bo;
   bo.device = o.gen.device;
   bo.threads = o.gen.threads;
+  bo.engine = o.gen.engine;
   bo.n_ctx = context_length(o.gen, cfg);
   Backend backend = open_backend(*file, bo);
 
@@ -105,7 +106,7 @@ void add_serve_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--api-key", o->api_key,
                   "Require 'Authorization: Bearer KEY' on every endpoint but /health");
-  add_device_flags(cmd, g.device, g.threads);
+  add_device_flags(cmd, g.device, g.threads, g.engine);
   cmd->add_option("--parallel", o->parallel,
                   "Sequences decoded together; only 1 until continuous batching is built")
       ->capture_default_str();

@@ -34,6 +34,7 @@ namespace {
 struct TopOptions {
   std::string model;
   std::string device = "auto";
+  std::string engine = "auto";
   int threads = 1;
   int64_t n_ctx = 512;
   int64_t verify_every = 64;
@@ -178,6 +179,7 @@ void run(const TopOptions& o) {
   BackendOptions bo;
   bo.device = o.device;
   bo.threads = o.threads;
+  bo.engine = o.engine;
   bo.n_ctx = std::min<int64_t>(o.n_ctx, cfg.n_ctx_train);
   bo.profile = true;
   bo.brick_steps = o.verify_every > 0;
@@ -220,7 +222,7 @@ void add_top_command(CLI::App& app) {
   auto o = std::make_shared<TopOptions>();
   o->threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   cmd->add_option("-m,--model", o->model, "GGUF model file")->required();
-  add_device_flags(cmd, o->device, o->threads, "CPU threads (the CPU backend and the reference)");
+  add_device_flags(cmd, o->device, o->threads, o->engine, "CPU threads (the CPU backend and the reference)");
   cmd->add_option("-c,--ctx-size", o->n_ctx,
                   "Context length; generation starts over when it is full (at most the model's "
                   "context_length)")

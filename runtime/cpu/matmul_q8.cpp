@@ -1,0 +1,90 @@
+#include "runtime/cpu/matmul_q8.h"
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+#include "frontend/quant/quant.h"
+#include "ir/error.h"
+
+namespace brickc::cpu {
+namespace {
+
+// x quantized to one activation type: n_tokens rows of `row` bytes.
+struct Quantized {
+  DType type = DType::F32;
+  uint64_t row = 0;
+  std::vector<uint8_t> bytes;
+};
+
+}  // namespace
+
+void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> parts,
+               const float* x, int64_t n_tokens) {
+  if (parts.empty()) return;
+  const int64_t cols = parts[0].w->cols;
+  // At most two activation types (Q8_0 and Q8_K) appear in one group.
+  thread_local std::array<Quantized, 2> quantized;
+  int n_types = 0;
+  struct Job {
+    const MatmulPart* part;
+    simd::DotFn dot;
+    const Quantized* xq;
+  };
+  std::vector<Job> jobs;
+  int64_t total_rows = 0;
+  for (const MatmulPart& p : parts) {
+    if (p.w->cols != cols)
+      fail("internal: matrices of {} and {} columns share one activation", cols, p.w->cols);
+    const DType act = simd::activation_type(p.w->type);
+    if (act == DType::F32) {
+      matmul(pool, *p.w, x, n_tokens, p.y, p.bias);
+      continue;
+    }
+    Quantized* q = nullptr;
+    for (int i = 0; i < n_types; ++i)
+      if (quantized[i].type == act) q = &quantized[i];
+    if (!q) {
+      q = &quantized[n_types++];
+      q->type = act;
+      q->row = *row_bytes(act, static_cast<uint64_t>(cols));
+      q->bytes.resize(q->row * static_cast<uint64_t>(n_tokens));
+      pool.run_parallel(n_tokens, 1, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t)
+          quant::quantize(act, x + t * cols, q->bytes.data() + q->row * t, cols);
+      });
+    }
+    jobs.push_back({&p, simd::dot_kernel(p.w->type, isa), q});
+    total_rows += p.w->rows;
+  }
+  if (jobs.empty()) return;
+
+  // Rows in tiles of 4, each tile dotted with every token while its bytes are in L1, the
+  // tokens kMaxTokens at a time so that each weight block is unpacked once per group.
+  constexpr int64_t kTile = 4;
+  const int64_t chunks = 8 * static_cast<int64_t>(pool.n_threads());
+  const int64_t grain = std::max(kTile, (total_rows / chunks + kTile - 1) / kTile * kTile);
+  pool.run_parallel(total_rows, grain, [&](int64_t g0, int64_t g1) {
+    int64_t base = 0;  // first global row of the current job
+    for (const Job& j : jobs) {
+      const Matrix& w = *j.part->w;
+      const int64_t r0 = std::max(g0, base) - base, r1 = std::min(g1, base + w.rows) - base;
+      base += w.rows;
+      for (int64_t r = r0; r < r1; r += kTile) {
+        const int64_t nr = std::min(kTile, r1 - r);
+        for (int64_t t = 0; t < n_tokens; t += simd::kMaxTokens) {
+          const int nt = static_cast<int>(std::min<int64_t>(simd::kMaxTokens, n_tokens - t));
+          const uint8_t* xt = j.xq->bytes.data() + j.xq->row * t;
+          for (int64_t i = 0; i < nr; ++i) {
+            float dots[simd::kMaxTokens];
+            j.dot(w.data + static_cast<uint64_t>(r + i) * w.row_bytes, xt, j.xq->row, nt, cols, dots);
+            const float b = j.part->bias ? j.part->bias[r + i] : 0.0f;
+            for (int k = 0; k < nt; ++k) j.part->y[(t + k) * w.rows + r + i] = dots[k] + b;
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace brickc::cpu

@@ -1,0 +1,41 @@
+// Integer dot products of one quantized weight row with activations quantized to 8 bits per
+// block (Q8_0 or Q8_K, llama.cpp's vec_dot types): the inner loop of the CPU's int8 engine.
+// One kernel per weight format and instruction set, chosen at run time from cpuid; the
+// portable set is plain C++ and is what the SIMD sets are tested against.
+#pragma once
+#include <cstdint>
+#include <string_view>
+
+#include "ir/dtype.h"
+
+namespace brickc::cpu::simd {
+
+enum class Isa { kPortable, kAvx2 };
+
+std::string_view name(Isa isa);
+// The widest set this processor and OS support (cpuid + XGETBV, through the compiler's
+// __builtin_cpu_supports); kPortable elsewhere.
+Isa best_isa();
+bool supported(Isa isa);
+
+// out[t] = Σ w[i]·x_t[i] over n elements for t < nt (1 <= nt <= kMaxTokens): w a row of
+// weight type `weight`, x_t = x + t·x_stride the t-th token's n activations quantized to
+// activation_type(weight). Each weight block is unpacked once for all nt tokens, which is
+// what makes prefill cheaper per token than decode. The integer part of each block is
+// exact; the block scales are combined in f32.
+constexpr int kMaxTokens = 4;
+using DotFn = void (*)(const uint8_t* w, const uint8_t* x, uint64_t x_stride, int nt, int64_t n,
+                       float* out);
+
+// Q8_0 for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0, Q8_K for Q4_K/Q5_K/Q6_K (gguf-qwen2.md §3); F32 for
+// formats without an int8 kernel (f16, bf16, f32), which the engine multiplies in f32.
+DType activation_type(DType weight);
+
+// The kernel for `weight` on `isa`; nullptr when activation_type(weight) is F32.
+DotFn dot_kernel(DType weight, Isa isa);
+
+// The per-isa tables (qdot_portable.cpp, qdot_avx2.cpp).
+DotFn portable_kernel(DType weight);
+DotFn avx2_kernel(DType weight);
+
+}  // namespace brickc::cpu::simd

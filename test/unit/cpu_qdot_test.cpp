@@ -1,0 +1,115 @@
+// The int8 dot-product kernels (runtime/cpu/simd/qdot.h): the portable kernels against the
+// f32 dot product of the dequantized blocks (quant::dequantize, itself checked against the
+// gguf package), and every SIMD set this processor has against the portable one on the same
+// blocks, for each token count of a group.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "frontend/quant/quant.h"
+#include "runtime/cpu/simd/qdot.h"
+
+namespace brickc::cpu::simd {
+namespace {
+
+constexpr int64_t kCols = 512;  // two K-quant super-blocks, sixteen 32-element blocks
+const DType kFormats[] = {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
+                          DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K};
+
+struct Case {
+  std::vector<uint8_t> w, x;  // one weight row; kMaxTokens quantized activation rows
+  uint64_t x_row = 0;
+  std::vector<double> want;  // f32 dot of the dequantized values, per token
+  std::vector<double> scale;  // Σ|w·x|, the size of a rounding error's context
+};
+
+Case make_case(DType t, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  std::vector<float> wf(kCols), xf(kCols * kMaxTokens);
+  // Weights with an offset, so that the _1 formats' minimum and the K-quants' mins matter.
+  for (auto& v : wf) v = 0.3f + g(rng);
+  for (auto& v : xf) v = g(rng);
+  Case c;
+  c.w.resize(*row_bytes(t, kCols));
+  quant::quantize(t, wf.data(), c.w.data(), kCols);
+  const DType a = activation_type(t);
+  c.x_row = *row_bytes(a, kCols);
+  c.x.resize(c.x_row * kMaxTokens);
+  std::vector<float> wd(kCols), xd(kCols);
+  quant::dequantize(t, c.w.data(), wd.data(), kCols);
+  for (int k = 0; k < kMaxTokens; ++k) {
+    quant::quantize(a, xf.data() + k * kCols, c.x.data() + c.x_row * k, kCols);
+    quant::dequantize(a, c.x.data() + c.x_row * k, xd.data(), kCols);
+    double s = 0, abs = 0;
+    for (int64_t i = 0; i < kCols; ++i) {
+      s += static_cast<double>(wd[i]) * xd[i];
+      abs += std::fabs(static_cast<double>(wd[i]) * xd[i]);
+    }
+    c.want.push_back(s);
+    c.scale.push_back(abs);
+  }
+  return c;
+}
+
+std::vector<float> run(DotFn f, const Case& c, int nt) {
+  std::vector<float> out(nt, NAN);
+  f(c.w.data(), c.x.data(), c.x_row, nt, kCols, out.data());
+  return out;
+}
+
+TEST(CpuQdot, ActivationTypesAreLlamaCppsVecDotTypes) {
+  // gguf-qwen2.md §3: Q8_0 for the 32-element formats, Q8_K for the K-quants.
+  EXPECT_EQ(activation_type(DType::Q4_0), DType::Q8_0);
+  EXPECT_EQ(activation_type(DType::Q5_1), DType::Q8_0);
+  EXPECT_EQ(activation_type(DType::Q4_K), DType::Q8_K);
+  EXPECT_EQ(activation_type(DType::Q6_K), DType::Q8_K);
+  EXPECT_EQ(activation_type(DType::F16), DType::F32);
+  EXPECT_EQ(dot_kernel(DType::F16, Isa::kPortable), nullptr);
+}
+
+TEST(CpuQdot, PortableMatchesTheDequantizedDotProduct) {
+  const uint32_t seed = std::random_device{}();
+  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  for (DType t : kFormats) {
+    const Case c = make_case(t, seed);
+    const auto got = run(portable_kernel(t), c, kMaxTokens);
+    for (int k = 0; k < kMaxTokens; ++k)
+      EXPECT_NEAR(got[k], c.want[k], 1e-5 * c.scale[k]) << name(t) << " token " << k;
+  }
+}
+
+// Each SIMD set this machine has; the test names which ran, and skips where none does.
+TEST(CpuQdot, SimdMatchesPortableOnTheSameBlocks) {
+  const Isa simd[] = {Isa::kAvx2};
+  int ran = 0;
+  const uint32_t seed = std::random_device{}();
+  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  for (Isa isa : simd) {
+    if (!supported(isa)) continue;
+    ++ran;
+    std::printf("  checking the %s kernels\n", std::string(name(isa)).c_str());
+    for (DType t : kFormats) {
+      ASSERT_NE(dot_kernel(t, isa), nullptr) << name(isa) << " has no " << name(t) << " kernel";
+      for (uint32_t rep = 0; rep < 8; ++rep) {
+        const Case c = make_case(t, seed + rep);
+        const auto ref = run(portable_kernel(t), c, kMaxTokens);
+        for (int nt = 1; nt <= kMaxTokens; ++nt) {
+          const auto got = run(dot_kernel(t, isa), c, nt);
+          for (int k = 0; k < nt; ++k)
+            EXPECT_NEAR(got[k], ref[k], 1e-5 * c.scale[k])
+                << name(isa) << " " << name(t) << " nt " << nt << " token " << k;
+        }
+      }
+    }
+  }
+  if (ran == 0) GTEST_SKIP() << "this processor has none of brickc's SIMD sets";
+}
+
+TEST(CpuQdot, BestIsaIsSupported) { EXPECT_TRUE(supported(best_isa())); }
+
+}  // namespace
+}  // namespace brickc::cpu::simd
