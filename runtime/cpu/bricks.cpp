@@ -60,6 +60,18 @@ void dot4(const float* r0, const float* r1, const float* r2, const float* r3, co
   out[3] = finish(a3, b3, r3, x, i, n);
 }
 
+// y += a·x, eight lanes at a time: -O2's vectorizer will not version a loop for a
+// runtime trip count or possible aliasing, so the plain loop would stay scalar.
+void axpy(float a, const float* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    f32x4 v = load4(y + i);
+    v += a * load4(x + i);
+    std::memcpy(y + i, &v, sizeof v);
+  }
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
 }  // namespace
 
 float dot(const float* a, const float* b, int64_t n) {
@@ -176,9 +188,16 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
       const int64_t n_kv = pos0 + t + 1;  // causal: positions 0 .. own position
       const float* qh = q + t * q_stride + h * hd;
       p.resize(static_cast<size_t>(n_kv));
+      // Four keys per pass share the loads of q (dot4 gives dot()'s bits).
+      const float* k = k_cache + kvh * hd;
+      int64_t j = 0;
+      for (; j + 4 <= n_kv; j += 4)
+        dot4(k + j * kv_stride, k + (j + 1) * kv_stride, k + (j + 2) * kv_stride,
+             k + (j + 3) * kv_stride, qh, hd, p.data() + j);
+      for (; j < n_kv; ++j) p[j] = dot(qh, k + j * kv_stride, hd);
       float max = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < n_kv; ++j) {
-        p[j] = dot(qh, k_cache + j * kv_stride + kvh * hd, hd) * scale;
+      for (j = 0; j < n_kv; ++j) {
+        p[j] *= scale;
         max = std::max(max, p[j]);
       }
       double sum = 0.0;  // ggml's soft_max sums in double too
@@ -192,8 +211,7 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
       for (int64_t j = 0; j < n_kv; ++j) {
         float pj = p[j] * inv;
         if (s.f16_probabilities) pj = quant::fp16_to_f32(quant::f32_to_fp16(pj));
-        const float* vj = v_cache + j * kv_stride + kvh * hd;
-        for (int64_t d = 0; d < hd; ++d) o[d] += pj * vj[d];
+        axpy(pj, v_cache + j * kv_stride + kvh * hd, o, hd);
       }
     }
   });

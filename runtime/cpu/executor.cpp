@@ -322,14 +322,13 @@ void GraphExecutor::run(const ir::Brick& b) {
                   o[4]);
       return;
     case K::Attention: {
-      // Token by token: each query sees the cache up to its own position (causal), which
-      // the appends of the whole step have already filled.
+      // Each query sees the cache up to its own position (causal), which the appends of the
+      // whole step have already filled; a step's positions are consecutive (set_step).
       const auto& d = graph_.type(o[1]).shape.dims;
       const int64_t k = len(o[0]);
       const AttentionConfig cfg{k / d[0], d[1], d[0], false};
-      for (int64_t t = 0; t < n; ++t)
-        attention(pool_, cfg, in(o[0]) + t * k, 1, position(o[3], t), in(o[1]), in(o[2]),
-                  out(r0) + t * k);
+      position(o[3], n - 1);  // range check of the last, the largest
+      attention(pool_, cfg, in(o[0]), n, position(o[3], 0), in(o[1]), in(o[2]), out(r0));
       return;
     }
     case K::Swiglu:

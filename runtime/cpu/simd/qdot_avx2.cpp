@@ -2,7 +2,9 @@
 // only where cpuid says so). 32 weights per 256-bit register: 4- to 6-bit quants are
 // unpacked to bytes with shifts and masks, multiplied with the int8 activations by
 // vpmaddubsw (unsigned × signed → int16 pairs; |q| ≤ 63 so no pair saturates) and summed
-// to int32 by vpmaddwd, whose second operand carries the sub-block scale for free.
+// to int32 by vpmaddwd, whose second operand carries the sub-block scale for free. The
+// loops over tokens and sub-blocks are unrolled so that the accumulators stay in registers
+// (-O2 does not unroll; in memory, each block's FMA waited on a store).
 // Only qdot.h is included besides the intrinsics: an inline function of a shared header
 // compiled here with AVX2 could be the copy the linker keeps for the whole program.
 #include "runtime/cpu/simd/qdot.h"
@@ -36,15 +38,6 @@ float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-int hsum(__m128i s) {
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm_cvtsi128_si32(s);
-}
-
-int hsum(__m256i v) {
-  return hsum(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
-}
 
 // Unsigned bytes u (≤ 63) times signed bytes s, in 8 int32 sums of 4 products, each sum
 // times the int16 in the matching lane of `scale`.
@@ -75,6 +68,7 @@ void dot_small(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float
   constexpr int block = T == DType::Q8_0 ? 34 : 2 + (has_min ? 2 : 0) + (five ? 4 : 0) + 16;
   const __m256i ones16 = _mm256_set1_epi16(1);
   __m256 acc[NT];
+  #pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / 32; ++b, w += block, x += 34) {
     const float dw = f16(w);
@@ -93,6 +87,7 @@ void dot_small(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float
       if constexpr (!has_min) q = _mm256_sub_epi8(q, _mm256_set1_epi8(five ? 16 : 8));
     }
     const __m256i qa = has_min ? q : _mm256_sign_epi8(q, q);
+    #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
       const uint8_t* xt = x + xs * static_cast<uint64_t>(t);
       const __m256i xq = load(xt + 2);
@@ -105,34 +100,48 @@ void dot_small(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float
       }
     }
   }
+  #pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
 }
 
-// Σ_j m_j · (sum of sub-block j's 32 activations), from a Q8_K block's 16 sums of 16.
-int mins_dot(const uint8_t* x, const int16_t* m) {
+// The 6-bit scales and mins of a Q4_K/Q5_K block (12 bytes at s, as in qdot_portable.cpp;
+// 16 are read, the last 4 being the block's quants) unpacked in 32-bit lanes: with a, b, c
+// its three words, scales 0-3 are a & 0x3f.., mins 0-3 b & 0x3f.., scales 4-7 the low
+// nibbles of c with the top bits of a, mins 4-7 the high nibbles of c with those of b.
+// sc gets the 8 scales as int16; the result holds the 8 mins as int16.
+__m128i k_scales(const uint8_t* s, int16_t* sc) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+  const __m128i ab = _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 1, 0));  // a b a b
+  const __m128i cc = _mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(2, 2, 2, 2)), _mm_set_epi32(4, 0, 4, 0));
+  const __m128i low = _mm_and_si128(ab, _mm_set1_epi32(0x3f3f3f3f));
+  const __m128i high = _mm_or_si128(_mm_and_si128(cc, _mm_set1_epi32(0x0f0f0f0f)),
+                                    _mm_and_si128(_mm_srli_epi32(ab, 2), _mm_set1_epi32(0x30303030)));
+  const __m128i bytes = _mm_unpacklo_epi32(low, high);  // sc 0-3, sc 4-7, m 0-3, m 4-7
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(sc), _mm_cvtepu8_epi16(bytes));
+  return _mm_cvtepu8_epi16(_mm_srli_si128(bytes, 8));
+}
+
+// Σ_j m_j · (sum of sub-block j's 32 activations) in 4 int32 lanes, from a Q8_K block's
+// 16 sums of 16, widened to 8 lanes (upper half zero) for the f32 accumulator.
+__m256 mins_dot(const uint8_t* x, __m128i m) {
   const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 260)),
                                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 276)));
-  return hsum(_mm_madd_epi16(bs, _mm_loadu_si128(reinterpret_cast<const __m128i*>(m))));
+  return _mm256_cvtepi32_ps(_mm256_zextsi128_si256(_mm_madd_epi16(bs, m)));
 }
 
 // Q4_K / Q5_K against Q8_K: the 8 sub-blocks unpacked to 8 registers of bytes.
 template <bool Five, int NT>
 void dot_q45_k(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float* out) {
   const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
-  float sum[NT] = {};
   __m256 acc[NT];
+  #pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / 256; ++b, w += Five ? 176 : 144, x += 292) {
-    const uint8_t* s = w + 4;
-    int16_t sc[8], m[8];
-    for (int j = 0; j < 4; ++j) {
-      sc[j] = static_cast<int16_t>(s[j] & 63);
-      m[j] = static_cast<int16_t>(s[j + 4] & 63);
-      sc[j + 4] = static_cast<int16_t>((s[j + 8] & 0x0f) | ((s[j] >> 6) << 4));
-      m[j + 4] = static_cast<int16_t>((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
-    }
+    alignas(16) int16_t sc[8];
+    const __m128i m = k_scales(w + 4, sc);
     const uint8_t* qs = w + (Five ? 48 : 16);
     __m256i q[8];  // sub-block j: elements 32j .. 32j+31
+    #pragma GCC unroll 8
     for (int c = 0; c < 4; ++c) {
       const __m256i v = load(qs + 32 * c);
       q[2 * c] = _mm256_and_si256(v, low4);
@@ -147,30 +156,35 @@ void dot_q45_k(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float
       }
     }
     const float d = f16(w), dmin = f16(w + 2);
+    #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
       const uint8_t* xt = x + xs * static_cast<uint64_t>(t);
       __m256i isum = _mm256_setzero_si256();
+      #pragma GCC unroll 8
       for (int j = 0; j < 8; ++j)
         isum = _mm256_add_epi32(isum, dot_u8(q[j], load(xt + 4 + 32 * j), _mm256_set1_epi16(sc[j])));
       const float dx = f32(xt);
       acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * dx), _mm256_cvtepi32_ps(isum), acc[t]);
-      sum[t] -= dmin * dx * static_cast<float>(mins_dot(xt, m));
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(-dmin * dx), mins_dot(xt, m), acc[t]);
     }
   }
-  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]) + sum[t];
+  #pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
 }
 
-// Q6_K against Q8_K: q in 0..63 through vpmaddubsw, the −32 offset applied once per block
-// from the Q8_K block sums.
+// Q6_K against Q8_K: q in 0..63 through vpmaddubsw; the −32 offset is taken off each
+// lane's sum as 32·Σ sc_k·bsum_k, which the lanes of a vpmaddwd of the block sums with the
+// scales hold.
 template <int NT>
 void dot_q6_k(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float* out) {
   const __m256i low4 = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);
-  float sum[NT] = {};
   __m256 acc[NT];
+  #pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / 256; ++b, w += 210, x += 292) {
     const int8_t* sc = reinterpret_cast<const int8_t*>(w + 192);
     __m256i q[8];  // register 4h + g: elements 128h + 32g .. +31, sub-blocks 8h+2g, 8h+2g+1
+    #pragma GCC unroll 8
     for (int h = 0; h < 2; ++h) {
       const __m256i a = load(w + 64 * h), c = load(w + 64 * h + 32), qh = load(w + 128 + 32 * h);
       auto high = [&](int shift) {
@@ -181,21 +195,35 @@ void dot_q6_k(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float*
       q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), low4), high(4));
       q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), low4), high(6));
     }
-    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
+    // Register r's scales: sub-block 2r in the low 8 int16 lanes, 2r+1 in the high ones,
+    // picked by vpshufb from the 8 int16 scales of its half of the block in both lanes.
+    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sc));
+    const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+    const __m256i halves[2] = {_mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(sc8)),
+                               _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_srli_si128(sc8, 8)))};
+    __m256i scale[8];
+    #pragma GCC unroll 8
+    for (int r = 0; r < 8; ++r) {
+      const int lo = 4 * (r % 4), hi = lo + 2;  // byte offsets of int16 2r and 2r+1 in a half
+      const __m256i pick = _mm256_setr_epi8(
+          lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1,
+          hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1);
+      scale[r] = _mm256_shuffle_epi8(halves[r / 4], pick);
+    }
     const float d = f16(w + 208);
+    #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
       const uint8_t* xt = x + xs * static_cast<uint64_t>(t);
-      __m256i isum = _mm256_setzero_si256();
-      for (int r = 0; r < 8; ++r) {
-        const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(sc[2 * r + 1]), _mm_set1_epi16(sc[2 * r]));
-        isum = _mm256_add_epi32(isum, dot_u8(q[r], load(xt + 4 + 32 * r), scale));
-      }
-      const float dx = d * f32(xt);
-      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx), _mm256_cvtepi32_ps(isum), acc[t]);
-      sum[t] -= dx * static_cast<float>(32 * hsum(_mm256_madd_epi16(load(xt + 260), sc16)));
+      __m256i isum = _mm256_slli_epi32(_mm256_madd_epi16(load(xt + 260), sc16), 5);
+      isum = _mm256_sub_epi32(_mm256_setzero_si256(), isum);
+      #pragma GCC unroll 8
+      for (int r = 0; r < 8; ++r)
+        isum = _mm256_add_epi32(isum, dot_u8(q[r], load(xt + 4 + 32 * r), scale[r]));
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * f32(xt)), _mm256_cvtepi32_ps(isum), acc[t]);
     }
   }
-  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]) + sum[t];
+  #pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
 }
 
 // One DotFn per format: nt picks the instantiation.
