@@ -26,6 +26,9 @@ bool is_i32_vector(const ir::TensorType& t, int64_t n) {
 GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_threads,
                              const GraphExecutor* share_cache, Kernels kernels)
     : graph_(std::move(graph)), pool_(std::max(n_threads, 1)), kernels_(kernels) {
+  if (kernels_ == Kernels::kInt8)
+    resident_ = share_cache && share_cache->resident_ ? share_cache->resident_
+                                                      : std::make_shared<ResidentWeights>();
   if (n_threads < 1) fail("thread count must be at least 1, found {}", n_threads);
   ir::verify_or_fail(graph_, fmt::format("graph @{} for {}", graph_.name, file.path()));
   alias_.assign(graph_.value_count(), kNoSlot);
@@ -144,7 +147,7 @@ void GraphExecutor::bind_weight(const gguf::File& file, const ir::Value& v, Slot
   if (t.ne.size() != 2 || !bytes)
     fail("{}: tensor {} {} is not a vector or a matrix of whole {} blocks", file.path(), t.name,
          t.shape_string(), name(t.type));
-  s.m = {t.type, t.data, t.ne[0], t.n_rows(), *bytes};
+  s.m = {t.type, resident_ ? resident_->get(t) : t.data, t.ne[0], t.n_rows(), *bytes};
 }
 
 void GraphExecutor::clear_cache() {

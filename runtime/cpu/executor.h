@@ -26,6 +26,7 @@
 #include "runtime/cpu/bricks.h"
 #include "runtime/cpu/forward.h"
 #include "runtime/cpu/matmul_q8.h"
+#include "runtime/cpu/resident_weights.h"
 #include "runtime/brick_stepper.h"
 #include "runtime/cpu/thread_pool.h"
 #include "runtime/session.h"
@@ -43,7 +44,8 @@ class GraphExecutor final : public runtime::BrickStepper {
   // logits). Buffers, including the zeroed KV cache state, are allocated here, never per
   // step. With `share_cache`, the KV cache states are that executor's (bound by name), so
   // that a prefill graph and a decode graph of one model fill and read one cache. kInt8
-  // runs on the widest SIMD set of this processor (simd::best_isa()).
+  // runs on the widest SIMD set of this processor (simd::best_isa()) and reads its matrices
+  // from a ResidentWeights copy (share_cache's, if it has one).
   GraphExecutor(const gguf::File& file, ir::Graph graph, int n_threads = 1,
                 const GraphExecutor* share_cache = nullptr,
                 Kernels kernels = Kernels::kReference);
@@ -119,6 +121,7 @@ class GraphExecutor final : public runtime::BrickStepper {
   ir::Graph graph_;
   ThreadPool pool_;
   Kernels kernels_;
+  std::shared_ptr<ResidentWeights> resident_;  // kInt8's matrices
   std::vector<Slot> slots_;
   // Value index -> index of the slot holding it: a cache updated in place by kv_append
   // is the state's slot under a new name.
