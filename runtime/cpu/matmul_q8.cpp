@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <vector>
 
 #include "frontend/quant/quant.h"
@@ -10,12 +11,51 @@
 namespace brickc::cpu {
 namespace {
 
-// x quantized to one activation type: n_tokens rows of `row` bytes.
+// x quantized to one activation type, in groups of kMaxTokens tokens interleaved by block
+// (simd::QActivations): group g holds tokens g·kMaxTokens .. with pitch = its token count.
+// For Q8_0, each block's scale also as f32, in the same order.
 struct Quantized {
   DType type = DType::F32;
-  uint64_t row = 0;
+  uint64_t row = 0;     // bytes of one token's blocks
+  int64_t blocks = 0;   // blocks per token
+  uint64_t block = 0;   // bytes per block
   std::vector<uint8_t> bytes;
+  std::vector<float> d;
+
+  simd::QActivations group(int64_t t, int64_t n_tokens) const {
+    const int64_t pitch = std::min<int64_t>(simd::kMaxTokens, n_tokens - t);
+    return {bytes.data() + row * static_cast<uint64_t>(t),
+            d.empty() ? nullptr : d.data() + blocks * t, pitch};
+  }
 };
+
+void quantize_tokens(ThreadPool& pool, const float* x, int64_t cols, int64_t n_tokens,
+                     Quantized& q) {
+  q.row = *row_bytes(q.type, static_cast<uint64_t>(cols));
+  q.block = info(q.type).block_bytes;
+  q.blocks = cols / info(q.type).block_elems;
+  q.bytes.resize(q.row * static_cast<uint64_t>(n_tokens));
+  q.d.resize(q.type == DType::Q8_0 ? static_cast<size_t>(q.blocks * n_tokens) : 0);
+  pool.run_parallel(n_tokens, 1, [&](int64_t t0, int64_t t1) {
+    thread_local std::vector<uint8_t> one;
+    one.resize(q.row);
+    for (int64_t t = t0; t < t1; ++t) {
+      quant::quantize(q.type, x + t * cols, one.data(), cols);
+      const int64_t g = t / simd::kMaxTokens * simd::kMaxTokens, k = t - g;
+      const int64_t pitch = std::min<int64_t>(simd::kMaxTokens, n_tokens - g);
+      for (int64_t b = 0; b < q.blocks; ++b) {
+        const uint64_t at = static_cast<uint64_t>(b * pitch + k);
+        std::memcpy(q.bytes.data() + q.row * static_cast<uint64_t>(g) + q.block * at,
+                    one.data() + q.block * static_cast<uint64_t>(b), q.block);
+        if (!q.d.empty()) {
+          uint16_t h;
+          std::memcpy(&h, one.data() + q.block * static_cast<uint64_t>(b), sizeof h);
+          q.d[static_cast<size_t>(g * q.blocks) + at] = quant::fp16_to_f32(h);
+        }
+      }
+    }
+  });
+}
 
 }  // namespace
 
@@ -47,12 +87,7 @@ void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> part
     if (!q) {
       q = &quantized[n_types++];
       q->type = act;
-      q->row = *row_bytes(act, static_cast<uint64_t>(cols));
-      q->bytes.resize(q->row * static_cast<uint64_t>(n_tokens));
-      pool.run_parallel(n_tokens, 1, [&](int64_t t0, int64_t t1) {
-        for (int64_t t = t0; t < t1; ++t)
-          quant::quantize(act, x + t * cols, q->bytes.data() + q->row * t, cols);
-      });
+      quantize_tokens(pool, x, cols, n_tokens, *q);
     }
     jobs.push_back({&p, simd::dot_kernel(p.w->type, isa), q});
     total_rows += p.w->rows;
@@ -74,10 +109,10 @@ void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> part
         const int64_t nr = std::min(kTile, r1 - r);
         for (int64_t t = 0; t < n_tokens; t += simd::kMaxTokens) {
           const int nt = static_cast<int>(std::min<int64_t>(simd::kMaxTokens, n_tokens - t));
-          const uint8_t* xt = j.xq->bytes.data() + j.xq->row * t;
+          const simd::QActivations xt = j.xq->group(t, n_tokens);
           for (int64_t i = 0; i < nr; ++i) {
             float dots[simd::kMaxTokens];
-            j.dot(w.data + static_cast<uint64_t>(r + i) * w.row_bytes, xt, j.xq->row, nt, cols, dots);
+            j.dot(w.data + static_cast<uint64_t>(r + i) * w.row_bytes, xt, nt, cols, dots);
             const float b = j.part->bias ? j.part->bias[r + i] : 0.0f;
             for (int k = 0; k < nt; ++k) j.part->y[(t + k) * w.rows + r + i] = dots[k] + b;
           }

@@ -18,13 +18,13 @@
 namespace brickc::cpu {
 namespace {
 
-constexpr int64_t kTokens = 64;
+constexpr int64_t kTokens = 128;
 using Logits = std::vector<std::vector<float>>;  // [position][vocab]
 
 Logits run(const gguf::File& f, Kernels k, const std::vector<int32_t>& tokens, bool prefill) {
   GraphModelOptions o;
   o.n_threads = 2;
-  o.n_ctx = 64;
+  o.n_ctx = kTokens;
   o.kernels = k;
   o.poison = true;
   Logits out;

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -22,6 +23,7 @@ const DType kFormats[] = {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
 struct Case {
   std::vector<uint8_t> w, x;  // one weight row; kMaxTokens quantized activation rows
   uint64_t x_row = 0;
+  std::vector<float> xd;  // Q8_0 activations: each block's scale as f32
   std::vector<double> want;  // f32 dot of the dequantized values, per token
   std::vector<double> scale;  // Σ|w·x|, the size of a rounding error's context
 };
@@ -43,6 +45,12 @@ Case make_case(DType t, uint32_t seed) {
   quant::dequantize(t, c.w.data(), wd.data(), kCols);
   for (int k = 0; k < kMaxTokens; ++k) {
     quant::quantize(a, xf.data() + k * kCols, c.x.data() + c.x_row * k, kCols);
+    if (a == DType::Q8_0)
+      for (int64_t b = 0; b < kCols / 32; ++b) {
+        uint16_t h;
+        std::memcpy(&h, c.x.data() + c.x_row * k + 34 * b, sizeof h);
+        c.xd.push_back(quant::fp16_to_f32(h));
+      }
     quant::dequantize(a, c.x.data() + c.x_row * k, xd.data(), kCols);
     double s = 0, abs = 0;
     for (int64_t i = 0; i < kCols; ++i) {
@@ -55,9 +63,21 @@ Case make_case(DType t, uint32_t seed) {
   return c;
 }
 
-std::vector<float> run(DotFn f, const Case& c, int nt) {
+// The first nt tokens of c, interleaved by block as QActivations lays them out (pitch nt).
+std::vector<float> run(DotFn f, DType t, const Case& c, int nt) {
+  const DType a = activation_type(t);
+  const uint64_t size = info(a).block_bytes;
+  const int64_t blocks = kCols / info(a).block_elems;
+  std::vector<uint8_t> q(size * blocks * nt);
+  std::vector<float> d;
+  for (int64_t b = 0; b < blocks; ++b)
+    for (int k = 0; k < nt; ++k) {
+      std::memcpy(q.data() + size * (b * nt + k), c.x.data() + c.x_row * k + size * b, size);
+      if (!c.xd.empty()) d.push_back(c.xd[k * blocks + b]);
+    }
   std::vector<float> out(nt, NAN);
-  f(c.w.data(), c.x.data(), c.x_row, nt, kCols, out.data());
+  f(c.w.data(), QActivations{q.data(), d.empty() ? nullptr : d.data(), nt}, nt, kCols,
+    out.data());
   return out;
 }
 
@@ -76,7 +96,7 @@ TEST(CpuQdot, PortableMatchesTheDequantizedDotProduct) {
   SCOPED_TRACE(::testing::Message() << "seed " << seed);
   for (DType t : kFormats) {
     const Case c = make_case(t, seed);
-    const auto got = run(portable_kernel(t), c, kMaxTokens);
+    const auto got = run(portable_kernel(t), t, c, kMaxTokens);
     for (int k = 0; k < kMaxTokens; ++k)
       EXPECT_NEAR(got[k], c.want[k], 1e-5 * c.scale[k]) << name(t) << " token " << k;
   }
@@ -96,9 +116,9 @@ TEST(CpuQdot, SimdMatchesPortableOnTheSameBlocks) {
       ASSERT_NE(dot_kernel(t, isa), nullptr) << name(isa) << " has no " << name(t) << " kernel";
       for (uint32_t rep = 0; rep < 8; ++rep) {
         const Case c = make_case(t, seed + rep);
-        const auto ref = run(portable_kernel(t), c, kMaxTokens);
+        const auto ref = run(portable_kernel(t), t, c, kMaxTokens);
         for (int nt = 1; nt <= kMaxTokens; ++nt) {
-          const auto got = run(dot_kernel(t, isa), c, nt);
+          const auto got = run(dot_kernel(t, isa), t, c, nt);
           for (int k = 0; k < nt; ++k)
             EXPECT_NEAR(got[k], ref[k], 1e-5 * c.scale[k])
                 << name(isa) << " " << name(t) << " nt " << nt << " token " << k;

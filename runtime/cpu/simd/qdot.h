@@ -18,14 +18,23 @@ std::string_view name(Isa isa);
 Isa best_isa();
 bool supported(Isa isa);
 
+// A group of tokens' activations quantized to activation_type(weight), interleaved by
+// block so that a kernel finds every token of a block at a fixed offset (llama.cpp repacks
+// its GEMM operands for the same reason): token t's block b is at q + (b·pitch + t)·size,
+// size being the block's bytes. For Q8_0, d[b·pitch + t] is that block's scale as f32 (the
+// value of its f16), which the SIMD kernels broadcast straight from memory.
+struct QActivations {
+  const uint8_t* q = nullptr;
+  const float* d = nullptr;
+  int64_t pitch = 1;
+};
+
 // out[t] = Σ w[i]·x_t[i] over n elements for t < nt (1 <= nt <= kMaxTokens): w a row of
-// weight type `weight`, x_t = x + t·x_stride the t-th token's n activations quantized to
-// activation_type(weight). Each weight block is unpacked once for all nt tokens, which is
-// what makes prefill cheaper per token than decode. The integer part of each block is
-// exact; the block scales are combined in f32.
-constexpr int kMaxTokens = 4;
-using DotFn = void (*)(const uint8_t* w, const uint8_t* x, uint64_t x_stride, int nt, int64_t n,
-                       float* out);
+// weight type `weight`, x_t token t's n activations. Each weight block is unpacked once for
+// all nt tokens, which is what makes prefill cheaper per token than decode. The integer
+// part of each block is exact; the block scales are combined in f32.
+constexpr int kMaxTokens = 8;
+using DotFn = void (*)(const uint8_t* w, const QActivations& x, int nt, int64_t n, float* out);
 
 // Q8_0 for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0, Q8_K for Q4_K/Q5_K/Q6_K (gguf-qwen2.md §3); F32 for
 // formats without an int8 kernel (f16, bf16, f32), which the engine multiplies in f32.

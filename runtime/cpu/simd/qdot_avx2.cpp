@@ -60,9 +60,10 @@ __m256i bit_mask(uint32_t qh) {
   return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
 }
 
-// Formats with 32-element blocks against Q8_0 (layouts in qdot_portable.cpp).
+// Formats with 32-element blocks against Q8_0 (layouts in qdot_portable.cpp); the
+// activation scales come as f32 (QActivations::d).
 template <DType T, int NT>
-void dot_small(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float* out) {
+void dot_small(const uint8_t* w, const QActivations& x, int64_t n, float* out) {
   constexpr bool has_min = T == DType::Q4_1 || T == DType::Q5_1;
   constexpr bool five = T == DType::Q5_0 || T == DType::Q5_1;
   constexpr int block = T == DType::Q8_0 ? 34 : 2 + (has_min ? 2 : 0) + (five ? 4 : 0) + 16;
@@ -70,8 +71,8 @@ void dot_small(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float
   __m256 acc[NT];
   #pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / 32; ++b, w += block, x += 34) {
-    const float dw = f16(w);
+  for (int64_t b = 0; b < n / 32; ++b, w += block) {
+    const __m256 dw = _mm256_set1_ps(f16(w));
     // The block's quants as bytes: signed (q − offset) for the _0 types, whose sign then
     // moves onto the activations; unsigned for the _1 types, whose minimum m·Σx is apart.
     __m256i q;
@@ -87,16 +88,18 @@ void dot_small(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float
       if constexpr (!has_min) q = _mm256_sub_epi8(q, _mm256_set1_epi8(five ? 16 : 8));
     }
     const __m256i qa = has_min ? q : _mm256_sign_epi8(q, q);
+    const uint8_t* xb = x.q + 34 * x.pitch * b;
+    const float* db = x.d + x.pitch * b;
     #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
-      const uint8_t* xt = x + xs * static_cast<uint64_t>(t);
-      const __m256i xq = load(xt + 2);
-      const float dx = f16(xt);
+      const __m256i xq = load(xb + 34 * t + 2);
+      const __m256 dx = _mm256_broadcast_ss(db + t);
       const __m256i p = dot_u8(qa, has_min ? xq : _mm256_sign_epi8(xq, q), ones16);
-      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx), _mm256_cvtepi32_ps(p), acc[t]);
+      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(dw, dx), _mm256_cvtepi32_ps(p), acc[t]);
       if constexpr (has_min) {
         const __m256i sx = dot_u8(_mm256_set1_epi8(1), xq, ones16);
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(f16(w + 2) * dx), _mm256_cvtepi32_ps(sx), acc[t]);
+        acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(f16(w + 2)), dx),
+                                 _mm256_cvtepi32_ps(sx), acc[t]);
       }
     }
   }
@@ -131,12 +134,14 @@ __m256 mins_dot(const uint8_t* x, __m128i m) {
 
 // Q4_K / Q5_K against Q8_K: the 8 sub-blocks unpacked to 8 registers of bytes.
 template <bool Five, int NT>
-void dot_q45_k(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float* out) {
+void dot_q45_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out) {
+  const uint8_t* x = xa.q;
+  const int64_t step = 292 * xa.pitch;
   const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
   __m256 acc[NT];
   #pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / 256; ++b, w += Five ? 176 : 144, x += 292) {
+  for (int64_t b = 0; b < n / 256; ++b, w += Five ? 176 : 144, x += step) {
     alignas(16) int16_t sc[8];
     const __m128i m = k_scales(w + 4, sc);
     const uint8_t* qs = w + (Five ? 48 : 16);
@@ -158,7 +163,7 @@ void dot_q45_k(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float
     const float d = f16(w), dmin = f16(w + 2);
     #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
-      const uint8_t* xt = x + xs * static_cast<uint64_t>(t);
+      const uint8_t* xt = x + 292 * t;
       __m256i isum = _mm256_setzero_si256();
       #pragma GCC unroll 8
       for (int j = 0; j < 8; ++j)
@@ -176,12 +181,14 @@ void dot_q45_k(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float
 // lane's sum as 32·Σ sc_k·bsum_k, which the lanes of a vpmaddwd of the block sums with the
 // scales hold.
 template <int NT>
-void dot_q6_k(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float* out) {
+void dot_q6_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out) {
+  const uint8_t* x = xa.q;
+  const int64_t step = 292 * xa.pitch;
   const __m256i low4 = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);
   __m256 acc[NT];
   #pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / 256; ++b, w += 210, x += 292) {
+  for (int64_t b = 0; b < n / 256; ++b, w += 210, x += step) {
     const int8_t* sc = reinterpret_cast<const int8_t*>(w + 192);
     __m256i q[8];  // register 4h + g: elements 128h + 32g .. +31, sub-blocks 8h+2g, 8h+2g+1
     #pragma GCC unroll 8
@@ -213,7 +220,7 @@ void dot_q6_k(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float*
     const float d = f16(w + 208);
     #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
-      const uint8_t* xt = x + xs * static_cast<uint64_t>(t);
+      const uint8_t* xt = x + 292 * t;
       __m256i isum = _mm256_slli_epi32(_mm256_madd_epi16(load(xt + 260), sc16), 5);
       isum = _mm256_sub_epi32(_mm256_setzero_si256(), isum);
       #pragma GCC unroll 8
@@ -226,14 +233,30 @@ void dot_q6_k(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float*
   for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
 }
 
-// One DotFn per format: nt picks the instantiation.
-template <template <int> class K>
-void by_tokens(const uint8_t* w, const uint8_t* x, uint64_t xs, int nt, int64_t n, float* out) {
+// One DotFn per format: nt picks the instantiation; a kernel whose registers hold at most
+// Max tokens (the K-quants' 8 unpacked sub-blocks leave room for 4) takes more in groups.
+// Bytes: the activation block's size.
+template <template <int> class K, int Max, int Bytes>
+void by_tokens(const uint8_t* w, const QActivations& xa, int nt, int64_t n, float* out) {
+  QActivations x = xa;
+  for (; nt > Max; nt -= Max, out += Max) {
+    K<Max>::run(w, x, n, out);
+    x.q += Max * Bytes;  // the next tokens of each block
+    if (x.d) x.d += Max;
+  }
   switch (nt) {
-    case 1: return K<1>::run(w, x, xs, n, out);
-    case 2: return K<2>::run(w, x, xs, n, out);
-    case 3: return K<3>::run(w, x, xs, n, out);
-    default: return K<4>::run(w, x, xs, n, out);
+    case 1: return K<1>::run(w, x, n, out);
+    case 2: return K<2>::run(w, x, n, out);
+    case 3: return K<3>::run(w, x, n, out);
+    case 4: return K<4>::run(w, x, n, out);
+  }
+  if constexpr (Max > 4) {
+    switch (nt) {
+      case 5: return K<5>::run(w, x, n, out);
+      case 6: return K<6>::run(w, x, n, out);
+      case 7: return K<7>::run(w, x, n, out);
+      default: return K<8>::run(w, x, n, out);
+    }
   }
 }
 
@@ -241,8 +264,8 @@ template <DType T>
 struct Small {
   template <int NT>
   struct K {
-    static void run(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float* o) {
-      dot_small<T, NT>(w, x, xs, n, o);
+    static void run(const uint8_t* w, const QActivations& x, int64_t n, float* o) {
+      dot_small<T, NT>(w, x, n, o);
     }
   };
 };
@@ -250,15 +273,15 @@ template <bool Five>
 struct Q45K {
   template <int NT>
   struct K {
-    static void run(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float* o) {
-      dot_q45_k<Five, NT>(w, x, xs, n, o);
+    static void run(const uint8_t* w, const QActivations& x, int64_t n, float* o) {
+      dot_q45_k<Five, NT>(w, x, n, o);
     }
   };
 };
 template <int NT>
 struct Q6K {
-  static void run(const uint8_t* w, const uint8_t* x, uint64_t xs, int64_t n, float* o) {
-    dot_q6_k<NT>(w, x, xs, n, o);
+  static void run(const uint8_t* w, const QActivations& x, int64_t n, float* o) {
+    dot_q6_k<NT>(w, x, n, o);
   }
 };
 
@@ -266,14 +289,14 @@ struct Q6K {
 
 DotFn avx2_kernel(DType weight) {
   switch (weight) {
-    case DType::Q4_0: return by_tokens<Small<DType::Q4_0>::K>;
-    case DType::Q4_1: return by_tokens<Small<DType::Q4_1>::K>;
-    case DType::Q5_0: return by_tokens<Small<DType::Q5_0>::K>;
-    case DType::Q5_1: return by_tokens<Small<DType::Q5_1>::K>;
-    case DType::Q8_0: return by_tokens<Small<DType::Q8_0>::K>;
-    case DType::Q4_K: return by_tokens<Q45K<false>::K>;
-    case DType::Q5_K: return by_tokens<Q45K<true>::K>;
-    case DType::Q6_K: return by_tokens<Q6K>;
+    case DType::Q4_0: return by_tokens<Small<DType::Q4_0>::K, 8, 34>;
+    case DType::Q4_1: return by_tokens<Small<DType::Q4_1>::K, 8, 34>;
+    case DType::Q5_0: return by_tokens<Small<DType::Q5_0>::K, 8, 34>;
+    case DType::Q5_1: return by_tokens<Small<DType::Q5_1>::K, 8, 34>;
+    case DType::Q8_0: return by_tokens<Small<DType::Q8_0>::K, 8, 34>;
+    case DType::Q4_K: return by_tokens<Q45K<false>::K, 4, 292>;
+    case DType::Q5_K: return by_tokens<Q45K<true>::K, 4, 292>;
+    case DType::Q6_K: return by_tokens<Q6K, 4, 292>;
     default: return nullptr;
   }
 }

@@ -46,12 +46,12 @@ void unpack_small(const uint8_t* qs, uint32_t qh, int offset, int8_t* q) {
 
 // Formats with a 32-element block: value = d·q (+ m), layout d, [m], [qh], qs[16 or 32].
 template <DType T>
-float dot1_small(const uint8_t* w, const uint8_t* x, int64_t n) {
+float dot1_small(const uint8_t* w, const uint8_t* x, int64_t step, int64_t n) {
   constexpr bool has_min = T == DType::Q4_1 || T == DType::Q5_1;
   constexpr bool five = T == DType::Q5_0 || T == DType::Q5_1;
   constexpr int block = T == DType::Q8_0 ? 34 : 2 + (has_min ? 2 : 0) + (five ? 4 : 0) + 16;
   float sum = 0;
-  for (int64_t b = 0; b < n / 32; ++b, w += block, x += 34) {
+  for (int64_t b = 0; b < n / 32; ++b, w += block, x += step) {
     const float d = f16(w) * f16(x);
     const int8_t* xq = q8_0_qs(x);
     int8_t q[32];
@@ -93,9 +93,9 @@ void k_scales(const uint8_t* s, int* sc, int* m) {
 // Q4_K (144 bytes: d, dmin, scales[12], qs[128]) and Q5_K (176: + qh[32] before qs):
 // value = d·sc·q − dmin·m per 32-element sub-block.
 template <bool Five>
-float dot1_q45_k(const uint8_t* w, const uint8_t* x, int64_t n) {
+float dot1_q45_k(const uint8_t* w, const uint8_t* x, int64_t step, int64_t n) {
   float sum = 0;
-  for (int64_t b = 0; b < n / 256; ++b, w += Five ? 176 : 144, x += 292) {
+  for (int64_t b = 0; b < n / 256; ++b, w += Five ? 176 : 144, x += step) {
     int sc[8], m[8];
     k_scales(w + 4, sc, m);
     const uint8_t* qh = w + 16;
@@ -123,9 +123,9 @@ float dot1_q45_k(const uint8_t* w, const uint8_t* x, int64_t n) {
 
 // Q6_K, 210 bytes: ql[128], qh[64], int8 scales[16], d; value = d·sc·(q − 32) per
 // 16-element sub-block (element e is in sub-block e/16).
-float dot1_q6_k(const uint8_t* w, const uint8_t* x, int64_t n) {
+float dot1_q6_k(const uint8_t* w, const uint8_t* x, int64_t step, int64_t n) {
   float sum = 0;
-  for (int64_t b = 0; b < n / 256; ++b, w += 210, x += 292) {
+  for (int64_t b = 0; b < n / 256; ++b, w += 210, x += step) {
     int8_t q[256];
     for (int h = 0; h < 2; ++h) {
       const uint8_t* ql = w + 64 * h;
@@ -148,23 +148,23 @@ float dot1_q6_k(const uint8_t* w, const uint8_t* x, int64_t n) {
 }
 
 // Token by token: the portable set is the reference, not the fast path.
-template <float (*Dot1)(const uint8_t*, const uint8_t*, int64_t)>
-void dot(const uint8_t* w, const uint8_t* x, uint64_t x_stride, int nt, int64_t n, float* out) {
-  for (int t = 0; t < nt; ++t) out[t] = Dot1(w, x + x_stride * static_cast<uint64_t>(t), n);
+template <float (*Dot1)(const uint8_t*, const uint8_t*, int64_t, int64_t), int64_t kBlockBytes>
+void dot(const uint8_t* w, const QActivations& x, int nt, int64_t n, float* out) {
+  for (int t = 0; t < nt; ++t) out[t] = Dot1(w, x.q + kBlockBytes * t, kBlockBytes * x.pitch, n);
 }
 
 }  // namespace
 
 DotFn portable_kernel(DType weight) {
   switch (weight) {
-    case DType::Q4_0: return dot<dot1_small<DType::Q4_0>>;
-    case DType::Q4_1: return dot<dot1_small<DType::Q4_1>>;
-    case DType::Q5_0: return dot<dot1_small<DType::Q5_0>>;
-    case DType::Q5_1: return dot<dot1_small<DType::Q5_1>>;
-    case DType::Q8_0: return dot<dot1_small<DType::Q8_0>>;
-    case DType::Q4_K: return dot<dot1_q45_k<false>>;
-    case DType::Q5_K: return dot<dot1_q45_k<true>>;
-    case DType::Q6_K: return dot<dot1_q6_k>;
+    case DType::Q4_0: return dot<dot1_small<DType::Q4_0>, 34>;
+    case DType::Q4_1: return dot<dot1_small<DType::Q4_1>, 34>;
+    case DType::Q5_0: return dot<dot1_small<DType::Q5_0>, 34>;
+    case DType::Q5_1: return dot<dot1_small<DType::Q5_1>, 34>;
+    case DType::Q8_0: return dot<dot1_small<DType::Q8_0>, 34>;
+    case DType::Q4_K: return dot<dot1_q45_k<false>, 292>;
+    case DType::Q5_K: return dot<dot1_q45_k<true>, 292>;
+    case DType::Q6_K: return dot<dot1_q6_k, 292>;
     default: return nullptr;
   }
 }
