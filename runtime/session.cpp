@@ -30,6 +30,11 @@ void check_tokens(std::span<const int32_t> tokens, int64_t n_past, int64_t n_ctx
          n_ctx);
 }
 
+void check_rewind(int64_t n, int64_t n_past) {
+  if (n < 0 || n > n_past)
+    fail("cannot keep {} cache positions: {} are filled", n, n_past);
+}
+
 std::string_view describe(StopReason r) {
   switch (r) {
     case StopReason::kEndOfGeneration: return "end of generation";
@@ -97,6 +102,13 @@ GenerateStats Session::generate(std::span<const int32_t> prompt, const GenerateO
   }
   if (s.n_generated > 0) s.t_decode = seconds_since(t_first);
   return s;
+}
+
+void Session::resume(std::span<const int32_t> cached) {
+  model_.rewind(static_cast<int64_t>(cached.size()));
+  sampler_.reset();
+  for (int32_t t : cached) sampler_.accept(t);
+  unfed_.reset();
 }
 
 void Session::reset() {

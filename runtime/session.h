@@ -30,6 +30,9 @@ class Decoder {
   virtual void prefill(std::span<const int32_t> tokens) = 0;
   virtual void decode(int32_t token) = 0;
   virtual void reset() = 0;  // empties the cache
+  // Keeps the first n positions of the cache (n <= n_past()); later tokens go at n.
+  // Logits are current again after the next evaluation. For prompt reuse.
+  virtual void rewind(int64_t n) = 0;
   // The logits of the last evaluated position.
   virtual std::span<const float> logits() = 0;
   // The first index of the largest of logits(), as greedy sampling picks it. A GPU backend
@@ -54,6 +57,8 @@ class Decoder {
 // What every Decoder checks before evaluating `tokens` at position n_past: not empty, every
 // id in [0, n_vocab), and room in the n_ctx positions of its cache.
 void check_tokens(std::span<const int32_t> tokens, int64_t n_past, int64_t n_ctx, int64_t n_vocab);
+// What every Decoder checks before rewind(n): 0 <= n <= n_past.
+void check_rewind(int64_t n, int64_t n_past);
 
 enum class StopReason { kEndOfGeneration, kLimit, kContextFull, kInterrupted };
 std::string_view describe(StopReason r);
@@ -94,6 +99,11 @@ class Session {
                          const TokenFn& on_token);
   // Empties the cache and the sampler's window, and restarts its generator.
   void reset();
+  // Continues from a cache an earlier conversation left, whose first cached.size()
+  // positions hold `cached`: the decoder keeps those, and the sampler restarts as reset()
+  // does and accepts them, as if they were the start of this conversation's prompt. The
+  // next generate() then takes the rest of the prompt.
+  void resume(std::span<const int32_t> cached);
 
  private:
   Decoder& model_;

@@ -163,6 +163,10 @@ class GraphModel : public runtime::SteppedDecoder {
   void prefill(std::span<const int32_t> tokens) override;
   void decode(int32_t token) override { prefill({&token, 1}); }
   void reset() override;
+  void rewind(int64_t n) override {
+    runtime::check_rewind(n, n_past_);
+    n_past_ = n;
+  }
   std::span<const float> logits() override { return last_->logits(); }
   const ir::Graph* profiled_graph() const override { return &exec_.graph(); }
   std::vector<double> last_brick_us() override { return exec_.brick_us(); }

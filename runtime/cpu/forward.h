@@ -34,6 +34,7 @@ class Qwen2Model {
   int64_t n_ctx() const { return n_ctx_; }
   int64_t n_past() const { return n_past_; }  // positions already in the KV cache
   void reset() { n_past_ = 0; }
+  void rewind(int64_t n) { n_past_ = n; }  // keeps positions 0 .. n-1 (n <= n_past())
 
   // Called with (position, logits[n_vocab]) for each evaluated position in order.
   using LogitsFn = std::function<void(int64_t, std::span<const float>)>;

@@ -21,6 +21,10 @@ class Qwen2Decoder : public runtime::Decoder {
     if (each_) each_(pos, logits_);
   }
   void reset() override { model_.reset(); }
+  void rewind(int64_t n) override {
+    runtime::check_rewind(n, model_.n_past());
+    model_.rewind(n);
+  }
   std::span<const float> logits() override { return logits_; }
 
  private:

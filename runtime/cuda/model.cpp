@@ -67,6 +67,10 @@ class GpuModel final : public Model {
     exec_.clear_cache();
     n_past_ = 0;
   }
+  void rewind(int64_t n) override {
+    runtime::check_rewind(n, n_past_);
+    n_past_ = n;
+  }
   std::span<const float> logits() override {
     ctx_.make_current();
     return last_->logits();

@@ -83,13 +83,20 @@ Outcome Engine::generate(Ticket& t, std::span<const int32_t> prompt, const GenPa
   } done{metrics_};
   if (stopping_) fail("the server is shutting down");
 
+  // The longest prefix of the prompt the cache holds; one token at least is evaluated, for
+  // the logits of the first sample.
+  const auto common = std::mismatch(cached_.begin(), cached_.end(), prompt.begin(), prompt.end());
+  const size_t reuse = std::min(static_cast<size_t>(common.first - cached_.begin()),
+                                prompt.size() - 1);
+  cached_.clear();
   sampling::Sampler sampler(g.sampler);
   runtime::Session session(decoder_, sampler);
-  session.reset();  // every request starts from an empty cache until prompt reuse exists
+  session.resume(prompt.first(reuse));
   runtime::GenerateOptions go;
   go.n_predict = g.max_tokens.value_or(-1);
   go.eog = eog_;
   bool halt = false, hit_stop = false;
+  std::vector<int32_t> generated;
   go.interrupted = [&] { return halt || stopping_; };
 
   tokenizer::StreamDecoder dec(tok_);
@@ -100,7 +107,8 @@ Outcome Engine::generate(Ticket& t, std::span<const int32_t> prompt, const GenPa
     if (!on_text(std::string_view(text).substr(sent, end - sent))) halt = true;
     sent = end;
   };
-  const runtime::GenerateStats s = session.generate(prompt, go, [&](int32_t tok) {
+  const runtime::GenerateStats s = session.generate(prompt.subspan(reuse), go, [&](int32_t tok) {
+    generated.push_back(tok);
     if (halt) return;
     // A stop string can only begin in the text not yet sent: held_back kept every tail
     // that could start one.
@@ -121,14 +129,21 @@ Outcome Engine::generate(Ticket& t, std::span<const int32_t> prompt, const GenPa
     send(text.size());
   }
 
+  // The cache now holds the prompt and the generated tokens fed back.
+  cached_.assign(prompt.begin(), prompt.end());
+  cached_.insert(cached_.end(), generated.begin(), generated.end());
+  cached_.resize(static_cast<size_t>(decoder_.n_past()));
+
   Outcome o;
   o.text = std::move(text);
-  o.prompt_tokens = s.n_prompt;
+  o.prompt_tokens = static_cast<int64_t>(prompt.size());
+  o.cached_tokens = static_cast<int64_t>(reuse);
   o.completion_tokens = s.n_generated;
   const bool length = s.stop == runtime::StopReason::kLimit ||
                       s.stop == runtime::StopReason::kContextFull;
   o.finish_reason = length && !hit_stop ? "length" : "stop";
   metrics_.prompt_tokens += s.n_prompt;
+  metrics_.cached_tokens += static_cast<int64_t>(reuse);
   metrics_.generated_tokens += s.n_generated;
   ++metrics_.completions;
   if (s.t_prefill > 0) metrics_.prefill_tok_s = s.n_prompt / s.t_prefill;

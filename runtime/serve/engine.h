@@ -1,6 +1,8 @@
-// One model serving one request at a time: admission with a bounded queue, then a fresh
-// cache and sampler per request, generation with stop strings, text handed out as it
-// becomes final. Continuous batching and prompt reuse are not built yet. Not HTTP.
+// One model serving one request at a time: admission with a bounded queue, a fresh sampler
+// per request, prompt reuse (a prompt that starts with tokens the cache already holds, the
+// same file in an editor or the same chat history, evaluates only the rest), generation
+// with stop strings, text handed out as it becomes final. Continuous batching is not built
+// yet. Not HTTP.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -22,6 +24,7 @@ namespace brickc::serve {
 struct Outcome {
   std::string text;             // stop string and what followed it cut off
   int64_t prompt_tokens = 0;
+  int64_t cached_tokens = 0;    // of prompt_tokens, reused from the cache
   int64_t completion_tokens = 0;
   std::string finish_reason;    // "stop" (end of generation, a stop string) or "length"
 };
@@ -68,6 +71,9 @@ class Engine {
   std::vector<int32_t> eog_;
   int64_t max_waiting_;
   std::mutex model_;  // held for a whole generation
+  // The tokens whose keys and values the cache holds, position by position (guarded by
+  // model_); emptied while a generation runs, so that a failed one leaves nothing to reuse.
+  std::vector<int32_t> cached_;
   std::atomic<bool> stopping_{false};
   Metrics metrics_;
 };

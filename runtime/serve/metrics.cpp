@@ -18,6 +18,8 @@ std::string Metrics::prometheus_text() const {
   add(out, "requests_total", "counter", "HTTP requests answered.", requests.load());
   add(out, "completions_total", "counter", "Generation requests finished.", completions.load());
   add(out, "prompt_tokens_total", "counter", "Prompt tokens evaluated.", prompt_tokens.load());
+  add(out, "prompt_tokens_cached_total", "counter", "Prompt tokens reused from the cache.",
+      cached_tokens.load());
   add(out, "generated_tokens_total", "counter", "Tokens generated.", generated_tokens.load());
   add(out, "prefill_tokens_per_second", "gauge", "Prefill speed of the last request.",
       prefill_tok_s.load());

@@ -11,6 +11,7 @@ struct Metrics {
   std::atomic<int64_t> requests{0};          // HTTP requests answered, every endpoint
   std::atomic<int64_t> completions{0};       // generation requests finished
   std::atomic<int64_t> prompt_tokens{0};     // evaluated by prefills
+  std::atomic<int64_t> cached_tokens{0};     // of prompts, reused from the cache instead
   std::atomic<int64_t> generated_tokens{0};  // sampled and returned
   std::atomic<double> prefill_tok_s{0};      // the last request's
   std::atomic<double> decode_tok_s{0};

@@ -13,6 +13,7 @@ namespace {
 
 json usage_json(const Usage& u) {
   return {{"prompt_tokens", u.prompt_tokens},
+          {"prompt_tokens_details", {{"cached_tokens", u.cached_tokens}}},
           {"completion_tokens", u.completion_tokens},
           {"total_tokens", u.prompt_tokens + u.completion_tokens}};
 }
@@ -93,6 +94,7 @@ json infill_result(std::string_view content, const Usage& u, bool stop) {
   return {{"content", content},
           {"tokens_predicted", u.completion_tokens},
           {"tokens_evaluated", u.prompt_tokens},
+          {"tokens_cached", u.cached_tokens},
           {"stop", stop}};
 }
 

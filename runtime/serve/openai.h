@@ -14,6 +14,7 @@ namespace brickc::serve {
 struct Usage {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
+  int64_t cached_tokens = 0;  // of the prompt, reused from the cache instead of evaluated
 };
 
 // What identifies one response: every chunk of a stream repeats it.
@@ -43,7 +44,8 @@ nlohmann::json text_chunk(const ResponseId& r, std::string_view text,
                           std::optional<std::string_view> finish_reason,
                           const std::optional<Usage>& usage = std::nullopt);
 
-// llama-server's /infill answer: {"content", "tokens_predicted", "tokens_evaluated", "stop"}.
+// llama-server's /infill answer: {"content", "tokens_predicted", "tokens_evaluated",
+// "tokens_cached", "stop"}.
 nlohmann::json infill_result(std::string_view content, const Usage& u, bool stop);
 
 nlohmann::json model_list(std::string_view model_id, int64_t created);

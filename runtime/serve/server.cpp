@@ -200,7 +200,7 @@ void Server::Impl::generate(httplib::Response& res, Kind kind, std::vector<int32
     return;
   }
   const Outcome out = engine.generate(*ticket, prompt, g, [](std::string_view) { return true; });
-  const Usage u{out.prompt_tokens, out.completion_tokens};
+  const Usage u{out.prompt_tokens, out.completion_tokens, out.cached_tokens};
   if (kind == Kind::kInfill) {
     send_json(res, 200, infill_result(out.text, u, true));
     return;
@@ -225,7 +225,7 @@ void Server::Impl::stream(httplib::DataSink& sink, Kind kind, Engine::Ticket& ti
       }
       return false;
     });
-    const Usage u{out.prompt_tokens, out.completion_tokens};
+    const Usage u{out.prompt_tokens, out.completion_tokens, out.cached_tokens};
     if (kind == Kind::kInfill) {
       write(sse_event(infill_result("", u, true)));
     } else {

@@ -160,8 +160,27 @@ def openai_checks(srv, model, rng):
     ref = run_text(model, f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n{q}"
                           f"<|im_end|>\n<|im_start|>assistant\n")
     check(text == ref, f"chat content {text!r} != brickc run's {ref!r}")
-    again = client.chat.completions.create(**args).choices[0].message.content
+    r2 = client.chat.completions.create(**args)
+    again = r2.choices[0].message.content
     check(again == text, f"greedy chat not deterministic: {text!r} then {again!r}")
+    # Prompt reuse: the same prompt again comes from the cache but for its last token.
+    cached = r2.usage.prompt_tokens_details.cached_tokens
+    check(cached == r2.usage.prompt_tokens - 1,
+          f"the same prompt again reused {cached} of its {r2.usage.prompt_tokens} tokens")
+    # A second turn reuses the first turn's tokens and answers as a fresh run does.
+    q2 = question(rng)
+    turn2 = messages + [{"role": "assistant", "content": text}, {"role": "user", "content": q2}]
+    r3 = client.chat.completions.create(model=model.name, messages=turn2, max_tokens=N,
+                                        temperature=0)
+    ref3 = run_text(model, f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n{q}"
+                           f"<|im_end|>\n<|im_start|>assistant\n{text}<|im_end|>\n"
+                           f"<|im_start|>user\n{q2}<|im_end|>\n<|im_start|>assistant\n")
+    check(r3.choices[0].message.content == ref3,
+          f"second turn {r3.choices[0].message.content!r} != brickc run's {ref3!r}")
+    first_turn = r.usage.prompt_tokens
+    cached = r3.usage.prompt_tokens_details.cached_tokens
+    check(first_turn <= cached < r3.usage.prompt_tokens,
+          f"second turn reused {cached} tokens; the first turn's prompt has {first_turn}")
 
     pieces, finishes, n_chunks = [], [], 0
     for chunk in client.chat.completions.create(**args, stream=True):

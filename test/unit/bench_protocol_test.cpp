@@ -54,6 +54,7 @@ class ScriptedDecoder : public rt::Decoder {
     n_past_ = 0;
     last_argmax.reset();
   }
+  void rewind(int64_t) override { ADD_FAILURE() << "the benchmark never keeps part of a cache"; }
   std::span<const float> logits() override {
     ADD_FAILURE() << "the benchmark must not read logits (the GPU reads back one int)";
     return {};

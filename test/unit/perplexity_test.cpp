@@ -47,6 +47,7 @@ class ScriptedDecoder : public rt::Decoder {
   }
   void decode(int32_t token) override { prefill({&token, 1}); }
   void reset() override { n_past_ = 0; }
+  void rewind(int64_t) override { ADD_FAILURE() << "perplexity never keeps part of a cache"; }
   std::span<const float> logits() override { return last_; }
 
   bool report = true;  // false: a backend that does not call `each`

@@ -1,5 +1,6 @@
 // runtime/serve/engine: stop strings cut the text and are never sent, even when they arrive
-// over several tokens; ill-formed UTF-8 is mended; finish reasons; the bounded queue.
+// over several tokens; ill-formed UTF-8 is mended; finish reasons; the bounded queue; prompt
+// reuse evaluates only what the cache does not hold.
 #include "runtime/serve/engine.h"
 
 #include <gtest/gtest.h>
@@ -36,6 +37,10 @@ class ScriptedModel : public brickc::runtime::Decoder {
   void prefill(std::span<const int32_t> t) override { n_past_ += t.size(), next(); }
   void decode(int32_t) override { ++n_past_, next(); }
   void reset() override { n_past_ = 0, step_ = 0; }
+  void rewind(int64_t n) override {
+    brickc::runtime::check_rewind(n, n_past_);
+    n_past_ = n;
+  }
   std::span<const float> logits() override { return logits_; }
 
  private:
@@ -47,6 +52,17 @@ class ScriptedModel : public brickc::runtime::Decoder {
   int64_t n_past_ = 0;
   size_t step_ = 0;
   std::vector<float> logits_;
+};
+
+// Records where each prefill evaluated which tokens.
+class RecordingModel : public ScriptedModel {
+ public:
+  using ScriptedModel::ScriptedModel;
+  void prefill(std::span<const int32_t> t) override {
+    evaluated.emplace_back(n_past(), std::string(t.begin(), t.end()));
+    ScriptedModel::prefill(t);
+  }
+  std::vector<std::pair<int64_t, std::string>> evaluated;  // (position, tokens as bytes)
 };
 
 struct Generated {
@@ -108,6 +124,38 @@ TEST(ServeEngine, AdmitsAtMostMaxWaiting) {
   EXPECT_TRUE(e.admit());
   e.stop();
   EXPECT_FALSE(e.admit());
+}
+
+TEST(ServeEngine, PromptReuseEvaluatesOnlyWhatTheCacheLacks) {
+  RecordingModel m("abcdefghijklmnop");
+  const tk::Tokenizer tok = byte_tokenizer();
+  sv::Engine e(m, tok, {256}, 8);
+  sv::GenParams g;
+  g.sampler.temp = 0;
+  g.max_tokens = 3;
+  auto run = [&](std::string_view prompt) {
+    const std::vector<int32_t> ids(prompt.begin(), prompt.end());
+    return e.generate(*e.admit(), ids, g, [](std::string_view) { return true; });
+  };
+  // "hello", then 3 tokens "abc": the cache holds "helloab" (the last one is never fed).
+  sv::Outcome o = run("hello");
+  EXPECT_EQ(o.cached_tokens, 0);
+  EXPECT_EQ(m.evaluated.back(), std::make_pair(int64_t{0}, std::string("hello")));
+  EXPECT_EQ(m.n_past(), 7);
+  // The chat goes on: the history is reused, only the new turn evaluated.
+  o = run("helloabXY");
+  EXPECT_EQ(o.prompt_tokens, 9);
+  EXPECT_EQ(o.cached_tokens, 7);
+  EXPECT_EQ(m.evaluated.back(), std::make_pair(int64_t{7}, std::string("XY")));
+  // An edit in the middle keeps what comes before it.
+  o = run("help");
+  EXPECT_EQ(o.cached_tokens, 3);
+  EXPECT_EQ(m.evaluated.back(), std::make_pair(int64_t{3}, std::string("p")));
+  // The same prompt again: its last token is evaluated anew, for the first sample's logits.
+  o = run("help");
+  EXPECT_EQ(o.cached_tokens, 3);
+  EXPECT_EQ(m.evaluated.back(), std::make_pair(int64_t{3}, std::string("p")));
+  EXPECT_EQ(e.metrics().cached_tokens, 13);
 }
 
 }  // namespace

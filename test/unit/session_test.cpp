@@ -37,6 +37,10 @@ class ScriptedModel : public rt::Decoder {
     next();
   }
   void reset() override { fed.clear(); }
+  void rewind(int64_t n) override {
+    rt::check_rewind(n, n_past());
+    fed.resize(static_cast<size_t>(n));
+  }
   std::span<const float> logits() override { return logits_; }
 
   std::vector<int32_t> fed, decoded;
@@ -152,6 +156,31 @@ TEST(Session, PromptTokensReachTheRepeatPenalty) {
   session.generate(prompt, o, [&](int32_t t) { streamed.push_back(t); });
   ASSERT_EQ(streamed.size(), 1u);
   EXPECT_NE(streamed[0], 3);
+}
+
+TEST(Session, ResumeKeepsTheCachedPrefixAndItsPenalties) {
+  // A first conversation fills 4 positions; resuming from its first 2 keeps them, feeds only
+  // the rest of the new prompt, and the reused token 3 still reaches the repeat penalty.
+  ScriptedModel m({7, 3}, 64);
+  sm::SamplerParams p = greedy();
+  p.penalty_repeat = 100.0f;
+  sm::Sampler s(p);
+  rt::Session session(m, s);
+  rt::GenerateOptions o;
+  o.n_predict = 1;
+  const std::vector<int32_t> first = {5, 3, 6, 6};
+  session.generate(first, o, {});
+  ASSERT_EQ(m.n_past(), 4);
+  session.resume(std::span(first).first(2));
+  EXPECT_EQ(m.n_past(), 2);
+  std::vector<int32_t> streamed;
+  const std::vector<int32_t> rest = {8};
+  session.generate(rest, o, [&](int32_t t) { streamed.push_back(t); });
+  EXPECT_EQ(m.prefills.back(), rest);
+  EXPECT_EQ(m.fed, (std::vector<int32_t>{5, 3, 8}));
+  ASSERT_EQ(streamed.size(), 1u);
+  EXPECT_NE(streamed[0], 3);  // the script favours 3; the penalty saw it in the kept prefix
+  EXPECT_THROW(session.resume(std::span(first)), brickc::Error);  // 4 > the 3 positions held
 }
 
 TEST(Session, StreamedPiecesNeverSplitACharacter) {

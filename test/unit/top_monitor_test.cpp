@@ -53,6 +53,7 @@ class Faulty : public runtime::Decoder {
     d_.decode(token);
   }
   void reset() override { d_.reset(); }
+  void rewind(int64_t n) override { d_.rewind(n); }
   std::span<const float> logits() override { return d_.logits(); }
   const ir::Graph* profiled_graph() const override {
     return timed_ ? d_.profiled_graph() : nullptr;
