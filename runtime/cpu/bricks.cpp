@@ -8,6 +8,7 @@
 
 #include "frontend/quant/quant.h"
 #include "ir/error.h"
+#include "runtime/cpu/simd/qdot.h"
 
 namespace brickc::cpu {
 
@@ -128,20 +129,10 @@ void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t n_tokens,
 }
 
 DType llama_cpu_activation_type(DType weight) {
-  switch (weight) {
-    case DType::F16: return DType::F16;
-    case DType::BF16: return DType::BF16;
-    // Q8_1 (for Q4_1/Q5_1) holds the same rounded values as Q8_0 plus a block sum.
-    case DType::Q4_0:
-    case DType::Q4_1:
-    case DType::Q5_0:
-    case DType::Q5_1:
-    case DType::Q8_0: return DType::Q8_0;
-    case DType::Q4_K:
-    case DType::Q5_K:
-    case DType::Q6_K: return DType::Q8_K;
-    default: return DType::F32;
-  }
+  // f16/bf16 matmuls convert their input to the weights' type; the rest are the int8
+  // engine's vec_dot types (Q8_1, for Q4_1/Q5_1, holds the same rounded values as Q8_0).
+  if (weight == DType::F16 || weight == DType::BF16) return weight;
+  return simd::activation_type(weight);
 }
 
 void round_activations(DType t, const float* x, float* y, int64_t n) {

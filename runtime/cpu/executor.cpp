@@ -89,8 +89,49 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
   if (!have_tok || !have_pos)
     fail("graph @{}: the step inputs %tok and %pos (i32[1]) must both be declared", graph_.name);
 
+  // A T-token graph's results are T rows each (about a GiB for the 1.5B at T = 512), so
+  // results whose lives do not overlap share a buffer, by liveness over the brick order.
+  // The decode graph keeps one buffer per result, so that every value stays readable
+  // after a step (the tests read them).
+  const bool share = graph_.n_tokens > 1;
+  const auto& bricks = graph_.bricks();
+  constexpr size_t kNever = SIZE_MAX - 1, kKeep = SIZE_MAX;  // unread; a graph output
+  std::vector<size_t> last_use(graph_.value_count(), kNever);
+  for (size_t i = 0; i < bricks.size(); ++i)
+    for (ir::ValueId v : bricks[i].operands) last_use[v.index] = i;
+  for (ir::ValueId v : graph_.outputs) last_use[v.index] = kKeep;
+  std::vector<uint32_t> free_slots;  // f32 result buffers no live value holds
+  auto take_slot = [&](uint32_t index, size_t n) {
+    // The smallest free buffer that holds n, else the largest one, grown.
+    auto best = free_slots.end();
+    size_t best_cap = 0;
+    for (auto it = free_slots.begin(); it != free_slots.end(); ++it) {
+      const size_t cap = slots_[*it].f.size();
+      const bool fits = cap >= n, best_fits = best != free_slots.end() && best_cap >= n;
+      if (best == free_slots.end() || (fits && (!best_fits || cap < best_cap)) ||
+          (!fits && !best_fits && cap > best_cap)) {
+        best = it;
+        best_cap = cap;
+      }
+    }
+    if (best == free_slots.end()) {
+      new_slot(index).get().f.assign(n, 0.0f);
+      return;
+    }
+    alias_[index] = *best;
+    free_slots.erase(best);
+    Slot& s = slots_[alias_[index]];
+    if (s.f.size() < n) s.f.resize(n, 0.0f);
+  };
+  auto release = [&](ir::ValueId v) {
+    Slot& s = slot(v);
+    if (s.cache || !s.i.empty()) return;  // caches persist; i32 results are not shared
+    if (std::find(free_slots.begin(), free_slots.end(), alias_[v.index]) == free_slots.end())
+      free_slots.push_back(alias_[v.index]);
+  };
   int64_t scratch = 0;
-  for (const ir::Brick& b : graph_.bricks()) {
+  for (size_t i = 0; i < bricks.size(); ++i) {
+    const ir::Brick& b = bricks[i];
     for (size_t r = 0; r < b.results.size(); ++r) {
       const ir::ValueId v = b.results[r];
       const ir::TensorType& t = graph_.type(v);
@@ -98,17 +139,25 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
         alias_[v.index] = alias_[b.operands[*cache].index];
         continue;
       }
-      Slot& s = new_slot(v.index);
+      const auto n = static_cast<size_t>(t.shape.elements());
       if (t.elem == DType::I32)
-        s.i.assign(static_cast<size_t>(t.shape.elements()), 0);
+        new_slot(v.index).get().i.assign(n, 0);
+      else if (share)
+        take_slot(v.index, n);
       else
-        s.f.assign(static_cast<size_t>(t.shape.elements()), 0.0f);
+        new_slot(v.index).get().f.assign(n, 0.0f);
       scratch = std::max(scratch, t.shape.elements());
     }
     for (ir::ValueId v : b.operands)
       if (graph_.value(v).kind != ir::ValueKind::Weight &&
           graph_.value(v).kind != ir::ValueKind::State)
         scratch = std::max(scratch, graph_.type(v).shape.elements());
+    if (!share) continue;
+    // After the brick: its operands read for the last time, and results nobody reads.
+    for (ir::ValueId v : b.operands)
+      if (graph_.value(v).kind == ir::ValueKind::Result && last_use[v.index] == i) release(v);
+    for (ir::ValueId v : b.results)
+      if (last_use[v.index] == kNever) release(v);
   }
   scratch_a_.assign(static_cast<size_t>(scratch), 0.0f);
   scratch_b_.assign(static_cast<size_t>(scratch), 0.0f);

@@ -10,8 +10,10 @@
 // changes no bit of the logits. Kernels::kInt8 (the fast CPU engine) runs the matrix
 // bricks as llama.cpp's CPU backend does: activations rounded to Q8_0/Q8_K blocks, int8
 // SIMD dot products (matmul_q8.h); everything else stays f32.
-// Each brick result gets its own buffer: plan-memory's arena and the budgets are for the
-// GPU and are ignored here.
+// In the decode graph each brick result gets its own buffer (readable after the step); a
+// T-token graph's results share buffers where their lives do not overlap, so there a value
+// is readable until a later brick's result takes its buffer. plan-memory's arena (sized in
+// the GPU's types) and the budgets are for the GPU and are ignored here.
 #pragma once
 #include <cstdint>
 #include <initializer_list>
@@ -70,7 +72,8 @@ class GraphExecutor final : public runtime::BrickStepper {
   // The logits of every token of the last step (n rows of n_vocab), for a graph with all
   // logits; the last token's alone otherwise.
   std::span<const float> logits_rows() const;
-  // A brick result after the last step: an f32 or q8_1 value (held in f32), or an i32 one.
+  // A brick result after the last step (of a T-token graph: while its buffer is not taken
+  // by a later result): an f32 or q8_1 value (held in f32), or an i32 one.
   std::span<const float> f32(ir::ValueId v) const;
   int32_t i32(ir::ValueId v) const;
 
