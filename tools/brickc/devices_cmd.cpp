@@ -1,13 +1,18 @@
-// `brickc devices`: what the GPU side of this machine offers, or why it offers nothing.
+// `brickc devices`: what the GPU side of this machine offers, or why it offers nothing, and
+// which kernels the CPU's int8 engine runs here.
 #include <fmt/core.h>
 
+#include <thread>
+
+#include "runtime/cpu/simd/qdot.h"
 #include "runtime/cuda/driver.h"
 #include "tools/brickc/commands.h"
 
 namespace brickc::tools {
 
 void add_devices_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("devices", "List CUDA devices, or say why CUDA is unavailable");
+  auto* cmd = app.add_subcommand(
+      "devices", "List CUDA devices, or say why CUDA is unavailable; the CPU's kernels");
   cmd->callback([] {
     const auto& p = cuda::probe();
     if (p.driver_loaded)
@@ -21,6 +26,8 @@ void add_devices_command(CLI::App& app) {
     for (const auto& d : p.devices)
       fmt::print("cuda:{}  {}  sm_{}{}  {} SMs  {:.1f} GiB\n", d.ordinal, d.name, d.cc_major,
                  d.cc_minor, d.sm_count, d.total_mem / double(1 << 30));
+    fmt::print("cpu: {} hardware threads, int8 kernels {}\n", std::thread::hardware_concurrency(),
+               cpu::simd::name(cpu::simd::best_isa()));
     fmt::print("default device: {}\n", p.usable() ? "cuda:0" : "cpu (" + p.why_unusable() + ")");
   });
 }
