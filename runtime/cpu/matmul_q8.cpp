@@ -40,16 +40,19 @@ void quantize_tokens(ThreadPool& pool, const float* x, int64_t cols, int64_t n_t
     thread_local std::vector<uint8_t> one;
     one.resize(q.row);
     for (int64_t t = t0; t < t1; ++t) {
-      quant::quantize(q.type, x + t * cols, one.data(), cols);
       const int64_t g = t / simd::kMaxTokens * simd::kMaxTokens, k = t - g;
       const int64_t pitch = std::min<int64_t>(simd::kMaxTokens, n_tokens - g);
+      uint8_t* group = q.bytes.data() + q.row * static_cast<uint64_t>(g);
+      // A group of one token (every decode step) is laid out as the row itself.
+      uint8_t* row = pitch == 1 ? group : one.data();
+      quant::quantize(q.type, x + t * cols, row, cols);
       for (int64_t b = 0; b < q.blocks; ++b) {
+        const uint8_t* block = row + q.block * static_cast<uint64_t>(b);
         const uint64_t at = static_cast<uint64_t>(b * pitch + k);
-        std::memcpy(q.bytes.data() + q.row * static_cast<uint64_t>(g) + q.block * at,
-                    one.data() + q.block * static_cast<uint64_t>(b), q.block);
+        if (pitch > 1) std::memcpy(group + q.block * at, block, q.block);
         if (!q.d.empty()) {
           uint16_t h;
-          std::memcpy(&h, one.data() + q.block * static_cast<uint64_t>(b), sizeof h);
+          std::memcpy(&h, block, sizeof h);
           q.d[static_cast<size_t>(g * q.blocks) + at] = quant::fp16_to_f32(h);
         }
       }
@@ -63,7 +66,8 @@ void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> part
                const float* x, int64_t n_tokens) {
   if (parts.empty()) return;
   const int64_t cols = parts[0].w->cols;
-  // At most two activation types (Q8_0 and Q8_K) appear in one group.
+  // At most two activation types (Q8_0 and Q8_K) appear in one group. Fixed-size state:
+  // this runs several times per layer of every decode step.
   thread_local std::array<Quantized, 2> quantized;
   int n_types = 0;
   struct Job {
@@ -71,7 +75,10 @@ void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> part
     simd::DotFn dot;
     const Quantized* xq;
   };
-  std::vector<Job> jobs;
+  std::array<Job, kMaxMatmulParts> jobs;
+  size_t n_jobs = 0;
+  if (parts.size() > kMaxMatmulParts)
+    fail("internal: {} products share one input; at most {} do", parts.size(), kMaxMatmulParts);
   int64_t total_rows = 0;
   for (const MatmulPart& p : parts) {
     if (p.w->cols != cols)
@@ -89,10 +96,10 @@ void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> part
       q->type = act;
       quantize_tokens(pool, x, cols, n_tokens, *q);
     }
-    jobs.push_back({&p, simd::dot_kernel(p.w->type, isa), q});
+    jobs[n_jobs++] = {&p, simd::dot_kernel(p.w->type, isa), q};
     total_rows += p.w->rows;
   }
-  if (jobs.empty()) return;
+  if (n_jobs == 0) return;
 
   // Rows in tiles of 4, each tile dotted with every token while its bytes are in L1, the
   // tokens kMaxTokens at a time so that each weight block is unpacked once per group.
@@ -101,7 +108,7 @@ void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> part
   const int64_t grain = std::max(kTile, (total_rows / chunks + kTile - 1) / kTile * kTile);
   pool.run_parallel(total_rows, grain, [&](int64_t g0, int64_t g1) {
     int64_t base = 0;  // first global row of the current job
-    for (const Job& j : jobs) {
+    for (const Job& j : std::span(jobs).first(n_jobs)) {
       const Matrix& w = *j.part->w;
       const int64_t r0 = std::max(g0, base) - base, r1 = std::min(g1, base + w.rows) - base;
       base += w.rows;

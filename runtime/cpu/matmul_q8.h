@@ -20,7 +20,9 @@ struct MatmulPart {
   const float* bias = nullptr;
 };
 
-// Every part against the same n_tokens rows of x (each w->cols long), in one pool job.
+// Every part (at most kMaxMatmulParts: a QKV brick's three) against the same n_tokens
+// rows of x (each w->cols long), in one pool job.
+inline constexpr size_t kMaxMatmulParts = 3;
 void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> parts,
                const float* x, int64_t n_tokens);
 

@@ -201,8 +201,8 @@ void run(const BenchOptions& o) {
   }
   if (profiling(o) || o.verify) {
     // A second model on the same device: the rates above come from the kernels users run,
-    // without timing hooks (the CPU: its default engine), the bricks' times and checks from
-    // one that times (the CPU: the graph engine) and runs its bricks one at a time.
+    // without timing hooks, the bricks' times and checks from one that times them (on the
+    // CPU the same engine, which runs its bricks one at a time anyway).
     BackendOptions bo;
     bo.device = r.device.kind;
     bo.threads = o.threads;
@@ -299,8 +299,9 @@ void add_bench_command(CLI::App& app) {
       ->default_str("1")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--profile", o->profile,
-               "Time every brick of n_gen more decode steps (GPU: inside the kernels; CPU: the "
-               "graph engine) and print where a step's time goes against the budgets");
+               "Time every brick of n_gen more decode steps (GPU: inside the kernels; CPU: a "
+               "steady clock around each brick) and print where a step's time goes against "
+               "the budgets");
   cmd->add_flag("--verify", o->verify,
                 "Check every brick of n_gen more decode steps against the CPU reference brick "
                 "on the same inputs; a failed check is reported and stops with an error");

@@ -146,13 +146,13 @@ void dot_q45_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out) 
     const __m128i m = k_scales(w + 4, sc);
     const uint8_t* qs = w + (Five ? 48 : 16);
     __m256i q[8];  // sub-block j: elements 32j .. 32j+31
+    const __m256i qh = Five ? load(w + 16) : _mm256_setzero_si256();  // Q5_K's fifth bits
     #pragma GCC unroll 8
     for (int c = 0; c < 4; ++c) {
       const __m256i v = load(qs + 32 * c);
       q[2 * c] = _mm256_and_si256(v, low4);
       q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
       if constexpr (Five) {
-        const __m256i qh = load(w + 16);
         q[2 * c] = _mm256_or_si256(
             q[2 * c], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
         q[2 * c + 1] = _mm256_or_si256(
@@ -233,69 +233,60 @@ void dot_q6_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out) {
   for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
 }
 
-// One DotFn per format: nt picks the instantiation; a kernel whose registers hold at most
-// Max tokens (the K-quants' 8 unpacked sub-blocks leave room for 4) takes more in groups.
+// One DotFn per format: nt picks K::run<nt>; a kernel whose registers hold at most Max
+// tokens (the K-quants' 8 unpacked sub-blocks leave room for 4) takes more in groups.
 // Bytes: the activation block's size.
-template <template <int> class K, int Max, int Bytes>
+template <class K, int Max, int Bytes>
 void by_tokens(const uint8_t* w, const QActivations& xa, int nt, int64_t n, float* out) {
   QActivations x = xa;
   for (; nt > Max; nt -= Max, out += Max) {
-    K<Max>::run(w, x, n, out);
+    K::template run<Max>(w, x, n, out);
     x.q += Max * Bytes;  // the next tokens of each block
     if (x.d) x.d += Max;
   }
   switch (nt) {
-    case 1: return K<1>::run(w, x, n, out);
-    case 2: return K<2>::run(w, x, n, out);
-    case 3: return K<3>::run(w, x, n, out);
-    case 4: return K<4>::run(w, x, n, out);
+    case 1: return K::template run<1>(w, x, n, out);
+    case 2: return K::template run<2>(w, x, n, out);
+    case 3: return K::template run<3>(w, x, n, out);
+    case 4: return K::template run<4>(w, x, n, out);
   }
   if constexpr (Max > 4) {
     switch (nt) {
-      case 5: return K<5>::run(w, x, n, out);
-      case 6: return K<6>::run(w, x, n, out);
-      case 7: return K<7>::run(w, x, n, out);
-      default: return K<8>::run(w, x, n, out);
+      case 5: return K::template run<5>(w, x, n, out);
+      case 6: return K::template run<6>(w, x, n, out);
+      case 7: return K::template run<7>(w, x, n, out);
+      default: return K::template run<8>(w, x, n, out);
     }
   }
 }
 
+// The kernels as by_tokens takes them: run<NT> is the instantiation for NT tokens.
 template <DType T>
 struct Small {
   template <int NT>
-  struct K {
-    static void run(const uint8_t* w, const QActivations& x, int64_t n, float* o) {
-      dot_small<T, NT>(w, x, n, o);
-    }
-  };
+  static constexpr auto run = &dot_small<T, NT>;
 };
 template <bool Five>
 struct Q45K {
   template <int NT>
-  struct K {
-    static void run(const uint8_t* w, const QActivations& x, int64_t n, float* o) {
-      dot_q45_k<Five, NT>(w, x, n, o);
-    }
-  };
+  static constexpr auto run = &dot_q45_k<Five, NT>;
 };
-template <int NT>
 struct Q6K {
-  static void run(const uint8_t* w, const QActivations& x, int64_t n, float* o) {
-    dot_q6_k<NT>(w, x, n, o);
-  }
+  template <int NT>
+  static constexpr auto run = &dot_q6_k<NT>;
 };
 
 }  // namespace
 
 DotFn avx2_kernel(DType weight) {
   switch (weight) {
-    case DType::Q4_0: return by_tokens<Small<DType::Q4_0>::K, 8, 34>;
-    case DType::Q4_1: return by_tokens<Small<DType::Q4_1>::K, 8, 34>;
-    case DType::Q5_0: return by_tokens<Small<DType::Q5_0>::K, 8, 34>;
-    case DType::Q5_1: return by_tokens<Small<DType::Q5_1>::K, 8, 34>;
-    case DType::Q8_0: return by_tokens<Small<DType::Q8_0>::K, 8, 34>;
-    case DType::Q4_K: return by_tokens<Q45K<false>::K, 4, 292>;
-    case DType::Q5_K: return by_tokens<Q45K<true>::K, 4, 292>;
+    case DType::Q4_0: return by_tokens<Small<DType::Q4_0>, 8, 34>;
+    case DType::Q4_1: return by_tokens<Small<DType::Q4_1>, 8, 34>;
+    case DType::Q5_0: return by_tokens<Small<DType::Q5_0>, 8, 34>;
+    case DType::Q5_1: return by_tokens<Small<DType::Q5_1>, 8, 34>;
+    case DType::Q8_0: return by_tokens<Small<DType::Q8_0>, 8, 34>;
+    case DType::Q4_K: return by_tokens<Q45K<false>, 4, 292>;
+    case DType::Q5_K: return by_tokens<Q45K<true>, 4, 292>;
     case DType::Q6_K: return by_tokens<Q6K, 4, 292>;
     default: return nullptr;
   }
