@@ -2,29 +2,22 @@
 
 #include <dlfcn.h>
 #include <fmt/format.h>
-#include <nvrtc.h>
+#include <link.h>
 
 #include <algorithm>
 #include <charconv>
 
 #include "codegen/ptx/kernel_sources.h"
+#include "codegen/ptx/nvrtc_abi.h"
 #include "ir/error.h"
 
 namespace brickc::ptx {
 namespace {
 
 struct NvrtcApi {
-  decltype(&::nvrtcVersion) version;
-  decltype(&::nvrtcGetErrorString) error_string;
-  decltype(&::nvrtcCreateProgram) create;
-  decltype(&::nvrtcDestroyProgram) destroy;
-  decltype(&::nvrtcCompileProgram) compile;
-  decltype(&::nvrtcGetPTXSize) ptx_size;
-  decltype(&::nvrtcGetPTX) ptx;
-  decltype(&::nvrtcGetCUBINSize) cubin_size;
-  decltype(&::nvrtcGetCUBIN) cubin;
-  decltype(&::nvrtcGetProgramLogSize) log_size;
-  decltype(&::nvrtcGetProgramLog) log;
+#define BRICKC_NVRTC_MEMBER(name, ret, ...) ret (*name)(__VA_ARGS__) = nullptr;
+  BRICKC_NVRTC_ENTRY_POINTS(BRICKC_NVRTC_MEMBER)
+#undef BRICKC_NVRTC_MEMBER
 };
 
 struct Loaded {
@@ -33,16 +26,9 @@ struct Loaded {
   std::string error;  // empty when loaded
 };
 
-template <typename F>
-bool resolve(void* lib, const char* sym, F& fn, std::string& err) {
-  fn = reinterpret_cast<F>(dlsym(lib, sym));
-  if (!fn) err = fmt::format("symbol {} missing from NVRTC", sym);
-  return fn != nullptr;
-}
-
 Loaded load() {
   Loaded l;
-  // The toolkit we build with ships libnvrtc.so.13; older toolkits have .so.12.
+  // CUDA 13 toolkits ship libnvrtc.so.13, CUDA 12 ones .so.12.
   void* lib = nullptr;
   std::string tried;
   for (const char* n : {"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"}) {
@@ -54,22 +40,18 @@ Loaded load() {
     l.error = fmt::format("NVRTC not found ({})", tried);
     return l;
   }
+  if (link_map* m = nullptr; dlinfo(lib, RTLD_DI_LINKMAP, &m) == 0 && m) l.version.library = m->l_name;
   NvrtcApi& a = l.api;
-  std::string& err = l.error;
-  if (!resolve(lib, "nvrtcVersion", a.version, err) ||
-      !resolve(lib, "nvrtcGetErrorString", a.error_string, err) ||
-      !resolve(lib, "nvrtcCreateProgram", a.create, err) ||
-      !resolve(lib, "nvrtcDestroyProgram", a.destroy, err) ||
-      !resolve(lib, "nvrtcCompileProgram", a.compile, err) ||
-      !resolve(lib, "nvrtcGetPTXSize", a.ptx_size, err) ||
-      !resolve(lib, "nvrtcGetPTX", a.ptx, err) ||
-      !resolve(lib, "nvrtcGetCUBINSize", a.cubin_size, err) ||
-      !resolve(lib, "nvrtcGetCUBIN", a.cubin, err) ||
-      !resolve(lib, "nvrtcGetProgramLogSize", a.log_size, err) ||
-      !resolve(lib, "nvrtcGetProgramLog", a.log, err))
-    return l;
-  if (nvrtcResult r = a.version(&l.version.major, &l.version.minor); r != NVRTC_SUCCESS)
-    err = fmt::format("nvrtcVersion failed: {}", a.error_string(r));
+#define BRICKC_NVRTC_RESOLVE(name, ...)                                          \
+  a.name = reinterpret_cast<decltype(a.name)>(dlsym(lib, #name));                \
+  if (!a.name) {                                                                 \
+    l.error = fmt::format("symbol {} missing from NVRTC ({})", #name, l.version.library); \
+    return l;                                                                    \
+  }
+  BRICKC_NVRTC_ENTRY_POINTS(BRICKC_NVRTC_RESOLVE)
+#undef BRICKC_NVRTC_RESOLVE
+  if (nvrtcResult r = a.nvrtcVersion(&l.version.major, &l.version.minor); r != NVRTC_SUCCESS)
+    l.error = fmt::format("nvrtcVersion failed: {}", a.nvrtcGetErrorString(r));
   return l;
 }
 
@@ -83,7 +65,7 @@ const NvrtcApi& api() { return loaded().api; }
 
 void check(nvrtcResult r, std::string_view call, std::string_view name) {
   if (r != NVRTC_SUCCESS)
-    fail("NVRTC call {} failed for {}: {}", call, name, api().error_string(r));
+    fail("NVRTC call {} failed for {}: {}", call, name, api().nvrtcGetErrorString(r));
 }
 
 // "sm_90a" -> "compute_90a": the virtual architecture whose PTX the real one runs.
@@ -178,36 +160,36 @@ Compiled compile(std::string_view source, std::string_view name, const CompileOp
 
   const std::string src(source), prog_name(name);
   nvrtcProgram prog = nullptr;
-  check(a.create(&prog, src.c_str(), prog_name.c_str(), static_cast<int>(text_ptrs.size()),
+  check(a.nvrtcCreateProgram(&prog, src.c_str(), prog_name.c_str(), static_cast<int>(text_ptrs.size()),
                  text_ptrs.data(), name_ptrs.data()),
         "nvrtcCreateProgram", name);
   struct Destroy {
     const NvrtcApi& a;
     nvrtcProgram* p;
-    ~Destroy() { a.destroy(p); }
+    ~Destroy() { a.nvrtcDestroyProgram(p); }
   } destroy{a, &prog};
 
-  nvrtcResult r = a.compile(prog, static_cast<int>(opt_ptrs.size()), opt_ptrs.data());
+  nvrtcResult r = a.nvrtcCompileProgram(prog, static_cast<int>(opt_ptrs.size()), opt_ptrs.data());
   Compiled out;
   size_t n = 0;
-  check(a.log_size(prog, &n), "nvrtcGetProgramLogSize", name);
+  check(a.nvrtcGetProgramLogSize(prog, &n), "nvrtcGetProgramLogSize", name);
   out.log.resize(n);
-  if (n) check(a.log(prog, out.log.data()), "nvrtcGetProgramLog", name);
+  if (n) check(a.nvrtcGetProgramLog(prog, out.log.data()), "nvrtcGetProgramLog", name);
   out.log = trim_log(std::move(out.log));
   if (r != NVRTC_SUCCESS) {
     std::string context = error_context(out.log, source, name);
-    if (out.log.empty()) out.log = a.error_string(r);
+    if (out.log.empty()) out.log = a.nvrtcGetErrorString(r);
     fail("NVRTC failed to compile {}:\n{}\n{}", name, out.log, context);
   }
 
-  check(a.ptx_size(prog, &n), "nvrtcGetPTXSize", name);
+  check(a.nvrtcGetPTXSize(prog, &n), "nvrtcGetPTXSize", name);
   out.ptx.resize(n);
-  if (n) check(a.ptx(prog, out.ptx.data()), "nvrtcGetPTX", name);
+  if (n) check(a.nvrtcGetPTX(prog, out.ptx.data()), "nvrtcGetPTX", name);
   if (!out.ptx.empty() && out.ptx.back() == '\0') out.ptx.pop_back();
   if (o.want_cubin) {
-    check(a.cubin_size(prog, &n), "nvrtcGetCUBINSize", name);
+    check(a.nvrtcGetCUBINSize(prog, &n), "nvrtcGetCUBINSize", name);
     out.cubin.resize(n);
-    if (n) check(a.cubin(prog, out.cubin.data()), "nvrtcGetCUBIN", name);
+    if (n) check(a.nvrtcGetCUBIN(prog, out.cubin.data()), "nvrtcGetCUBIN", name);
   }
   return out;
 }

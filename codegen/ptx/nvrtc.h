@@ -10,6 +10,7 @@ namespace brickc::ptx {
 
 struct NvrtcVersion {
   int major = 0, minor = 0;
+  std::string library;  // the file dlopen found, e.g. /usr/local/cuda/lib64/libnvrtc.so.13
 };
 NvrtcVersion nvrtc_version();  // fail() saying why when NVRTC cannot be loaded
 

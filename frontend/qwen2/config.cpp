@@ -88,6 +88,10 @@ Config read_config(const gguf::File& f) {
                       {"attention.head_count", c.n_head},
                       {"context_length", c.n_ctx_train}})
     require_positive(f, key(k), v);
+  // Each layer needs 12 tensors; checked before anything is sized by the layer count.
+  if (const uint64_t most = f.tensors().size() / 12; c.n_layer > most)
+    fail("{}: {} = {}, but the file's {} tensors hold at most {} layers", f.path(),
+         key("block_count"), c.n_layer, f.tensors().size(), most);
   c.n_head_kv = f.find_u32(key("attention.head_count_kv")).value_or(c.n_head);
   require_positive(f, key("attention.head_count_kv"), c.n_head_kv);
   if (c.n_head % c.n_head_kv != 0)

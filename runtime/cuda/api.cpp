@@ -2,20 +2,18 @@
 
 #include <dlfcn.h>
 #include <fmt/format.h>
+#include <link.h>
 
 #include "ir/error.h"
 #include "runtime/cuda/driver.h"
-
-// Two steps, so that the versioned name a macro like cuMemAlloc stands for is stringized.
-#define BRICKC_CUDA_STR2(x) #x
-#define BRICKC_CUDA_STR(x) BRICKC_CUDA_STR2(x)
 
 namespace brickc::cuda {
 namespace {
 
 struct Loaded {
   DriverApi api;
-  std::string error;  // empty when every entry point resolved
+  std::string library;  // the file dlopen found
+  std::string error;    // empty when every entry point resolved
 };
 
 Loaded load() {
@@ -26,15 +24,16 @@ Loaded load() {
     l.error = fmt::format("no NVIDIA driver: dlopen(libcuda.so.1) failed: {}", e ? e : "?");
     return l;
   }
+  if (link_map* m = nullptr; dlinfo(lib, RTLD_DI_LINKMAP, &m) == 0 && m) l.library = m->l_name;
   std::string missing;
-#define BRICKC_CUDA_RESOLVE(fn)                                                     \
-  l.api.fn = reinterpret_cast<decltype(l.api.fn)>(dlsym(lib, BRICKC_CUDA_STR(fn))); \
-  if (!l.api.fn) missing += fmt::format("{}{}", missing.empty() ? "" : ", ", BRICKC_CUDA_STR(fn));
+#define BRICKC_CUDA_RESOLVE(name, symbol, ...)                                   \
+  l.api.name = reinterpret_cast<decltype(l.api.name)>(dlsym(lib, #symbol));     \
+  if (!l.api.name) missing += fmt::format("{}{}", missing.empty() ? "" : ", ", #symbol);
   BRICKC_CUDA_DRIVER_ENTRY_POINTS(BRICKC_CUDA_RESOLVE)
 #undef BRICKC_CUDA_RESOLVE
   if (!missing.empty())
-    l.error = fmt::format("libcuda.so.1 lacks {} (driver too old for CUDA {}.{} headers?)", missing,
-                          CUDA_VERSION / 1000, CUDA_VERSION % 1000 / 10);
+    l.error = fmt::format("libcuda.so.1 lacks {}: brickc needs a driver for CUDA 12 or newer",
+                          missing);
   return l;
 }
 
@@ -45,8 +44,9 @@ const Loaded& loaded() {
 
 }  // namespace
 
-const DriverApi* load_driver_api(std::string* why) {
+const DriverApi* load_driver_api(std::string* why, std::string* library) {
   const Loaded& l = loaded();
+  if (library) *library = l.library;
   if (l.error.empty()) return &l.api;
   if (why) *why = l.error;
   return nullptr;

@@ -10,7 +10,7 @@ namespace brickc::cuda {
 namespace {
 
 void probe_driver(Probe& p) {
-  const DriverApi* api = load_driver_api(&p.driver_error);
+  const DriverApi* api = load_driver_api(&p.driver_error, &p.driver_library);
   if (!api) return;
   if (CUresult r = api->cuInit(0); r != CUDA_SUCCESS) {
     p.driver_error = fmt::format("cuInit failed: {}", describe(r));
@@ -53,6 +53,7 @@ void probe_nvrtc(Probe& p) {
     ptx::NvrtcVersion v = ptx::nvrtc_version();
     p.nvrtc_major = v.major;
     p.nvrtc_minor = v.minor;
+    p.nvrtc_library = v.library;
     p.nvrtc_loaded = true;
   } catch (const Error& e) {
     p.nvrtc_error = e.what();

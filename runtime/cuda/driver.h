@@ -27,6 +27,7 @@ struct Probe {
   bool nvrtc_loaded = false;
   std::string driver_error;    // why not, when !driver_loaded
   std::string nvrtc_error;
+  std::string driver_library, nvrtc_library;  // where they were found
   int driver_version = 0;      // e.g. 13000
   int nvrtc_major = 0, nvrtc_minor = 0;
   std::vector<DeviceInfo> devices;

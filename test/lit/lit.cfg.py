@@ -1,4 +1,5 @@
 # lit suite for brickc: IR round trips, pass outputs, emitted PTX and error messages.
+import ctypes
 import os
 import lit.formats
 
@@ -13,4 +14,14 @@ config.substitutions.append(("%python", config.python))
 config.substitutions.append(("%shared", config.shared_dir))
 config.substitutions.append(("FileCheck", config.filecheck))
 config.substitutions.append(("%ptxas", config.ptxas))
+# What the PTX tests need: ptxas from the toolkit, NVRTC found the way brickc finds it.
+if config.ptxas:
+    config.available_features.add("ptxas")
+for lib in ("libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"):
+    try:
+        ctypes.CDLL(lib)
+        config.available_features.add("nvrtc")
+        break
+    except OSError:
+        pass
 config.environment["PATH"] = os.path.dirname(config.brickc_bin) + os.pathsep + config.environment.get("PATH", "")

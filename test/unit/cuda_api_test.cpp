@@ -34,14 +34,15 @@ TEST(CudaDriverApi, WithoutGpuFailsWithTheProbesReason) {
 }
 
 TEST(CudaDriverApi, LoaderAgreesWithTheProbe) {
-  std::string why;
-  const DriverApi* api = load_driver_api(&why);
+  std::string why, library;
+  const DriverApi* api = load_driver_api(&why, &library);
   if (!api) {
     EXPECT_FALSE(probe().driver_loaded);
     EXPECT_EQ(probe().driver_error, why);
   } else {
     EXPECT_TRUE(why.empty());
     EXPECT_NE(api->cuLaunchKernelEx, nullptr);
+    EXPECT_NE(library.find("libcuda.so"), std::string::npos) << library;
   }
 }
 

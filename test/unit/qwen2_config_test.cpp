@@ -115,6 +115,15 @@ TEST(Qwen2Config, HeadCountsMustDivide) {
       msg, "qwen2.attention.head_count = 4 is not a multiple of qwen2.attention.head_count_kv = 3");
 }
 
+// Found by fuzz_gguf: one changed byte made block_count about 2^31, and sizing the layer
+// table by it ran out of memory before any tensor was looked up.
+TEST(Qwen2Config, LayerCountBeyondTheTensorsIsRejectedFirst) {
+  const auto msg = load_error(
+      [](TinyModel& m) { m.set_key("qwen2.block_count", gguf::Value::u32(0x80000000u)); });
+  EXPECT_HAS(msg, "qwen2.block_count = 2147483648, but the file's ");
+  EXPECT_HAS(msg, " tensors hold at most 2 layers");
+}
+
 TEST(Qwen2Config, RopeScalingIsRejected) {
   const auto msg = load_error(
       [](TinyModel& m) { m.set_key("qwen2.rope.scaling.type", gguf::Value::str("yarn")); });

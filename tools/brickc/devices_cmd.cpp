@@ -16,11 +16,12 @@ void add_devices_command(CLI::App& app) {
   cmd->callback([] {
     const auto& p = cuda::probe();
     if (p.driver_loaded)
-      fmt::print("CUDA driver {}.{}\n", p.driver_version / 1000, p.driver_version % 1000 / 10);
+      fmt::print("CUDA driver {}.{} ({})\n", p.driver_version / 1000, p.driver_version % 1000 / 10,
+                 p.driver_library);
     else
       fmt::print("CUDA driver: unavailable ({})\n", p.driver_error);
     if (p.nvrtc_loaded)
-      fmt::print("NVRTC {}.{}\n", p.nvrtc_major, p.nvrtc_minor);
+      fmt::print("NVRTC {}.{} ({})\n", p.nvrtc_major, p.nvrtc_minor, p.nvrtc_library);
     else
       fmt::print("NVRTC: unavailable ({})\n", p.nvrtc_error);
     for (const auto& d : p.devices)

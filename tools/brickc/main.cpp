@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstring>
 #include <vector>
 
@@ -26,6 +27,9 @@ void long_names_for_llama_flags(std::vector<char*>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Past a file-size limit (ulimit -f, a quota) a write then fails with EFBIG, which the
+  // writers report naming the file and clean up after, instead of the kernel killing us.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"brickc: compiler and runtime for Qwen2.5-Coder decode"};
   app.require_subcommand(1);
   brickc::tools::add_inspect_command(app);
