@@ -102,31 +102,47 @@ Outcome Engine::generate(Ticket& t, std::span<const int32_t> prompt, const GenPa
   tokenizer::StreamDecoder dec(tok_);
   std::string text;
   size_t sent = 0;
-  auto send = [&](size_t end) {
-    if (end <= sent) return;
-    if (!on_text(std::string_view(text).substr(sent, end - sent))) halt = true;
-    sent = end;
+  // Log-probabilities, and where each token's text starts and ends in `text` (a token
+  // whose bytes end inside a character ends where that character does).
+  std::vector<TokenLogprobs> probs;
+  std::vector<std::pair<size_t, size_t>> spans;
+  size_t released = 0;  // entries handed to on_text
+  // Hands out text up to `end` and the entries whose text is out; `all` at the end.
+  auto send = [&](size_t end, bool all) {
+    size_t upto = released;
+    while (upto < probs.size() && (all || spans[upto].second <= end)) ++upto;
+    if (end <= sent && upto == released) return;
+    const std::string_view part = std::string_view(text).substr(sent, end > sent ? end - sent : 0);
+    if (!on_text(part, std::span(probs).subspan(released, upto - released))) halt = true;
+    sent = std::max(sent, end);
+    released = upto;
   };
   const runtime::GenerateStats s = session.generate(prompt.subspan(reuse), go, [&](int32_t tok) {
     generated.push_back(tok);
     if (halt) return;
+    if (g.logprobs) probs.push_back(token_logprobs(decoder_.logits(), tok, *g.logprobs, tok_));
     // A stop string can only begin in the text not yet sent: held_back kept every tail
     // that could start one.
-    const size_t from = sent;
+    const size_t from = sent, start = text.size();
     text += valid_utf8(dec.push(tok));
+    if (g.logprobs) spans.emplace_back(start, text.size());
     size_t cut = std::string::npos;
     for (const auto& stop : g.stop) cut = std::min(cut, text.find(stop, from));
     if (cut != std::string::npos) {
       text.resize(cut);
+      while (!spans.empty() && spans.back().first >= cut && spans.size() > released) {
+        spans.pop_back();
+        probs.pop_back();
+      }
       hit_stop = halt = true;
-      send(text.size());
+      send(text.size(), true);
       return;
     }
-    send(text.size() - held_back(text, g.stop));
+    send(text.size() - held_back(text, g.stop), false);
   });
   if (!hit_stop) {
     text += valid_utf8(dec.flush());
-    send(text.size());
+    send(text.size(), true);
   }
 
   // The cache now holds the prompt and the generated tokens fed back.
@@ -136,6 +152,7 @@ Outcome Engine::generate(Ticket& t, std::span<const int32_t> prompt, const GenPa
 
   Outcome o;
   o.text = std::move(text);
+  o.logprobs = std::move(probs);
   o.prompt_tokens = static_cast<int64_t>(prompt.size());
   o.cached_tokens = static_cast<int64_t>(reuse);
   o.completion_tokens = s.n_generated;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "frontend/tokenizer/tokenizer.h"
+#include "runtime/serve/logprobs.h"
 #include "runtime/serve/metrics.h"
 #include "runtime/serve/requests.h"
 #include "runtime/session.h"
@@ -27,6 +28,9 @@ struct Outcome {
   int64_t cached_tokens = 0;    // of prompt_tokens, reused from the cache
   int64_t completion_tokens = 0;
   std::string finish_reason;    // "stop" (end of generation, a stop string) or "length"
+  // With GenParams::logprobs, one entry per generated token whose text is in `text` (a
+  // token cut off with a stop string is not).
+  std::vector<TokenLogprobs> logprobs;
 };
 
 class Engine {
@@ -47,8 +51,10 @@ class Engine {
     bool started_ = false;
   };
 
-  // Called with text as it becomes final; false when the client is gone (generation stops).
-  using TextFn = std::function<bool(std::string_view)>;
+  // Called with text as it becomes final and, with GenParams::logprobs, the entries of the
+  // tokens whose text is now final (either may be empty); false when the client is gone
+  // (generation stops).
+  using TextFn = std::function<bool(std::string_view, std::span<const TokenLogprobs>)>;
 
   Engine(runtime::Decoder& decoder, const tokenizer::Tokenizer& tok, std::vector<int32_t> eog,
          int64_t max_waiting);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ir/error.h"
+#include "runtime/serve/logprobs.h"
 
 namespace brickc::serve {
 namespace {
@@ -96,7 +97,7 @@ std::vector<std::string> get_stop(const json& v) {
 bool gen_field(const std::string& key, const json& v, GenParams& g) {
   static const std::set<std::string> kKeys = {
       "max_tokens", "max_completion_tokens", "temperature", "top_p", "top_k", "min_p", "seed",
-      "presence_penalty", "frequency_penalty", "repeat_penalty", "stop", "stream"};
+      "presence_penalty", "frequency_penalty", "repeat_penalty", "stop", "stream", "n_probs"};
   // OpenAI clients send null for "not given": the default stays.
   if (v.is_null()) return kKeys.count(key) > 0;
   auto& s = g.sampler;
@@ -125,6 +126,9 @@ bool gen_field(const std::string& key, const json& v, GenParams& g) {
     g.stop = get_stop(v);
   } else if (key == "stream") {
     g.stream = get_bool(v, key);
+  } else if (key == "n_probs") {
+    // llama-server's name; 0 asks for the chosen tokens' log-probabilities alone.
+    g.logprobs = static_cast<int>(get_int(v, key, 0, kMaxLogprobs));
   } else {
     return false;
   }
@@ -132,17 +136,14 @@ bool gen_field(const std::string& key, const json& v, GenParams& g) {
 }
 
 // OpenAI's fields that change nothing here, or that must keep their default because what
-// they ask for is not built (several choices, log-probabilities).
+// they ask for is not built (several choices). Not logprobs: its type is the endpoint's.
 bool openai_field(const std::string& key, const json& v, GenParams& g) {
-  static const std::set<std::string> kKeys = {"model", "user", "n", "logprobs",
-                                              "stream_options"};
+  static const std::set<std::string> kKeys = {"model", "user", "n", "stream_options"};
   if (v.is_null()) return kKeys.count(key) > 0;
   if (key == "model" || key == "user") {
     get_string(v, key);
   } else if (key == "n") {
     get_int(v, key, 1, 1);
-  } else if (key == "logprobs") {
-    if (get_bool(v, key)) wrong(key, "false (log-probabilities are not built yet)", v);
   } else if (key == "stream_options") {
     if (!v.is_object()) wrong(key, "an object", v);
     for (const auto& [k, x] : v.items()) {
@@ -220,16 +221,26 @@ std::vector<chat::Message> get_messages(const json& v) {
 ChatRequest parse_chat_request(std::string_view body) {
   const json j = parse_object(body);
   ChatRequest r;
-  bool has_messages = false;
+  bool has_messages = false, logprobs = false;
+  std::optional<int> top_logprobs;
   for (const auto& [k, v] : j.items()) {
     if (k == "messages") {
       r.messages = get_messages(v);
       has_messages = true;
-    } else if (!gen_field(k, v, r.gen) && !openai_field(k, v, r.gen)) {
+    } else if (k == "logprobs" && !v.is_null()) {
+      logprobs = get_bool(v, k);
+    } else if (k == "top_logprobs" && !v.is_null()) {
+      top_logprobs = static_cast<int>(get_int(v, k, 0, kMaxLogprobs));
+    } else if (k != "logprobs" && k != "top_logprobs" && !gen_field(k, v, r.gen) &&
+               !openai_field(k, v, r.gen)) {
       unknown(k);
     }
   }
   if (!has_messages) missing("messages");
+  // As OpenAI: top_logprobs only with logprobs.
+  if (top_logprobs && !logprobs)
+    throw RequestError("top_logprobs", "top_logprobs needs \"logprobs\": true");
+  if (logprobs) r.gen.logprobs = top_logprobs.value_or(0);
   check_sampler(r.gen);
   return r;
 }
@@ -244,7 +255,10 @@ CompletionRequest parse_completion_request(std::string_view body) {
       has_prompt = true;
     } else if (k == "echo") {
       if (get_bool(v, k)) wrong(k, "false (echoing the prompt is not built yet)", v);
-    } else if (!gen_field(k, v, r.gen) && !openai_field(k, v, r.gen)) {
+    } else if (k == "logprobs" && !v.is_null()) {
+      // The legacy API's form: how many alternatives per token, at most 5.
+      r.gen.logprobs = static_cast<int>(get_int(v, k, 0, 5));
+    } else if (k != "logprobs" && !gen_field(k, v, r.gen) && !openai_field(k, v, r.gen)) {
       unknown(k);
     }
   }
@@ -284,7 +298,7 @@ InfillRequest parse_infill_request(std::string_view body) {
       r.gen.max_tokens = n < 0 ? std::nullopt : std::optional<int64_t>(n);
       r.gen.max_tokens_field = k;
     } else if (k == "cache_prompt") {
-      get_bool(v, k);  // a hint: every request is evaluated whole until prompt reuse exists
+      get_bool(v, k);  // prompt reuse is always on
     } else if (!gen_field(k, v, r.gen)) {
       unknown(k);
     }

@@ -35,6 +35,9 @@ struct GenParams {
   std::vector<std::string> stop;      // generation ends before any of these texts
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage: a last chunk with usage
+  // Report each generated token's log-probability and those of its `logprobs` most likely
+  // alternatives (chat: logprobs + top_logprobs; completions: logprobs; any: n_probs).
+  std::optional<int> logprobs;
 };
 
 struct ChatRequest {

@@ -59,6 +59,16 @@ std::optional<T> try_make(std::string& why, auto make) {
 
 enum class Kind { kChat, kCompletion, kInfill };
 
+// The logprobs of `l` in the shape of the endpoint; `offset`: bytes of text before them.
+json logprobs_json(Kind kind, std::span<const TokenLogprobs> l, int64_t offset) {
+  switch (kind) {
+    case Kind::kChat: return chat_logprobs(l);
+    case Kind::kCompletion: return completion_logprobs(l, offset);
+    case Kind::kInfill: return infill_probabilities(l);
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -199,16 +209,18 @@ void Server::Impl::generate(httplib::Response& res, Kind kind, std::vector<int32
         });
     return;
   }
-  const Outcome out = engine.generate(*ticket, prompt, g, [](std::string_view) { return true; });
+  const Outcome out = engine.generate(
+      *ticket, prompt, g, [](std::string_view, std::span<const TokenLogprobs>) { return true; });
   const Usage u{out.prompt_tokens, out.completion_tokens, out.cached_tokens};
+  const json probs = g.logprobs ? logprobs_json(kind, out.logprobs, 0) : json(nullptr);
   if (kind == Kind::kInfill) {
-    send_json(res, 200, infill_result(out.text, u, true));
+    send_json(res, 200, infill_result(out.text, u, true, probs));
     return;
   }
   const ResponseId id{new_id(kind == Kind::kChat ? "chatcmpl-" : "cmpl-"), unix_now(), o.model_id};
   send_json(res, 200,
-            kind == Kind::kChat ? chat_completion(id, out.text, out.finish_reason, u)
-                                : text_completion(id, out.text, out.finish_reason, u));
+            kind == Kind::kChat ? chat_completion(id, out.text, out.finish_reason, u, probs)
+                                : text_completion(id, out.text, out.finish_reason, u, probs));
 }
 
 void Server::Impl::stream(httplib::DataSink& sink, Kind kind, Engine::Ticket& ticket,
@@ -217,14 +229,25 @@ void Server::Impl::stream(httplib::DataSink& sink, Kind kind, Engine::Ticket& ti
   auto write = [&](const std::string& s) { return sink.write(s.data(), s.size()); };
   try {
     if (kind == Kind::kChat) write(sse_event(chat_chunk(id, "assistant", "", std::nullopt)));
-    const Outcome out = engine.generate(ticket, prompt, g, [&](std::string_view text) {
-      switch (kind) {
-        case Kind::kChat: return write(sse_event(chat_chunk(id, std::nullopt, text, std::nullopt)));
-        case Kind::kCompletion: return write(sse_event(text_chunk(id, text, std::nullopt)));
-        case Kind::kInfill: return write(sse_event({{"content", text}, {"stop", false}}));
-      }
-      return false;
-    });
+    int64_t offset = 0;  // bytes of text sent, for the completions' text_offset
+    const Outcome out = engine.generate(
+        ticket, prompt, g, [&](std::string_view text, std::span<const TokenLogprobs> l) {
+          const json probs = g.logprobs ? logprobs_json(kind, l, offset) : json(nullptr);
+          offset += static_cast<int64_t>(text.size());
+          switch (kind) {
+            case Kind::kChat:
+              return write(sse_event(chat_chunk(id, std::nullopt, text, std::nullopt,
+                                                std::nullopt, probs)));
+            case Kind::kCompletion:
+              return write(sse_event(text_chunk(id, text, std::nullopt, std::nullopt, probs)));
+            case Kind::kInfill: {
+              json chunk = {{"content", text}, {"stop", false}};
+              if (g.logprobs) chunk["completion_probabilities"] = probs;
+              return write(sse_event(chunk));
+            }
+          }
+          return false;
+        });
     const Usage u{out.prompt_tokens, out.completion_tokens, out.cached_tokens};
     if (kind == Kind::kInfill) {
       write(sse_event(infill_result("", u, true)));

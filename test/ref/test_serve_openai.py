@@ -9,6 +9,12 @@ on a `brickc synth --vocab` GGUF (random seed) with the real Qwen2.5 vocabulary.
   and the stream ends with a finish_reason and [DONE].
 - Completions (streaming and not) agree with each other and with `brickc run -p`; the
   model list names the model file.
+- Log-probabilities: a greedy chat with logprobs + top_logprobs gives one entry per token
+  whose bytes spell the content, the chosen token first among its alternatives, all in
+  descending order; a completion's logprobs (legacy form) and /infill's n_probs
+  (llama-server's form, with ids) likewise; the chosen tokens' log-probabilities match
+  llama.cpp's log-softmax of its own logits (llama-cpp-python, same file, same tokens)
+  within 0.05 nats on average.
 - urllib: /infill, /tokenize (checked against Hugging Face `tokenizers`) and /detokenize
   round trip a code string, /metrics counters grow.
 - Trouble: malformed JSON, an unknown field, a wrong type, prompt + max_tokens over the
@@ -32,6 +38,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import llama_cpp
+import numpy as np
 import openai
 from tokenizers import Tokenizer
 
@@ -212,6 +220,90 @@ def openai_checks(srv, model, rng):
     return len(messages), r.usage.prompt_tokens, q
 
 
+def llama_logprobs(model, prompt_ids, pieces):
+    """llama.cpp's log-probability of each of `pieces` (token bytes) continuing
+    `prompt_ids`, each piece found among llama.cpp's 64 most likely tokens; None where it
+    is not there (a top-1 disagreement brickc's own checks would show)."""
+    llm = llama_cpp.Llama(model_path=str(model), n_ctx=CTX, n_threads=2, logits_all=True,
+                          verbose=False)
+    llm.eval(prompt_ids)
+    out = []
+    for piece in pieces:
+        x = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float64)
+        lp = x - x.max() - np.log(np.exp(x - x.max()).sum())
+        found = [int(i) for i in np.argsort(-lp)[:64]
+                 if llm.detokenize([int(i)], special=True) == piece]
+        if not found:
+            out.append(None)
+            break
+        out.append(float(lp[found[0]]))
+        llm.eval([found[0]])
+    del llm
+    return out
+
+
+def logprobs_checks(srv, model, rng):
+    client = openai.OpenAI(base_url=srv.url + "/v1", api_key="unused", max_retries=0,
+                           timeout=120)
+    q = question(rng)
+    r = client.chat.completions.create(model=model.name, messages=[{"role": "user", "content": q}],
+                                       max_tokens=N, temperature=0, logprobs=True, top_logprobs=3)
+    content = r.choices[0].logprobs.content
+    text = r.choices[0].message.content
+    check(len(content) == r.usage.completion_tokens - (r.choices[0].finish_reason == "stop"),
+          f"chat logprobs: {len(content)} entries for {r.usage.completion_tokens} tokens")
+    spelled = b"".join(bytes(e.bytes) for e in content).decode(errors="replace")
+    check(spelled == text, f"chat logprobs spell {spelled!r}, the content is {text!r}")
+    for e in content:
+        top = [t.logprob for t in e.top_logprobs]
+        check(len(top) == 3 and top == sorted(top, reverse=True) and top[0] <= 0,
+              f"top_logprobs {top} not 3, descending, <= 0")
+        # Greedy: the chosen token is the most likely one.
+        check(abs(e.logprob - top[0]) < 1e-6 and e.bytes == e.top_logprobs[0].bytes,
+              f"greedy token {e.token!r} ({e.logprob}) is not the first of {e.top_logprobs}")
+    streamed = []
+    for chunk in client.chat.completions.create(
+            model=model.name, messages=[{"role": "user", "content": q}], max_tokens=N,
+            temperature=0, logprobs=True, top_logprobs=3, stream=True):
+        if chunk.choices and chunk.choices[0].logprobs:
+            streamed += chunk.choices[0].logprobs.content
+    check([(e.token, e.logprob) for e in streamed] == [(e.token, e.logprob) for e in content],
+          "streamed chat logprobs differ from the whole answer's")
+
+    prompt = "def quicksort(items):\n    "
+    c = client.completions.create(model=model.name, prompt=prompt, max_tokens=N, temperature=0,
+                                  logprobs=2)
+    lp = c.choices[0].logprobs
+    check(len(lp.tokens) == len(lp.token_logprobs) == len(lp.top_logprobs) == len(lp.text_offset)
+          and "".join(lp.tokens) == c.choices[0].text and lp.text_offset[0] == 0,
+          f"completion logprobs {lp}")
+    status, infill = post_json(srv.url + "/infill", {"input_prefix": "def add(a, b):\n    return ",
+                                                     "input_suffix": "\n", "n_predict": N,
+                                                     "temperature": 0, "n_probs": 2})
+    probs = infill.get("completion_probabilities", [])
+    spelled = b"".join(bytes(p["bytes"]) for p in probs).decode(errors="replace")
+    check(status == 200 and infill["tokens_predicted"] - 1 <= len(probs) <= infill["tokens_predicted"]
+          and spelled == infill["content"]
+          and all(p["id"] == p["top_logprobs"][0]["id"] for p in probs),
+          f"/infill n_probs: {status} {str(infill)[:300]}")
+
+    # Against llama.cpp: the chat's tokens after the same prompt ids (the server tokenizes
+    # the rendered ChatML as /tokenize does).
+    rendered = (f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n{q}<|im_end|>\n"
+                f"<|im_start|>assistant\n")
+    _, tok = post_json(srv.url + "/tokenize", {"content": rendered})
+    ref = llama_logprobs(model, tok["tokens"], [bytes(e.bytes) for e in content])
+    ours = [e.logprob for e in content][: len(ref)]
+    pairs = [(a, b) for a, b in zip(ours, ref) if b is not None]
+    diff = float(np.mean([abs(a - b) for a, b in pairs])) if pairs else float("inf")
+    print(f"logprobs: {len(pairs)} of {len(ours)} tokens compared with llama.cpp, mean |diff| "
+          f"{diff:.4f} nats (ours {[round(a, 3) for a, _ in pairs]}, llama.cpp "
+          f"{[round(b, 3) for _, b in pairs]})")
+    check(len(pairs) == len(ours) and diff < 0.05,
+          f"chat logprobs vs llama.cpp: {len(pairs)}/{len(ours)} found, mean |diff| {diff}")
+    client.close()
+
+
 def metrics(srv):
     status, _, body = http("GET", srv.url + "/metrics")
     check(status == 200, f"/metrics status {status}")
@@ -338,6 +430,7 @@ def main():
     srv = Server(model, "serve")
     try:
         _, n_prompt, q = openai_checks(srv, model, rng)
+        logprobs_checks(srv, model, rng)
         urllib_checks(srv, hf)
         trouble_checks(srv, q, n_prompt)
         queue_checks(srv)

@@ -46,7 +46,7 @@ Parsed read_npy(const std::string& path) {
   p.cols = std::stoll(m[2]);
   EXPECT_EQ(bytes.size(), 10 + len + p.rows * p.cols * 4);
   p.data.resize(p.rows * p.cols);
-  std::memcpy(p.data.data(), bytes.data() + 10 + len, p.data.size() * 4);
+  if (!p.data.empty()) std::memcpy(p.data.data(), bytes.data() + 10 + len, p.data.size() * 4);
   return p;
 }
 

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "frontend/tokenizer/byte_map.h"
 
 namespace sv = brickc::serve;
@@ -68,6 +70,7 @@ class RecordingModel : public ScriptedModel {
 struct Generated {
   sv::Outcome out;
   std::string streamed;
+  std::vector<sv::TokenLogprobs> streamed_logprobs;
 };
 
 Generated generate(std::string_view script, sv::GenParams g) {
@@ -78,10 +81,12 @@ Generated generate(std::string_view script, sv::GenParams g) {
   Generated r;
   const auto ticket = e.admit();
   const std::vector<int32_t> prompt = {'x'};
-  r.out = e.generate(*ticket, prompt, g, [&](std::string_view t) {
-    r.streamed += t;
-    return true;
-  });
+  r.out = e.generate(*ticket, prompt, g,
+                     [&](std::string_view t, std::span<const sv::TokenLogprobs> l) {
+                       r.streamed += t;
+                       r.streamed_logprobs.insert(r.streamed_logprobs.end(), l.begin(), l.end());
+                       return true;
+                     });
   return r;
 }
 
@@ -97,6 +102,36 @@ TEST(ServeEngine, StopStringsCutTheTextAndAreNeverSent) {
   const Generated partial = generate("abEN", g);
   EXPECT_EQ(partial.streamed, "abEN");
   EXPECT_EQ(partial.out.finish_reason, "stop");  // the end-of-generation token
+}
+
+// ScriptedModel's logits are 1 for the scripted token and 0 for the other 256, so by hand
+// the chosen token's probability is e / (e + 256), and each other's 1 / (e + 256).
+TEST(ServeEngine, LogprobsComeWithTheTextTheyBelongTo) {
+  sv::GenParams g;
+  g.stop = {"END"};
+  g.logprobs = 2;
+  const Generated r = generate("abcENDdef", g);
+  ASSERT_EQ(r.out.text, "abc");
+  // "E", "N", "D" were generated but their text was cut with the stop string.
+  ASSERT_EQ(r.out.logprobs.size(), 3u);
+  const double chosen = std::log(std::exp(1.0) / (std::exp(1.0) + 256)),
+               other = std::log(1.0 / (std::exp(1.0) + 256));
+  for (size_t i = 0; i < 3; ++i) {
+    const sv::TokenLogprobs& e = r.out.logprobs[i];
+    EXPECT_EQ(e.chosen.id, "abc"[i]);
+    EXPECT_EQ(e.chosen.piece, std::string(1, "abc"[i]));
+    EXPECT_NEAR(e.chosen.logprob, chosen, 1e-5);
+    ASSERT_EQ(e.top.size(), 2u);
+    EXPECT_EQ(e.top[0].id, e.chosen.id);
+    EXPECT_NEAR(e.top[0].logprob, chosen, 1e-5);
+    EXPECT_EQ(e.top[1].id, 0);  // the lowest id among the tied rest
+    EXPECT_NEAR(e.top[1].logprob, other, 1e-5);
+  }
+  // A stream hands out the same entries, each with or after its text.
+  ASSERT_EQ(r.streamed_logprobs.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(r.streamed_logprobs[i].chosen.id, "abc"[i]);
+  // Without logprobs asked for, none are computed.
+  EXPECT_TRUE(generate("abc", sv::GenParams{}).out.logprobs.empty());
 }
 
 TEST(ServeEngine, LengthAndMendedUtf8) {
@@ -135,7 +170,8 @@ TEST(ServeEngine, PromptReuseEvaluatesOnlyWhatTheCacheLacks) {
   g.max_tokens = 3;
   auto run = [&](std::string_view prompt) {
     const std::vector<int32_t> ids(prompt.begin(), prompt.end());
-    return e.generate(*e.admit(), ids, g, [](std::string_view) { return true; });
+    return e.generate(*e.admit(), ids, g,
+                      [](std::string_view, std::span<const sv::TokenLogprobs>) { return true; });
   };
   // "hello", then 3 tokens "abc": the cache holds "helloab" (the last one is never fed).
   sv::Outcome o = run("hello");

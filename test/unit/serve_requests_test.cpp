@@ -58,6 +58,25 @@ TEST(ServeRequests, MistakesNameTheField) {
             "messages[0].z");
 }
 
+// Each endpoint's spelling of log-probabilities, and their bounds (OpenAI's: top_logprobs
+// <= 20 and only with logprobs; the legacy completions' logprobs <= 5).
+TEST(ServeRequests, LogprobsInEachEndpointsForm) {
+  const std::string msgs = R"({"messages": [{"role": "user", "content": "hi"})";
+  EXPECT_FALSE(sv::parse_chat_request(msgs + "]}").gen.logprobs);
+  EXPECT_EQ(sv::parse_chat_request(msgs + R"(], "logprobs": true})").gen.logprobs, 0);
+  EXPECT_EQ(sv::parse_chat_request(msgs + R"(], "logprobs": true, "top_logprobs": 3})").gen.logprobs, 3);
+  EXPECT_FALSE(sv::parse_chat_request(msgs + R"(], "logprobs": false})").gen.logprobs);
+  const auto chat = [](std::string_view b) { sv::parse_chat_request(b); };
+  EXPECT_EQ(param_of(chat, msgs + R"(], "top_logprobs": 3})"), "top_logprobs");
+  EXPECT_EQ(param_of(chat, msgs + R"(], "logprobs": true, "top_logprobs": 21})"), "top_logprobs");
+  EXPECT_EQ(param_of(chat, msgs + R"(], "logprobs": 1})"), "logprobs");
+  EXPECT_EQ(sv::parse_completion_request(R"({"prompt": "x", "logprobs": 5})").gen.logprobs, 5);
+  const auto completion = [](std::string_view b) { sv::parse_completion_request(b); };
+  EXPECT_EQ(param_of(completion, R"({"prompt": "x", "logprobs": 6})"), "logprobs");
+  EXPECT_EQ(param_of(completion, R"({"prompt": "x", "logprobs": true})"), "logprobs");
+  EXPECT_EQ(sv::parse_infill_request(R"({"input_prefix": "a", "n_probs": 4})").gen.logprobs, 4);
+}
+
 TEST(ServeRequests, InfillTokenizeDetokenize) {
   const auto r = sv::parse_infill_request(
       R"({"input_prefix": "p", "input_suffix": "s", "prompt": "t", "n_predict": -1,

@@ -1,6 +1,21 @@
 #include "runtime/cpu/simd/qdot.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 namespace brickc::cpu::simd {
+namespace {
+
+#if defined(__x86_64__)
+// F16C is CPUID leaf 1, ECX bit 29; clang's __builtin_cpu_supports has no name for it.
+bool has_f16c() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+}
+#endif
+
+}  // namespace
 
 std::string_view name(Isa isa) {
   switch (isa) {
@@ -15,8 +30,7 @@ bool supported(Isa isa) {
     case Isa::kPortable: return true;
     case Isa::kAvx2:
 #if defined(__x86_64__)
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-             __builtin_cpu_supports("f16c");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
 #else
       return false;
 #endif
