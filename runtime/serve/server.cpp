@@ -16,6 +16,7 @@
 #include "frontend/gguf/reader.h"
 #include "frontend/tokenizer/tokenizer.h"
 #include "ir/error.h"
+#include "runtime/serve/chat_page.h"
 #include "runtime/serve/engine.h"
 #include "runtime/serve/openai.h"
 #include "runtime/serve/requests.h"
@@ -133,7 +134,8 @@ httplib::Server::Handler Server::Impl::wrap(
 }
 
 bool Server::Impl::authorized(const httplib::Request& req) const {
-  return o.api_key.empty() || req.path == "/health" ||
+  // The health check and the chat page carry no data; the page asks for the key itself.
+  return o.api_key.empty() || req.path == "/health" || req.path == "/" ||
          req.get_header_value("Authorization") == "Bearer " + o.api_key;
 }
 
@@ -291,6 +293,9 @@ void Server::Impl::routes() {
     return httplib::Server::HandlerResponse::Handled;
   }));
 
+  http.Get("/", wrap([](const httplib::Request&, httplib::Response& res) {
+             res.set_content(std::string(chat_page()), "text/html; charset=utf-8");
+           }));
   http.Get("/health", wrap([](const httplib::Request&, httplib::Response& res) {
              send_json(res, 200, {{"status", "ok"}});
            }));
