@@ -9,7 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/build.sh"
 trees=("${BRICKC_BUILD:-$root/build}")
-if [ "${BRICKC_SANITIZE_TESTS:-0}" != 0 ]; then
+if [ "${BRICKC_SANITIZE_TESTS:-1}" != 0 ]; then
   "$root/scripts/build-sanitize.sh"
   trees+=("${BRICKC_SANITIZE_BUILD:-$root/build-sanitize}")
 fi
