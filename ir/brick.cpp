@@ -70,8 +70,8 @@ const BrickSignature& signature(BrickKind k) {
       {BrickKind::Qkv,
        {{4, 7}, 3, {}, {"x", "q weight", "k weight", "v weight", "q bias", "k bias", "v bias"}}},
       {BrickKind::Rope, {{2}, 1, {kHeadDim, kTheta}, {"x", "pos"}}},
-      {BrickKind::KvAppend, {{5}, 2, {}, {"k", "v", "pos", "k cache", "v cache"}}},
-      {BrickKind::Attention, {{4}, 1, {}, {"q", "k cache", "v cache", "pos"}}},
+      {BrickKind::KvAppend, {{5, 6}, 2, {}, {"k", "v", "pos", "k cache", "v cache", "seq"}}},
+      {BrickKind::Attention, {{4, 5}, 1, {}, {"q", "k cache", "v cache", "pos", "seq"}}},
       {BrickKind::Swiglu, {{2}, 1, {}, {"gate", "up"}}},
       {BrickKind::Add, {{2}, 1, {}, {"a", "b"}}},
       {BrickKind::LmHead, {{2}, 1, {}, {"x", "weight"}}},
@@ -86,7 +86,8 @@ const BrickSignature& signature(BrickKind k) {
        {{4}, 1, {kEps}, {"x", "norm weight", "gate weight", "up weight"}}},
       {BrickKind::RmsnormLmHead, {{3}, 1, {kEps}, {"x", "norm weight", "weight"}}},
       {BrickKind::GateUpSwiglu, {{3}, 1, {}, {"x", "gate weight", "up weight"}}},
-      {BrickKind::RopeKvAppend, {{6}, 3, {kTheta}, {"q", "k", "v", "pos", "k cache", "v cache"}}},
+      {BrickKind::RopeKvAppend,
+       {{6, 7}, 3, {kTheta}, {"q", "k", "v", "pos", "k cache", "v cache", "seq"}}},
       {BrickKind::MatvecAdd, {{3}, 1, {}, {"x", "weight", "residual"}}},
   };
   return kSigs.at(k);

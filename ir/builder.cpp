@@ -67,16 +67,21 @@ ValueId Builder::rope(std::string name, ValueId x, ValueId pos, int64_t head_dim
 }
 
 Builder::Caches Builder::kv_append(std::array<std::string, 2> names, ValueId k, ValueId v,
-                                   ValueId pos, Caches cache) {
+                                   ValueId pos, Caches cache, std::optional<ValueId> seq) {
+  std::vector<ValueId> operands = {k, v, pos, cache.k, cache.v};
+  if (seq) operands.push_back(*seq);
   const auto& r =
-      append(BrickKind::KvAppend, {k, v, pos, cache.k, cache.v},
+      append(BrickKind::KvAppend, std::move(operands),
              {{std::move(names[0]), g_.type(cache.k)}, {std::move(names[1]), g_.type(cache.v)}})
           .results;
   return {r[0], r[1]};
 }
 
-ValueId Builder::attention(std::string name, ValueId q, Caches cache, ValueId pos) {
-  return one(BrickKind::Attention, {q, cache.k, cache.v, pos}, std::move(name), g_.type(q));
+ValueId Builder::attention(std::string name, ValueId q, Caches cache, ValueId pos,
+                           std::optional<ValueId> seq) {
+  std::vector<ValueId> operands = {q, cache.k, cache.v, pos};
+  if (seq) operands.push_back(*seq);
+  return one(BrickKind::Attention, std::move(operands), std::move(name), g_.type(q));
 }
 
 ValueId Builder::swiglu(std::string name, ValueId gate, ValueId up, DType out) {
@@ -112,8 +117,10 @@ ValueId Builder::gate_up_swiglu(std::string name, ValueId x, ValueId w_gate, Val
 
 Builder::RopeKvResults Builder::rope_kv_append(std::array<std::string, 3> names, ValueId q,
                                                ValueId k, ValueId v, ValueId pos, Caches cache,
-                                               float theta) {
-  const auto& r = append(BrickKind::RopeKvAppend, {q, k, v, pos, cache.k, cache.v},
+                                               float theta, std::optional<ValueId> seq) {
+  std::vector<ValueId> operands = {q, k, v, pos, cache.k, cache.v};
+  if (seq) operands.push_back(*seq);
+  const auto& r = append(BrickKind::RopeKvAppend, std::move(operands),
                          {{std::move(names[0]), g_.type(q)},
                           {std::move(names[1]), g_.type(cache.k)},
                           {std::move(names[2]), g_.type(cache.v)}},

@@ -40,10 +40,12 @@ class Builder {
   QkvResults qkv(std::array<std::string, 3> names, ValueId x, std::array<ValueId, 3> w,
                  std::optional<std::array<ValueId, 3>> bias = {});
   ValueId rope(std::string name, ValueId x, ValueId pos, int64_t head_dim, float theta);
-  // names: the updated k and v caches.
+  // names: the updated k and v caches. `seq`: each token's sequence, for caches with one
+  // cache per sequence ([head_dim, n_kv_heads, max_ctx, n_seq]).
   Caches kv_append(std::array<std::string, 2> names, ValueId k, ValueId v, ValueId pos,
-                   Caches cache);
-  ValueId attention(std::string name, ValueId q, Caches cache, ValueId pos);
+                   Caches cache, std::optional<ValueId> seq = {});
+  ValueId attention(std::string name, ValueId q, Caches cache, ValueId pos,
+                    std::optional<ValueId> seq = {});
   ValueId swiglu(std::string name, ValueId gate, ValueId up, DType out = DType::F32);
   ValueId add(std::string name, ValueId a, ValueId b);
   // last_row: logits of the step's last token only ([n_vocab]), as generation needs; else
@@ -57,7 +59,8 @@ class Builder {
                          DType out = DType::F32);
   // names: the roped q, the updated k and v caches.
   RopeKvResults rope_kv_append(std::array<std::string, 3> names, ValueId q, ValueId k, ValueId v,
-                               ValueId pos, Caches cache, float theta);
+                               ValueId pos, Caches cache, float theta,
+                               std::optional<ValueId> seq = {});
   ValueId matvec_add(std::string name, ValueId x, ValueId w, ValueId residual);
 
  private:

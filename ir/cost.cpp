@@ -144,9 +144,10 @@ class Coster {
   }
   // One cache position: head_dim * n_kv_heads elements, i.e. the cache's bytes / max_ctx.
   uint64_t position_bytes(int i) const {
+    // A cache per sequence of a batch ([.., max_ctx, n_seq]) holds n_seq * max_ctx positions.
     const auto& t = g_.type(b_.operands[i]);
-    uint64_t ctx = dim(t, 2);
-    return ctx ? t.bytes() / ctx : 0;
+    uint64_t positions = dim(t, 2) * (t.shape.dims.size() > 3 ? dim(t, 3) : 1);
+    return positions ? t.bytes() / positions : 0;
   }
   // 2 flops per weight element and token, plus one add per output for a bias.
   uint64_t matvec_flops(int x, int w, int bias) const {

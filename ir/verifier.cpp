@@ -180,19 +180,38 @@ class BrickChecker {
   }
   bool pos(int i) { return per_token_i32(i); }
 
-  // KV cache [head_dim, n_kv_heads, max_ctx].
+  // KV cache [head_dim, n_kv_heads, max_ctx], or [head_dim, n_kv_heads, max_ctx, n_seq]:
+  // one cache of max_ctx positions per sequence of a batch.
   bool cache(int i) {
     const auto& t = op(i);
     if (t.elem != DType::F16 && t.elem != DType::F32) {
       error("wrong type", "{} {} must be f16 or f32", op_name(i), describe(g_, b_.operands[i]));
       return false;
     }
-    if (t.shape.dims.size() != 3) {
-      error("shape mismatch", "{} {} must be [head_dim, n_kv_heads, max_ctx]", op_name(i),
-            describe(g_, b_.operands[i]));
+    if (t.shape.dims.size() != 3 && t.shape.dims.size() != 4) {
+      error("shape mismatch", "{} {} must be [head_dim, n_kv_heads, max_ctx] or [head_dim, "
+            "n_kv_heads, max_ctx, n_seq]", op_name(i), describe(g_, b_.operands[i]));
       return false;
     }
     return true;
+  }
+
+  // A step over several sequences names each token's sequence (operand `s`) exactly when
+  // its caches have a sequence dimension (the cache operand at `kc`).
+  bool seq_operand(int s, int kc) {
+    const bool batched = op(kc).shape.dims.size() == 4;
+    if (batched && !has(s)) {
+      error("wrong operand count", "{} has one cache per sequence ({}), so it needs the seq "
+            "operand (i32[{}], each token's sequence)", keyword(b_.kind),
+            describe(g_, b_.operands[kc]), g_.n_tokens);
+      return false;
+    }
+    if (!batched && has(s)) {
+      error("wrong operand count", "{} has a seq operand but {} holds one sequence (no n_seq "
+            "dimension)", keyword(b_.kind), describe(g_, b_.operands[kc]));
+      return false;
+    }
+    return !batched || per_token_i32(s);
   }
 
   bool caches(int k, int v) {
@@ -290,10 +309,11 @@ class BrickChecker {
         return;
       }
       case BrickKind::KvAppend:
-        if (kv_operands(0, 1, 2, 3) && state_caches(3)) cache_results(0, 3);
+        if (kv_operands(0, 1, 2, 3) && state_caches(3) && seq_operand(5, 3)) cache_results(0, 3);
         return;
       case BrickKind::Attention: {
-        if (!f32_act(0) || !caches(1, 2) || !pos(3) || !appended_caches(1)) return;
+        if (!f32_act(0) || !caches(1, 2) || !pos(3) || !appended_caches(1) || !seq_operand(4, 1))
+          return;
         const auto& c = op(1).shape.dims;
         if (!head_split(0, c[0])) return;
         int64_t heads = len(0) / c[0];
@@ -342,7 +362,8 @@ class BrickChecker {
         if (act_vector(0)) gate_up_rules(1);
         return;
       case BrickKind::RopeKvAppend: {
-        if (!f32_act(0) || !kv_operands(1, 2, 3, 4) || !state_caches(4)) return;
+        if (!f32_act(0) || !kv_operands(1, 2, 3, 4) || !state_caches(4) || !seq_operand(6, 4))
+          return;
         if (!head_split(0, op(4).shape.dims[0])) return;
         result_is(0, op(0));
         cache_results(1, 4);
@@ -420,9 +441,11 @@ void check_declarations(const Graph& g, std::vector<Diagnostic>& out) {
                                         "or a GGUF weight block format",
                                         v.name, to_string(v.type))});
     if (v.kind == ValueKind::State &&
-        ((v.type.elem != DType::F16 && v.type.elem != DType::F32) || v.type.shape.dims.size() != 3))
+        ((v.type.elem != DType::F16 && v.type.elem != DType::F32) ||
+         (v.type.shape.dims.size() != 3 && v.type.shape.dims.size() != 4)))
       out.push_back({v.loc, fmt::format("wrong type: state %{} : {}: a KV cache is "
-                                        "f16 or f32 [head_dim, n_kv_heads, max_ctx]",
+                                        "f16 or f32 [head_dim, n_kv_heads, max_ctx] or "
+                                        "[head_dim, n_kv_heads, max_ctx, n_seq]",
                                         v.name, to_string(v.type))});
   }
 }

@@ -45,9 +45,11 @@ void fuse_rope_kv_append(ir::Graph& g, const PassOptions&) {
     }
     if (!qp) continue;
     const ir::Brick& qr = bricks[*qp];
+    std::vector<ir::ValueId> operands = {qr.operands[0], kr.operands[0], a.operands[1], pos,
+                                         a.operands[3], a.operands[4]};
+    if (a.operands.size() > 5) operands.push_back(a.operands[5]);  // seq, in a batch
     ir::Brick fused{ir::BrickKind::RopeKvAppend,
-                    {qr.operands[0], kr.operands[0], a.operands[1], pos, a.operands[3],
-                     a.operands[4]},
+                    std::move(operands),
                     {qr.results[0], a.results[0], a.results[1]},
                     {{"theta", kr.float_attr("theta")}},
                     a.layer, std::nullopt, a.loc};

@@ -544,7 +544,15 @@ class Lowering {
 
 }  // namespace
 
-KernelPlan lower(const ir::Graph& g, const LowerOptions& o) { return Lowering(g, o).run(); }
+KernelPlan lower(const ir::Graph& g, const LowerOptions& o) {
+  for (uint32_t i = 0; i < g.value_count(); ++i)
+    if (const ir::Value& v = g.value(ir::ValueId{i});
+        v.kind == ir::ValueKind::State && v.type.shape.dims.size() == 4)
+      fail("graph @{}: state %{} : {} holds one cache per sequence; steps over several "
+           "sequences are not lowered for the GPU yet (the CPU executor runs them)",
+           g.name, v.name, ir::to_string(v.type));
+  return Lowering(g, o).run();
+}
 
 uint64_t gpu_row_stride(DType t, int64_t ne0) {
   const auto b = row_bytes(t, static_cast<uint64_t>(ne0));

@@ -44,6 +44,8 @@ ir::Graph import_qwen2(const gguf::File& f, const ImportOptions& opts) {
   if (opts.n_tokens < 1 || opts.n_tokens > max_ctx)
     fail("{}: {} tokens per step is outside 1..{} (the KV cache length)", f.path(), opts.n_tokens,
          max_ctx);
+  if (opts.n_seq < 1 || opts.n_seq > 4096)
+    fail("{}: {} sequences per step is outside 1..4096", f.path(), opts.n_seq);
   if (kv_len < opts.n_tokens || kv_len > max_ctx)
     fail("{}: kv_len {} is outside {}..{} (the step's tokens .. the KV cache length)", f.path(),
          kv_len, opts.n_tokens, max_ctx);
@@ -56,10 +58,13 @@ ir::Graph import_qwen2(const gguf::File& f, const ImportOptions& opts) {
   ir::Builder& b = im.b();
   auto tok = b.input("tok", ir::vec(DType::I32, opts.n_tokens));
   auto pos = b.input("pos", ir::vec(DType::I32, opts.n_tokens));
+  std::optional<ir::ValueId> seq;
+  if (opts.n_seq > 1) seq = b.input("seq", ir::vec(DType::I32, opts.n_tokens));
   auto embd = im.weight("w.token_embd", t.token_embd);
   auto out_norm = im.f32_weight("w.output_norm", t.output_norm);
   auto out_w = c.tied ? embd : im.weight("w.output", t.output);
-  const ir::TensorType cache{DType::F16, ir::Shape{{c.head_dim, c.n_head_kv, max_ctx}}};
+  ir::TensorType cache{DType::F16, ir::Shape{{c.head_dim, c.n_head_kv, max_ctx}}};
+  if (opts.n_seq > 1) cache.shape.dims.push_back(opts.n_seq);
 
   auto x = b.embed("x", tok, embd);
   for (uint32_t il = 0; il < c.n_layer; ++il) {
@@ -87,8 +92,8 @@ ir::Graph import_qwen2(const gguf::File& f, const ImportOptions& opts) {
     auto vv = b.matvec(n("v"), h, wv, bv);
     auto qr = b.rope(n("qr"), q, pos, c.head_dim, c.rope_theta);
     auto kr = b.rope(n("kr"), k, pos, c.head_dim, c.rope_theta);
-    auto kv2 = b.kv_append({n("kc"), n("vc")}, kr, vv, pos, kv);
-    auto att = b.attention(n("att"), qr, kv2, pos);
+    auto kv2 = b.kv_append({n("kc"), n("vc")}, kr, vv, pos, kv, seq);
+    auto att = b.attention(n("att"), qr, kv2, pos, seq);
     auto o = b.matvec(n("o"), att, wo);
     auto x1 = b.add(n("x1"), x, o);
     auto h2 = b.rmsnorm(n("h2"), x1, ffn_norm, c.rms_eps);

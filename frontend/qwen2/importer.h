@@ -20,6 +20,10 @@ struct ImportOptions {
   // Logits for every token of the step (dumped logits, perplexity) instead of the last
   // token's alone; a graph with them has no argmax.
   bool all_logits = false;
+  // Sequences the step's tokens may belong to (a server's batch): above 1, each cache has
+  // a sequence dimension ([head_dim, n_kv_heads, max_ctx, n_seq]) and %seq : i32[T] says
+  // each token's sequence; kv_append and attention take it.
+  int64_t n_seq = 1;
 };
 
 // Validates the config and every tensor (read_config, bind_tensors), then builds the step:
@@ -28,7 +32,8 @@ struct ImportOptions {
 //   x2 = x1 + matvec(swiglu(matvec(h2, wg), matvec(h2, wu)), wd);
 //   logits = lm_head(rmsnorm(x), output or token_embd); next = argmax(logits).
 // Outputs: %next, then %logits (only %logits with all_logits). With n_tokens = T every
-// activation is [n, T] and %tok, %pos are i32[T]. Errors name the file and tensor.
+// activation is [n, T] and %tok, %pos are i32[T] (and %seq, with n_seq > 1). Errors name
+// the file and tensor.
 ir::Graph import_qwen2(const gguf::File& f, const ImportOptions& opts = {});
 
 }  // namespace brickc::qwen2

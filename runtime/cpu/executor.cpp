@@ -42,14 +42,16 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
     const ir::Value& v = graph_.value(ir::ValueId{i});
     switch (v.kind) {
       case ir::ValueKind::Input: {
-        const bool tok = v.name == "tok", pos = v.name == "pos";
-        if ((!tok && !pos) || !is_i32_vector(v.type, graph_.n_tokens))
+        const bool tok = v.name == "tok", pos = v.name == "pos", seq = v.name == "seq";
+        if ((!tok && !pos && !seq) || !is_i32_vector(v.type, graph_.n_tokens))
           fail(
               "graph @{}: input %{} : {} is not a step input the CPU executor provides "
-              "(expected %tok and %pos, both i32[{}])",
+              "(expected %tok and %pos, and %seq in a batch, all i32[{}])",
               graph_.name, v.name, ir::to_string(v.type), graph_.n_tokens);
-        (tok ? tok_ : pos_) = ir::ValueId{i};
-        (tok ? have_tok : have_pos) = true;
+        if (seq) seq_ = ir::ValueId{i};
+        else (tok ? tok_ : pos_) = ir::ValueId{i};
+        if (tok) have_tok = true;
+        if (pos) have_pos = true;
         new_slot(i).get().i.assign(static_cast<size_t>(graph_.n_tokens), 0);
         break;
       }
@@ -58,15 +60,18 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
         break;
       case ir::ValueKind::State: {
         const auto& d = v.type.shape.dims;
-        if (d.size() != 3 || (v.type.elem != DType::F16 && v.type.elem != DType::F32))
+        if ((d.size() != 3 && d.size() != 4) ||
+            (v.type.elem != DType::F16 && v.type.elem != DType::F32))
           fail(
               "graph @{}: state %{} : {} is not a KV cache [head_dim, n_kv_heads, max_ctx] "
-              "of f16 or f32",
+              "or [head_dim, n_kv_heads, max_ctx, n_seq] of f16 or f32",
               graph_.name, v.name, ir::to_string(v.type));
-        if (max_ctx_ != 0 && d[2] != max_ctx_)
-          fail("graph @{}: state %{} has {} positions, another cache has {}", graph_.name, v.name,
-               d[2], max_ctx_);
+        const int64_t n_seq = d.size() == 4 ? d[3] : 1;
+        if (max_ctx_ != 0 && (d[2] != max_ctx_ || n_seq != n_seq_))
+          fail("graph @{}: state %{} has {} positions for {} sequence(s), another cache {} for {}",
+               graph_.name, v.name, d[2], n_seq, max_ctx_, n_seq_);
         max_ctx_ = d[2];
+        n_seq_ = n_seq;
         states_.push_back(ir::ValueId{i});
         Slot& s = new_slot(i).get();
         if (share_cache) {
@@ -88,6 +93,9 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
   }
   if (!have_tok || !have_pos)
     fail("graph @{}: the step inputs %tok and %pos (i32[1]) must both be declared", graph_.name);
+  if (seq_.has_value() != (n_seq_ > 1))
+    fail("graph @{}: %seq is declared exactly when the caches have a sequence dimension",
+         graph_.name);
 
   // A T-token graph's results are T rows each (about a GiB for the 1.5B at T = 512), so
   // results whose lives do not overlap share a buffer, by liveness over the brick order.
@@ -243,7 +251,30 @@ void GraphExecutor::set_step(std::span<const int32_t> tokens, int64_t pos) {
   for (int64_t t = 0; t < n; ++t) {
     slot(tok_).i[static_cast<size_t>(t)] = tokens[static_cast<size_t>(t)];
     slot(pos_).i[static_cast<size_t>(t)] = static_cast<int32_t>(pos + t);
+    if (seq_) slot(*seq_).i[static_cast<size_t>(t)] = 0;
   }
+}
+
+void GraphExecutor::step_rows(std::span<const int32_t> tokens, std::span<const int32_t> pos,
+                              std::span<const int32_t> seq) {
+  const auto n = static_cast<int64_t>(tokens.size());
+  if (n < 1 || n > graph_.n_tokens || pos.size() != tokens.size() || seq.size() != tokens.size())
+    fail("graph @{}: a batch step takes 1..{} tokens, each with a position and a sequence; got "
+         "{} tokens, {} positions, {} sequences", graph_.name, graph_.n_tokens, tokens.size(),
+         pos.size(), seq.size());
+  if (!seq_ && n_seq_ == 1 && std::any_of(seq.begin(), seq.end(), [](int32_t s) { return s != 0; }))
+    fail("graph @{}: a step of one sequence got a sequence other than 0", graph_.name);
+  for (int64_t t = 0; t < n; ++t) {
+    const auto i = static_cast<size_t>(t);
+    if (seq[i] < 0 || seq[i] >= n_seq_)
+      fail("graph @{}: token {} belongs to sequence {}, outside 0..{}", graph_.name, t, seq[i],
+           n_seq_ - 1);
+    slot(tok_).i[i] = tokens[i];
+    slot(pos_).i[i] = pos[i];
+    if (seq_) slot(*seq_).i[i] = seq[i];
+  }
+  n_ = n;
+  for (size_t i = 0; i < graph_.bricks().size(); ++i) run_brick(i);
 }
 
 std::vector<float> GraphExecutor::read(ir::ValueId v, int64_t offset, int64_t count) {
@@ -282,7 +313,8 @@ void GraphExecutor::corrupt(const ir::Brick& b) {
     return;
   }
   const auto& d = graph_.type(r).shape.dims;
-  const int64_t at = d.size() == 3 ? d[0] * d[1] * slot(pos_).i[0] : 0;  // a cache: this row
+  const int64_t seq0 = seq_ ? slot(*seq_).i[0] : 0;
+  const int64_t at = d.size() >= 3 ? d[0] * d[1] * (seq0 * max_ctx_ + slot(pos_).i[0]) : 0;  // a cache: this row
   float& x = s.floats()[static_cast<size_t>(at)];
   x += 1000.0f * (1.0f + std::fabs(x));
 }
@@ -301,12 +333,12 @@ void GraphExecutor::step(std::span<const int32_t> tokens, int64_t pos) {
   for (size_t i = 0; i < graph_.bricks().size(); ++i) run_brick(i);
 }
 
-void GraphExecutor::append_kv(const float* k, const float* v, int64_t pos, ir::ValueId kc,
-                              ir::ValueId vc) {
-  const auto& d = graph_.type(kc).shape.dims;  // [head_dim, n_kv_heads, max_ctx]
-  const int64_t row = d[0] * d[1];
-  std::memcpy(out(kc) + pos * row, k, static_cast<size_t>(row) * sizeof(float));
-  std::memcpy(out(vc) + pos * row, v, static_cast<size_t>(row) * sizeof(float));
+void GraphExecutor::append_kv(const float* k, const float* v, int64_t pos, int64_t seq,
+                              ir::ValueId kc, ir::ValueId vc) {
+  const auto& d = graph_.type(kc).shape.dims;  // [head_dim, n_kv_heads, max_ctx(, n_seq)]
+  const int64_t row = d[0] * d[1], at = (seq * max_ctx_ + pos) * row;
+  std::memcpy(out(kc) + at, k, static_cast<size_t>(row) * sizeof(float));
+  std::memcpy(out(vc) + at, v, static_cast<size_t>(row) * sizeof(float));
 }
 
 void GraphExecutor::matmuls(std::initializer_list<MatmulPart> parts, const float* x, int64_t n) {
@@ -326,6 +358,10 @@ void GraphExecutor::run(const ir::Brick& b) {
       fail("{} brick: position %{} = {} is outside the KV cache (0..{})", keyword(b.kind),
            graph_.value(v).name, p, max_ctx_ - 1);
     return p;
+  };
+  // Sequence of token t: operand i (%seq) where the brick has it, else the only one, 0.
+  auto sequence = [&](size_t i, int64_t t) -> int64_t {
+    return i < o.size() ? slot(o[i]).i[static_cast<size_t>(t)] : 0;
   };
   auto weight = [&](ir::ValueId v) -> const Matrix& { return slot(v).m; };
   auto bias = [&](size_t i) { return i < o.size() ? in(o[i]) : nullptr; };
@@ -370,8 +406,8 @@ void GraphExecutor::run(const ir::Brick& b) {
     }
     case K::KvAppend:
       for (int64_t t = 0; t < n; ++t)
-        append_kv(in(o[0]) + t * len(o[0]), in(o[1]) + t * len(o[1]), position(o[2], t), o[3],
-                  o[4]);
+        append_kv(in(o[0]) + t * len(o[0]), in(o[1]) + t * len(o[1]), position(o[2], t),
+                  sequence(5, t), o[3], o[4]);
       return;
     case K::Attention: {
       // Each query sees the cache up to its own position (causal), which the appends of the
@@ -379,6 +415,16 @@ void GraphExecutor::run(const ir::Brick& b) {
       const auto& d = graph_.type(o[1]).shape.dims;
       const int64_t k = len(o[0]);
       const AttentionConfig cfg{k / d[0], d[1], d[0], false};
+      if (o.size() > 4) {
+        // A batch: each token reads its own sequence's cache, up to its own position.
+        const int64_t per_seq = max_ctx_ * d[0] * d[1];
+        for (int64_t t = 0; t < n; ++t) {
+          const int64_t s = sequence(4, t) * per_seq;
+          attention(pool_, cfg, in(o[0]) + t * k, 1, position(o[3], t), in(o[1]) + s,
+                    in(o[2]) + s, out(r0) + t * k);
+        }
+        return;
+      }
       position(o[3], n - 1);  // range check of the last, the largest
       attention(pool_, cfg, in(o[0]), n, position(o[3], 0), in(o[1]), in(o[2]), out(r0));
       return;
@@ -433,7 +479,7 @@ void GraphExecutor::run(const ir::Brick& b) {
         rope_neox(out(r0) + t * nq, nq / hd, hd, pos, theta);
         std::copy_n(in(o[1]) + t * nk, nk, scratch_a_.data());
         rope_neox(scratch_a_.data(), nk / hd, hd, pos, theta);
-        append_kv(scratch_a_.data(), in(o[2]) + t * nk, pos, o[4], o[5]);
+        append_kv(scratch_a_.data(), in(o[2]) + t * nk, pos, sequence(6, t), o[4], o[5]);
       }
       return;
     }

@@ -61,6 +61,12 @@ class GraphExecutor final : public runtime::BrickStepper {
   // the cache was last cleared. The graph's rows past n are left alone.
   using BrickStepper::step;
   void step(std::span<const int32_t> tokens, int64_t pos) override;
+  // One step of a batch (a graph imported with n_seq sequences): token t at position pos[t]
+  // of sequence seq[t]; each token's attention reads positions 0..pos[t] of its own
+  // sequence, which earlier steps or this step's appends must have filled.
+  void step_rows(std::span<const int32_t> tokens, std::span<const int32_t> pos,
+                 std::span<const int32_t> seq);
+  int64_t n_seq() const { return n_seq_; }
   // Zeroes the KV cache.
   void clear_cache();
   // Fills every brick result with NaN, so that a test sees any value a step reads before
@@ -116,8 +122,9 @@ class GraphExecutor final : public runtime::BrickStepper {
   const float* in(ir::ValueId v) const { return slot(v).floats().data(); }
   // Elements per token row.
   int64_t len(ir::ValueId v) const { return graph_.type(v).shape.ne0(); }
-  // Writes k and v at `pos` of the caches (k already roped).
-  void append_kv(const float* k, const float* v, int64_t pos, ir::ValueId kc, ir::ValueId vc);
+  // Writes k and v at `pos` of sequence `seq`'s caches (k already roped).
+  void append_kv(const float* k, const float* v, int64_t pos, int64_t seq, ir::ValueId kc,
+                 ir::ValueId vc);
   // The products of one brick that share the input x (n token rows).
   void matmuls(std::initializer_list<MatmulPart> parts, const float* x, int64_t n);
 
@@ -131,7 +138,9 @@ class GraphExecutor final : public runtime::BrickStepper {
   std::vector<uint32_t> alias_;
   std::vector<ir::ValueId> states_;
   ir::ValueId tok_, pos_, logits_;
+  std::optional<ir::ValueId> seq_;  // %seq, in a batch graph
   int64_t max_ctx_ = 0;
+  int64_t n_seq_ = 1;
   int64_t n_ = 1;  // tokens in the current step
   std::vector<float> scratch_a_, scratch_b_, scratch_c_;  // intermediates inside composites
   std::vector<double> brick_us_;

@@ -86,6 +86,7 @@ struct CompileOptions {
   std::optional<int64_t> kv_len;
   int64_t max_ctx = 0;
   int64_t tokens = 1;       // -m: tokens per step (the token dimension)
+  int64_t sequences = 1;    // -m: sequences the tokens may belong to (a batch)
   bool all_logits = false;  // -m: logits for every token of the step
   bool trace = false;    // --emit=cuda|ptx: the kernels with their profiling hooks
   std::string annotate;  // a bench report with a per-brick profile
@@ -168,6 +169,7 @@ void compile_model(const CompileOptions& o) {
   io.max_ctx = o.max_ctx;
   io.kv_len = o.kv_len.value_or(0);
   io.n_tokens = o.tokens;
+  io.n_seq = o.sequences;
   io.all_logits = o.all_logits;
   ir::Graph g = qwen2::import_qwen2(*file, io);
   ir::verify_or_fail(g, o.model);
@@ -245,6 +247,10 @@ void add_compile_command(CLI::App& app) {
   cmd->add_option("--tokens", o->tokens,
                   "Tokens per step for an imported model: 1 is the decode step, T > 1 the "
                   "T-token (prefill) step with [n, T] activations")
+      ->capture_default_str();
+  cmd->add_option("--sequences", o->sequences,
+                  "Sequences a step's tokens may belong to (a server's batch): above 1 every "
+                  "KV cache has a sequence dimension and %seq names each token's sequence")
       ->capture_default_str();
   cmd->add_flag("--all-logits", o->all_logits,
                 "An imported model's LM head gives every token's logits (perplexity, dumped "
