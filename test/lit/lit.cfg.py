@@ -1,6 +1,7 @@
 # lit suite for brickc: IR round trips, pass outputs, emitted PTX and error messages.
 import ctypes
 import os
+import subprocess
 import lit.formats
 
 config.name = "brickc"
@@ -14,8 +15,16 @@ config.substitutions.append(("%python", config.python))
 config.substitutions.append(("%shared", config.shared_dir))
 config.substitutions.append(("FileCheck", config.filecheck))
 config.substitutions.append(("%ptxas", config.ptxas))
-# What the PTX tests need: ptxas from the toolkit, NVRTC found the way brickc finds it.
-if config.ptxas:
+# What the PTX tests need: a ptxas that runs (not a leftover wrapper of a removed toolkit),
+# NVRTC found the way brickc finds it.
+def runs(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=60).returncode == 0
+    except OSError:
+        return False
+
+
+if config.ptxas and runs([config.ptxas, "--version"]):
     config.available_features.add("ptxas")
 for lib in ("libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"):
     try:
