@@ -16,6 +16,7 @@ namespace brickc::runtime {
 struct StepShape {
   int64_t n_tokens = 1;
   bool all_logits = false;
+  int64_t n_seq = 1;  // sequences the tokens may belong to (a server's batch)
 };
 
 // `device_profile` names the roofline the budget pass assigns budgets from (passes/

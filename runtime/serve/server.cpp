@@ -73,10 +73,10 @@ json logprobs_json(Kind kind, std::span<const TokenLogprobs> l, int64_t offset) 
 }  // namespace
 
 struct Server::Impl {
-  Impl(const gguf::File& file, runtime::Decoder& decoder, ServerOptions opts)
+  Impl(const gguf::File& file, const EngineFactory& make_engine, ServerOptions opts)
       : o(std::move(opts)),
         tok(tokenizer::Tokenizer::from_gguf(file)),
-        engine(decoder, tok, chat::eog_tokens(tok.vocab()), o.max_waiting),
+        engine(make_engine(tok, chat::eog_tokens(tok.vocab()), o.max_waiting)),
         created(unix_now()) {
     chat_template = try_make<chat::ChatTemplate>(
         chat_error, [&] { return chat::ChatTemplate::from_gguf(file, tok.vocab()); });
@@ -109,7 +109,7 @@ struct Server::Impl {
   std::string chat_error;
   std::optional<chat::FimTokens> fim;
   std::string fim_error;
-  Engine engine;
+  std::unique_ptr<Engine> engine;
   int64_t created;
   httplib::Server http;
   int bound_port = -1;
@@ -119,7 +119,7 @@ struct Server::Impl {
 httplib::Server::Handler Server::Impl::wrap(
     std::function<void(const httplib::Request&, httplib::Response&)> h) {
   return [this, h](const httplib::Request& req, httplib::Response& res) {
-    ++engine.metrics().requests;
+    ++engine->metrics().requests;
     try {
       h(req, res);
     } catch (const RequestError& e) {
@@ -179,7 +179,7 @@ std::vector<int32_t> Server::Impl::infill_prompt(const InfillRequest& r) {
 
 void Server::Impl::check_fits(size_t n_prompt, const GenParams& g,
                               std::string_view prompt_field) const {
-  const int64_t n_ctx = engine.n_ctx();
+  const int64_t n_ctx = engine->n_ctx();
   const auto n = static_cast<int64_t>(n_prompt);
   if (n == 0) throw RequestError(std::string(prompt_field), "the prompt is empty");
   // One position at least is left for the answer.
@@ -197,7 +197,7 @@ void Server::Impl::check_fits(size_t n_prompt, const GenParams& g,
 
 void Server::Impl::generate(httplib::Response& res, Kind kind, std::vector<int32_t> prompt,
                             GenParams g) {
-  const std::shared_ptr<Engine::Ticket> ticket = engine.admit();
+  const std::shared_ptr<Engine::Ticket> ticket = engine->admit();
   if (!ticket)
     throw Busy(fmt::format("{} requests are waiting for the model already; retry later",
                            o.max_waiting));
@@ -211,7 +211,7 @@ void Server::Impl::generate(httplib::Response& res, Kind kind, std::vector<int32
         });
     return;
   }
-  const Outcome out = engine.generate(
+  const Outcome out = engine->generate(
       *ticket, prompt, g, [](std::string_view, std::span<const TokenLogprobs>) { return true; });
   const Usage u{out.prompt_tokens, out.completion_tokens, out.cached_tokens};
   const json probs = g.logprobs ? logprobs_json(kind, out.logprobs, 0) : json(nullptr);
@@ -232,7 +232,7 @@ void Server::Impl::stream(httplib::DataSink& sink, Kind kind, Engine::Ticket& ti
   try {
     if (kind == Kind::kChat) write(sse_event(chat_chunk(id, "assistant", "", std::nullopt)));
     int64_t offset = 0;  // bytes of text sent, for the completions' text_offset
-    const Outcome out = engine.generate(
+    const Outcome out = engine->generate(
         ticket, prompt, g, [&](std::string_view text, std::span<const TokenLogprobs> l) {
           const json probs = g.logprobs ? logprobs_json(kind, l, offset) : json(nullptr);
           offset += static_cast<int64_t>(text.size());
@@ -276,7 +276,7 @@ void Server::Impl::routes() {
 
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (authorized(req)) return httplib::Server::HandlerResponse::Unhandled;
-    ++engine.metrics().requests;
+    ++engine->metrics().requests;
     send_json(res, 401,
               error_object("invalid or missing API key: send the header 'Authorization: Bearer "
                            "<key>' with the key given to --api-key",
@@ -303,7 +303,7 @@ void Server::Impl::routes() {
              send_json(res, 200, model_list(o.model_id, created));
            }));
   http.Get("/metrics", wrap([this](const httplib::Request&, httplib::Response& res) {
-             res.set_content(engine.metrics().prometheus_text(), "text/plain; version=0.0.4");
+             res.set_content(engine->metrics().prometheus_text(), "text/plain; version=0.0.4");
            }));
   http.Post("/v1/chat/completions", wrap([this](const httplib::Request& req, httplib::Response& res) {
               ChatRequest r = parse_chat_request(req.body);
@@ -340,8 +340,8 @@ void Server::Impl::routes() {
             }));
 }
 
-Server::Server(const gguf::File& file, runtime::Decoder& decoder, ServerOptions o)
-    : impl_(std::make_unique<Impl>(file, decoder, std::move(o))) {}
+Server::Server(const gguf::File& file, const EngineFactory& make_engine, ServerOptions o)
+    : impl_(std::make_unique<Impl>(file, make_engine, std::move(o))) {}
 
 Server::~Server() = default;
 
@@ -367,7 +367,7 @@ void Server::run() {
 
 void Server::stop() {
   impl_->stopped = true;
-  impl_->engine.stop();
+  impl_->engine->stop();
   impl_->http.stop();
 }
 

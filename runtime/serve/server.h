@@ -6,13 +6,23 @@
 #include <memory>
 #include <string>
 
-#include "runtime/session.h"
+#include <functional>
+#include <vector>
 
 namespace brickc::gguf {
 class File;
 }
+namespace brickc::tokenizer {
+class Tokenizer;
+}
 
 namespace brickc::serve {
+
+class Engine;
+// Makes the engine requests run on, given the server's tokenizer (which outlives it), the
+// end-of-generation tokens and ServerOptions::max_waiting.
+using EngineFactory = std::function<std::unique_ptr<Engine>(
+    const tokenizer::Tokenizer& tok, std::vector<int32_t> eog, int64_t max_waiting)>;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -26,7 +36,7 @@ class Server {
  public:
   // The tokenizer, chat template, FIM tokens and end-of-generation set come from `file`;
   // a model without a ChatML template or FIM tokens still serves the other endpoints.
-  Server(const gguf::File& file, runtime::Decoder& decoder, ServerOptions o);
+  Server(const gguf::File& file, const EngineFactory& make_engine, ServerOptions o);
   ~Server();
 
   // Error naming host and port when the socket cannot be bound.

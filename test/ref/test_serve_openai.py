@@ -15,6 +15,9 @@ on a `brickc synth --vocab` GGUF (random seed) with the real Qwen2.5 vocabulary.
   (llama-server's form, with ids) likewise; the chosen tokens' log-probabilities match
   llama.cpp's log-softmax of its own logits (llama-cpp-python, same file, same tokens)
   within 0.05 nats on average.
+- Continuous batching: a second server with --parallel 8 answers 16 concurrent clients
+  (distinct questions and lengths; greedy, and sampled with a fixed seed; some streamed),
+  each with exactly the text the one-at-a-time server gives it; /metrics counts them.
 - urllib: /infill, /tokenize (checked against Hugging Face `tokenizers`) and /detokenize
   round trip a code string, /metrics counters grow.
 - Trouble: malformed JSON, an unknown field, a wrong type, prompt + max_tokens over the
@@ -24,6 +27,7 @@ on a `brickc synth --vocab` GGUF (random seed) with the real Qwen2.5 vocabulary.
   servers with status 0 within seconds.
 Only 127.0.0.1; every wait is bounded, and a stuck server is killed.
 """
+from http.client import HTTPConnection
 import json
 import os
 import random
@@ -304,6 +308,71 @@ def logprobs_checks(srv, model, rng):
     client.close()
 
 
+def batching_checks(srv, model, rng):
+    """16 clients at once on --parallel 8 get what each gets alone from `srv`."""
+    requests = []
+    for i in range(16):
+        body = {"messages": [{"role": "user", "content": question(rng)}],
+                "max_tokens": rng.randint(2, 2 * N)}
+        if i % 2:
+            body.update(temperature=0.9, seed=rng.randrange(1 << 30))
+        else:
+            body["temperature"] = 0
+        requests.append(body)
+
+    def answer(url, body, stream):
+        if not stream:
+            status, j = post_json(url + "/v1/chat/completions", body)
+            return status, j["choices"][0]["message"]["content"] if status == 200 else j
+        status, _, data = http("POST", url + "/v1/chat/completions", dict(body, stream=True),
+                               {"Content-Type": "application/json"})
+        text = ""
+        for line in data.decode().splitlines():
+            if line.startswith("data: {"):
+                ch = json.loads(line[6:])["choices"]
+                text += (ch[0]["delta"].get("content") or "") if ch else ""
+        return status, text
+
+    alone = [answer(srv.url, body, False) for body in requests]
+    par = Server(model, "serve-parallel", ["--parallel", "8"])
+    try:
+        results = [None] * len(requests)
+
+        def client(i):
+            results[i] = answer(par.url, requests[i], i % 3 == 0)
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(len(requests))]
+        t0 = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+        took = time.monotonic() - t0
+        same = sum(r == a for r, a in zip(results, alone))
+        print(f"batching: {same} of {len(requests)} concurrent answers on --parallel 8 equal the "
+              f"one-at-a-time server's ({took:.1f} s)")
+        for i, (r, a) in enumerate(zip(results, alone)):
+            check(r == a, f"request {i} on --parallel 8: {r!r}, alone: {a!r}")
+        # A client that goes away mid-stream frees its sequence: nothing is left running.
+        conn = HTTPConnection("127.0.0.1", par.port, timeout=60)
+        conn.request("POST", "/v1/chat/completions", json.dumps(
+            {"messages": [{"role": "user", "content": question(rng)}], "stream": True,
+             "max_tokens": CTX // 2, "temperature": 0}), {"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        check(resp.status == 200 and resp.readline().startswith(b"data: "),
+              f"streamed request on --parallel 8: {resp.status}")
+        conn.close()
+        deadline = time.monotonic() + 30
+        while metrics(par).get("brickc_requests_processing") != 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        m = metrics(par)
+        check(m.get("brickc_completions_total") == len(requests) + 1 and
+              m.get("brickc_requests_processing") == 0 and m.get("brickc_requests_waiting") == 0,
+              f"--parallel 8 /metrics after 16 requests: {m}")
+    finally:
+        par.stop(signal.SIGTERM)
+
+
 def metrics(srv):
     status, _, body = http("GET", srv.url + "/metrics")
     check(status == 200, f"/metrics status {status}")
@@ -431,6 +500,7 @@ def main():
     try:
         _, n_prompt, q = openai_checks(srv, model, rng)
         logprobs_checks(srv, model, rng)
+        batching_checks(srv, model, rng)
         urllib_checks(srv, hf)
         trouble_checks(srv, q, n_prompt)
         queue_checks(srv)

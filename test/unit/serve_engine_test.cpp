@@ -76,7 +76,7 @@ struct Generated {
 Generated generate(std::string_view script, sv::GenParams g) {
   ScriptedModel m(script);
   const tk::Tokenizer tok = byte_tokenizer();
-  sv::Engine e(m, tok, {256}, 8);
+  sv::SerialEngine e(m, tok, {256}, 8);
   g.sampler.temp = 0;
   Generated r;
   const auto ticket = e.admit();
@@ -150,7 +150,7 @@ TEST(ServeEngine, LengthAndMendedUtf8) {
 TEST(ServeEngine, AdmitsAtMostMaxWaiting) {
   ScriptedModel m("a");
   const tk::Tokenizer tok = byte_tokenizer();
-  sv::Engine e(m, tok, {256}, 2);
+  sv::SerialEngine e(m, tok, {256}, 2);
   auto a = e.admit(), b = e.admit();
   EXPECT_TRUE(a && b);
   EXPECT_FALSE(e.admit());
@@ -164,7 +164,7 @@ TEST(ServeEngine, AdmitsAtMostMaxWaiting) {
 TEST(ServeEngine, PromptReuseEvaluatesOnlyWhatTheCacheLacks) {
   RecordingModel m("abcdefghijklmnop");
   const tk::Tokenizer tok = byte_tokenizer();
-  sv::Engine e(m, tok, {256}, 8);
+  sv::SerialEngine e(m, tok, {256}, 8);
   sv::GenParams g;
   g.sampler.temp = 0;
   g.max_tokens = 3;

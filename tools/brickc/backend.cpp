@@ -20,6 +20,9 @@ Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
     fail("--activations llama-cpu is an option of --engine direct, not of --engine {}", o.engine);
   if (llama_cpu && bricks)
     fail("--activations llama-cpu runs --engine direct, which has no bricks to time or verify");
+  if (o.parallel > 1 && (o.engine == "direct" || llama_cpu))
+    fail("--parallel {} runs the int8 or the graph engine; --engine direct takes one sequence",
+         o.parallel);
   if ((o.engine == "direct" || llama_cpu) && !bricks) {
     b.label = fmt::format("cpu ({} threads, direct f32)", o.threads);
     b.cpu_model = std::make_unique<cpu::Qwen2Model>(
@@ -38,6 +41,15 @@ Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
   b.label = int8 ? fmt::format("cpu ({} threads, int8 {})", o.threads,
                                cpu::simd::name(cpu::simd::best_isa()))
                  : fmt::format("cpu ({} threads, graph f32)", o.threads);
+  if (o.parallel > 1) {
+    if (bricks) fail("--parallel {} has no per-brick timing or verification", o.parallel);
+    // Rows per step: a decode token for each sequence and prompt chunks beside them; every
+    // row's logits are kept (64 rows of a 152k vocabulary: 39 MB).
+    const int64_t rows = std::max<int64_t>(64, o.parallel);
+    b.batch = std::make_unique<cpu::BatchModel>(file, g, o.parallel, rows);
+    b.label = fmt::format("{}, {} sequences", b.label.substr(0, b.label.size() - 1), o.parallel) + ")";
+    return b;
+  }
   b.decoder = std::make_unique<cpu::GraphModel>(file, g, o.each);
   return b;
 }
@@ -61,8 +73,13 @@ Backend open_cuda(const gguf::File& file, const BackendOptions& o) {
 }
 
 Backend open_device(const gguf::File& file, const BackendOptions& o) {
+  if (o.parallel < 1) fail("--parallel {}: at least one sequence", o.parallel);
   if (o.device == "cpu") return open_cpu(file, o);
   const auto& p = cuda::probe();
+  if (o.parallel > 1 && (o.device == "cuda" || (p.usable() && o.engine == "auto")))
+    fail("--parallel {}: continuous batching runs on the CPU for now (the GPU's kernels take "
+         "one sequence); add --device cpu, or serve with --parallel 1 on the GPU",
+         o.parallel);
   if (o.device == "cuda") {
     if (!p.usable()) fail("CUDA unavailable: {}", p.why_unusable());
     return open_cuda(file, o);

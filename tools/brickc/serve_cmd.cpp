@@ -1,5 +1,6 @@
 // `brickc serve`: an OpenAI-compatible HTTP server for one model (runtime/serve/). One
-// request generates at a time; SIGINT/SIGTERM end the running one and exit with status 0.
+// request generates at a time, or up to --parallel together on the CPU; SIGINT/SIGTERM end
+// the running ones and exit with status 0.
 #include <fmt/core.h>
 #include <pthread.h>
 
@@ -14,6 +15,7 @@
 #include "frontend/gguf/reader.h"
 #include "frontend/qwen2/config.h"
 #include "ir/error.h"
+#include "runtime/serve/batch_engine.h"
 #include "runtime/serve/server.h"
 #include "tools/brickc/backend.h"
 #include "tools/brickc/commands.h"
@@ -44,10 +46,6 @@ sigset_t block_stop_signals() {
 }
 
 void serve(const ServeOptions& o) {
-  if (o.parallel != 1)
-    fail("--parallel {}: continuous batching is not built yet; brickc serve answers one "
-         "request at a time (--parallel 1)",
-         o.parallel);
   const sigset_t signals = block_stop_signals();
   const auto file = gguf::File::open(o.gen.model);
   const qwen2::Config cfg = qwen2::read_config(*file);
@@ -56,6 +54,7 @@ void serve(const ServeOptions& o) {
   bo.threads = o.gen.threads;
   bo.engine = o.gen.engine;
   bo.n_ctx = context_length(o.gen, cfg);
+  bo.parallel = o.parallel;
   Backend backend = open_backend(*file, bo);
 
   serve::ServerOptions so;
@@ -63,7 +62,19 @@ void serve(const ServeOptions& o) {
   so.port = o.port;
   so.api_key = o.api_key;
   so.model_id = std::filesystem::path(o.gen.model).filename().string();
-  serve::Server server(*file, *backend.decoder, so);
+  // With a batch, the requests about to join the next step wait too.
+  if (o.parallel > 1) so.max_waiting += o.parallel;
+  serve::Server server(
+      *file,
+      [&](const tokenizer::Tokenizer& tok, std::vector<int32_t> eog, int64_t max_waiting)
+          -> std::unique_ptr<serve::Engine> {
+        if (backend.batch)
+          return std::make_unique<serve::BatchEngine>(*backend.batch, tok, std::move(eog),
+                                                      max_waiting);
+        return std::make_unique<serve::SerialEngine>(*backend.decoder, tok, std::move(eog),
+                                                     max_waiting);
+      },
+      so);
   server.bind();
   fmt::print(stderr, "brickc serve: {} ({} context, {}) on http://{}:{}\n", so.model_id,
              bo.n_ctx, backend.label, o.host, server.port());
@@ -108,7 +119,8 @@ void add_serve_command(CLI::App& app) {
                   "Require 'Authorization: Bearer KEY' on every endpoint but /health");
   add_device_flags(cmd, g.device, g.threads, g.engine);
   cmd->add_option("--parallel", o->parallel,
-                  "Sequences decoded together; only 1 until continuous batching is built")
+                  "Requests decoded together (continuous batching, on the CPU for now); each "
+                  "has the whole context")
       ->capture_default_str();
   cmd->callback([o] { serve(*o); });
 }
