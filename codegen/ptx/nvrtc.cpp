@@ -141,9 +141,10 @@ std::vector<std::string> nvrtc_options(const CompileOptions& o, bool for_cubin) 
 }
 
 Compiled compile(std::string_view source, std::string_view name, const CompileOptions& o) {
-  const NvrtcApi& a = api();
-  // One compile for a real architecture yields both its PTX and its cubin.
+  // One compile for a real architecture yields both its PTX and its cubin. The options
+  // (and the architecture's form) are checked before NVRTC is needed.
   std::vector<std::string> opts = nvrtc_options(o, o.want_cubin);
+  const NvrtcApi& a = api();
   std::vector<const char*> opt_ptrs;
   for (const std::string& s : opts) opt_ptrs.push_back(s.c_str());
 

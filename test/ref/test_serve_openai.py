@@ -362,8 +362,10 @@ def batching_checks(srv, model, rng):
         check(resp.status == 200 and resp.readline().startswith(b"data: "),
               f"streamed request on --parallel 8: {resp.status}")
         conn.close()
+        # (It may not have started yet when the client leaves: wait for it to end.)
         deadline = time.monotonic() + 30
-        while metrics(par).get("brickc_requests_processing") != 0 and time.monotonic() < deadline:
+        while (metrics(par).get("brickc_completions_total") != len(requests) + 1 and
+               time.monotonic() < deadline):
             time.sleep(0.2)
         m = metrics(par)
         check(m.get("brickc_completions_total") == len(requests) + 1 and
@@ -463,7 +465,8 @@ def queue_checks(srv):
     busy = [r for r in results if r[0] == 503]
     print(f"queue: {len(busy)} of {n} requests refused with 503")
     check(len(results) == n and all(r[0] in (200, 503) for r in results),
-          f"queue: statuses {[r[0] for r in results]}")
+          f"queue: statuses {[r[0] for r in results]}; other answers: "
+          f"{[r[2][:300] for r in results if r[0] not in (200, 503)][:2]}")
     # The first request holds the model while the others arrive, so 16 - 1 - 8 are refused
     # (fewer only if one finished before all had arrived).
     check(1 <= len(busy) <= n - 9, f"queue: {len(busy)} of {n} refused, expected 1..{n - 9}")
