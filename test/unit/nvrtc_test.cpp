@@ -46,7 +46,7 @@ std::string error_of(const std::string& src, const std::string& name, const Comp
 TEST(NvrtcKernelFiles, EmbedsEachCuhFileVerbatim) {
   // The source tree is where this test was compiled from; compare against the files on disk.
   std::filesystem::path dir =
-      std::filesystem::path(__FILE__).parent_path() / "../../codegen/ptx/kernels";
+      std::filesystem::path(BRICKC_SOURCE_DIR) / "codegen/ptx/kernels";
   if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << "no source tree at " << dir;
   size_t on_disk = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
