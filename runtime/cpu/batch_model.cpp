@@ -1,5 +1,7 @@
 #include "runtime/cpu/batch_model.h"
 
+#include <algorithm>
+
 #include "frontend/qwen2/config.h"
 #include "ir/error.h"
 #include "runtime/decode_graph.h"

@@ -262,8 +262,6 @@ void GraphExecutor::step_rows(std::span<const int32_t> tokens, std::span<const i
     fail("graph @{}: a batch step takes 1..{} tokens, each with a position and a sequence; got "
          "{} tokens, {} positions, {} sequences", graph_.name, graph_.n_tokens, tokens.size(),
          pos.size(), seq.size());
-  if (!seq_ && n_seq_ == 1 && std::any_of(seq.begin(), seq.end(), [](int32_t s) { return s != 0; }))
-    fail("graph @{}: a step of one sequence got a sequence other than 0", graph_.name);
   for (int64_t t = 0; t < n; ++t) {
     const auto i = static_cast<size_t>(t);
     if (seq[i] < 0 || seq[i] >= n_seq_)
@@ -274,6 +272,10 @@ void GraphExecutor::step_rows(std::span<const int32_t> tokens, std::span<const i
     if (seq_) slot(*seq_).i[i] = seq[i];
   }
   n_ = n;
+  run_bricks();
+}
+
+void GraphExecutor::run_bricks() {
   for (size_t i = 0; i < graph_.bricks().size(); ++i) run_brick(i);
 }
 
@@ -313,8 +315,9 @@ void GraphExecutor::corrupt(const ir::Brick& b) {
     return;
   }
   const auto& d = graph_.type(r).shape.dims;
+  // A cache: the row of the step's first token.
   const int64_t seq0 = seq_ ? slot(*seq_).i[0] : 0;
-  const int64_t at = d.size() >= 3 ? d[0] * d[1] * (seq0 * max_ctx_ + slot(pos_).i[0]) : 0;  // a cache: this row
+  const int64_t at = d.size() >= 3 ? d[0] * d[1] * (seq0 * max_ctx_ + slot(pos_).i[0]) : 0;
   float& x = s.floats()[static_cast<size_t>(at)];
   x += 1000.0f * (1.0f + std::fabs(x));
 }
@@ -330,7 +333,7 @@ void GraphExecutor::run_brick(size_t i) {
 
 void GraphExecutor::step(std::span<const int32_t> tokens, int64_t pos) {
   set_step(tokens, pos);
-  for (size_t i = 0; i < graph_.bricks().size(); ++i) run_brick(i);
+  run_bricks();
 }
 
 void GraphExecutor::append_kv(const float* k, const float* v, int64_t pos, int64_t seq,

@@ -115,6 +115,7 @@ class GraphExecutor final : public runtime::BrickStepper {
   };
   void bind_weight(const gguf::File& file, const ir::Value& v, Slot& s);
   void run(const ir::Brick& b);
+  void run_bricks();  // every brick in order: a step, once its inputs are set
   void corrupt(const ir::Brick& b);
   Slot& slot(ir::ValueId v) { return slots_[alias_[v.index]]; }
   const Slot& slot(ir::ValueId v) const { return slots_[alias_[v.index]]; }

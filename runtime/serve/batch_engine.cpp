@@ -145,12 +145,14 @@ void BatchEngine::finish(Job& j, const char* error) {
     std::lock_guard lock(mu_);
     // The cache holds the prompt and the generated tokens fed back.
     auto& c = cached_[static_cast<size_t>(j.seq)];
-    c = j.prompt;
-    c.insert(c.end(), j.generated.begin(), j.generated.end());
-    c.resize(std::min(c.size(), static_cast<size_t>(model_.n_past(j.seq))));
-    if (error) c.clear();
+    if (error) {
+      j.error = error;  // and the cache is in no known state: nothing to reuse
+    } else {
+      c = j.prompt;
+      c.insert(c.end(), j.generated.begin(), j.generated.end());
+      c.resize(std::min(c.size(), static_cast<size_t>(model_.n_past(j.seq))));
+    }
     busy_[static_cast<size_t>(j.seq)] = false;
-    if (error) j.error = error;
     j.done = true;
   }
   j.cv.notify_one();
@@ -243,11 +245,9 @@ void BatchEngine::run() {
       }
       j->pending = tok;
     }
-    // A sampled job without a token to feed has ended.
+    // A job with its whole prompt in the cache and no token to feed has ended.
     std::erase_if(active_, [&](const std::shared_ptr<Job>& j) {
-      const bool sampled = std::any_of(samples.begin(), samples.end(),
-                                       [&](const auto& s) { return s.first == j.get(); });
-      if (!sampled || j->pending) return false;
+      if (j->fed < j->prompt.size() || j->pending) return false;
       finish(*j);
       return true;
     });

@@ -38,16 +38,16 @@ Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
   g.n_ubatch = o.n_ubatch;
   g.plant_fault = o.plant_fault;
   g.kernels = int8 ? cpu::Kernels::kInt8 : cpu::Kernels::kReference;
-  b.label = int8 ? fmt::format("cpu ({} threads, int8 {})", o.threads,
-                               cpu::simd::name(cpu::simd::best_isa()))
-                 : fmt::format("cpu ({} threads, graph f32)", o.threads);
+  const std::string kernels =
+      int8 ? fmt::format("int8 {}", cpu::simd::name(cpu::simd::best_isa())) : "graph f32";
+  const std::string batch = o.parallel > 1 ? fmt::format(", {} sequences", o.parallel) : "";
+  b.label = fmt::format("cpu ({} threads, {}{})", o.threads, kernels, batch);
   if (o.parallel > 1) {
     if (bricks) fail("--parallel {} has no per-brick timing or verification", o.parallel);
     // Rows per step: a decode token for each sequence and prompt chunks beside them; every
     // row's logits are kept (64 rows of a 152k vocabulary: 39 MB).
     const int64_t rows = std::max<int64_t>(64, o.parallel);
     b.batch = std::make_unique<cpu::BatchModel>(file, g, o.parallel, rows);
-    b.label = fmt::format("{}, {} sequences", b.label.substr(0, b.label.size() - 1), o.parallel) + ")";
     return b;
   }
   b.decoder = std::make_unique<cpu::GraphModel>(file, g, o.each);
