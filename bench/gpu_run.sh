@@ -2,7 +2,7 @@
 # The device-machine session in one script (DESIGN.md §9): from build/device (made by
 # scripts/device-bundle.sh here), synthesize the models, run the GPU tests and the
 # benchmarks, and leave logs and JSON in $OUT. Steps: devices, tests, models, bench, profile,
-# top, verify, sanitize, compare (any subset, in order given). Models are written to $MODELS (default
+# top, verify, sanitize, compare, engines (any subset, in order given). Models are written to $MODELS (default
 # /tmp/models). bench follows the protocol's defaults (10 warm-up, 100 repetitions) unless
 # BENCH_REPS / BENCH_WARMUP say otherwise.
 set -uo pipefail
@@ -20,6 +20,7 @@ model() {  # model <preset> <mix>: path of the synthesized file, made once
   [[ -f $f ]] || "$B/brickc" synth --model "qwen2.5-coder-$1" --quant "$2" -o "$f" >&2 || return 1
   echo "$f"
 }
+ENGINE=${ENGINE:-auto}  # --engine of the bench, profile, top and compare steps
 BENCH_SET=${BENCH_SET:-"0.5b:q4_0 0.5b:q4_k_m 1.5b:q4_k_m 3b:q4_k_m 7b:q4_k_m"}
 
 for step in "$@"; do
@@ -38,7 +39,7 @@ for step in "$@"; do
     bench)
       for m in $BENCH_SET; do
         f=$(model "${m%%:*}" "${m##*:}") || continue
-        "$B/brickc" bench -m "$f" --device cuda -p "${BENCH_P:-512}" -n "${BENCH_N:-128}" \
+        "$B/brickc" bench -m "$f" --device cuda --engine "$ENGINE" -p "${BENCH_P:-512}" -n "${BENCH_N:-128}" \
           ${BENCH_REPS:+--reps $BENCH_REPS} ${BENCH_WARMUP:+--warmup $BENCH_WARMUP} \
           --stat-check --verify --json "$OUT/bench-${m/:/-}.json" 2>&1 | tee -a "$OUT/bench.log"
       done ;;
@@ -46,7 +47,7 @@ for step in "$@"; do
       for m in $BENCH_SET; do
         f=$(model "${m%%:*}" "${m##*:}") || continue
         n=${m/:/-}
-        "$B/brickc" bench -m "$f" --device cuda -p "${BENCH_P:-512}" -n "${BENCH_N:-128}" \
+        "$B/brickc" bench -m "$f" --device cuda --engine "$ENGINE" -p "${BENCH_P:-512}" -n "${BENCH_N:-128}" \
           --reps "${PROFILE_REPS:-20}" --warmup 3 --profile --plot "$OUT/profile-$n.svg" \
           --json "$OUT/profile-$n.json" 2>&1 | tee -a "$OUT/profile.log"
         "$B/brickc" compile -m "$f" --annotate "$OUT/profile-$n.json" > "$OUT/annotate-$n.txt"
@@ -55,7 +56,7 @@ for step in "$@"; do
     top)  # one cbtop frame per model, as text
       for m in $BENCH_SET; do
         f=$(model "${m%%:*}" "${m##*:}") || continue
-        "$B/brickc" top -m "$f" --device cuda --once --cols 120 2>&1 | tee "$OUT/top-${m/:/-}.txt"
+        "$B/brickc" top -m "$f" --device cuda --engine "$ENGINE" --once --cols 120 2>&1 | tee "$OUT/top-${m/:/-}.txt"
       done ;;
     verify)  # a verified decode, then a planted wrong kernel that --verify must name
       f=$(model 0.5b q4_k_m)
@@ -72,9 +73,9 @@ for step in "$@"; do
       for m in $BENCH_SET; do
         f=$(model "${m%%:*}" "${m##*:}") || continue
         n=${m/:/-}
-        "$B/brickc" bench -m "$f" --device cuda -p 512 -n 128 -r "${COMPARE_REPS:-10}" --warmup 2 \
+        "$B/brickc" bench -m "$f" --device cuda --engine "$ENGINE" -p 512 -n 128 -r "${COMPARE_REPS:-10}" --warmup 2 \
           --llama-bench "$lb" --json "$OUT/compare-$n.json" 2>&1 | tee -a "$OUT/compare.log"
-        "$B/brickc" bench -m "$f" --device cuda -p 2048 -n 16 -r "${COMPARE_REPS:-10}" --warmup 2 \
+        "$B/brickc" bench -m "$f" --device cuda --engine "$ENGINE" -p 2048 -n 16 -r "${COMPARE_REPS:-10}" --warmup 2 \
           --llama-bench "$lb" --json "$OUT/pp2048-$n.json" 2>&1 | tee -a "$OUT/compare.log"
       done ;;
     sanitize)
@@ -82,6 +83,15 @@ for step in "$@"; do
       for tool in memcheck racecheck; do
         compute-sanitizer --tool $tool --error-exitcode 9 "$B/brickc" run -m "$f" --device cuda \
           --prompt-tokens 1,2,3,4 -n 4 2>&1 | tail -n 5 | tee -a "$OUT/sanitize.log"
+      done ;;
+    engines)  # decode with the per-brick graph and with the megakernel, one after the other
+      for m in $BENCH_SET; do
+        f=$(model "${m%%:*}" "${m##*:}") || continue
+        for e in graph megakernel; do
+          "$B/brickc" bench -m "$f" --device cuda --engine $e -p "${BENCH_P:-16}" -n 128 \
+            -r "${ENGINE_REPS:-10}" --warmup 3 ${BENCH_DEPTH:+-d $BENCH_DEPTH} \
+            --json "$OUT/engine-$e-${m/:/-}${BENCH_DEPTH:+-d$BENCH_DEPTH}.json" 2>&1 | tee -a "$OUT/engines.log"
+        done
       done ;;
     *) echo "unknown step $step" >&2; exit 2 ;;
   esac

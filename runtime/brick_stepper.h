@@ -41,6 +41,9 @@ class BrickStepper {
   // the graph says so, stored rounded, and inside the bricks whose input is f32 (the GPU).
   enum class Rounding { kNone, kInBrick, kStoredQ8_1 };
   virtual Rounding rounding() const = 0;
+  // True when step() is not the bricks run in order but one fused program (the GPU's
+  // megakernel): --verify then also holds step()'s logits to the bricks' bit for bit.
+  virtual bool fused_step() const { return false; }
 };
 
 // What every executor checks of a step of `tokens` tokens at `pos`: 1 to the graph's

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <limits>
+#include <optional>
 
 #include "ir/error.h"
 #include "runtime/cpu/executor.h"
@@ -15,6 +19,31 @@ double ratio(const BrickResult& r) {
   if (!r.finite) return std::numeric_limits<double>::infinity();
   if (r.tolerance > 0) return r.max_rel / r.tolerance;
   return r.max_rel > 0 ? std::numeric_limits<double>::infinity() : 0.0;
+}
+
+// The fused step's logits against the bricks' (tolerance 0: the same kernel bodies).
+BrickResult compare_fused(const ir::Graph& g, ir::ValueId logits, const std::vector<float>& fused,
+                          const std::vector<float>& bricks, int64_t pos) {
+  BrickResult r;
+  for (size_t b = 0; b < g.bricks().size(); ++b)
+    for (ir::ValueId v : g.bricks()[b].results)
+      if (v == logits) r.brick = b;
+  r.kind = "fused-step";
+  r.value = g.value(logits).name;
+  r.pos = pos;
+  double scale = 0;
+  bool differ = false;
+  for (size_t i = 0; i < fused.size(); ++i) {
+    r.finite = r.finite && std::isfinite(fused[i]);
+    scale = std::max(scale, std::fabs(static_cast<double>(bricks[i])));
+    if (std::memcmp(&fused[i], &bricks[i], 4) == 0) continue;
+    differ = true;
+    const double d = std::fabs(static_cast<double>(fused[i]) - bricks[i]);
+    r.max_abs = std::max(r.max_abs, std::isfinite(d) ? d : INFINITY);
+  }
+  // Any differing bits fail (a NaN or a signed zero too): the same kernels ran.
+  r.max_rel = !differ ? 0.0 : (r.max_abs > 0 && scale > 0 ? r.max_abs / scale : INFINITY);
+  return r;
 }
 
 }  // namespace
@@ -38,7 +67,18 @@ std::vector<BrickResult> Verifier::step(BrickStepper& dut, std::span<const int32
   // One reference per executor the backend steps (its decode graph, its T-token graph).
   auto& ref = refs_[&dut];
   if (!ref) ref = std::make_unique<cpu::GraphExecutor>(file_, dut.graph(), threads_);
+  // A fused step (the megakernel) runs first; the bricks then recompute the same step
+  // (rewriting the same cache rows), and their logits must equal its logits exactly.
+  std::optional<std::vector<float>> fused;
+  const ir::Graph& g = dut.graph();
+  const auto logits = std::find_if(g.outputs.begin(), g.outputs.end(),
+                                   [&](ir::ValueId v) { return g.type(v).elem == DType::F32; });
+  if (dut.fused_step() && logits != g.outputs.end()) {
+    dut.step(tokens, pos);
+    fused = dut.read(*logits, 0, g.type(*logits).shape.elements());
+  }
   std::vector<BrickResult> results = check_step(dut, *ref, tokens, pos);
+  if (fused) results.push_back(compare_fused(g, *logits, *fused, dut.read(*logits, 0, static_cast<int64_t>(fused->size())), pos));
   ++stats_.steps;
   std::vector<const BrickResult*> failed;
   for (const BrickResult& r : results) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "codegen/ptx/megakernel.h"
 #include "ir/error.h"
 
 namespace brickc::ptx {
@@ -16,7 +17,7 @@ using K = Arg::Kind;
 
 constexpr int kWarps = 8;         // kernels/common.cuh: kWarps
 constexpr int kSegMax = 2048;     // kernels/matvec.cuh: kSegMax
-constexpr int kAttnThreads = 128;  // kernels/attention.cuh: kAttnWarps warps
+constexpr int kThreads = 256;     // kernels/common.cuh: kThreads, the block of every decode kernel
 // T-token steps (kernels/gemm.cuh, flash_attention.cuh): tile sizes, block sizes, shared memory.
 constexpr int64_t kGemmTileM = 128, kGemmTileN = 128;
 constexpr unsigned kGemmThreads = 256;
@@ -82,7 +83,7 @@ class Lowering {
              : "");
     for (const Kernel& k : plan_.kernels)
       src += fmt::format(
-          "\nextern \"C\" __global__ void __launch_bounds__({}) {}(const KArgs a) {{\n  {}(a);\n}}\n",
+          "\nextern \"C\" __global__ void __launch_bounds__({}) {}(const KArgs a) {{\n  {}(a, GridBlock());\n}}\n",
           k.threads, k.name, k.template_call);
     plan_.source = std::move(src);
     return std::move(plan_);
@@ -275,7 +276,7 @@ class Lowering {
     const auto& o = b.operands;
     const auto& d = g_.type(o[1]).shape.dims;  // [head_dim, n_kv_heads, ctx]
     const int64_t hd = d[0], nkv = d[1], nq = len(o[0]) / hd, s = o_.attention_splits;
-    if (hd % 32 != 0 || hd > kAttnThreads) unsupported(fmt::format("head_dim {}", hd));
+    if (hd % 32 != 0 || hd > kThreads) unsupported(fmt::format("head_dim {}", hd));
     if (nq % nkv != 0) unsupported("query heads not a multiple of KV heads");
     if (type(o[1]) != DType::F16 || type(o[2]) != DType::F16) unsupported("a KV cache that is not f16");
     const std::string res = g_.value(b.results[0]).name;
@@ -284,11 +285,10 @@ class Lowering {
     const size_t counters =
         add_scratch(static_cast<uint64_t>(nq) * 4, "attention split counters of %" + res, true);
     const std::string call = fmt::format("attention<{}, {}, {}, {}>", hd, nq, nkv, s);
-    Launch& l = launch(kernel(fmt::format("attention_hd{}_q{}_kv{}", hd, nq, nkv), call, kAttnThreads),
+    Launch& l = launch(kernel(fmt::format("attention_hd{}_q{}_kv{}", hd, nq, nkv), call),
                        {value(o[0]), value(o[1]), value(o[2]), step(), scratch(parts),
                         value(b.results[0]), scratch(counters), trace()});
     l.grid = {static_cast<unsigned>(nq), static_cast<unsigned>(s)};
-    l.block = kAttnThreads;
   }
 
   // --- T-token steps: every kernel handles step->n_tokens <= T rows (kernels/gemm.cuh,
@@ -527,10 +527,8 @@ class Lowering {
     // kernels/plant_fault.cuh's slot 2: a KV cache [head_dim, n_kv, ctx]: a position's
     // elements; q8_1: the element count, where the scales start.
     const int64_t at = d.size() == 3 ? d[0] * d[1] : elem == 2 ? len(r) : 0;
-    Launch& l = launch(kernel("plant_fault_" + std::to_string(elem),
-                              fmt::format("plant_fault<{}>", elem), 32),
-                       {value(r), step(), integer(at), trace()});
-    l.block = 32;
+    launch(kernel("plant_fault_" + std::to_string(elem), fmt::format("plant_fault<{}>", elem)),
+           {value(r), step(), integer(at), trace()});
   }
 
   const ir::Graph& g_;
@@ -551,7 +549,9 @@ KernelPlan lower(const ir::Graph& g, const LowerOptions& o) {
       fail("graph @{}: state %{} : {} holds one cache per sequence; steps over several "
            "sequences are not lowered for the GPU yet (the CPU executor runs them)",
            g.name, v.name, ir::to_string(v.type));
-  return Lowering(g, o).run();
+  KernelPlan plan = Lowering(g, o).run();
+  if (o.megakernel) add_megakernel(g, plan);
+  return plan;
 }
 
 uint64_t gpu_row_stride(DType t, int64_t ne0) {

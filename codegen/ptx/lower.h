@@ -56,11 +56,21 @@ struct Kernel {
   unsigned threads = 256;     // its block size (__launch_bounds__)
 };
 
+// The persistent decode kernel (LowerOptions::megakernel; kernels/megakernel.cuh): its
+// entry point runs every launch of the plan as a task, in order.
+struct Megakernel {
+  std::string name;
+  unsigned min_blocks_per_sm = 0;      // its __launch_bounds__
+  unsigned smem = 0;                   // dynamic shared memory: the largest launch's
+  std::vector<std::vector<size_t>> deps;  // per launch: the launches whose results it reads
+};
+
 struct KernelPlan {
   std::string source;  // CUDA C++ for NVRTC: the includes and one wrapper per kernel
   std::vector<Kernel> kernels;
   std::vector<Launch> launches;
   std::vector<Scratch> scratch;
+  std::optional<Megakernel> megakernel;
 };
 
 struct LowerOptions {
@@ -71,6 +81,9 @@ struct LowerOptions {
   // Brick index whose launches end with kernels/plant_fault.cuh's wrong kernel (tests of
   // --verify); none when unset.
   std::optional<size_t> plant_fault;
+  // Also emit the megakernel (decode steps only): every launch becomes a task of one
+  // persistent kernel (codegen/ptx/megakernel.h).
+  bool megakernel = false;
 };
 
 // Fails naming the brick when a kind, type or shape has no kernel (e.g. bf16 weights).

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <utility>
 
 #include "codegen/ptx/module_cache.h"
 #include "frontend/quant/quant.h"
@@ -23,8 +24,17 @@ struct Step {  // kernels/common.cuh: Step
   int32_t pos;
   uint64_t argmax_key;
   int32_t n_tokens;
-  int32_t pad_;
+  uint32_t epoch;
+  uint32_t fault, fault_task, fault_block, fault_sm, fault_dep, fault_seen;
 };
+
+struct MegaTask {  // kernels/megakernel.cuh: MegaTask
+  uint64_t args[24];
+  int32_t kernel, nx, ny, first, arrivals, n_deps;
+  int32_t deps[ptx::kMegakernelMaxDeps];
+  uint32_t dep_arrivals[ptx::kMegakernelMaxDeps];
+};
+static_assert(sizeof(MegaTask) == 256, "kernels/megakernel.cuh: MegaTask is 256 bytes");
 
 constexpr int kStaticSmemLimit = 48 * 1024;
 constexpr size_t kUploadChunk = 64u << 20;  // host staging for padded weight rows
@@ -72,7 +82,9 @@ uint64_t ranged_bytes(const ir::Graph& g, ir::ValueId v, int64_t offset, int64_t
 Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const ExecutorOptions& o)
     : ctx_(ctx), graph_(std::move(graph)), opt_(o) {
   ir::verify_or_fail(graph_, fmt::format("graph @{} for {}", graph_.name, file.path()));
-  plan_ = ptx::lower(graph_, o.lower);
+  ptx::LowerOptions lo = o.lower;
+  lo.megakernel = o.megakernel;
+  plan_ = ptx::lower(graph_, lo);
 
   ptx::CompileOptions co;
   co.arch = ctx.arch();
@@ -227,10 +239,26 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
   step_host_ = PinnedBuffer(static_cast<size_t>(max_ctx_) * sizeof(Step), "step structs");
   if (graph_.n_tokens > 1)
     tokens_host_ = PinnedBuffer(static_cast<size_t>(max_ctx_) * 4, "token ids");
-  key_host_ = PinnedBuffer(8, "argmax key");
+  step_back_ = PinnedBuffer(sizeof(Step), "step struct read back");
 
-  // Grids: grid-stride kernels get as many blocks as fit on the device at once.
+  // Grids: grid-stride kernels get as many blocks as fit on the device at once; with the
+  // megakernel, as many as it has (each of its blocks runs one of them).
   const DeviceInfo& dev = ctx.info();
+  if (plan_.megakernel) {
+    const ptx::Megakernel& mk = *plan_.megakernel;
+    mega_fn_ = module_.function(mk.name);
+    if (static_cast<int>(mk.smem) > dev.max_smem_per_block_optin)
+      fail("the megakernel needs {} bytes of shared memory; {} allows {}", mk.smem, dev.name,
+           dev.max_smem_per_block_optin);
+    // Its static shared memory (every template's) comes on top: always opt in.
+    set_max_dynamic_smem(mega_fn_, static_cast<int>(mk.smem));
+    const int per_sm = max_active_blocks_per_sm(mega_fn_, 256, mk.smem);
+    if (per_sm < 1)
+      fail("the megakernel cannot run: not one block of 256 threads with {} bytes of shared "
+           "memory fits on an SM of {}", mk.smem, dev.name);
+    mega_blocks_ = static_cast<unsigned>(std::min<int>(per_sm, static_cast<int>(mk.min_blocks_per_sm)) *
+                                         dev.sm_count);
+  }
   for (const ptx::Launch& l : plan_.launches) {
     const Function f = functions_[l.kernel];
     const std::string& kname = plan_.kernels[l.kernel].name;
@@ -247,6 +275,10 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
       gx = static_cast<unsigned>(std::min<int64_t>(l.work_blocks, int64_t{per_sm} * dev.sm_count));
     }
     grid_x_.push_back(gx);
+  }
+  if (plan_.megakernel) {
+    place_ = ptx::place_tasks(plan_, mega_blocks_);
+    for (size_t i = 0; i < place_.size(); ++i) grid_x_[i] = place_[i].nx;
   }
   if (opt_.lower.trace) {
     size_t slots = 0;
@@ -282,7 +314,46 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
     }
     args_.push_back(std::move(a));
   }
+  if (plan_.megakernel) setup_megakernel();
   if (opt_.use_graph) cuda_graph_ = Graph::capture(stream_, [&] { enqueue_all(); });
+}
+
+void Executor::setup_megakernel() {
+  const ptx::Megakernel& mk = *plan_.megakernel;
+  const size_t n = plan_.launches.size();
+  if (opt_.hang_task && *opt_.hang_task >= n)
+    fail("hang_task {}: the plan has {} launches", *opt_.hang_task, n);
+  std::vector<MegaTask> tasks(n);
+  for (size_t i = 0; i < n; ++i) {
+    MegaTask& t = tasks[i];
+    std::memset(&t, 0, sizeof t);
+    std::copy(args_[i].begin(), args_[i].end(), t.args);
+    t.kernel = static_cast<int32_t>(plan_.launches[i].kernel);
+    t.nx = static_cast<int32_t>(place_[i].nx);
+    t.ny = static_cast<int32_t>(place_[i].ny);
+    t.first = static_cast<int32_t>(place_[i].first);
+    t.arrivals = static_cast<int32_t>(place_[i].arrivals);
+    std::vector<size_t> deps = mk.deps[i];
+    if (opt_.hang_task == i) deps.push_back(n);  // counter n: bumped by no task
+    if (deps.size() > static_cast<size_t>(ptx::kMegakernelMaxDeps))
+      fail("internal: megakernel task {} waits for {} tasks", i, deps.size());
+    t.n_deps = static_cast<int32_t>(deps.size());
+    for (size_t d = 0; d < deps.size(); ++d) {
+      t.deps[d] = static_cast<int32_t>(deps[d]);
+      t.dep_arrivals[d] = deps[d] < n ? place_[deps[d]].arrivals : 1;
+    }
+  }
+  tasks_ = DeviceBuffer(n * sizeof(MegaTask), "megakernel task table");
+  tasks_.upload(tasks.data(), n * sizeof(MegaTask));
+  counters_ = DeviceBuffer((n + 1) * 4, "megakernel task counters");
+  counters_.fill_u8(0);
+  device_bytes_ += tasks_.size() + counters_.size();
+  mega_args_.assign(24, 0);
+  mega_args_[0] = tasks_.ptr();
+  mega_args_[1] = n;
+  mega_args_[2] = counters_.ptr();
+  mega_args_[3] = step_.ptr();
+  mega_args_[4] = static_cast<uint64_t>(opt_.task_timeout_s * 1e9);
 }
 
 Executor::~Executor() = default;
@@ -303,14 +374,24 @@ void Executor::enqueue(size_t i, bool alone) {
   void* params[] = {args_[i].data()};
   // Every kernel after the first may start early and prefetch its weights (common.cuh).
   launch(functions_[l.kernel], d, stream_.get(), params, plan_.kernels[l.kernel].name,
-         /*programmatic_dependency=*/i > 0);
+         i > 0 ? LaunchMode::kProgrammaticDependency : LaunchMode::kPlain);
 }
 
 void Executor::enqueue_all() {
-  for (size_t i = 0; i < plan_.launches.size(); ++i) enqueue(i, false);
+  if (!plan_.megakernel) {
+    for (size_t i = 0; i < plan_.launches.size(); ++i) enqueue(i, false);
+    return;
+  }
+  LaunchDims d;
+  d.grid[0] = mega_blocks_;
+  d.block[0] = 256;
+  d.smem = plan_.megakernel->smem;
+  void* params[] = {mega_args_.data()};
+  launch(mega_fn_, d, stream_.get(), params, plan_.megakernel->name, LaunchMode::kCooperative);
 }
 
 void Executor::step(std::span<const int32_t> tokens, int64_t pos) {
+  if (plan_.megakernel) ++epoch_;
   write_inputs(tokens, pos);
   if (opt_.use_graph)
     cuda_graph_.launch(stream_);
@@ -331,21 +412,43 @@ void Executor::write_inputs(std::span<const int32_t> tokens, int64_t pos) {
           "cuMemcpyHtoDAsync");
   }
   auto* s = static_cast<Step*>(step_host_.data()) + pos;
-  *s = {tokens[0], static_cast<int32_t>(pos), 0, static_cast<int32_t>(n), 0};
+  *s = Step{};
+  s->token = tokens[0];
+  s->pos = static_cast<int32_t>(pos);
+  s->n_tokens = static_cast<int32_t>(n);
+  s->epoch = epoch_;
   step_.upload_async(s, sizeof(Step), 0, stream_.get());
 }
 
 int32_t Executor::argmax() {
   if (argmax_.index == UINT32_MAX) fail("graph @{} has no argmax output", graph_.name);
-  check(driver().cuMemcpyDtoHAsync(key_host_.data(), ptr_[argmax_.index], 8, stream_.get()),
-        "cuMemcpyDtoHAsync");
-  stream_.sync("decoding a token");
-  uint64_t key;
-  std::memcpy(&key, key_host_.data(), 8);
-  return key_token(key);
+  sync_step("decoding a token");
+  return key_token(static_cast<const Step*>(step_back_.data())->argmax_key);
 }
 
-void Executor::finish() { stream_.sync("decoding"); }
+void Executor::finish() { sync_step("decoding"); }
+
+void Executor::sync_step(std::string_view what) {
+  check(driver().cuMemcpyDtoHAsync(step_back_.data(), step_.ptr(), sizeof(Step), stream_.get()),
+        "cuMemcpyDtoHAsync");
+  stream_.sync(what);
+  const Step& s = *static_cast<const Step*>(step_back_.data());
+  if (!plan_.megakernel || !s.fault) return;
+  // The step's results are void and the counters short of their targets: start over.
+  counters_.fill_u8(0);
+  const uint32_t epoch = std::exchange(epoch_, 0);
+  auto task = [&](uint32_t i) {
+    if (i >= plan_.launches.size()) return fmt::format("task {} (a counter no task bumps)", i);
+    const ptx::Launch& l = plan_.launches[i];
+    return fmt::format("task {} ({}, brick {} %{})", i, plan_.kernels[l.kernel].name, l.brick,
+                       graph_.value(graph_.bricks()[l.brick].results[0]).name);
+  };
+  fail("megakernel: {} on block {} (SM {}) waited more than {} s for {}, whose counter stood "
+       "at {} of {}; the step's results are invalid",
+       task(s.fault_task), s.fault_block, s.fault_sm, opt_.task_timeout_s, task(s.fault_dep),
+       s.fault_seen,
+       static_cast<uint64_t>(epoch) * (s.fault_dep < place_.size() ? place_[s.fault_dep].arrivals : 1));
+}
 
 std::span<const float> Executor::logits() {
   return logits_rows().last(static_cast<size_t>(graph_.type(logits_).shape.ne0()));
@@ -353,7 +456,7 @@ std::span<const float> Executor::logits() {
 
 std::span<const float> Executor::logits_rows() {
   if (logits_host_.empty()) {
-    stream_.sync("decoding a token");
+    sync_step("decoding a token");
     const ir::Shape& s = graph_.type(logits_).shape;
     logits_host_ = read(logits_, 0, s.ne0() * (s.rows() == 1 ? 1 : n_));
   }

@@ -6,11 +6,14 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "codegen/ptx/lower.h"
+#include "codegen/ptx/megakernel.h"
 #include "frontend/gguf/reader.h"
 #include "ir/graph.h"
 #include "runtime/cuda/context.h"
@@ -29,6 +32,13 @@ struct ExecutorOptions {
   // Weights and KV cache states bound (by value name) to this executor's buffers instead
   // of uploaded and allocated anew: a prefill graph beside the decode graph of one model.
   const Executor* share = nullptr;
+  // A decode step runs as one persistent kernel (kernels/megakernel.cuh) instead of a graph
+  // of per-brick kernels; run_brick still launches the per-brick kernels.
+  bool megakernel = false;
+  // Megakernel: a task that waits longer than this for its inputs stops the step with an
+  // error naming it; hang_task (a launch index, for tests) waits for a task that never runs.
+  double task_timeout_s = 1.0;
+  std::optional<size_t> hang_task;
 };
 
 class Executor final : public runtime::BrickStepper {
@@ -54,6 +64,8 @@ class Executor final : public runtime::BrickStepper {
   int32_t argmax();
   // Waits for every enqueued step.
   void finish();
+  // Blocks of the megakernel (0 without one): every one resident, on every SM.
+  unsigned megakernel_blocks() const { return mega_blocks_; }
   // Waits and copies the logits (the f32 output) to the host: the last step's rows (n rows of
   // n_vocab with a graph of all logits, else the last token's row), and that last row.
   std::span<const float> logits_rows();
@@ -70,6 +82,7 @@ class Executor final : public runtime::BrickStepper {
   std::vector<float> read(ir::ValueId v, int64_t offset, int64_t count) override;
   void write(ir::ValueId v, int64_t offset, std::span<const float> values) override;
   Rounding rounding() const override { return Rounding::kStoredQ8_1; }
+  bool fused_step() const override { return plan_.megakernel.has_value(); }
   // Fills every brick result with NaN bytes (0xFF); the KV cache is left alone.
   void poison();
   void clear_cache();
@@ -82,6 +95,10 @@ class Executor final : public runtime::BrickStepper {
   // Stages the step struct (and a T-token graph's token ids) and enqueues their upload.
   void write_inputs(std::span<const int32_t> tokens, int64_t pos);
   void enqueue(size_t launch, bool alone);
+  void setup_megakernel();
+  // Waits for the stream, copies the step struct back (the argmax key) and fails if a
+  // megakernel task gave up waiting.
+  void sync_step(std::string_view what);
 
   Context& ctx_;
   ir::Graph graph_;
@@ -101,7 +118,14 @@ class Executor final : public runtime::BrickStepper {
   PinnedBuffer tokens_host_;           // T-token graphs: token ids by position, likewise
   ir::ValueId tok_;                    // T-token graphs: the %tok buffer
   int64_t n_ = 1;                      // tokens in the last step
-  PinnedBuffer key_host_;
+  PinnedBuffer step_back_;             // the last step struct read back
+  uint32_t epoch_ = 0;                 // megakernel steps since its counters were zeroed
+  unsigned mega_blocks_ = 0;
+  std::vector<ptx::TaskPlacement> place_;  // per task, on mega_blocks_
+  Function mega_fn_{};
+  DeviceBuffer tasks_;                 // the megakernel's task table
+  DeviceBuffer counters_;              // per task, and one no task bumps (hang_task)
+  std::vector<uint64_t> mega_args_;
   Module module_;
   Stream stream_;
   Graph cuda_graph_;

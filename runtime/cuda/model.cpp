@@ -16,6 +16,7 @@ Executor make_executor(Context& ctx, const gguf::File& file, const ModelOptions&
   ir::Graph g = runtime::decode_graph(file, o.n_ctx, o.passes, budget_profile(ctx.info().name));
   ExecutorOptions e;
   e.use_graph = o.use_graph;
+  e.megakernel = o.megakernel;
   e.lower.trace = o.trace;
   if (o.plant_fault) e.lower.plant_fault = g.find_brick(*o.plant_fault);
   return Executor(ctx, file, std::move(g), e);
@@ -82,7 +83,8 @@ class GpuModel final : public Model {
   }
 
   std::string device_label() const override {
-    return fmt::format("cuda:{} {}", ctx_.info().ordinal, ctx_.info().name);
+    return fmt::format("cuda:{} {} ({})", ctx_.info().ordinal, ctx_.info().name,
+                       exec_.megakernel_blocks() ? "megakernel" : "graph");
   }
   size_t device_bytes() const override {
     return exec_.device_bytes() + (prefill_ ? prefill_->device_bytes() : 0);

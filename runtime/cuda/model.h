@@ -26,6 +26,9 @@ struct ModelOptions {
   int64_t n_ubatch = 512;
   std::optional<std::string> passes;   // pass list "a,b"; nullopt: the default pipeline
   bool use_graph = true;               // false: launch each kernel eagerly (tests, debugging)
+  // Decode steps as one persistent kernel (kernels/megakernel.cuh) instead of a graph of
+  // per-brick kernels; prompts of two or more tokens take the T-token graph either way.
+  bool megakernel = false;
   // Kernels stamp %globaltimer: last_brick_us() gives each brick's time in the last step
   // (earliest block start to latest block end, summed over its launches).
   bool trace = false;
@@ -38,7 +41,7 @@ struct ModelOptions {
 
 class Model : public runtime::SteppedDecoder {
  public:
-  virtual std::string device_label() const = 0;  // "cuda:0 NVIDIA H100 80GB HBM3"
+  virtual std::string device_label() const = 0;  // "cuda:0 NVIDIA H200 (megakernel)"
   virtual size_t device_bytes() const = 0;       // GPU memory this model holds
 };
 

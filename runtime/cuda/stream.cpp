@@ -38,10 +38,15 @@ void Stream::sync(std::string_view what) {
 }
 
 void launch(Function f, const LaunchDims& d, StreamHandle s, void** args,
-            std::string_view kernel_name, bool programmatic_dependency) {
+            std::string_view kernel_name, LaunchMode mode) {
   CUlaunchAttribute attr{};
-  attr.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
-  attr.value.programmaticStreamSerializationAllowed = 1;
+  if (mode == LaunchMode::kCooperative) {
+    attr.id = CU_LAUNCH_ATTRIBUTE_COOPERATIVE;
+    attr.value.cooperative = 1;
+  } else {
+    attr.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+    attr.value.programmaticStreamSerializationAllowed = 1;
+  }
   CUlaunchConfig cfg{};
   cfg.gridDimX = d.grid[0];
   cfg.gridDimY = d.grid[1];
@@ -51,14 +56,17 @@ void launch(Function f, const LaunchDims& d, StreamHandle s, void** args,
   cfg.blockDimZ = d.block[2];
   cfg.sharedMemBytes = d.smem;
   cfg.hStream = s;
-  cfg.attrs = programmatic_dependency ? &attr : nullptr;
-  cfg.numAttrs = programmatic_dependency ? 1 : 0;
+  cfg.attrs = mode == LaunchMode::kPlain ? nullptr : &attr;
+  cfg.numAttrs = mode == LaunchMode::kPlain ? 0 : 1;
   if (CUresult r = driver().cuLaunchKernelEx(&cfg, f, args, nullptr); r != CUDA_SUCCESS)
     fail(
         "launching kernel {} (grid {}x{}x{}, block {}x{}x{}, {} B dynamic shared memory{}) "
         "failed: {}",
         kernel_name, d.grid[0], d.grid[1], d.grid[2], d.block[0], d.block[1], d.block[2], d.smem,
-        programmatic_dependency ? ", programmatic dependency" : "", describe(r));
+        mode == LaunchMode::kProgrammaticDependency ? ", programmatic dependency"
+        : mode == LaunchMode::kCooperative         ? ", cooperative"
+                                                   : "",
+        describe(r));
 }
 
 Graph Graph::capture(Stream& s, const std::function<void()>& enqueue) {

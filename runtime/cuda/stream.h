@@ -35,11 +35,15 @@ struct LaunchDims {
   unsigned smem = 0;  // dynamic shared memory, bytes
 };
 
-// `args`: one pointer per kernel parameter, as cuLaunchKernel takes them. With
-// programmatic_dependency the kernel may start before the previous one in the stream ends
-// (it must execute griddepcontrol.wait before reading that kernel's results).
+// How a kernel is launched. kProgrammaticDependency: it may start before the previous one
+// in the stream ends (it must execute griddepcontrol.wait before reading that kernel's
+// results). kCooperative: all its blocks are resident at once, or the launch fails (the
+// megakernel's blocks wait on each other).
+enum class LaunchMode { kPlain, kProgrammaticDependency, kCooperative };
+
+// `args`: one pointer per kernel parameter, as cuLaunchKernel takes them.
 void launch(Function f, const LaunchDims& d, StreamHandle s, void** args,
-            std::string_view kernel_name, bool programmatic_dependency = false);
+            std::string_view kernel_name, LaunchMode mode = LaunchMode::kPlain);
 
 class Graph {
  public:

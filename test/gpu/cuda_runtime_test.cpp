@@ -197,7 +197,8 @@ TEST(CudaRuntimeGpu, GraphReplayMatchesEagerLaunches) {
   Function f = m.function("accumulate"), f_pdl = m.function("accumulate_pdl");
   auto enqueue = [&] {
     for (int j = 0; j < 3; ++j)
-      launch(j == 0 ? f : f_pdl, dims_for(n), s.get(), args[j], "accumulate", j > 0);
+      launch(j == 0 ? f : f_pdl, dims_for(n), s.get(), args[j], "accumulate",
+             j > 0 ? LaunchMode::kProgrammaticDependency : LaunchMode::kPlain);
   };
 
   acc.fill_u32(0);

@@ -16,6 +16,7 @@ Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
   b.device = "cpu";
   const bool llama_cpu = o.activations != cpu::Activations::kF32;
   const bool bricks = o.profile || o.verify || o.brick_steps || o.plant_fault;
+  if (o.engine == "megakernel") fail("--engine megakernel runs on the GPU (--device cuda)");
   if (llama_cpu && (o.engine != "direct" && o.engine != "auto"))
     fail("--activations llama-cpu is an option of --engine direct, not of --engine {}", o.engine);
   if (llama_cpu && bricks)
@@ -55,10 +56,13 @@ Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
 }
 
 Backend open_cuda(const gguf::File& file, const BackendOptions& o) {
-  if (o.engine != "auto" || o.activations != cpu::Activations::kF32)
+  if (o.engine == "int8" || o.engine == "direct" || o.activations != cpu::Activations::kF32)
     fail("--engine {} and --activations choose CPU engines; they do not apply to --device cuda",
          o.engine);
   cuda::ModelOptions m;
+  // auto takes the per-brick graph: it decodes faster than the megakernel on the H200
+  // (bench/results/gpu-h200/megakernel.md).
+  m.megakernel = o.engine == "megakernel";
   m.n_ctx = o.n_ctx;
   m.n_ubatch = o.n_ubatch;
   m.each = o.each;
@@ -75,20 +79,20 @@ Backend open_cuda(const gguf::File& file, const BackendOptions& o) {
 Backend open_device(const gguf::File& file, const BackendOptions& o) {
   if (o.parallel < 1) fail("--parallel {}: at least one sequence", o.parallel);
   if (o.device == "cpu") return open_cpu(file, o);
+  if (o.device != "cuda" && o.device != "auto")
+    fail("unknown --device '{}': expected cpu, cuda or auto", o.device);
   const auto& p = cuda::probe();
-  if (o.parallel > 1 && (o.device == "cuda" || (p.usable() && o.engine == "auto")))
+  // auto: the GPU when one works, unless a CPU-only engine was asked for.
+  const bool gpu_engine = o.engine == "auto" || o.engine == "megakernel" || o.engine == "graph";
+  const bool gpu = o.device == "cuda" ||
+                   (p.usable() && gpu_engine && o.activations == cpu::Activations::kF32);
+  if (gpu && o.parallel > 1)
     fail("--parallel {}: continuous batching runs on the CPU for now (the GPU's kernels take "
          "one sequence); add --device cpu, or serve with --parallel 1 on the GPU",
          o.parallel);
-  if (o.device == "cuda") {
-    if (!p.usable()) fail("CUDA unavailable: {}", p.why_unusable());
-    return open_cuda(file, o);
-  }
-  if (o.device != "auto") fail("unknown --device '{}': expected cpu, cuda or auto", o.device);
-  // auto: the GPU when one works, unless a CPU-only engine was asked for.
-  if (p.usable() && o.engine == "auto" && o.activations == cpu::Activations::kF32)
-    return open_cuda(file, o);
-  return open_cpu(file, o);
+  if (!gpu) return open_cpu(file, o);
+  if (!p.usable()) fail("CUDA unavailable: {}", p.why_unusable());
+  return open_cuda(file, o);
 }
 
 }  // namespace

@@ -22,8 +22,8 @@ struct BackendOptions {
   // longer prompts run in chunks of this many.
   int64_t n_ubatch = 512;
   cpu::Activations activations = cpu::Activations::kF32;  // CPU direct engine only
-  // auto (the GPU when the device allows one, else int8) or a CPU engine: int8, graph,
-  // direct (--engine's help).
+  // auto (the GPU's default engine when the device allows one, else int8), a GPU engine
+  // (megakernel, graph) or a CPU engine (int8, graph, direct): --engine's help.
   std::string engine = "auto";
   cpu::Qwen2Model::LogitsFn each;  // sees the logits of every evaluated position
   // Time every brick of each step (Decoder::last_brick_us): the GPU stamps %globaltimer in
@@ -45,7 +45,7 @@ struct BackendOptions {
 
 struct Backend {
   std::string device;  // "cpu" or "cuda"
-  std::string label;   // for summaries: "cpu (16 threads)", "cuda:0 NVIDIA H100 80GB HBM3"
+  std::string label;   // for summaries: "cpu (16 threads)", "cuda:0 NVIDIA H200 (megakernel)"
   std::unique_ptr<runtime::Decoder> decoder;
   std::unique_ptr<cpu::Qwen2Model> cpu_model;  // owned here when the decoder wraps one
   std::unique_ptr<runtime::Verifier> verifier;  // with verify: checks the decoder's steps

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "codegen/ptx/lower.h"
+#include "codegen/ptx/megakernel.h"
 #include "codegen/ptx/nvrtc.h"
 #include "frontend/gguf/reader.h"
 #include "frontend/qwen2/importer.h"
@@ -89,6 +90,8 @@ struct CompileOptions {
   int64_t sequences = 1;    // -m: sequences the tokens may belong to (a batch)
   bool all_logits = false;  // -m: logits for every token of the step
   bool trace = false;    // --emit=cuda|ptx: the kernels with their profiling hooks
+  bool megakernel = false;  // --emit=cuda|ptx: also the persistent decode kernel
+  unsigned sms = 132;       // --emit=schedule: SMs of the device
   std::string annotate;  // a bench report with a per-brick profile
   bool device_profile_given = false;
 };
@@ -135,12 +138,14 @@ passes::PassManager make_manager(const CompileOptions& o) {
 }
 
 // The stage --emit asks for, from the optimized graph: IR text, the generated CUDA source,
-// or the PTX NVRTC makes of it.
+// the megakernel's schedule, or the PTX NVRTC makes of the source.
 std::string emit(const CompileOptions& o, const ir::Graph& g) {
   if (o.emit == "ir" || o.emit == "ir-opt") return ir::print(g);
   ptx::LowerOptions lo;
   lo.trace = o.trace;
+  lo.megakernel = o.megakernel || o.emit == "schedule";
   const ptx::KernelPlan plan = ptx::lower(g, lo);
+  if (o.emit == "schedule") return ptx::print_schedule(g, plan, o.sms);
   if (o.emit == "cuda") return plan.source;
   ptx::CompileOptions co;
   co.arch = o.arch;
@@ -221,12 +226,19 @@ void add_compile_command(CLI::App& app) {
   input->excludes(model);
   cmd->add_option("--emit", o->emit,
                   "What to print: ir (as read or imported), ir-opt (after the default pipeline), "
-                  "cuda (the generated kernel source), ptx (NVRTC's PTX of it)")
-      ->check(CLI::IsMember({"ir", "ir-opt", "cuda", "ptx"}));
+                  "cuda (the generated kernel source), ptx (NVRTC's PTX of it), schedule (the "
+                  "megakernel's tasks, their waits and each block's share)")
+      ->check(CLI::IsMember({"ir", "ir-opt", "cuda", "ptx", "schedule"}));
   cmd->add_option("--arch", o->arch, "GPU architecture for --emit=ptx")->capture_default_str();
   cmd->add_flag("--trace", o->trace,
                 "--emit=cuda|ptx: kernels with the %globaltimer stamps that profiling runs "
                 "(bench --profile); without it the hooks are compiled out");
+  cmd->add_flag("--megakernel", o->megakernel,
+                "--emit=cuda|ptx: also the persistent decode kernel that runs every launch as a "
+                "task (--engine megakernel)");
+  cmd->add_option("--sms", o->sms, "--emit=schedule: SMs of the device (H100/H200 SXM: 132)")
+      ->check(CLI::Range(1u, 1024u))
+      ->capture_default_str();
   cmd->add_option("--passes", o->passes,
                   "Comma-separated passes to run instead of the default pipeline (" +
                       passes::pass_names() + ")");

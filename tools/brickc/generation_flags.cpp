@@ -22,11 +22,12 @@ void add_device_flags(CLI::App* cmd, std::string& device, int& threads, std::str
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--engine", engine,
-                  "auto (the GPU when --device allows one, else int8), or a CPU engine: int8 "
-                  "(the optimized Brick IR with int8 SIMD matmuls, llama.cpp's CPU numerics), "
-                  "graph (the same IR in f32: the reference) or direct (Qwen2Model in f32, "
-                  "no IR)")
-      ->check(CLI::IsMember({"auto", "int8", "graph", "direct"}))
+                  "auto (the GPU's default when --device allows one, else int8); on the GPU: "
+                  "megakernel (a decode step is one persistent kernel) or graph (a CUDA graph "
+                  "of per-brick kernels); on the CPU: int8 (the optimized Brick IR with int8 "
+                  "SIMD matmuls, llama.cpp's CPU numerics), graph (the same IR in f32: the "
+                  "reference) or direct (Qwen2Model in f32, no IR)")
+      ->check(CLI::IsMember({"auto", "megakernel", "graph", "int8", "direct"}))
       ->capture_default_str();
 }
 

@@ -13,13 +13,13 @@ __device__ __forceinline__ u64 argmax_key(float v, int i) {
 }
 
 // Slots: 0 x (f32[N]), 1 key (u64, zeroed before the launch), 2 trace.
-template <int N>
-__device__ void argmax(const KArgs& a) {
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[2]));
+template <int N, class B>
+__device__ void argmax(const KArgs& a, const B& blk) {
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[2]), blk);
   const float* x = reinterpret_cast<const float*>(a.p[0]);
   u64 best = 0;
-  for (int i = blockIdx.x * kThreads + threadIdx.x; i < N; i += gridDim.x * kThreads) {
+  for (int i = blk.x * kThreads + threadIdx.x; i < N; i += blk.nx * kThreads) {
     const u64 k = argmax_key(x[i], i);
     best = k > best ? k : best;
   }

@@ -8,18 +8,18 @@
 #pragma once
 #include "common.cuh"
 
-constexpr int kAttnWarps = 4;
+constexpr int kAttnWarps = 8;  // a block of kThreads, as every decode kernel (megakernel.cuh)
 
 // Slots: 0 q (roped, f32[NQ * HD]), 1 k cache, 2 v cache, 3 step, 4 partials
 // (f32[NQ][S][HD + 2]), 5 out (f32[NQ * HD]), 6 u32 counters[NQ] (zero between launches),
 // 7 trace. Grid (NQ, S), block kAttnWarps warps. Positions 0..pos are attended.
-template <int HD, int NQ, int NKV, int S>
-__device__ void attention(const KArgs& a) {
+template <int HD, int NQ, int NKV, int S, class B>
+__device__ void attention(const KArgs& a, const B& blk) {
   constexpr int G = NQ / NKV, D = HD / kWarp, P = HD + 2;
   static_assert(HD % kWarp == 0 && HD <= kAttnWarps * kWarp, "head_dim");
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[7]));
-  const int h = blockIdx.x, kvh = h / G, split = blockIdx.y;
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[7]), blk);
+  const int h = blk.x, kvh = h / G, split = blk.y;
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp, t = threadIdx.x;
   const int len = reinterpret_cast<const Step*>(a.p[3])->pos + 1;
   const int chunk = (len + S - 1) / S;
@@ -94,8 +94,10 @@ __device__ void attention(const KArgs& a) {
     }
   }
 
-  // The last block of this head merges its S partials, their loads all in flight.
+  // The last block of this head merges its S partials: the whole block stages them in
+  // shared memory (their loads all in flight at once), then thread t merges dimension t.
   __shared__ u32 arrived;
+  __shared__ float merge[S * P];
   __threadfence();
   __syncthreads();
   u32* counters = reinterpret_cast<u32*>(a.p[6]);
@@ -103,24 +105,20 @@ __device__ void attention(const KArgs& a) {
   __syncthreads();
   if (arrived == S - 1) {
     __threadfence();
+    const float* ph = part + h * S * P;
+    for (int i = t; i < S * P; i += kAttnWarps * kWarp) merge[i] = __ldcg(ph + i);
+    __syncthreads();
     if (t < HD) {
-      const float* ph = part + h * S * P;
-      float ms[S], ls[S], os[S];
-#pragma unroll
-      for (int j = 0; j < S; ++j) {
-        ms[j] = __ldcg(ph + j * P + HD);
-        ls[j] = __ldcg(ph + j * P + HD + 1);
-        os[j] = __ldcg(ph + j * P + t);
-      }
       float mx = BRICKC_NEG_INF;
 #pragma unroll
-      for (int j = 0; j < S; ++j) mx = fmaxf(mx, ms[j]);
+      for (int j = 0; j < S; ++j) mx = fmaxf(mx, merge[j * P + HD]);
       float lsum = 0.0f, o = 0.0f;
 #pragma unroll
       for (int j = 0; j < S; ++j) {
-        const float f = ls[j] == 0.0f ? 0.0f : expf(ms[j] - mx);  // a split with no positions
-        lsum += ls[j] * f;
-        o += os[j] * f;
+        const float l = merge[j * P + HD + 1];
+        const float f = l == 0.0f ? 0.0f : expf(merge[j * P + HD] - mx);  // a split with no positions
+        lsum += l * f;
+        o += merge[j * P + t] * f;
       }
       reinterpret_cast<float*>(a.p[5])[h * HD + t] = o / lsum;
     }

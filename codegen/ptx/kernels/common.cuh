@@ -16,7 +16,10 @@ struct Step {
   int pos;         // position of the step's first token
   u64 argmax_key;  // zeroed by the host with each step; argmax folds into it
   int n_tokens;    // tokens in this step (T-token prefill graphs run 1..T of them); 1 in decode
-  int pad_;
+  u32 epoch;       // megakernel: its steps since the task counters were zeroed
+  // megakernel: nonzero when a task waited past the bound; which task, on which block
+  // and SM, for which producer task's counter, and the count it saw (megakernel.cuh).
+  u32 fault, fault_task, fault_block, fault_sm, fault_dep, fault_seen;
 };
 
 // Every kernel takes one argument: 8-byte slots (pointers, integers, f32 bits), laid out
@@ -64,21 +67,30 @@ __device__ __forceinline__ u64 globaltimer() {
   return t;
 }
 
-// Programmatic dependent launch (the runtime launches every kernel after the first with
-// the programmatic-serialization attribute): a kernel lets the next one start at once,
-// so that its blocks are scheduled as SMs free up and prefetch their weights, and waits
-// for its predecessor's writes before it touches anything but weights.
-__device__ __forceinline__ void start_dependents() {
-  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
-}
-__device__ __forceinline__ void wait_for_inputs() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
-
-// Every kernel begins so: let the next kernel launch, wait for this one's inputs.
-__device__ __forceinline__ void kernel_begin() {
-  start_dependents();
-  wait_for_inputs();
-}
-
+// Where a kernel body runs. Every kernel template takes its block as `const B& blk`: a
+// GridBlock when it is launched as its own grid, or a megakernel TaskBlock (megakernel.cuh)
+// when it runs as a task of the persistent decode kernel. Both say which block of how many
+// this is (x of nx, y of ny) and how to wait for the inputs.
+//
+// As its own grid, a kernel uses programmatic dependent launch (the runtime launches every
+// kernel after the first with the programmatic-serialization attribute): it lets the next
+// kernel start at once, so that its blocks are scheduled as SMs free up and prefetch their
+// weights, and waits for its predecessor's writes before it touches anything but weights.
+struct GridBlock {
+  int x, y, nx, ny;
+  __device__ GridBlock() : x(blockIdx.x), y(blockIdx.y), nx(gridDim.x), ny(gridDim.y) {}
+  __device__ __forceinline__ void start_dependents() const {
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+  }
+  __device__ __forceinline__ void wait_for_inputs() const {
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+  }
+  // Kernels that prefetch nothing begin so: let the next kernel launch, wait for inputs.
+  __device__ __forceinline__ void begin() const {
+    start_dependents();
+    wait_for_inputs();
+  }
+};
 
 // A u32 from a 2-byte-aligned address (quant blocks of 18, 22, 34, 210 bytes).
 __device__ __forceinline__ u32 ld_u32_a2(const u8* p) {
@@ -119,7 +131,7 @@ __device__ __forceinline__ float block_sum(float v) {
 }
 
 // Profiling hook: with BRICKC_TRACE defined to 1 (the generated source does so when
-// profiling is on), each block b (x-major over the grid) stamps its start and end (ns, from
+// profiling is on), each block b (x-major over its grid, GridBlock or TaskBlock) stamps its start and end (ns, from
 // %globaltimer) into trace[2b] and trace[2b + 1]. Without it the hook compiles to nothing,
 // so that profiling off costs nothing.
 #ifndef BRICKC_TRACE
@@ -128,18 +140,21 @@ __device__ __forceinline__ float block_sum(float v) {
 struct Trace {
 #if BRICKC_TRACE
   u64* slots;
+  unsigned b;
   u64 t0;
-  __device__ __forceinline__ explicit Trace(u64* s) : slots(s), t0(globaltimer()) {}
+  template <class B>
+  __device__ __forceinline__ Trace(u64* s, const B& blk)
+      : slots(s), b(blk.y * blk.nx + blk.x), t0(globaltimer()) {}
   __device__ __forceinline__ void end() {
     __syncthreads();
     if (threadIdx.x == 0) {
-      const unsigned b = blockIdx.y * gridDim.x + blockIdx.x;
       slots[2 * b] = t0;
       slots[2 * b + 1] = globaltimer();
     }
   }
 #else
-  __device__ __forceinline__ explicit Trace(u64*) {}
+  template <class B>
+  __device__ __forceinline__ Trace(u64*, const B&) {}
   __device__ __forceinline__ void end() {}
 #endif
 };

@@ -233,18 +233,18 @@ __device__ __forceinline__ void flash_tile(const float* q, const u16* kc, const 
   }
 }
 
-template <int HD, int NQ, int NKV>
-__device__ void flash_attention(const KArgs& a) {
+template <int HD, int NQ, int NKV, class B>
+__device__ void flash_attention(const KArgs& a, const B& blk) {
   static_assert(HD == 64 || HD == 128, "head_dim 64 or 128");
   static_assert(NQ % NKV == 0, "query heads a multiple of KV heads");
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[5]));
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[5]), blk);
   const Step* st = reinterpret_cast<const Step*>(a.p[3]);
   const int n = st->n_tokens, pos = st->pos;
-  const int m0 = (gridDim.y - 1 - blockIdx.y) * kFlashBQ;  // last query tile first
+  const int m0 = (blk.ny - 1 - blk.y) * kFlashBQ;  // last query tile first
   if (m0 < n)
     flash_tile<HD, NQ, NKV>(reinterpret_cast<const float*>(a.p[0]), reinterpret_cast<const u16*>(a.p[1]),
                             reinterpret_cast<const u16*>(a.p[2]), reinterpret_cast<float*>(a.p[4]), n, pos,
-                            blockIdx.x, m0);
+                            blk.x, m0);
   trace.end();
 }

@@ -36,12 +36,12 @@
 // prefill_prep: one block per token row. The row (at most 32 KB) is read twice: for the
 // sum of squares, then to scale it (the second read hits L1/L2). Two values per thread
 // per step: 8-byte loads, one 4-byte store of two halves; warps stay coalesced.
-template <int K, bool Norm>
-__device__ void prefill_prep(const KArgs& a) {
+template <int K, bool Norm, class B>
+__device__ void prefill_prep(const KArgs& a, const B& blk) {
   static_assert(K % 2 == 0, "pairs of values");
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[5]));
-  const int t = blockIdx.x;
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[5]), blk);
+  const int t = blk.x;
   if (t < reinterpret_cast<const Step*>(a.p[4])->n_tokens) {
     const float2* x = reinterpret_cast<const float2*>(a.p[0]) + static_cast<long long>(t) * (K / 2);
     u32* out = reinterpret_cast<u32*>(a.p[3]) + static_cast<long long>(t) * (K / 2);
@@ -175,17 +175,17 @@ __device__ __forceinline__ uint4 dequant8<FmtF16>(const u8* b, int i0) {
   return *reinterpret_cast<const uint4*>(b + 2 * i0);
 }
 
-template <int K, class F>
-__device__ void dequant_f16(const KArgs& a) {
+template <int K, class F, class B>
+__device__ void dequant_f16(const KArgs& a, const B& blk) {
   static_assert(K % F::QK == 0 && K % 8 == 0, "whole blocks, whole groups of eight");
-  kernel_begin();  // the previous kernel may still read `out` (the f16 scratch)
-  Trace trace(reinterpret_cast<u64*>(a.p[4]));
+  blk.begin();  // the previous kernel may still read `out` (the f16 scratch)
+  Trace trace(reinterpret_cast<u64*>(a.p[4]), blk);
   const u8* w = reinterpret_cast<const u8*>(a.p[0]);
   const long long stride = static_cast<long long>(a.p[1]);
   const long long groups = static_cast<long long>(a.p[2]) * (K / 8);
   uint4* out = reinterpret_cast<uint4*>(a.p[3]);  // group g is out[g]: rows are K / 8 groups
-  for (long long g = static_cast<long long>(blockIdx.x) * kThreads + threadIdx.x; g < groups;
-       g += static_cast<long long>(gridDim.x) * kThreads) {
+  for (long long g = static_cast<long long>(blk.x) * kThreads + threadIdx.x; g < groups;
+       g += static_cast<long long>(blk.nx) * kThreads) {
     const long long r = g / (K / 8);
     const int e = static_cast<int>(g - r * (K / 8)) * 8;  // first element of the group
     out[g] = dequant8<F>(w + r * stride + (e / F::QK) * F::BB, e % F::QK);
@@ -344,17 +344,17 @@ __device__ __forceinline__ void gemm_tile(const u16* A, const u16* B, int N, int
     }
 }
 
-template <int K, int Epi>
-__device__ void gemm_f16(const KArgs& a) {
+template <int K, int Epi, class B>
+__device__ void gemm_f16(const KArgs& a, const B& blk) {
   static_assert(K % kGemmBK == 0, "K must be a multiple of the k tile (32)");
   static_assert(Epi == kEpiStore || Epi == kEpiResidual || Epi == kEpiSwiglu, "epilogue");
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[7]));
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[7]), blk);
   const int n = reinterpret_cast<const Step*>(a.p[6])->n_tokens, N = static_cast<int>(a.p[2]);
   // Token tiles vary fastest over the grid, so the blocks that share a weight tile run
   // together and read it from HBM once (a 7B FFN matrix in f16 is 136 MB, twice the L2);
   // the f16 activations (at most T x K x 2 bytes) stay in L2.
-  const int m0 = blockIdx.x * kGemmBM, n0 = blockIdx.y * kGemmBN;
+  const int m0 = blk.x * kGemmBM, n0 = blk.y * kGemmBN;
   // Token tiles past the step's tokens do nothing (all blocks still reach trace.end()).
   if (m0 < n && n0 < N)
     gemm_tile<K, Epi>(reinterpret_cast<const u16*>(a.p[0]), reinterpret_cast<const u16*>(a.p[1]), N, n,

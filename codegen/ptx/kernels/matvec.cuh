@@ -203,8 +203,8 @@ __device__ __forceinline__ float slot_f32(u64 v) { return __uint_as_float(static
 // Argument slots (KArgs.p): 0 x, 1 norm weight, 2 eps (f32 bits), 3 residual, 4 trace,
 // then per matrix m (5 + 5m ..): weights, row stride in bytes, rows, bias, y.
 // Rows of all matrices form one index space spread over every warp of the grid.
-template <int K, int In, int Epi, int NM, class F0, class F1, class F2>
-__device__ void matvec(const KArgs& a) {
+template <int K, int In, int Epi, int NM, class F0, class F1, class F2, class B>
+__device__ void matvec(const KArgs& a, const B& blk) {
   static_assert(F0::kInt8 == F1::kInt8 && F1::kInt8 == F2::kInt8, "one activation kind per brick");
   constexpr bool kInt8 = F0::kInt8;
   extern __shared__ __align__(16) u8 smem[];
@@ -244,18 +244,18 @@ __device__ void matvec(const KArgs& a) {
     else
       load_segment<F2, K>(row_ptr(2, rr), 0, b);
   };
-  const int stride = gridDim.x * kWarps;
+  const int stride = blk.nx * kWarps;
   uint4 buf[kLoadsMax];
-  start_dependents();
-  load_row(blockIdx.x * kWarps + warp, buf);  // weights need not wait for the previous kernel
-  wait_for_inputs();
-  Trace trace(reinterpret_cast<u64*>(a.p[4]));
+  blk.start_dependents();
+  load_row(blk.x * kWarps + warp, buf);  // weights need not wait for the previous kernel
+  blk.wait_for_inputs();
+  Trace trace(reinterpret_cast<u64*>(a.p[4]), blk);
   u8* seg = smem + warp * kSegMax;
   u8* act = smem + kWarps * kSegMax;
   load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]),
                                  reinterpret_cast<const float*>(a.p[1]), slot_f32(a.p[2]), act);
   const float* resid = reinterpret_cast<const float*>(a.p[3]);
-  for (int r = blockIdx.x * kWarps + warp; r < total; r += stride) {
+  for (int r = blk.x * kWarps + warp; r < total; r += stride) {
     int m, rr;
     locate(r, m, rr);
     const u64* mp = a.p + 5 + 5 * m;
@@ -283,8 +283,8 @@ __device__ void matvec(const KArgs& a) {
 // 11 u32 counters[rows / 32] (zero between launches).
 // With OutQ8, each finished row bumps its 32-row group's counter; the warp that finishes
 // a group quantizes it from the f32 scratch and zeroes the counter for the next token.
-template <int K, int In, bool OutQ8, class FG, class FU>
-__device__ void gate_up_swiglu(const KArgs& a) {
+template <int K, int In, bool OutQ8, class FG, class FU, class B>
+__device__ void gate_up_swiglu(const KArgs& a, const B& blk) {
   static_assert(FG::kInt8 == FU::kInt8, "one activation kind per brick");
   constexpr bool kInt8 = FG::kInt8;
   extern __shared__ __align__(16) u8 smem[];
@@ -293,13 +293,13 @@ __device__ void gate_up_swiglu(const KArgs& a) {
   const u8* wu = reinterpret_cast<const u8*>(a.p[6]);
   const long long sg = static_cast<long long>(a.p[5]), su = static_cast<long long>(a.p[7]);
   const int rows = static_cast<int>(a.p[8]);
-  const int stride = gridDim.x * kWarps;
+  const int stride = blk.nx * kWarps;
   uint4 buf[kLoadsMax];
-  start_dependents();
-  if (const int r = blockIdx.x * kWarps + warp; r < rows)  // weights need not wait
+  blk.start_dependents();
+  if (const int r = blk.x * kWarps + warp; r < rows)  // weights need not wait
     load_segment<FG, K>(wg + r * sg, 0, buf);
-  wait_for_inputs();
-  Trace trace(reinterpret_cast<u64*>(a.p[3]));
+  blk.wait_for_inputs();
+  Trace trace(reinterpret_cast<u64*>(a.p[3]), blk);
   u8* seg = smem + warp * kSegMax;
   u8* act = smem + kWarps * kSegMax;
   load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]),
@@ -307,7 +307,7 @@ __device__ void gate_up_swiglu(const KArgs& a) {
   float* hbuf = reinterpret_cast<float*>(a.p[10]);
   u32* counters = reinterpret_cast<u32*>(a.p[11]);
   // Rows alternate gate, up, next gate, ...: each loads its successor while it computes.
-  for (int r = blockIdx.x * kWarps + warp; r < rows; r += stride) {
+  for (int r = blk.x * kWarps + warp; r < rows; r += stride) {
     const float g = row_dot<FG, K, false>(wg + r * sg, seg, act, buf,
                                    [&](uint4 (&b)[kLoadsMax]) { load_segment<FU, K>(wu + r * su, 0, b); });
     const float u = row_dot<FU, K, false>(wu + r * su, seg, act, buf, [&](uint4 (&b)[kLoadsMax]) {

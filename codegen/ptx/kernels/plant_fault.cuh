@@ -7,12 +7,11 @@
 enum FaultElem { kFaultF32 = 0, kFaultF16 = 1, kFaultQ8 = 2, kFaultKey = 3 };
 
 // Slots: 0 the value, 1 step, 2 for a KV cache its elements per position (0: not a
-// cache), for q8_1 its element count (where the scales start), 3 trace. One block of one
-// warp.
-template <int Elem>
-__device__ void plant_fault(const KArgs& a) {
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[3]));
+// cache), for q8_1 its element count (where the scales start), 3 trace. One block.
+template <int Elem, class B>
+__device__ void plant_fault(const KArgs& a, const B& blk) {
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[3]), blk);
   if (threadIdx.x == 0) {
     const Step* s = reinterpret_cast<const Step*>(a.p[1]);
     if (Elem == kFaultF32) {

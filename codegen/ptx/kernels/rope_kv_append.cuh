@@ -53,10 +53,10 @@ __device__ __forceinline__ void rope_kv_append_token(const float* q, const float
 
 // Slots: 0 q, 1 k, 2 v, 3 step, 4 q out, 5 k cache, 6 v cache, 7 theta base (f32 bits),
 // 8 trace. Caches: fp16 [position][NKV][HD]. Rope: rotate q and k; Append: write k, v.
-template <int HD, int NQ, int NKV, bool Rope, bool Append>
-__device__ void rope_kv_append(const KArgs& a) {
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[8]));
+template <int HD, int NQ, int NKV, bool Rope, bool Append, class B>
+__device__ void rope_kv_append(const KArgs& a, const B& blk) {
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[8]), blk);
   const int pos = reinterpret_cast<const Step*>(a.p[3])->pos;
   const long long at = static_cast<long long>(pos) * NKV * HD;
   rope_kv_append_token<HD, NQ, NKV, Rope, Append>(

@@ -34,11 +34,11 @@ __device__ __forceinline__ int step_tokens(u64 slot) { return reinterpret_cast<c
 
 // Table rows are gathered, so nothing is coalesced across blocks; within a row a warp
 // reads consecutive elements (get() per element, as the decode embed).
-template <int K, class F>
-__device__ void embed_rows(const KArgs& a) {
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[5]));
-  const int t = blockIdx.x;
+template <int K, class F, class B>
+__device__ void embed_rows(const KArgs& a, const B& blk) {
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[5]), blk);
+  const int t = blk.x;
   if (t < step_tokens(a.p[4])) {
     const int token = reinterpret_cast<const int*>(a.p[2])[t];
     const u8* row = reinterpret_cast<const u8*>(a.p[0]) +
@@ -49,11 +49,11 @@ __device__ void embed_rows(const KArgs& a) {
   trace.end();
 }
 
-template <int HD, int NQ, int NKV, bool Rope, bool Append>
-__device__ void rope_kv_append_rows(const KArgs& a) {
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[8]));
-  const int t = blockIdx.x;
+template <int HD, int NQ, int NKV, bool Rope, bool Append, class B>
+__device__ void rope_kv_append_rows(const KArgs& a, const B& blk) {
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[8]), blk);
+  const int t = blk.x;
   if (t < step_tokens(a.p[3])) {  // block-uniform: the barrier inside is reached by all or none
     const int pos = reinterpret_cast<const Step*>(a.p[3])->pos + t;
     const long long at = static_cast<long long>(pos) * NKV * HD;
@@ -70,10 +70,10 @@ __device__ void rope_kv_append_rows(const KArgs& a) {
   trace.end();
 }
 
-template <int K>
-__device__ void last_row(const KArgs& a) {
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[3]));
+template <int K, class B>
+__device__ void last_row(const KArgs& a, const B& blk) {
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[3]), blk);
   const int n = step_tokens(a.p[1]);
   if (n >= 1) {
     const float* x = reinterpret_cast<const float*>(a.p[0]) + static_cast<long long>(n - 1) * K;
@@ -83,11 +83,11 @@ __device__ void last_row(const KArgs& a) {
   trace.end();
 }
 
-template <int K>
-__device__ void rmsnorm_rows(const KArgs& a) {
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[5]));
-  const int t = blockIdx.x;
+template <int K, class B>
+__device__ void rmsnorm_rows(const KArgs& a, const B& blk) {
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[5]), blk);
+  const int t = blk.x;
   if (t < step_tokens(a.p[4])) {  // the whole block branches alike (rms_scale syncs)
     const float* x = reinterpret_cast<const float*>(a.p[0]) + static_cast<long long>(t) * K;
     const float* w = reinterpret_cast<const float*>(a.p[1]);
@@ -98,11 +98,11 @@ __device__ void rmsnorm_rows(const KArgs& a) {
   trace.end();
 }
 
-template <int K>
-__device__ void swiglu_rows(const KArgs& a) {
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[4]));
-  const int t = blockIdx.x;
+template <int K, class B>
+__device__ void swiglu_rows(const KArgs& a, const B& blk) {
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[4]), blk);
+  const int t = blk.x;
   if (t < step_tokens(a.p[3])) {
     const long long r = static_cast<long long>(t) * K;
     const float* g = reinterpret_cast<const float*>(a.p[0]) + r;
@@ -113,11 +113,11 @@ __device__ void swiglu_rows(const KArgs& a) {
   trace.end();
 }
 
-template <int K>
-__device__ void add_rows(const KArgs& a) {
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[4]));
-  const int t = blockIdx.x;
+template <int K, class B>
+__device__ void add_rows(const KArgs& a, const B& blk) {
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[4]), blk);
+  const int t = blk.x;
   if (t < step_tokens(a.p[3])) {
     const long long r = static_cast<long long>(t) * K;
     const float* x = reinterpret_cast<const float*>(a.p[0]) + r;

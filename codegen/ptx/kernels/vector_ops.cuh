@@ -16,10 +16,10 @@ __device__ __forceinline__ void store_result(void* out, int n, int i, float v) {
 }
 
 // Slots: 0 table, 1 row stride, 2 step, 3 x (f32[K]), 4 trace. Row step->token, dequantized.
-template <int K, class F>
-__device__ void embed(const KArgs& a) {
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[4]));
+template <int K, class F, class B>
+__device__ void embed(const KArgs& a, const B& blk) {
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[4]), blk);
   const Step* st = reinterpret_cast<const Step*>(a.p[2]);
   const u8* row = reinterpret_cast<const u8*>(a.p[0]) +
                   static_cast<long long>(st->token) * static_cast<long long>(a.p[1]);
@@ -29,10 +29,10 @@ __device__ void embed(const KArgs& a) {
 }
 
 // Slots: 0 x, 1 weight, 2 eps, 3 out, 4 trace.
-template <int K, bool OutQ8>
-__device__ void rmsnorm(const KArgs& a) {
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[4]));
+template <int K, bool OutQ8, class B>
+__device__ void rmsnorm(const KArgs& a, const B& blk) {
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[4]), blk);
   const float* x = reinterpret_cast<const float*>(a.p[0]);
   const float* w = reinterpret_cast<const float*>(a.p[1]);
   const float scale = rms_scale<K>(x, __uint_as_float(static_cast<u32>(a.p[2])));
@@ -42,10 +42,10 @@ __device__ void rmsnorm(const KArgs& a) {
 }
 
 // Slots: 0 gate, 1 up, 2 out, 3 trace. out = silu(gate) * up.
-template <int K, bool OutQ8>
-__device__ void swiglu(const KArgs& a) {
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[3]));
+template <int K, bool OutQ8, class B>
+__device__ void swiglu(const KArgs& a, const B& blk) {
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[3]), blk);
   const float* g = reinterpret_cast<const float*>(a.p[0]);
   const float* u = reinterpret_cast<const float*>(a.p[1]);
   for (int i = threadIdx.x; i < K; i += kThreads)
@@ -54,10 +54,10 @@ __device__ void swiglu(const KArgs& a) {
 }
 
 // Slots: 0 a, 1 b, 2 out, 3 trace.
-template <int K>
-__device__ void add(const KArgs& a) {
-  kernel_begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[3]));
+template <int K, class B>
+__device__ void add(const KArgs& a, const B& blk) {
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[3]), blk);
   const float* x = reinterpret_cast<const float*>(a.p[0]);
   const float* y = reinterpret_cast<const float*>(a.p[1]);
   float* out = reinterpret_cast<float*>(a.p[2]);

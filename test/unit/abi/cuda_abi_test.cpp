@@ -94,6 +94,7 @@ TEST(CudaAbi, ConstantsHaveTheHeadersValues) {
   BRICKC_CHECK_VALUE(CU_JIT_ERROR_LOG_BUFFER)
   BRICKC_CHECK_VALUE(CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES)
   BRICKC_CHECK_VALUE(CU_STREAM_CAPTURE_MODE_THREAD_LOCAL)
+  BRICKC_CHECK_VALUE(CU_LAUNCH_ATTRIBUTE_COOPERATIVE)
   BRICKC_CHECK_VALUE(CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION)
   BRICKC_CHECK_VALUE(CU_STREAM_NON_BLOCKING)
   BRICKC_CHECK_VALUE(CU_EVENT_DEFAULT)
@@ -106,6 +107,8 @@ TEST(CudaAbi, LaunchStructsHaveTheHeadersLayout) {
   EXPECT_EQ(offsetof(CUlaunchAttribute, value), offsetof(real::CUlaunchAttribute, value));
   EXPECT_EQ(offsetof(CUlaunchAttribute, value.programmaticStreamSerializationAllowed),
             offsetof(real::CUlaunchAttribute, value.programmaticStreamSerializationAllowed));
+  EXPECT_EQ(offsetof(CUlaunchAttribute, value.cooperative),
+            offsetof(real::CUlaunchAttribute, value.cooperative));
   EXPECT_EQ(sizeof(CUlaunchConfig), sizeof(real::CUlaunchConfig));
 #define BRICKC_CHECK_FIELD(f) EXPECT_EQ(offsetof(CUlaunchConfig, f), offsetof(real::CUlaunchConfig, f)) << #f;
   BRICKC_CHECK_FIELD(gridDimX)

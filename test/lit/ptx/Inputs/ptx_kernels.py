@@ -1,7 +1,8 @@
 """Summarizes PTX or `ptxas -v` output one line per kernel, sorted by name, for FileCheck.
 
   ptx_kernels.py ptx FILE    name: dp4a=N ld.global.nc.v4=N ld.local=N mma=N ldmatrix=N cp.async=N
-  ptx_kernels.py ptxas FILE  name: stack=N spill-stores=N spill-loads=N
+                               acquire=N release=N griddepcontrol=N
+  ptx_kernels.py ptxas FILE  name: stack=N spill-stores=N spill-loads=N registers=N
 """
 import re
 import sys
@@ -11,10 +12,12 @@ def ptx(text):
     rows = {}
     for m in re.finditer(r"\.entry (\w+)\((.*?)\n}\n", text, re.S):
         body = m.group(2)
-        rows[m.group(1)] = "dp4a={} ld.global.nc.v4={} ld.local={} mma={} ldmatrix={} cp.async={}".format(
+        rows[m.group(1)] = ("dp4a={} ld.global.nc.v4={} ld.local={} mma={} ldmatrix={} cp.async={} "
+                            "acquire={} release={} griddepcontrol={}").format(
             body.count("dp4a."), body.count("ld.global.nc.v4."), body.count("ld.local"),
             body.count("mma.sync.aligned."), body.count("ldmatrix.sync."),
-            body.count("cp.async.cg."))
+            body.count("cp.async.cg."), body.count("ld.acquire.gpu."),
+            body.count("red.release.gpu."), body.count("griddepcontrol."))
     return rows
 
 
@@ -27,6 +30,9 @@ def ptxas(text):
         m = re.search(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads", line)
         if m and name:
             rows[name] = "stack={} spill-stores={} spill-loads={}".format(*m.groups())
+        m = re.search(r"Used (\d+) registers", line)
+        if m and name in rows:
+            rows[name] += " registers={}".format(m.group(1))
     return rows
 
 
