@@ -79,20 +79,7 @@ TEST(GpuBricks, Qwen05F16) {
 // The formats no quant mix uses (q4_1, q5_1, q5_K) at 1.5B shapes.
 TEST(GpuBricks, OtherFormats) {
   BRICKC_REQUIRE_GPU();
-  testing::TinyShape s;
-  s.n_layer = 1;
-  s.n_embd = 1536;
-  s.n_head = 12;
-  s.n_head_kv = 2;
-  s.n_ff = 8960;
-  s.n_vocab = 512;
-  s.attn = DType::Q4_1;
-  s.ffn = DType::Q5_K;
-  s.ffn_down = DType::Q5_1;
-  s.embd = DType::Q6_K;
-  const std::string path = testing::temp_path("formats.gguf");
-  testing::tiny_qwen2(s, std::random_device{}()).write(path);
-  check_model(*gguf::File::open(path), std::nullopt);
+  check_model(*testing::other_formats_model("formats.gguf", 1, 256), std::nullopt);
 }
 
 // Unfused graphs: standalone rmsnorm, matvec, qkv, rope, kv_append, swiglu, add, lm_head;

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
+#include <random>
 #include <span>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "runtime/cuda/context.h"
 #include "runtime/cuda/driver.h"
 #include "test/unit/synth_model.h"
+#include "test/unit/tiny_qwen2.h"
 
 namespace brickc::testing {
 
@@ -72,6 +75,27 @@ inline std::vector<double> log_softmax(std::span<const float> l) {
   std::vector<double> out(l.size());
   for (size_t i = 0; i < l.size(); ++i) out[i] = l[i] - mx - std::log(sum);
   return out;
+}
+
+// A model in the formats no quant mix uses (q4_1 attention, q5_K gate/up, q5_1 down, q6_K
+// embeddings) at 1.5B shapes, written to a temporary file named `name`, random weights.
+inline std::unique_ptr<gguf::File> other_formats_model(const std::string& name, uint32_t layers,
+                                                       uint32_t n_ctx) {
+  TinyShape s;
+  s.n_layer = layers;
+  s.n_embd = 1536;
+  s.n_head = 12;
+  s.n_head_kv = 2;
+  s.n_ff = 8960;
+  s.n_vocab = 512;
+  s.n_ctx = n_ctx;
+  s.attn = DType::Q4_1;
+  s.ffn = DType::Q5_K;
+  s.ffn_down = DType::Q5_1;
+  s.embd = DType::Q6_K;
+  const std::string path = temp_path(name);
+  tiny_qwen2(s, std::random_device{}()).write(path);
+  return gguf::File::open(path);
 }
 
 inline int32_t first_max(std::span<const float> l) {

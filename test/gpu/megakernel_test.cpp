@@ -105,22 +105,8 @@ TEST(GpuMegakernel, MatchesThePerBrickGraphBitForBit) {
 // The formats no quant mix uses (q4_1, q5_1, q5_K, q6_K) in one model.
 TEST(GpuMegakernel, OtherFormats) {
   BRICKC_REQUIRE_GPU();
-  testing::TinyShape s;
-  s.n_layer = 2;
-  s.n_embd = 1536;
-  s.n_head = 12;
-  s.n_head_kv = 2;
-  s.n_ff = 8960;
-  s.n_vocab = 512;
-  s.n_ctx = kCtx;
-  s.attn = DType::Q4_1;
-  s.ffn = DType::Q5_K;
-  s.ffn_down = DType::Q5_1;
-  s.embd = DType::Q6_K;
-  const std::string path = testing::temp_path("megakernel_formats.gguf");
-  testing::tiny_qwen2(s, std::random_device{}()).write(path);
   Pooled pool;
-  check_model(*gguf::File::open(path), pool);
+  check_model(*testing::other_formats_model("megakernel_formats.gguf", 2, kCtx), pool);
   check_pooled(pool);
 }
 

@@ -78,21 +78,7 @@ TEST(GpuTokenSteps, Qwen15Q8_0AndF16) {
 // The formats no quant mix uses (q4_1, q5_1, q5_K, q6_K tables) at 1.5B shapes.
 TEST(GpuTokenSteps, OtherFormats) {
   BRICKC_REQUIRE_GPU();
-  testing::TinyShape s;
-  s.n_layer = 1;
-  s.n_embd = 1536;
-  s.n_head = 12;
-  s.n_head_kv = 2;
-  s.n_ff = 8960;
-  s.n_vocab = 512;
-  s.n_ctx = kCtx;
-  s.attn = DType::Q4_1;
-  s.ffn = DType::Q5_K;
-  s.ffn_down = DType::Q5_1;
-  s.embd = DType::Q6_K;
-  const std::string path = testing::temp_path("token_formats.gguf");
-  testing::tiny_qwen2(s, std::random_device{}()).write(path);
-  check_tokens(*gguf::File::open(path), 64, 64);
+  check_tokens(*testing::other_formats_model("token_formats.gguf", 1, kCtx), 64, 64);
 }
 
 
