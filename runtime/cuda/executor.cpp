@@ -30,7 +30,7 @@ struct Step {  // kernels/common.cuh: Step
 
 struct MegaTask {  // kernels/megakernel.cuh: MegaTask
   uint64_t args[24];
-  int32_t kernel, nx, ny, first, arrivals, n_deps;
+  int32_t kernel, nx, ny, first, n_deps, pad_;
   int32_t deps[ptx::kMegakernelMaxDeps];
   uint32_t dep_arrivals[ptx::kMegakernelMaxDeps];
 };
@@ -332,7 +332,6 @@ void Executor::setup_megakernel() {
     t.nx = static_cast<int32_t>(place_[i].nx);
     t.ny = static_cast<int32_t>(place_[i].ny);
     t.first = static_cast<int32_t>(place_[i].first);
-    t.arrivals = static_cast<int32_t>(place_[i].arrivals);
     std::vector<size_t> deps = mk.deps[i];
     if (opt_.hang_task == i) deps.push_back(n);  // counter n: bumped by no task
     if (deps.size() > static_cast<size_t>(ptx::kMegakernelMaxDeps))
@@ -422,15 +421,17 @@ void Executor::write_inputs(std::span<const int32_t> tokens, int64_t pos) {
 
 int32_t Executor::argmax() {
   if (argmax_.index == UINT32_MAX) fail("graph @{} has no argmax output", graph_.name);
-  sync_step("decoding a token");
+  sync_step("decoding a token", true);
   return key_token(static_cast<const Step*>(step_back_.data())->argmax_key);
 }
 
-void Executor::finish() { sync_step("decoding"); }
+void Executor::finish() { sync_step("decoding", false); }
 
-void Executor::sync_step(std::string_view what) {
-  check(driver().cuMemcpyDtoHAsync(step_back_.data(), step_.ptr(), sizeof(Step), stream_.get()),
-        "cuMemcpyDtoHAsync");
+void Executor::sync_step(std::string_view what, bool key) {
+  // The struct comes back for the argmax key, and after a megakernel step for its fault.
+  if (key || plan_.megakernel)
+    check(driver().cuMemcpyDtoHAsync(step_back_.data(), step_.ptr(), sizeof(Step), stream_.get()),
+          "cuMemcpyDtoHAsync");
   stream_.sync(what);
   const Step& s = *static_cast<const Step*>(step_back_.data());
   if (!plan_.megakernel || !s.fault) return;
@@ -456,7 +457,7 @@ std::span<const float> Executor::logits() {
 
 std::span<const float> Executor::logits_rows() {
   if (logits_host_.empty()) {
-    sync_step("decoding a token");
+    sync_step("decoding a token", false);
     const ir::Shape& s = graph_.type(logits_).shape;
     logits_host_ = read(logits_, 0, s.ne0() * (s.rows() == 1 ? 1 : n_));
   }

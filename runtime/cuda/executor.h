@@ -96,9 +96,9 @@ class Executor final : public runtime::BrickStepper {
   void write_inputs(std::span<const int32_t> tokens, int64_t pos);
   void enqueue(size_t launch, bool alone);
   void setup_megakernel();
-  // Waits for the stream, copies the step struct back (the argmax key) and fails if a
-  // megakernel task gave up waiting.
-  void sync_step(std::string_view what);
+  // Waits for the stream, with `key` (or a megakernel) copying the step struct back first,
+  // and fails if a megakernel task gave up waiting.
+  void sync_step(std::string_view what, bool key);
 
   Context& ctx_;
   ir::Graph graph_;

@@ -14,12 +14,12 @@
 constexpr int kMaxDeps = 5;
 
 // One task: the launch's argument slots, which kernel template runs it (the generated
-// dispatch), its virtual grid, the physical block that takes its virtual block 0, the
-// blocks that count themselves done, and the tasks whose results it reads with their
-// arrivals. 256 bytes; runtime/cuda/executor.cpp fills the table.
+// dispatch), its virtual grid, the physical block that takes its virtual block 0, and
+// the tasks whose results it reads with the blocks that count each of them done. 256
+// bytes; runtime/cuda/executor.cpp fills the table.
 struct MegaTask {
   KArgs args;
-  int kernel, nx, ny, first, arrivals, n_deps;
+  int kernel, nx, ny, first, n_deps, pad_;
   int deps[kMaxDeps];
   u32 dep_arrivals[kMaxDeps];
 };
