@@ -2,8 +2,8 @@
 # The device-machine session in one script (DESIGN.md §9): from build/device (made by
 # scripts/device-bundle.sh here), synthesize the models, run the GPU tests and the
 # benchmarks, and leave logs and JSON in $OUT. Steps: devices, tests, models, bench, profile,
-# top, verify, sanitize, compare, engines (any subset, in order given). Models are written to $MODELS (default
-# /tmp/models). bench follows the protocol's defaults (10 warm-up, 100 repetitions) unless
+# top, verify, sanitize, longrun, cpu, compare, engines (any subset, in order given). Models
+# are written to $MODELS (default /tmp/models). bench follows the protocol's defaults (10 warm-up, 100 repetitions) unless
 # BENCH_REPS / BENCH_WARMUP say otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -78,11 +78,32 @@ for step in "$@"; do
         "$B/brickc" bench -m "$f" --device cuda --engine "$ENGINE" -p 2048 -n 16 -r "${COMPARE_REPS:-10}" --warmup 2 \
           --llama-bench "$lb" --json "$OUT/pp2048-$n.json" 2>&1 | tee -a "$OUT/compare.log"
       done ;;
-    sanitize)
-      f=$(model 0.5b q4_k_m)
-      for tool in memcheck racecheck; do
-        compute-sanitizer --tool $tool --error-exitcode 9 "$B/brickc" run -m "$f" --device cuda \
-          --prompt-tokens 1,2,3,4 -n 4 2>&1 | tail -n 5 | tee -a "$OUT/sanitize.log"
+    sanitize)  # memcheck, racecheck and synccheck over an 80-token prompt (one T-token prefill
+               # step) and 8 decode steps, with each engine named in SANITIZE_ENGINES, on the
+               # 0.5B's shapes cut to 2 layers (every kernel of the full model; racecheck of
+               # all 24 layers takes minutes)
+      f=$MODELS/0.5b-2layers.gguf
+      [[ -f $f ]] || "$B/brickc" synth --model qwen2.5-coder-0.5b --quant q4_k_m --layers 2 -o "$f" > /dev/null
+      command -v compute-sanitizer > /dev/null || PATH+=:/usr/local/cuda/bin
+      for engine in ${SANITIZE_ENGINES:-graph megakernel}; do
+        for tool in ${SANITIZE_TOOLS:-memcheck racecheck synccheck}; do
+          echo "--- $tool, --engine $engine" | tee -a "$OUT/sanitize.log"
+          compute-sanitizer --tool $tool --error-exitcode 9 "$B/brickc" run -m "$f" --device cuda \
+            --engine $engine --prompt-tokens "$(seq -s, 100 179)" -n 8 > "$OUT/sanitize.tmp" 2>&1
+          echo "exit status $?" >> "$OUT/sanitize.tmp"
+          tail -n 6 "$OUT/sanitize.tmp" | tee -a "$OUT/sanitize.log"
+        done
+      done
+      rm -f "$OUT/sanitize.tmp" ;;
+    longrun)  # 10,238 tokens of the 0.5B to a full 10,240-position context: host and GPU memory flat
+      BRICKC="$B/brickc" BRICKC_WORK=$MODELS python3 test/ref/test_long_run_memory.py --device cuda \
+        --model qwen2.5-coder-0.5b --json "$OUT/long-run-0.5b.json" 2>&1 | tee "$OUT/long-run.log" ;;
+    cpu)  # the CPU engine against llama-bench -ngl 0 on this host's cores (no GPU visible to either)
+      lb=$(bash .llama/unpack.sh /tmp/llama | tail -n 1)
+      for m in $BENCH_SET; do
+        f=$(model "${m%%:*}" "${m##*:}") || continue
+        CUDA_VISIBLE_DEVICES= "$B/brickc" bench -m "$f" --device cpu -t "$(nproc)" -p 512 -n 128 \
+          -r "${COMPARE_REPS:-3}" --warmup 1 --llama-bench "$lb" --json "$OUT/cpu-${m/:/-}.json" 2>&1 | tee -a "$OUT/cpu.log"
       done ;;
     engines)  # decode with the per-brick graph and with the megakernel, one after the other
       for m in $BENCH_SET; do

@@ -1,6 +1,7 @@
 #include "ir/brick.h"
 
 #include <array>
+#include <cmath>
 
 #include "ir/error.h"
 
@@ -109,6 +110,10 @@ int64_t Brick::int_attr(std::string_view name) const {
   if (!a || !std::holds_alternative<int64_t>(*a))
     fail("{} brick: integer attribute '{}' is missing", keyword(kind), name);
   return std::get<int64_t>(*a);
+}
+
+float rope_theta_scale(float base, int64_t head_dim) {
+  return std::pow(base, -2.0f / static_cast<float>(head_dim));
 }
 
 float Brick::float_attr(std::string_view name) const {

@@ -50,6 +50,11 @@ std::span<const BrickKind> all_brick_kinds();
 using Attr = std::variant<int64_t, float>;
 using Attrs = std::map<std::string, Attr, std::less<>>;
 
+// RoPE's per-pair angle factor, base^(-2 / head_dim), as ggml's rope cache computes it (on
+// the host, in f32): the CPU reference and the GPU kernels (which get it as an argument)
+// multiply the position by it pair after pair, so both see the same angles at any position.
+float rope_theta_scale(float base, int64_t head_dim);
+
 enum class AttrType { Int, Float };
 struct AttrSpec {
   std::string_view name;

@@ -25,6 +25,17 @@ constexpr unsigned kGemmSmem = 65536;              // gemm.cuh: gemm_smem_bytes(
 constexpr int64_t kFlashTileQ = 64;                 // flash_attention.cuh: kFlashBQ
 constexpr unsigned kFlashThreads = 128;
 unsigned flash_smem(int64_t hd) { return static_cast<unsigned>(512 * hd); }  // flash_smem_bytes
+// Decode attention (kernels/attention.cuh): the fewest positions a KV split takes (one
+// tile; a shorter cache uses fewer splits).
+constexpr int kAttnMinChunk = 64;
+
+// Decode attention's most KV splits: at long context, (KV head, split) blocks enough for
+// every SM, a power of two, at most 128 (the merge reads every split's partial).
+int64_t attention_splits(int64_t nkv, unsigned sms) {
+  int64_t s = 1;
+  while (s < 128 && s * nkv < static_cast<int64_t>(sms)) s *= 2;
+  return s;
+}
 
 Arg arg(K kind, ir::ValueId v = {}, int64_t i = 0, float f = 0.0f) {
   Arg a;
@@ -268,27 +279,29 @@ class Lowering {
         fmt::format("{}{}_hd{}_q{}_kv{}", ir::keyword(b.kind), rows ? "_rows" : "", hd, nq, nkv);
     auto val = [&](ir::ValueId x) { return x.index == UINT32_MAX ? null() : value(x); };
     launch(kernel(stem, call), {val(q), val(k), val(v), step(), val(out), val(cache_k),
-                                val(cache_v), f32(theta), trace()})
+                                val(cache_v), f32(rope ? ir::rope_theta_scale(theta, hd) : 0.0f), trace()})
         .grid = {static_cast<unsigned>(g_.n_tokens), 1};
   }
 
   void attention(const ir::Brick& b) {
     const auto& o = b.operands;
     const auto& d = g_.type(o[1]).shape.dims;  // [head_dim, n_kv_heads, ctx]
-    const int64_t hd = d[0], nkv = d[1], nq = len(o[0]) / hd, s = o_.attention_splits;
-    if (hd % 32 != 0 || hd > kThreads) unsupported(fmt::format("head_dim {}", hd));
+    const int64_t hd = d[0], nkv = d[1], nq = len(o[0]) / hd;
+    const int64_t s = attention_splits(nkv, o_.sms);
+    if (hd % 8 != 0 || hd < 32 || 32 % (hd / 8) != 0) unsupported(fmt::format("head_dim {}", hd));
     if (nq % nkv != 0) unsupported("query heads not a multiple of KV heads");
+    if (nq / nkv * hd > 1024) unsupported("more than 1024 query values per KV head");  // shared memory
     if (type(o[1]) != DType::F16 || type(o[2]) != DType::F16) unsupported("a KV cache that is not f16");
     const std::string res = g_.value(b.results[0]).name;
     const size_t parts = add_scratch(static_cast<uint64_t>(nq * s * (hd + 2)) * 4,
                                      "attention partials of %" + res, false);
     const size_t counters =
-        add_scratch(static_cast<uint64_t>(nq) * 4, "attention split counters of %" + res, true);
-    const std::string call = fmt::format("attention<{}, {}, {}, {}>", hd, nq, nkv, s);
+        add_scratch(static_cast<uint64_t>(nkv) * 4, "attention split counters of %" + res, true);
+    const std::string call = fmt::format("attention<{}, {}, {}, {}, {}>", hd, nq, nkv, s, kAttnMinChunk);
     Launch& l = launch(kernel(fmt::format("attention_hd{}_q{}_kv{}", hd, nq, nkv), call),
                        {value(o[0]), value(o[1]), value(o[2]), step(), scratch(parts),
                         value(b.results[0]), scratch(counters), trace()});
-    l.grid = {static_cast<unsigned>(nq), static_cast<unsigned>(s)};
+    l.grid = {static_cast<unsigned>(nkv), static_cast<unsigned>(s)};
   }
 
   // --- T-token steps: every kernel handles step->n_tokens <= T rows (kernels/gemm.cuh,

@@ -74,7 +74,7 @@ struct KernelPlan {
 };
 
 struct LowerOptions {
-  int attention_splits = 16;  // KV-length splits of each attention brick
+  unsigned sms = 132;  // the device's SMs: decode attention's KV splits fill them
   // Kernels stamp %globaltimer into their trace slots (kernels/common.cuh: BRICKC_TRACE);
   // off, the hooks are compiled out.
   bool trace = false;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "frontend/quant/quant.h"
+#include "ir/brick.h"
 #include "ir/error.h"
 #include "runtime/cpu/simd/qdot.h"
 
@@ -150,7 +151,7 @@ void rope_neox(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, float t
   cos_t.resize(static_cast<size_t>(half));
   sin_t.resize(static_cast<size_t>(half));
   // ggml_rope_cache_init: theta starts at the position and is multiplied once per pair.
-  const float theta_scale = std::pow(theta_base, -2.0f / static_cast<float>(head_dim));
+  const float theta_scale = ir::rope_theta_scale(theta_base, head_dim);
   float theta = static_cast<float>(pos);
   for (int64_t i = 0; i < half; ++i) {
     cos_t[i] = std::cos(theta);

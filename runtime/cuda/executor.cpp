@@ -84,6 +84,7 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
   ir::verify_or_fail(graph_, fmt::format("graph @{} for {}", graph_.name, file.path()));
   ptx::LowerOptions lo = o.lower;
   lo.megakernel = o.megakernel;
+  lo.sms = static_cast<unsigned>(ctx.info().sm_count);
   plan_ = ptx::lower(graph_, lo);
 
   ptx::CompileOptions co;

@@ -82,6 +82,39 @@ TEST(GpuBricks, OtherFormats) {
   check_model(*testing::other_formats_model("formats.gguf", 1, 256), std::nullopt);
 }
 
+// Decode attention over a long cache: random K/V rows written into the GPU's cache (the
+// reference gets the same rows), then single steps at lengths that take one KV split, two,
+// many, and the most the grid has with more than one tile each (kernels/attention.cuh: a
+// split per 64 positions, up to 128 splits on the H200's 132 SMs).
+TEST(GpuBricks, AttentionOverALongCache) {
+  BRICKC_REQUIRE_GPU();
+  constexpr int64_t kLongCtx = 16384;
+  for (const char* preset : {"qwen2.5-coder-0.5b", "qwen2.5-coder-7b"}) {
+    const gguf::File& file = testing::synth_model(preset, QuantMix::Q4_K_M, 1);
+    ir::Graph g = runtime::decode_graph(file, kLongCtx, std::nullopt, "h100-sxm");
+    cuda::Executor gpu(testing::gpu_context(), file, g, {{}, /*use_graph=*/false});
+    cpu::GraphExecutor cpu(file, g, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    std::mt19937 rng(std::random_device{}());
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (size_t v = 0; v < g.value_count(); ++v) {
+      const ir::ValueId id{static_cast<uint32_t>(v)};
+      if (g.value(id).kind != ir::ValueKind::State || g.type(id).shape.dims.size() != 3) continue;
+      std::vector<float> rows(static_cast<size_t>(g.type(id).shape.elements()));
+      for (float& x : rows) x = normal(rng);
+      gpu.write(id, 0, rows);
+    }
+    const int64_t n_vocab = file.tensor("token_embd.weight").ne[1];
+    testing::BrickCheckLog log(file.path() + ", long cache");
+    for (const int64_t pos : {int64_t{63}, int64_t{64}, int64_t{200}, int64_t{1000}, int64_t{8191},
+                              int64_t{12345}, kLongCtx - 1}) {
+      gpu.poison();
+      cpu.poison();
+      log.add(runtime::check_step(gpu, cpu, static_cast<int32_t>(rng() % n_vocab), pos));
+    }
+    log.print();
+  }
+}
+
 // Unfused graphs: standalone rmsnorm, matvec, qkv, rope, kv_append, swiglu, add, lm_head;
 // with quantize-activations, rmsnorm and swiglu emit q8_1.
 TEST(GpuBricks, UnfusedPipelines) {

@@ -1,14 +1,18 @@
 """A long generation keeps host memory flat and ends cleanly at a full context.
 
-`brickc run` on the CPU (its default int8 engine) generates from a 3-token prompt on a
-small synthetic model with a 10,240-position context, in token mode (no end-of-generation
-token), so it runs until the context is full: 10,238 tokens (every position holds a prompt or a
-generated token, and the last one sampled needs no position), then "stop: context full",
-status 0. Its resident set is read from /proc every 20 ms. Every buffer (the KV cache
-included) is allocated and zeroed before the first token, so after a warm-up (the first
-tenth of the run) the RSS may not grow: the bound, 4 MiB over ~9,000 tokens, fails a leak of
-500 bytes per token.
+`brickc run` (in ctest: on the CPU, its default int8 engine, a small synthetic model)
+generates from a 3-token prompt with a 10,240-position context, in token mode (no
+end-of-generation token), so it runs until the context is full: 10,238 tokens (every
+position holds a prompt or a generated token, and the last one sampled needs no position),
+then "stop: context full", status 0. Its resident set is read from /proc every 20 ms. Every
+buffer (the KV cache included) is allocated and zeroed before the first token, so after a
+warm-up (the first tenth of the run) the RSS may not grow: the bound, 4 MiB over ~9,000
+tokens, fails a leak of 500 bytes per token. With --device cuda (the GPU machine:
+--model qwen2.5-coder-0.5b) the process's GPU memory (nvidia-smi) is sampled too and may not
+grow at all after the warm-up; --json writes the figures.
 """
+import argparse
+import json
 import os
 import subprocess
 import sys
@@ -32,23 +36,55 @@ def rss_bytes(pid):
     return None
 
 
+def gpu_bytes(pid):
+    """The process's GPU memory as nvidia-smi reports it, or None before it has a context."""
+    out = subprocess.run(["nvidia-smi", "--query-compute-apps=pid,used_memory",
+                          "--format=csv,noheader,nounits"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        fields = [f.strip() for f in line.split(",")]
+        if len(fields) == 2 and fields[0] == str(pid):
+            return int(fields[1]) << 20
+    return None
+
+
 def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--model", default="test-tiny", help="brickc synth preset")
+    ap.add_argument("--json", help="write the run's figures here")
+    args = ap.parse_args()
+    cuda = args.device == "cuda"
     os.makedirs(WORK, exist_ok=True)
-    model = os.path.join(WORK, "tiny.gguf")
-    subprocess.run([BRICKC, "synth", "--model", "test-tiny", "--quant", "q4_k_m", "-o", model],
+    model = os.path.join(WORK, f"{args.model}.gguf")
+    subprocess.run([BRICKC, "synth", "--model", args.model, "--quant", "q4_k_m", "-o", model],
                    check=True, stdout=subprocess.DEVNULL)
-    p = subprocess.Popen([BRICKC, "run", "-m", model, "--device", "cpu", "-t", "2", "-c",
-                          str(N_CTX), "-n", "-1", "--prompt-tokens", ",".join(map(str, PROMPT))],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The text goes to files: a pipe nobody reads until the end would fill (64 KiB) and
+    # stall the run.
+    out_f = open(os.path.join(WORK, "stdout.txt"), "w+")
+    err_f = open(os.path.join(WORK, "stderr.txt"), "w+")
+    p = subprocess.Popen([BRICKC, "run", "-m", model, "--device", args.device]
+                         + ([] if cuda else ["-t", "2"])
+                         + ["-c", str(N_CTX), "-n", "-1", "--prompt-tokens", ",".join(map(str, PROMPT))],
+                         stdout=out_f, stderr=err_f, text=True)
     samples = []  # (seconds, rss)
+    gpu_samples = []  # (seconds, GPU bytes)
     t0 = time.monotonic()
+    last_gpu = -1.0
     while p.poll() is None:
+        now = time.monotonic() - t0
         r = rss_bytes(p.pid)
         if r is not None:
-            samples.append((time.monotonic() - t0, r))
+            samples.append((now, r))
+        if cuda and now - last_gpu >= 0.1:
+            g = gpu_bytes(p.pid)
+            if g is not None:
+                gpu_samples.append((now, g))
+            last_gpu = now
         time.sleep(0.02)
-    out, err = p.communicate()
     total = time.monotonic() - t0
+    out_f.seek(0)
+    err_f.seek(0)
+    out, err = out_f.read(), err_f.read()
     if p.returncode != 0:
         print(f"FAIL: brickc run exited {p.returncode}:\n{err}")
         sys.exit(1)
@@ -71,6 +107,23 @@ def main():
               f"{len(steady)} samples (bound {GROWTH_BOUND / 2**20:.0f} MiB)")
         if growth > GROWTH_BOUND:
             failures.append(f"RSS grew {growth / 2**20:.2f} MiB after warm-up")
+    report = {"device": args.device, "model": args.model, "n_ctx": N_CTX, "generated": n_generated,
+              "seconds": total, "summary": summary,
+              "rss_mib": [[round(t, 3), r / 2**20] for t, r in samples]}
+    if cuda:
+        gpu_steady = [g for s, g in gpu_samples if 0.1 * total <= s <= 0.98 * total]
+        if len(gpu_steady) < 5:
+            failures.append(f"only {len(gpu_steady)} GPU memory samples in the steady phase")
+        else:
+            print(f"GPU memory after warm-up {gpu_steady[0] / 2**20:.0f} MiB, peak "
+                  f"{max(gpu_steady) / 2**20:.0f} MiB over {len(gpu_steady)} samples (bound: no growth)")
+            if max(gpu_steady) > gpu_steady[0]:
+                failures.append(f"GPU memory grew {(max(gpu_steady) - gpu_steady[0]) / 2**20:.0f} MiB")
+        report["gpu_mib"] = [[round(t, 3), g / 2**20] for t, g in gpu_samples]
+    report["failures"] = failures
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f)
     os.remove(model)
     if failures:
         print("FAIL:\n  " + "\n  ".join(failures))

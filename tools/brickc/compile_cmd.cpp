@@ -91,7 +91,7 @@ struct CompileOptions {
   bool all_logits = false;  // -m: logits for every token of the step
   bool trace = false;    // --emit=cuda|ptx: the kernels with their profiling hooks
   bool megakernel = false;  // --emit=cuda|ptx: also the persistent decode kernel
-  unsigned sms = 132;       // --emit=schedule: SMs of the device
+  unsigned sms = 132;       // SMs of the device (attention splits, --emit=schedule)
   std::string annotate;  // a bench report with a per-brick profile
   bool device_profile_given = false;
 };
@@ -144,6 +144,7 @@ std::string emit(const CompileOptions& o, const ir::Graph& g) {
   ptx::LowerOptions lo;
   lo.trace = o.trace;
   lo.megakernel = o.megakernel || o.emit == "schedule";
+  lo.sms = o.sms;
   const ptx::KernelPlan plan = ptx::lower(g, lo);
   if (o.emit == "schedule") return ptx::print_schedule(g, plan, o.sms);
   if (o.emit == "cuda") return plan.source;
@@ -236,7 +237,7 @@ void add_compile_command(CLI::App& app) {
   cmd->add_flag("--megakernel", o->megakernel,
                 "--emit=cuda|ptx: also the persistent decode kernel that runs every launch as a "
                 "task (--engine megakernel)");
-  cmd->add_option("--sms", o->sms, "--emit=schedule: SMs of the device (H100/H200 SXM: 132)")
+  cmd->add_option("--sms", o->sms, "SMs of the device the code is for: decode attention's splits, --emit=schedule (H100/H200 SXM: 132)")
       ->check(CLI::Range(1u, 1024u))
       ->capture_default_str();
   cmd->add_option("--passes", o->passes,

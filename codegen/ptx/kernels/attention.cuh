@@ -1,128 +1,267 @@
 // Decode attention (one query position) split over the KV length, in one kernel: block
-// (query head, split) attends a range of positions, reading the K/V rows of its head's KV
-// head (GQA). Each warp keeps an online softmax (running max, sum, V accumulator) over its
-// positions, the block combines its warps into one partial, and the last block of a head
-// to finish (a counter, reset by that block) merges the splits into the output. One head
-// per block keeps each position's dependent chain (dot, one warp reduction, two exps)
-// short: decode attention is latency-bound, not bandwidth-bound.
+// (KV head, split) attends a range of positions for all G query heads of its KV head
+// (GQA), so that every K/V row is read once per step. The block takes kAttnTile positions
+// at a time, each thread a 16-byte piece of several rows with all its loads in flight
+// together; per tile it computes the G x tile scores, updates each head's online softmax
+// (running max and sum) and adds the weighted V rows. The last block of a KV head to
+// finish (a counter, reset by that block) merges the splits' partials into the output.
+//
+// The grid has S splits (sized from the SM count for long caches); a step uses only as
+// many as give each at least kMinChunk positions, so a short cache is attended by few
+// blocks, and one that fits in one split writes the output itself: no partials, no merge.
 #pragma once
 #include "common.cuh"
 
-constexpr int kAttnWarps = 8;  // a block of kThreads, as every decode kernel (megakernel.cuh)
+constexpr int kAttnTile = 64;  // positions a block attends per round
 
-// Slots: 0 q (roped, f32[NQ * HD]), 1 k cache, 2 v cache, 3 step, 4 partials
-// (f32[NQ][S][HD + 2]), 5 out (f32[NQ * HD]), 6 u32 counters[NQ] (zero between launches),
-// 7 trace. Grid (NQ, S), block kAttnWarps warps. Positions 0..pos are attended.
-template <int HD, int NQ, int NKV, int S, class B>
-__device__ void attention(const KArgs& a, const B& blk) {
-  constexpr int G = NQ / NKV, D = HD / kWarp, P = HD + 2;
-  static_assert(HD % kWarp == 0 && HD <= kAttnWarps * kWarp, "head_dim");
-  blk.begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[7]), blk);
-  const int h = blk.x, kvh = h / G, split = blk.y;
-  const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp, t = threadIdx.x;
-  const int len = reinterpret_cast<const Step*>(a.p[3])->pos + 1;
-  const int chunk = (len + S - 1) / S;
-  const int p0 = split * chunk, p1 = min(len, p0 + chunk);
-  const u16* kc = reinterpret_cast<const u16*>(a.p[1]);
-  const u16* vc = reinterpret_cast<const u16*>(a.p[2]);
-  const float* q = reinterpret_cast<const float*>(a.p[0]) + h * HD;
-  const float scale = 1.0f / sqrtf(static_cast<float>(HD));
-  float qv[D], acc[D], m = BRICKC_NEG_INF, l = 0.0f;
+// Eight f16 values (one 16-byte load) as floats.
+__device__ __forceinline__ void unpack_h8(const uint4 v, float (&f)[8]) {
+  const u32 w[4] = {v.x, v.y, v.z, v.w};
 #pragma unroll
-  for (int d = 0; d < D; ++d) {
-    qv[d] = q[d * kWarp + lane] * scale;
-    acc[d] = 0.0f;
+  for (int k = 0; k < 4; ++k) {
+    f[2 * k] = h2f(static_cast<u16>(w[k] & 0xFFFFu));
+    f[2 * k + 1] = h2f(static_cast<u16>(w[k] >> 16));
   }
-  // This warp's positions p0 + warp, + kAttnWarps, ...: the next position's K and V rows
-  // are loaded while the current one is computed.
-  auto load_kv = [&](int p, float (&kv)[D], float (&vv)[D]) {
-    if (p >= p1) return;
-    const long long row = (static_cast<long long>(p) * NKV + kvh) * HD;
-#pragma unroll
-    for (int d = 0; d < D; ++d) {
-      kv[d] = h2f(kc[row + d * kWarp + lane]);
-      vv[d] = h2f(vc[row + d * kWarp + lane]);
-    }
-  };
-  float kv[D], vv[D], kn[D], vn[D];
-  load_kv(p0 + warp, kv, vv);
-  for (int p = p0 + warp; p < p1; p += kAttnWarps) {
-    load_kv(p + kAttnWarps, kn, vn);
+}
+
+// The G x HD floats of kThreads threads summed over the warps: `red` holds each warp's
+// values (written by the caller), the sum of index i is handed to f(i, sum).
+template <int N, class F>
+__device__ __forceinline__ void attention_sum_warps(const float (&red)[kWarps][N], F f) {
+  __syncthreads();
+  for (int i = threadIdx.x; i < N; i += kThreads) {
     float s = 0.0f;
 #pragma unroll
-    for (int d = 0; d < D; ++d) s += qv[d] * kv[d];
-    s = warp_sum(s);
-    const float mn = fmaxf(m, s);
-    const float corr = expf(m - mn), w = expf(s - mn);
-    l = l * corr + w;
-#pragma unroll
-    for (int d = 0; d < D; ++d) {
-      acc[d] = acc[d] * corr + w * vv[d];
-      kv[d] = kn[d];
-      vv[d] = vn[d];
-    }
-    m = mn;
+    for (int w = 0; w < kWarps; ++w) s += red[w][i];
+    f(i, s);
   }
+}
 
-  // The block's warps into one partial.
-  __shared__ float warp_part[kAttnWarps][P];
-#pragma unroll
-  for (int d = 0; d < D; ++d) warp_part[warp][d * kWarp + lane] = acc[d];
-  if (lane == 0) {
-    warp_part[warp][HD] = m;
-    warp_part[warp][HD + 1] = l;
+// Slots: 0 q (roped, f32[NQ * HD]), 1 k cache, 2 v cache (f16[ctx][NKV][HD]), 3 step,
+// 4 partials (f32[NKV][S][G][HD], then f32[NKV][S][G][2]: max, sum), 5 out (f32[NQ * HD]),
+// 6 u32 counters[NKV] (zero between launches), 7 trace. Grid (NKV, S), kThreads threads.
+// Positions 0..pos are attended.
+template <int HD, int NQ, int NKV, int S, int kMinChunk, class B>
+__device__ void attention(const KArgs& a, const B& blk) {
+  constexpr int G = NQ / NKV;
+  constexpr int R = HD / 8;                // threads per row: 8 halves (16 bytes) each
+  constexpr int RP = kThreads / R;         // rows the block loads at once
+  constexpr int LPT = kAttnTile / RP;      // rows per thread per tile
+  constexpr int NT = kAttnTile / kWarp;    // scores per lane in the softmax update
+  static_assert(HD % 8 == 0 && kWarp % R == 0 && kAttnTile % RP == 0, "head_dim");
+  static_assert(NQ % NKV == 0, "query heads a multiple of KV heads");
+  const int kvh = blk.x, split = blk.y;
+  const int t = threadIdx.x, warp = t / kWarp, lane = t % kWarp, r = t / R, c = t % R;
+  // The host wrote the step before the launch: the length is known before any wait, and
+  // the blocks a short cache leaves without positions end at once, freeing their SM.
+  const int len = reinterpret_cast<const Step*>(a.p[3])->pos + 1;
+  const int chunk = max((len + S - 1) / S, kMinChunk);
+  const int splits = (len + chunk - 1) / chunk;
+  if (split >= splits) {
+    Trace(reinterpret_cast<u64*>(a.p[7]), blk).end();
+    return;
   }
-  __syncthreads();
-  float* part = reinterpret_cast<float*>(a.p[4]);
-  {
-    float mx = BRICKC_NEG_INF;
+  const int p0 = split * chunk, p1 = min(len, p0 + chunk);
+  // The cache is written in this step (by another task of the megakernel): loads go
+  // through L2 (.cg), never a stale L1 line.
+  const uint4* kc = reinterpret_cast<const uint4*>(a.p[1]);
+  const uint4* vc = reinterpret_cast<const uint4*>(a.p[2]);
+  auto load = [&](const uint4* cache, int base, int end, uint4(&rows)[LPT]) {
 #pragma unroll
-    for (int w = 0; w < kAttnWarps; ++w) mx = fmaxf(mx, warp_part[w][HD]);
-    float lsum = 0.0f, o = 0.0f;
-#pragma unroll
-    for (int w = 0; w < kAttnWarps; ++w) {
-      const float f = warp_part[w][HD + 1] == 0.0f ? 0.0f : expf(warp_part[w][HD] - mx);  // empty warp
-      lsum += warp_part[w][HD + 1] * f;
-      if (t < HD) o += warp_part[w][t] * f;
+    for (int i = 0; i < LPT; ++i) {
+      const int p = base + i * RP + r;
+      rows[i] = p < end ? __ldcg(cache + (static_cast<long long>(p) * NKV + kvh) * R + c)
+                        : make_uint4(0, 0, 0, 0);
     }
-    float* out = part + (h * S + split) * P;
-    if (t < HD) out[t] = o;
-    if (t == 0) {
-      out[HD] = mx;
-      out[HD + 1] = lsum;
-    }
-  }
-
-  // The last block of this head merges its S partials: the whole block stages them in
-  // shared memory (their loads all in flight at once), then thread t merges dimension t.
-  __shared__ u32 arrived;
-  __shared__ float merge[S * P];
-  __threadfence();
-  __syncthreads();
-  u32* counters = reinterpret_cast<u32*>(a.p[6]);
-  if (t == 0) arrived = atomicAdd(counters + h, 1u);
-  __syncthreads();
-  if (arrived == S - 1) {
-    __threadfence();
-    const float* ph = part + h * S * P;
-    for (int i = t; i < S * P; i += kAttnWarps * kWarp) merge[i] = __ldcg(ph + i);
-    __syncthreads();
-    if (t < HD) {
-      float mx = BRICKC_NEG_INF;
+  };
+  // The first tile's rows of earlier steps are loaded before waiting for this step's
+  // inputs; the step's own row (the last position) after.
+  uint4 kv[LPT], vv[LPT];
+  load(kc, p0, min(p1, len - 1), kv);
+  load(vc, p0, min(p1, len - 1), vv);
+  blk.start_dependents();
+  blk.wait_for_inputs();
+  Trace trace(reinterpret_cast<u64*>(a.p[7]), blk);
+  if (p1 == len && len - 1 < p0 + kAttnTile && (len - 1 - p0) % RP == r) {
+    const int i = (len - 1 - p0) / RP;
+    const long long at = (static_cast<long long>(len - 1) * NKV + kvh) * R + c;
 #pragma unroll
-      for (int j = 0; j < S; ++j) mx = fmaxf(mx, merge[j * P + HD]);
-      float lsum = 0.0f, o = 0.0f;
-#pragma unroll
-      for (int j = 0; j < S; ++j) {
-        const float l = merge[j * P + HD + 1];
-        const float f = l == 0.0f ? 0.0f : expf(merge[j * P + HD] - mx);  // a split with no positions
-        lsum += l * f;
-        o += merge[j * P + t] * f;
+    for (int j = 0; j < LPT; ++j)
+      if (j == i) {
+        kv[j] = __ldcg(kc + at);
+        vv[j] = __ldcg(vc + at);
       }
-      reinterpret_cast<float*>(a.p[5])[h * HD + t] = o / lsum;
+  }
+  {
+    __shared__ float qs[G][HD];            // the G queries, times 1/sqrt(HD)
+    __shared__ float sc[2][G][kAttnTile];  // scores, then weights (two tiles: no barrier
+                                           // between one tile's V sums and the next's scores)
+    __shared__ float corr[G], mrun[G], lrun[G];
+    __shared__ float red[kWarps][G * HD];
+    const float* q = reinterpret_cast<const float*>(a.p[0]) + kvh * G * HD;
+    const float scale = 1.0f / sqrtf(static_cast<float>(HD));
+    for (int i = t; i < G * HD; i += kThreads) qs[i / HD][i % HD] = q[i] * scale;
+    if (t < G) {
+      mrun[t] = BRICKC_NEG_INF;
+      lrun[t] = 0.0f;
     }
-    if (t == 0) counters[h] = 0;
+    __syncthreads();
+
+    float acc[G][8];
+#pragma unroll
+    for (int g = 0; g < G; ++g)
+#pragma unroll
+      for (int j = 0; j < 8; ++j) acc[g][j] = 0.0f;
+    int buf = 0;
+    for (int base = p0; base < p1; base += kAttnTile, buf ^= 1) {
+      const int next = base + kAttnTile;
+      // Scores: each thread's 8-dimension piece of a row against every query, summed over
+      // the R threads of the row.
+#pragma unroll
+      for (int i = 0; i < LPT; ++i) {
+        float kf[8];
+        unpack_h8(kv[i], kf);
+#pragma unroll
+        for (int g = 0; g < G; ++g) {
+          float s = 0.0f;
+#pragma unroll
+          for (int j = 0; j < 8; ++j) s += qs[g][c * 8 + j] * kf[j];
+#pragma unroll
+          for (int o = R / 2; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+          if (c == 0) sc[buf][g][i * RP + r] = base + i * RP + r < p1 ? s : BRICKC_NEG_INF;
+        }
+      }
+      if (next < p1) load(kc, next, p1, kv);  // in flight during this tile's softmax and V sums
+      __syncthreads();
+      // Online softmax: warp g folds the tile into head g's running max and sum and turns
+      // the scores into weights.
+      for (int g = warp; g < G; g += kWarps) {
+        float v[NT], mx = BRICKC_NEG_INF;
+#pragma unroll
+        for (int j = 0; j < NT; ++j) {
+          v[j] = sc[buf][g][j * kWarp + lane];
+          mx = fmaxf(mx, v[j]);
+        }
+        const float mo = mrun[g], mn = fmaxf(mo, warp_max(mx));
+        float sum = 0.0f;
+#pragma unroll
+        for (int j = 0; j < NT; ++j) {
+          const float w = expf(v[j] - mn);
+          sc[buf][g][j * kWarp + lane] = w;
+          sum += w;
+        }
+        sum = warp_sum(sum);
+        __syncwarp();  // every lane has read mrun[g] before lane 0 writes it
+        if (lane == 0) {
+          const float f = expf(mo - mn);
+          corr[g] = f;
+          lrun[g] = lrun[g] * f + sum;
+          mrun[g] = mn;
+        }
+      }
+      __syncthreads();
+#pragma unroll
+      for (int g = 0; g < G; ++g)
+#pragma unroll
+        for (int j = 0; j < 8; ++j) acc[g][j] *= corr[g];
+#pragma unroll
+      for (int i = 0; i < LPT; ++i) {
+        float vf[8];
+        unpack_h8(vv[i], vf);
+#pragma unroll
+        for (int g = 0; g < G; ++g) {
+          const float w = sc[buf][g][i * RP + r];
+#pragma unroll
+          for (int j = 0; j < 8; ++j) acc[g][j] += w * vf[j];
+        }
+      }
+      if (next < p1) load(vc, next, p1, vv);
+    }
+
+    // The block's rows into one partial per head: the threads of one dimension piece are
+    // summed within each warp, then over the warps.
+#pragma unroll
+    for (int g = 0; g < G; ++g)
+#pragma unroll
+      for (int j = 0; j < 8; ++j) {
+#pragma unroll
+        for (int o = R; o < kWarp; o <<= 1) acc[g][j] += __shfl_xor_sync(0xffffffffu, acc[g][j], o);
+        if (lane < R) red[warp][g * HD + c * 8 + j] = acc[g][j];
+      }
+    float* const out = reinterpret_cast<float*>(a.p[5]) + kvh * G * HD;
+    float* const part = reinterpret_cast<float*>(a.p[4]);
+    float* const part_ml = part + NQ * S * HD;
+    const int head0 = (kvh * S + split) * G;  // this split's first (split, head) slot
+    if (splits == 1) {
+      attention_sum_warps(red, [&](int i, float s) { out[i] = s / lrun[i / HD]; });
+    } else {
+      attention_sum_warps(red, [&](int i, float s) { part[head0 * HD + i] = s; });
+      if (t < G) {
+        part_ml[(head0 + t) * 2] = mrun[t];
+        part_ml[(head0 + t) * 2 + 1] = lrun[t];
+      }
+
+      // The last block of this KV head merges the splits: each head's split weights
+      // exp(m_j - m) / sum first, then warp w sums splits w, w + kWarps, ... (loads through L2,
+      // where the other blocks' writes are).
+      __shared__ u32 arrived;
+      __shared__ float fw[G][S];
+      __threadfence();
+      __syncthreads();
+      u32* counters = reinterpret_cast<u32*>(a.p[6]);
+      if (t == 0) arrived = atomicAdd(counters + kvh, 1u);
+      __syncthreads();
+      if (arrived == splits - 1) {
+        __threadfence();
+        const float* ml = part_ml + kvh * S * G * 2;
+        for (int g = warp; g < G; g += kWarps) {
+          float mx = BRICKC_NEG_INF;
+          for (int j = lane; j < splits; j += kWarp) mx = fmaxf(mx, __ldcg(ml + (j * G + g) * 2));
+          mx = warp_max(mx);
+          float sum = 0.0f;
+          for (int j = lane; j < splits; j += kWarp) {
+            const float f = expf(__ldcg(ml + (j * G + g) * 2) - mx);
+            fw[g][j] = f;
+            sum += __ldcg(ml + (j * G + g) * 2 + 1) * f;
+          }
+          sum = warp_sum(sum);
+          for (int j = lane; j < splits; j += kWarp) fw[g][j] /= sum;
+        }
+        __syncthreads();
+        constexpr int N4 = G * HD / 4, K4 = (N4 + kWarp - 1) / kWarp;
+        float4 o[K4];
+#pragma unroll
+        for (int k = 0; k < K4; ++k) o[k] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        const float4* p4 = reinterpret_cast<const float4*>(part + kvh * S * G * HD);
+#pragma unroll 4
+        for (int j = warp; j < splits; j += kWarps) {
+#pragma unroll
+          for (int k = 0; k < K4; ++k) {
+            const int i4 = k * kWarp + lane;
+            if (i4 < N4) {
+              const float4 v = __ldcg(p4 + j * N4 + i4);
+              const float f = fw[i4 * 4 / HD][j];
+              o[k].x += v.x * f;
+              o[k].y += v.y * f;
+              o[k].z += v.z * f;
+              o[k].w += v.w * f;
+            }
+          }
+        }
+#pragma unroll
+        for (int k = 0; k < K4; ++k) {
+          const int i4 = k * kWarp + lane;
+          if (i4 < N4) {
+            red[warp][i4 * 4] = o[k].x;
+            red[warp][i4 * 4 + 1] = o[k].y;
+            red[warp][i4 * 4 + 2] = o[k].z;
+            red[warp][i4 * 4 + 3] = o[k].w;
+          }
+        }
+        attention_sum_warps(red, [&](int i, float s) { out[i] = s; });
+        if (t == 0) counters[kvh] = 0;
+      }
+    }
   }
   trace.end();
 }

@@ -1,16 +1,15 @@
 // NEOX RoPE of q and k at step->pos, and the fp16 KV-cache append of k and v: one block.
-// The angle is built by repeated f32 multiplication, as ggml's rope cache (and the CPU
-// reference) builds it, so that both see the same cos/sin.
+// The angle is built by repeated f32 multiplication by the host's factor
+// (ir::rope_theta_scale), as ggml's rope cache (and the CPU reference) builds it, so that
+// both see the same cos/sin: a factor computed here (CUDA's powf) would differ in its last
+// bits, and the angle of a late position by thousandths of a radian.
 #pragma once
 #include "common.cuh"
 
-__device__ __forceinline__ void rope_angle(int pos, int i, int head_dim, float base, float& c,
-                                           float& s) {
-  const float scale = powf(base, -2.0f / static_cast<float>(head_dim));
+__device__ __forceinline__ void rope_angle(int pos, int i, float scale, float& c, float& s) {
   float theta = static_cast<float>(pos);
   for (int j = 0; j < i; ++j) theta *= scale;
-  c = cosf(theta);
-  s = sinf(theta);
+  sincosf(theta, &s, &c);
 }
 
 // One token: q (NQ heads), k and v (NKV heads) in, q roped to qo, k roped and v appended
@@ -18,13 +17,13 @@ __device__ __forceinline__ void rope_angle(int pos, int i, int head_dim, float b
 // that prefill and decode round alike. Called by the whole block.
 template <int HD, int NQ, int NKV, bool Rope, bool Append>
 __device__ __forceinline__ void rope_kv_append_token(const float* q, const float* k, const float* v,
-                                                     float* qo, u16* kc, u16* vc, int pos, float base) {
+                                                     float* qo, u16* kc, u16* vc, int pos, float scale) {
   constexpr int kHalf = HD / 2;
   constexpr int kPairs = (NQ + (Append ? NKV : 0)) * kHalf;
   // One angle per pair index, shared by every head.
   __shared__ float cos_t[kHalf], sin_t[kHalf];
   if constexpr (Rope) {
-    for (int i = threadIdx.x; i < kHalf; i += kThreads) rope_angle(pos, i, HD, base, cos_t[i], sin_t[i]);
+    for (int i = threadIdx.x; i < kHalf; i += kThreads) rope_angle(pos, i, scale, cos_t[i], sin_t[i]);
     __syncthreads();
   }
   for (int p = threadIdx.x; p < kPairs; p += kThreads) {
@@ -51,7 +50,7 @@ __device__ __forceinline__ void rope_kv_append_token(const float* q, const float
     for (int i = threadIdx.x; i < NKV * HD; i += kThreads) vc[i] = f2h(v[i]);
 }
 
-// Slots: 0 q, 1 k, 2 v, 3 step, 4 q out, 5 k cache, 6 v cache, 7 theta base (f32 bits),
+// Slots: 0 q, 1 k, 2 v, 3 step, 4 q out, 5 k cache, 6 v cache, 7 angle factor (f32 bits),
 // 8 trace. Caches: fp16 [position][NKV][HD]. Rope: rotate q and k; Append: write k, v.
 template <int HD, int NQ, int NKV, bool Rope, bool Append, class B>
 __device__ void rope_kv_append(const KArgs& a, const B& blk) {

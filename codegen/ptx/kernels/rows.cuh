@@ -13,7 +13,7 @@
 // rope_kv_append_rows<HD, NQ, NKV, Rope, Append>   block 256, grid (T)
 //   0 q (f32 [T][NQ * HD])  1 k (f32 [T][NKV * HD])  2 v (same)  3 step
 //   4 q out (f32 [T][NQ * HD])  5 k cache  6 v cache (f16 [max_ctx][NKV][HD])
-//   7 theta base (f32 bits)  8 trace
+//   7 angle factor (f32 bits, ir::rope_theta_scale)  8 trace
 //   Token t is rope_kv_append (rope_kv_append.cuh) at position step->pos + t.
 //
 // rmsnorm_rows<K>, swiglu_rows<K>, add_rows<K>   block 256, grid (T)
