@@ -41,9 +41,10 @@ std::string error_of(const std::function<void()>& fn) {
 
 // Files in the temp dir whose name starts with `path`'s file name (the temp files).
 int leftovers(const std::string& path) {
-  auto base = std::filesystem::path(path).filename().string();
+  const std::filesystem::path p(path);
+  const auto base = p.filename().string();
   int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(::testing::TempDir()))
+  for (const auto& e : std::filesystem::directory_iterator(p.parent_path()))
     if (e.path().filename().string().rfind(base, 0) == 0) ++n;
   return n;
 }

@@ -1,7 +1,7 @@
 """Summarizes PTX or `ptxas -v` output one line per kernel, sorted by name, for FileCheck.
 
   ptx_kernels.py ptx FILE    name: dp4a=N ld.global.nc.v4=N ld.local=N mma=N ldmatrix=N cp.async=N
-                               acquire=N release=N griddepcontrol=N
+                               acquire=N release=N griddepcontrol=N ld.global.cg.v4=N
   ptx_kernels.py ptxas FILE  name: stack=N spill-stores=N spill-loads=N registers=N
 """
 import re
@@ -13,11 +13,12 @@ def ptx(text):
     for m in re.finditer(r"\.entry (\w+)\((.*?)\n}\n", text, re.S):
         body = m.group(2)
         rows[m.group(1)] = ("dp4a={} ld.global.nc.v4={} ld.local={} mma={} ldmatrix={} cp.async={} "
-                            "acquire={} release={} griddepcontrol={}").format(
+                            "acquire={} release={} griddepcontrol={} ld.global.cg.v4={}").format(
             body.count("dp4a."), body.count("ld.global.nc.v4."), body.count("ld.local"),
             body.count("mma.sync.aligned."), body.count("ldmatrix.sync."),
             body.count("cp.async.cg."), body.count("ld.acquire.gpu."),
-            body.count("red.release.gpu."), body.count("griddepcontrol."))
+            body.count("red.release.gpu."), body.count("griddepcontrol."),
+            body.count("ld.global.cg.v4."))
     return rows
 
 
