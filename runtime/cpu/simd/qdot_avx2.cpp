@@ -132,12 +132,15 @@ __m256 mins_dot(const uint8_t* x, __m128i m) {
   return _mm256_cvtepi32_ps(_mm256_zextsi128_si256(_mm_madd_epi16(bs, m)));
 }
 
-// Q4_K / Q5_K against Q8_K: the 8 sub-blocks unpacked to 8 registers of bytes.
+// Q4_K / Q5_K against Q8_K, two sub-blocks at a time: their 64 quants unpacked to two
+// registers and their scales broadcast to two more, then dotted with every token's
+// activations, so that with the tokens' integer sums the kernel stays in the 16 ymm
+// registers (holding all 8 sub-blocks at once spilled to the stack).
 template <bool Five, int NT>
 void dot_q45_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out) {
   const uint8_t* x = xa.q;
   const int64_t step = 292 * xa.pitch;
-  const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
   __m256 acc[NT];
   #pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
@@ -145,31 +148,34 @@ void dot_q45_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out) 
     alignas(16) int16_t sc[8];
     const __m128i m = k_scales(w + 4, sc);
     const uint8_t* qs = w + (Five ? 48 : 16);
-    __m256i q[8];  // sub-block j: elements 32j .. 32j+31
-    const __m256i qh = Five ? load(w + 16) : _mm256_setzero_si256();  // Q5_K's fifth bits
+    __m256i isum[NT];
     #pragma GCC unroll 8
-    for (int c = 0; c < 4; ++c) {
+    for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
+    // Not unrolled: unrolled, the compiler hoists every sub-block's unpacking ahead of the
+    // dots and spills it.
+    #pragma GCC unroll 1
+    for (int c = 0; c < 4; ++c) {  // sub-blocks 2c and 2c+1: low and high nibbles of 32 bytes
       const __m256i v = load(qs + 32 * c);
-      q[2 * c] = _mm256_and_si256(v, low4);
-      q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
-      if constexpr (Five) {
-        q[2 * c] = _mm256_or_si256(
-            q[2 * c], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
-        q[2 * c + 1] = _mm256_or_si256(
-            q[2 * c + 1],
-            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
+      __m256i q0 = _mm256_and_si256(v, low4), q1 = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+      if constexpr (Five) {  // the fifth bit of sub-block j is bit j of each byte of qh
+        const __m256i qh = _mm256_srli_epi16(load(w + 16), 2 * c), bit = _mm256_set1_epi8(1);
+        q0 = _mm256_or_si256(q0, _mm256_slli_epi16(_mm256_and_si256(qh, bit), 4));
+        q1 = _mm256_or_si256(q1, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 1), bit), 4));
+      }
+      const __m256i s0 = _mm256_set1_epi16(sc[2 * c]), s1 = _mm256_set1_epi16(sc[2 * c + 1]);
+      #pragma GCC unroll 8
+      for (int t = 0; t < NT; ++t) {
+        const uint8_t* xt = x + 292 * t + 4 + 64 * c;
+        isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(dot_u8(q0, load(xt), s0),
+                                                             dot_u8(q1, load(xt + 32), s1)));
       }
     }
     const float d = f16(w), dmin = f16(w + 2);
     #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
       const uint8_t* xt = x + 292 * t;
-      __m256i isum = _mm256_setzero_si256();
-      #pragma GCC unroll 8
-      for (int j = 0; j < 8; ++j)
-        isum = _mm256_add_epi32(isum, dot_u8(q[j], load(xt + 4 + 32 * j), _mm256_set1_epi16(sc[j])));
       const float dx = f32(xt);
-      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * dx), _mm256_cvtepi32_ps(isum), acc[t]);
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * dx), _mm256_cvtepi32_ps(isum[t]), acc[t]);
       acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(-dmin * dx), mins_dot(xt, m), acc[t]);
     }
   }
