@@ -563,6 +563,7 @@ std::vector<double> Executor::trace_us() {
   std::vector<double> us;
   for (size_t i = 0; i < plan_.launches.size(); ++i) {
     const size_t n = grid_x_[i] * plan_.launches[i].grid[1];
+    // A block that ended without work stamped start > end (Trace::skip): no part of the span.
     uint64_t lo = UINT64_MAX, hi = 0;
     for (size_t b = 0; b < n; ++b) {
       lo = std::min(lo, t[trace_offset_[i] + 2 * b]);

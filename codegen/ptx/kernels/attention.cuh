@@ -58,7 +58,7 @@ __device__ void attention(const KArgs& a, const B& blk) {
   const int chunk = max((len + S - 1) / S, kMinChunk);
   const int splits = (len + chunk - 1) / chunk;
   if (split >= splits) {
-    Trace(reinterpret_cast<u64*>(a.p[7]), blk).end();
+    Trace(reinterpret_cast<u64*>(a.p[7]), blk).skip();
     return;
   }
   const int p0 = split * chunk, p1 = min(len, p0 + chunk);
