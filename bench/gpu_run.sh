@@ -3,8 +3,8 @@
 # scripts/device-bundle.sh here), synthesize the models, run the GPU tests and the
 # benchmarks, and leave logs and JSON in $OUT. Steps: devices, tests, models, bench, profile,
 # top, verify, sanitize, longrun, cpu, compare, engines (any subset, in order given). Models
-# are written to $MODELS (default /tmp/models). bench follows the protocol's defaults (10 warm-up, 100 repetitions) unless
-# BENCH_REPS / BENCH_WARMUP say otherwise.
+# are written to $MODELS (default /tmp/models). bench follows the protocol's defaults (10
+# warm-up, 100 repetitions) unless BENCH_REPS / BENCH_WARMUP say otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export LD_LIBRARY_PATH=$PWD/build/device/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -103,7 +103,8 @@ for step in "$@"; do
       for m in $BENCH_SET; do
         f=$(model "${m%%:*}" "${m##*:}") || continue
         CUDA_VISIBLE_DEVICES= "$B/brickc" bench -m "$f" --device cpu -t "$(nproc)" -p 512 -n 128 \
-          -r "${COMPARE_REPS:-3}" --warmup 1 --llama-bench "$lb" --json "$OUT/cpu-${m/:/-}.json" 2>&1 | tee -a "$OUT/cpu.log"
+          -r "${COMPARE_REPS:-3}" --warmup 1 --llama-bench "$lb" --json "$OUT/cpu-${m/:/-}.json" \
+          2>&1 | tee -a "$OUT/cpu.log"
       done ;;
     engines)  # decode with the per-brick graph and with the megakernel, one after the other
       for m in $BENCH_SET; do

@@ -25,10 +25,6 @@ constexpr unsigned kGemmSmem = 65536;              // gemm.cuh: gemm_smem_bytes(
 constexpr int64_t kFlashTileQ = 64;                 // flash_attention.cuh: kFlashBQ
 constexpr unsigned kFlashThreads = 128;
 unsigned flash_smem(int64_t hd) { return static_cast<unsigned>(512 * hd); }  // flash_smem_bytes
-// Decode attention (kernels/attention.cuh): the fewest positions a KV split takes (one
-// tile; a shorter cache uses fewer splits).
-constexpr int kAttnMinChunk = 64;
-
 // Decode attention's most KV splits: at long context, (KV head, split) blocks enough for
 // every SM, a power of two, at most 128 (the merge reads every split's partial).
 int64_t attention_splits(int64_t nkv, unsigned sms) {
@@ -297,7 +293,7 @@ class Lowering {
                                      "attention partials of %" + res, false);
     const size_t counters =
         add_scratch(static_cast<uint64_t>(nkv) * 4, "attention split counters of %" + res, true);
-    const std::string call = fmt::format("attention<{}, {}, {}, {}, {}>", hd, nq, nkv, s, kAttnMinChunk);
+    const std::string call = fmt::format("attention<{}, {}, {}, {}>", hd, nq, nkv, s);
     Launch& l = launch(kernel(fmt::format("attention_hd{}_q{}_kv{}", hd, nq, nkv), call),
                        {value(o[0]), value(o[1]), value(o[2]), step(), scratch(parts),
                         value(b.results[0]), scratch(counters), trace()});

@@ -85,7 +85,7 @@ TEST(GpuBricks, OtherFormats) {
 // Decode attention over a long cache: random K/V rows written into the GPU's cache (the
 // reference gets the same rows), then single steps at lengths that take one KV split, two,
 // many, and the most the grid has with more than one tile each (kernels/attention.cuh: a
-// split per 64 positions, up to 128 splits on the H200's 132 SMs).
+// split per tile of 64 positions, up to 128 splits on the H200's 132 SMs).
 TEST(GpuBricks, AttentionOverALongCache) {
   BRICKC_REQUIRE_GPU();
   constexpr int64_t kLongCtx = 16384;

@@ -60,12 +60,13 @@ def main():
                    check=True, stdout=subprocess.DEVNULL)
     # The text goes to files: a pipe nobody reads until the end would fill (64 KiB) and
     # stall the run.
-    out_f = open(os.path.join(WORK, "stdout.txt"), "w+")
-    err_f = open(os.path.join(WORK, "stderr.txt"), "w+")
-    p = subprocess.Popen([BRICKC, "run", "-m", model, "--device", args.device]
-                         + ([] if cuda else ["-t", "2"])
-                         + ["-c", str(N_CTX), "-n", "-1", "--prompt-tokens", ",".join(map(str, PROMPT))],
-                         stdout=out_f, stderr=err_f, text=True)
+    out_path, err_path = os.path.join(WORK, "stdout.txt"), os.path.join(WORK, "stderr.txt")
+    with open(out_path, "w") as out_f, open(err_path, "w") as err_f:
+        p = subprocess.Popen([BRICKC, "run", "-m", model, "--device", args.device]
+                             + ([] if cuda else ["-t", "2"])
+                             + ["-c", str(N_CTX), "-n", "-1",
+                                "--prompt-tokens", ",".join(map(str, PROMPT))],
+                             stdout=out_f, stderr=err_f, text=True)
     samples = []  # (seconds, rss)
     gpu_samples = []  # (seconds, GPU bytes)
     t0 = time.monotonic()
@@ -82,9 +83,10 @@ def main():
             last_gpu = now
         time.sleep(0.02)
     total = time.monotonic() - t0
-    out_f.seek(0)
-    err_f.seek(0)
-    out, err = out_f.read(), err_f.read()
+    with open(out_path) as f:
+        out = f.read()
+    with open(err_path) as f:
+        err = f.read()
     if p.returncode != 0:
         print(f"FAIL: brickc run exited {p.returncode}:\n{err}")
         sys.exit(1)
@@ -96,8 +98,12 @@ def main():
         failures.append(f"the run did not end at the full context: {summary!r}")
     if n_generated != N_CTX - len(PROMPT) + 1:
         failures.append(f"{n_generated} tokens generated, expected {N_CTX - len(PROMPT) + 1}")
-    # Samples of the decode phase: after the warm-up tenth, before the process tears down.
-    steady = [r for s, r in samples if 0.1 * total <= s <= 0.98 * total]
+
+    def steady_phase(timed):
+        """Samples of the decode phase: after the warm-up tenth, before the process tears down."""
+        return [v for s, v in timed if 0.1 * total <= s <= 0.98 * total]
+
+    steady = steady_phase(samples)
     if len(steady) < 20:
         failures.append(f"only {len(steady)} RSS samples in the steady phase of a {total:.1f} s run")
     else:
@@ -111,7 +117,7 @@ def main():
               "seconds": total, "summary": summary,
               "rss_mib": [[round(t, 3), r / 2**20] for t, r in samples]}
     if cuda:
-        gpu_steady = [g for s, g in gpu_samples if 0.1 * total <= s <= 0.98 * total]
+        gpu_steady = steady_phase(gpu_samples)
         if len(gpu_steady) < 5:
             failures.append(f"only {len(gpu_steady)} GPU memory samples in the steady phase")
         else:

@@ -237,7 +237,9 @@ void add_compile_command(CLI::App& app) {
   cmd->add_flag("--megakernel", o->megakernel,
                 "--emit=cuda|ptx: also the persistent decode kernel that runs every launch as a "
                 "task (--engine megakernel)");
-  cmd->add_option("--sms", o->sms, "SMs of the device the code is for: decode attention's splits, --emit=schedule (H100/H200 SXM: 132)")
+  cmd->add_option("--sms", o->sms,
+                  "SMs of the device the code is for: decode attention's splits, --emit=schedule "
+                  "(H100/H200 SXM: 132)")
       ->check(CLI::Range(1u, 1024u))
       ->capture_default_str();
   cmd->add_option("--passes", o->passes,

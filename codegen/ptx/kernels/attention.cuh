@@ -7,8 +7,8 @@
 // finish (a counter, reset by that block) merges the splits' partials into the output.
 //
 // The grid has S splits (sized from the SM count for long caches); a step uses only as
-// many as give each at least kMinChunk positions, so a short cache is attended by few
-// blocks, and one that fits in one split writes the output itself: no partials, no merge.
+// many as give each at least one tile of positions, so a short cache is attended by few
+// blocks, and one that fits in one tile writes the output itself: no partials, no merge.
 #pragma once
 #include "common.cuh"
 
@@ -41,7 +41,7 @@ __device__ __forceinline__ void attention_sum_warps(const float (&red)[kWarps][N
 // 4 partials (f32[NKV][S][G][HD], then f32[NKV][S][G][2]: max, sum), 5 out (f32[NQ * HD]),
 // 6 u32 counters[NKV] (zero between launches), 7 trace. Grid (NKV, S), kThreads threads.
 // Positions 0..pos are attended.
-template <int HD, int NQ, int NKV, int S, int kMinChunk, class B>
+template <int HD, int NQ, int NKV, int S, class B>
 __device__ void attention(const KArgs& a, const B& blk) {
   constexpr int G = NQ / NKV;
   constexpr int R = HD / 8;                // threads per row: 8 halves (16 bytes) each
@@ -55,7 +55,7 @@ __device__ void attention(const KArgs& a, const B& blk) {
   // The host wrote the step before the launch: the length is known before any wait, and
   // the blocks a short cache leaves without positions end at once, freeing their SM.
   const int len = reinterpret_cast<const Step*>(a.p[3])->pos + 1;
-  const int chunk = max((len + S - 1) / S, kMinChunk);
+  const int chunk = max((len + S - 1) / S, kAttnTile);
   const int splits = (len + chunk - 1) / chunk;
   if (split >= splits) {
     Trace(reinterpret_cast<u64*>(a.p[7]), blk).skip();
