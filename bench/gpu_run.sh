@@ -78,18 +78,22 @@ for step in "$@"; do
         "$B/brickc" bench -m "$f" --device cuda --engine "$ENGINE" -p 2048 -n 16 -r "${COMPARE_REPS:-10}" --warmup 2 \
           --llama-bench "$lb" --json "$OUT/pp2048-$n.json" 2>&1 | tee -a "$OUT/compare.log"
       done ;;
-    sanitize)  # memcheck, racecheck and synccheck over an 80-token prompt (one T-token prefill
-               # step) and 8 decode steps, with each engine named in SANITIZE_ENGINES, on the
-               # 0.5B's shapes cut to 2 layers (every kernel of the full model; racecheck of
-               # all 24 layers takes minutes)
+    sanitize)  # memcheck, racecheck and synccheck over a SANITIZE_PROMPT-token prompt (default
+               # 80: one T-token prefill step) and 8 decode steps, with each engine named in
+               # SANITIZE_ENGINES and tool in SANITIZE_TOOLS, on the 0.5B's shapes cut to 2
+               # layers (every kernel of the full model; racecheck of all 24 layers takes
+               # minutes). Decode attention takes a block per query head up to 1,152
+               # positions there, one per KV head beyond: a prompt of 1,200 runs the second.
+               # The megakernel's tasks may wait 600 s: racecheck slows it past the 1 s bound.
       f=$MODELS/0.5b-2layers.gguf
       [[ -f $f ]] || "$B/brickc" synth --model qwen2.5-coder-0.5b --quant q4_k_m --layers 2 -o "$f" > /dev/null
       command -v compute-sanitizer > /dev/null || PATH+=:/usr/local/cuda/bin
+      prompt=$(seq -s, 100 $((99 + ${SANITIZE_PROMPT:-80})))
       for engine in ${SANITIZE_ENGINES:-graph megakernel}; do
         for tool in ${SANITIZE_TOOLS:-memcheck racecheck synccheck}; do
-          echo "--- $tool, --engine $engine" | tee -a "$OUT/sanitize.log"
+          echo "--- $tool, --engine $engine, ${SANITIZE_PROMPT:-80}-token prompt" | tee -a "$OUT/sanitize.log"
           compute-sanitizer --tool $tool --error-exitcode 9 "$B/brickc" run -m "$f" --device cuda \
-            --engine $engine --prompt-tokens "$(seq -s, 100 179)" -n 8 > "$OUT/sanitize.tmp" 2>&1
+            --engine $engine --task-timeout 600 --prompt-tokens "$prompt" -n 8 > "$OUT/sanitize.tmp" 2>&1
           echo "exit status $?" >> "$OUT/sanitize.tmp"
           tail -n 6 "$OUT/sanitize.tmp" | tee -a "$OUT/sanitize.log"
         done

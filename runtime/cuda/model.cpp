@@ -17,6 +17,7 @@ Executor make_executor(Context& ctx, const gguf::File& file, const ModelOptions&
   ExecutorOptions e;
   e.use_graph = o.use_graph;
   e.megakernel = o.megakernel;
+  e.task_timeout_s = o.task_timeout_s;
   e.lower.trace = o.trace;
   if (o.plant_fault) e.lower.plant_fault = g.find_brick(*o.plant_fault);
   return Executor(ctx, file, std::move(g), e);

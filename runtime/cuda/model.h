@@ -29,6 +29,7 @@ struct ModelOptions {
   // Decode steps as one persistent kernel (kernels/megakernel.cuh) instead of a graph of
   // per-brick kernels; prompts of two or more tokens take the T-token graph either way.
   bool megakernel = false;
+  double task_timeout_s = 1.0;  // ExecutorOptions::task_timeout_s
   // Kernels stamp %globaltimer: last_brick_us() gives each brick's time in the last step
   // (earliest block start to latest block end, summed over its launches).
   bool trace = false;

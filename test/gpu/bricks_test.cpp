@@ -85,7 +85,9 @@ TEST(GpuBricks, OtherFormats) {
 // Decode attention over a long cache: random K/V rows written into the GPU's cache (the
 // reference gets the same rows), then single steps at lengths that take one KV split, two,
 // many, and the most the grid has with more than one tile each (kernels/attention.cuh: a
-// split per tile of 64 positions, up to 128 splits on the H200's 132 SMs).
+// split per tile of 64 positions, up to 128 splits on the H200's 132 SMs), on both sides of
+// the length where blocks stop taking one query head each (1,152 positions on the 0.5B's
+// 7 heads per KV head and 128 splits; 576 on the 7B's 7 and 64).
 TEST(GpuBricks, AttentionOverALongCache) {
   BRICKC_REQUIRE_GPU();
   constexpr int64_t kLongCtx = 16384;
@@ -105,7 +107,8 @@ TEST(GpuBricks, AttentionOverALongCache) {
     }
     const int64_t n_vocab = file.tensor("token_embd.weight").ne[1];
     testing::BrickCheckLog log(file.path() + ", long cache");
-    for (const int64_t pos : {int64_t{63}, int64_t{64}, int64_t{200}, int64_t{1000}, int64_t{8191},
+    for (const int64_t pos : {int64_t{63}, int64_t{64}, int64_t{200}, int64_t{575}, int64_t{576},
+                              int64_t{1000}, int64_t{1151}, int64_t{1152}, int64_t{8191},
                               int64_t{12345}, kLongCtx - 1}) {
       gpu.poison();
       cpu.poison();

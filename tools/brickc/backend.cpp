@@ -65,6 +65,7 @@ Backend open_cuda(const gguf::File& file, const BackendOptions& o) {
   m.megakernel = o.engine == "megakernel";
   m.n_ctx = o.n_ctx;
   m.n_ubatch = o.n_ubatch;
+  m.task_timeout_s = o.task_timeout_s;
   m.each = o.each;
   m.trace = o.profile;
   m.plant_fault = o.plant_fault;

@@ -21,6 +21,7 @@ struct BackendOptions {
   // Prompt tokens evaluated together in one T-token step (-ub, llama.cpp's micro-batch);
   // longer prompts run in chunks of this many.
   int64_t n_ubatch = 512;
+  double task_timeout_s = 1.0;  // cuda::ModelOptions::task_timeout_s
   cpu::Activations activations = cpu::Activations::kF32;  // CPU direct engine only
   // auto (the GPU's default engine when the device allows one, else int8), a GPU engine
   // (megakernel, graph) or a CPU engine (int8, graph, direct): --engine's help.

@@ -130,6 +130,7 @@ void chat(const ChatOptions& o) {
   bo.engine = o.gen.engine;
   bo.n_ctx = n_ctx;
   bo.n_ubatch = o.gen.n_ubatch;
+  bo.task_timeout_s = o.gen.task_timeout_s;
   Backend backend = open_backend(*file, bo);
   runtime::Session session(*backend.decoder, sampler);
 

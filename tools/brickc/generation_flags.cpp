@@ -45,6 +45,12 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& 
                   "token")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
       ->capture_default_str();
+  cmd->add_option("--task-timeout", f.task_timeout_s,
+                  "Seconds a task of --engine megakernel may wait for its inputs before the "
+                  "step fails naming it (a hang); tools that slow kernels a hundredfold, such "
+                  "as compute-sanitizer's racecheck, need more")
+      ->check(CLI::Range(1e-3, 3600.0))
+      ->capture_default_str();
 
   auto& s = f.sampler;
   const std::string g = "Sampling (llama.cpp's names and defaults)";

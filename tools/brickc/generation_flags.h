@@ -19,6 +19,7 @@ struct GenerationFlags {
   std::string engine = "auto";
   int64_t n_ctx = 0;  // 0: min(4096, the model's context_length)
   int64_t n_ubatch = 512;  // prompt tokens per T-token step
+  double task_timeout_s = 1.0;  // --engine megakernel: longest wait of a task for its inputs
   int64_t n_predict = -1;
   sampling::SamplerParams sampler;
   int64_t seed = -1;
@@ -30,7 +31,7 @@ struct GenerationFlags {
 void add_device_flags(CLI::App* cmd, std::string& device, int& threads, std::string& engine,
                       const std::string& threads_help = "CPU threads");
 
-// Adds -m, --device, -t, -c, --ubatch-size, -n (described by n_help) and the sampling flags.
+// Adds -m, --device, -t, -c, --ubatch-size, --task-timeout, -n (described by n_help) and the sampling flags.
 void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& n_help);
 
 // -c checked against the model, or its default.

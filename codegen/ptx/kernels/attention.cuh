@@ -7,8 +7,10 @@
 // finish (a counter, reset by that block) merges the splits' partials into the output.
 //
 // The grid has S splits (sized from the SM count for long caches); a step uses only as
-// many as give each at least one tile of positions, so a short cache is attended by few
-// blocks, and one that fits in one tile writes the output itself: no partials, no merge.
+// many as give each at least one tile of positions. A cache short enough to leave most of
+// the grid idle is attended by a block per (query head, split) instead: there the step is
+// bound by each block's chain of reductions, not by the K/V bytes. One that fits in one
+// tile writes the output itself: no partials, no merge.
 #pragma once
 #include "common.cuh"
 
@@ -24,10 +26,10 @@ __device__ __forceinline__ void unpack_h8(const uint4 v, float (&f)[8]) {
   }
 }
 
-// The G x HD floats of kThreads threads summed over the warps: `red` holds each warp's
-// values (written by the caller), the sum of index i is handed to f(i, sum).
-template <int N, class F>
-__device__ __forceinline__ void attention_sum_warps(const float (&red)[kWarps][N], F f) {
+// The first N of M floats per warp summed over the warps: `red` holds each warp's values
+// (written by the caller), the sum of index i is handed to f(i, sum).
+template <int N, int M, class F>
+__device__ __forceinline__ void attention_sum_warps(const float (&red)[kWarps][M], F f) {
   __syncthreads();
   for (int i = threadIdx.x; i < N; i += kThreads) {
     float s = 0.0f;
@@ -37,26 +39,33 @@ __device__ __forceinline__ void attention_sum_warps(const float (&red)[kWarps][N
   }
 }
 
-// Slots: 0 q (roped, f32[NQ * HD]), 1 k cache, 2 v cache (f16[ctx][NKV][HD]), 3 step,
-// 4 partials (f32[NKV][S][G][HD], then f32[NKV][S][G][2]: max, sum), 5 out (f32[NQ * HD]),
-// 6 u32 counters[NKV] (zero between launches), 7 trace. Grid (NKV, S), kThreads threads.
-// Positions 0..pos are attended.
-template <int HD, int NQ, int NKV, int S, class B>
-__device__ void attention(const KArgs& a, const B& blk) {
-  constexpr int G = NQ / NKV;
+// The block's shared memory, sized for all G query heads of a KV head; a block of fewer
+// heads uses the first rows.
+template <int G, int HD, int S>
+struct AttnShared {
+  float qs[G][HD];            // the queries, times 1/sqrt(HD)
+  float sc[2][G][kAttnTile];  // scores, then weights (two tiles: no barrier between one
+                              // tile's V sums and the next's scores)
+  float corr[G], mrun[G], lrun[G];
+  float red[kWarps][G * HD];  // per-warp sums
+  float fw[G][S];             // the merge's split weights
+  u32 arrived;
+};
+
+// Block (kvh, y) of a step attending `len` positions in `splits` chunks of `chunk` with GB
+// query heads per block: y = split * (G / GB) + head group.
+template <int HD, int NQ, int NKV, int S, int GB, class B>
+__device__ void attention_blocks(const KArgs& a, const B& blk, AttnShared<NQ / NKV, HD, S>& sh,
+                                 int len, int chunk, int splits) {
+  constexpr int G = NQ / NKV, NG = G / GB;
   constexpr int R = HD / 8;                // threads per row: 8 halves (16 bytes) each
   constexpr int RP = kThreads / R;         // rows the block loads at once
   constexpr int LPT = kAttnTile / RP;      // rows per thread per tile
   constexpr int NT = kAttnTile / kWarp;    // scores per lane in the softmax update
   static_assert(HD % 8 == 0 && kWarp % R == 0 && kAttnTile % RP == 0, "head_dim");
-  static_assert(NQ % NKV == 0, "query heads a multiple of KV heads");
-  const int kvh = blk.x, split = blk.y;
+  static_assert(G % GB == 0, "head groups");
+  const int kvh = blk.x, split = blk.y / NG, g0 = blk.y % NG * GB;
   const int t = threadIdx.x, warp = t / kWarp, lane = t % kWarp, r = t / R, c = t % R;
-  // The host wrote the step before the launch: the length is known before any wait, and
-  // the blocks a short cache leaves without positions end at once, freeing their SM.
-  const int len = reinterpret_cast<const Step*>(a.p[3])->pos + 1;
-  const int chunk = max((len + S - 1) / S, kAttnTile);
-  const int splits = (len + chunk - 1) / chunk;
   if (split >= splits) {
     Trace(reinterpret_cast<u64*>(a.p[7]), blk).skip();
     return;
@@ -92,176 +101,191 @@ __device__ void attention(const KArgs& a, const B& blk) {
         vv[j] = __ldcg(vc + at);
       }
   }
-  {
-    __shared__ float qs[G][HD];            // the G queries, times 1/sqrt(HD)
-    __shared__ float sc[2][G][kAttnTile];  // scores, then weights (two tiles: no barrier
-                                           // between one tile's V sums and the next's scores)
-    __shared__ float corr[G], mrun[G], lrun[G];
-    __shared__ float red[kWarps][G * HD];
-    const float* q = reinterpret_cast<const float*>(a.p[0]) + kvh * G * HD;
-    const float scale = 1.0f / sqrtf(static_cast<float>(HD));
-    for (int i = t; i < G * HD; i += kThreads) qs[i / HD][i % HD] = q[i] * scale;
-    if (t < G) {
-      mrun[t] = BRICKC_NEG_INF;
-      lrun[t] = 0.0f;
+  const int h0 = kvh * G + g0;  // the block's first query head
+  const float* q = reinterpret_cast<const float*>(a.p[0]) + h0 * HD;
+  const float scale = 1.0f / sqrtf(static_cast<float>(HD));
+  for (int i = t; i < GB * HD; i += kThreads) sh.qs[i / HD][i % HD] = q[i] * scale;
+  if (t < GB) {
+    sh.mrun[t] = BRICKC_NEG_INF;
+    sh.lrun[t] = 0.0f;
+  }
+  __syncthreads();
+
+  float acc[GB][8];
+#pragma unroll
+  for (int g = 0; g < GB; ++g)
+#pragma unroll
+    for (int j = 0; j < 8; ++j) acc[g][j] = 0.0f;
+  int buf = 0;
+  for (int base = p0; base < p1; base += kAttnTile, buf ^= 1) {
+    const int next = base + kAttnTile;
+    // Scores: each thread's 8-dimension piece of a row against every query, summed over
+    // the R threads of the row.
+#pragma unroll
+    for (int i = 0; i < LPT; ++i) {
+      float kf[8];
+      unpack_h8(kv[i], kf);
+#pragma unroll
+      for (int g = 0; g < GB; ++g) {
+        float s = 0.0f;
+#pragma unroll
+        for (int j = 0; j < 8; ++j) s += sh.qs[g][c * 8 + j] * kf[j];
+#pragma unroll
+        for (int o = R / 2; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+        if (c == 0) sh.sc[buf][g][i * RP + r] = base + i * RP + r < p1 ? s : BRICKC_NEG_INF;
+      }
+    }
+    if (next < p1) load(kc, next, p1, kv);  // in flight during this tile's softmax and V sums
+    __syncthreads();
+    // Online softmax: warp g folds the tile into head g's running max and sum and turns
+    // the scores into weights.
+    for (int g = warp; g < GB; g += kWarps) {
+      float v[NT], mx = BRICKC_NEG_INF;
+#pragma unroll
+      for (int j = 0; j < NT; ++j) {
+        v[j] = sh.sc[buf][g][j * kWarp + lane];
+        mx = fmaxf(mx, v[j]);
+      }
+      const float mo = sh.mrun[g], mn = fmaxf(mo, warp_max(mx));
+      float sum = 0.0f;
+#pragma unroll
+      for (int j = 0; j < NT; ++j) {
+        const float w = expf(v[j] - mn);
+        sh.sc[buf][g][j * kWarp + lane] = w;
+        sum += w;
+      }
+      sum = warp_sum(sum);
+      __syncwarp();  // every lane has read mrun[g] before lane 0 writes it
+      if (lane == 0) {
+        const float f = expf(mo - mn);
+        sh.corr[g] = f;
+        sh.lrun[g] = sh.lrun[g] * f + sum;
+        sh.mrun[g] = mn;
+      }
     }
     __syncthreads();
-
-    float acc[G][8];
 #pragma unroll
-    for (int g = 0; g < G; ++g)
+    for (int g = 0; g < GB; ++g)
 #pragma unroll
-      for (int j = 0; j < 8; ++j) acc[g][j] = 0.0f;
-    int buf = 0;
-    for (int base = p0; base < p1; base += kAttnTile, buf ^= 1) {
-      const int next = base + kAttnTile;
-      // Scores: each thread's 8-dimension piece of a row against every query, summed over
-      // the R threads of the row.
+      for (int j = 0; j < 8; ++j) acc[g][j] *= sh.corr[g];
 #pragma unroll
-      for (int i = 0; i < LPT; ++i) {
-        float kf[8];
-        unpack_h8(kv[i], kf);
+    for (int i = 0; i < LPT; ++i) {
+      float vf[8];
+      unpack_h8(vv[i], vf);
 #pragma unroll
-        for (int g = 0; g < G; ++g) {
-          float s = 0.0f;
+      for (int g = 0; g < GB; ++g) {
+        const float w = sh.sc[buf][g][i * RP + r];
 #pragma unroll
-          for (int j = 0; j < 8; ++j) s += qs[g][c * 8 + j] * kf[j];
-#pragma unroll
-          for (int o = R / 2; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
-          if (c == 0) sc[buf][g][i * RP + r] = base + i * RP + r < p1 ? s : BRICKC_NEG_INF;
-        }
+        for (int j = 0; j < 8; ++j) acc[g][j] += w * vf[j];
       }
-      if (next < p1) load(kc, next, p1, kv);  // in flight during this tile's softmax and V sums
-      __syncthreads();
-      // Online softmax: warp g folds the tile into head g's running max and sum and turns
-      // the scores into weights.
-      for (int g = warp; g < G; g += kWarps) {
-        float v[NT], mx = BRICKC_NEG_INF;
-#pragma unroll
-        for (int j = 0; j < NT; ++j) {
-          v[j] = sc[buf][g][j * kWarp + lane];
-          mx = fmaxf(mx, v[j]);
-        }
-        const float mo = mrun[g], mn = fmaxf(mo, warp_max(mx));
-        float sum = 0.0f;
-#pragma unroll
-        for (int j = 0; j < NT; ++j) {
-          const float w = expf(v[j] - mn);
-          sc[buf][g][j * kWarp + lane] = w;
-          sum += w;
-        }
-        sum = warp_sum(sum);
-        __syncwarp();  // every lane has read mrun[g] before lane 0 writes it
-        if (lane == 0) {
-          const float f = expf(mo - mn);
-          corr[g] = f;
-          lrun[g] = lrun[g] * f + sum;
-          mrun[g] = mn;
-        }
-      }
-      __syncthreads();
-#pragma unroll
-      for (int g = 0; g < G; ++g)
-#pragma unroll
-        for (int j = 0; j < 8; ++j) acc[g][j] *= corr[g];
-#pragma unroll
-      for (int i = 0; i < LPT; ++i) {
-        float vf[8];
-        unpack_h8(vv[i], vf);
-#pragma unroll
-        for (int g = 0; g < G; ++g) {
-          const float w = sc[buf][g][i * RP + r];
-#pragma unroll
-          for (int j = 0; j < 8; ++j) acc[g][j] += w * vf[j];
-        }
-      }
-      if (next < p1) load(vc, next, p1, vv);
     }
+    if (next < p1) load(vc, next, p1, vv);
+  }
 
-    // The block's rows into one partial per head: the threads of one dimension piece are
-    // summed within each warp, then over the warps.
+  // The block's rows into one partial per head: the threads of one dimension piece are
+  // summed within each warp, then over the warps.
 #pragma unroll
-    for (int g = 0; g < G; ++g)
+  for (int g = 0; g < GB; ++g)
 #pragma unroll
-      for (int j = 0; j < 8; ++j) {
+    for (int j = 0; j < 8; ++j) {
 #pragma unroll
-        for (int o = R; o < kWarp; o <<= 1) acc[g][j] += __shfl_xor_sync(0xffffffffu, acc[g][j], o);
-        if (lane < R) red[warp][g * HD + c * 8 + j] = acc[g][j];
-      }
-    float* const out = reinterpret_cast<float*>(a.p[5]) + kvh * G * HD;
+      for (int o = R; o < kWarp; o <<= 1) acc[g][j] += __shfl_xor_sync(0xffffffffu, acc[g][j], o);
+      if (lane < R) sh.red[warp][g * HD + c * 8 + j] = acc[g][j];
+    }
+  float* const out = reinterpret_cast<float*>(a.p[5]) + kvh * G * HD;
+  if (splits == 1) {
+    attention_sum_warps<GB * HD>(sh.red, [&](int i, float s) { out[g0 * HD + i] = s / sh.lrun[i / HD]; });
+  } else {
     float* const part = reinterpret_cast<float*>(a.p[4]);
     float* const part_ml = part + NQ * S * HD;
-    const int head0 = (kvh * S + split) * G;  // this split's first (split, head) slot
-    if (splits == 1) {
-      attention_sum_warps(red, [&](int i, float s) { out[i] = s / lrun[i / HD]; });
-    } else {
-      attention_sum_warps(red, [&](int i, float s) { part[head0 * HD + i] = s; });
-      if (t < G) {
-        part_ml[(head0 + t) * 2] = mrun[t];
-        part_ml[(head0 + t) * 2 + 1] = lrun[t];
-      }
+    const int head0 = (kvh * S + split) * G + g0;  // this block's first (split, head) slot
+    attention_sum_warps<GB * HD>(sh.red, [&](int i, float s) { part[head0 * HD + i] = s; });
+    if (t < GB) {
+      part_ml[(head0 + t) * 2] = sh.mrun[t];
+      part_ml[(head0 + t) * 2 + 1] = sh.lrun[t];
+    }
 
-      // The last block of this KV head merges the splits: each head's split weights
-      // exp(m_j - m) / sum first, then warp w sums splits w, w + kWarps, ... (loads through L2,
-      // where the other blocks' writes are).
-      __shared__ u32 arrived;
-      __shared__ float fw[G][S];
+    // The last block of this KV head merges the splits: each head's split weights
+    // exp(m_j - m) / sum first, then warp w sums splits w, w + kWarps, ... (loads through L2,
+    // where the other blocks' writes are).
+    __threadfence();
+    __syncthreads();
+    u32* counters = reinterpret_cast<u32*>(a.p[6]);
+    if (t == 0) sh.arrived = atomicAdd(counters + kvh, 1u);
+    __syncthreads();
+    if (sh.arrived == splits * NG - 1) {
       __threadfence();
-      __syncthreads();
-      u32* counters = reinterpret_cast<u32*>(a.p[6]);
-      if (t == 0) arrived = atomicAdd(counters + kvh, 1u);
-      __syncthreads();
-      if (arrived == splits - 1) {
-        __threadfence();
-        const float* ml = part_ml + kvh * S * G * 2;
-        for (int g = warp; g < G; g += kWarps) {
-          float mx = BRICKC_NEG_INF;
-          for (int j = lane; j < splits; j += kWarp) mx = fmaxf(mx, __ldcg(ml + (j * G + g) * 2));
-          mx = warp_max(mx);
-          float sum = 0.0f;
-          for (int j = lane; j < splits; j += kWarp) {
-            const float f = expf(__ldcg(ml + (j * G + g) * 2) - mx);
-            fw[g][j] = f;
-            sum += __ldcg(ml + (j * G + g) * 2 + 1) * f;
-          }
-          sum = warp_sum(sum);
-          for (int j = lane; j < splits; j += kWarp) fw[g][j] /= sum;
+      const float* ml = part_ml + kvh * S * G * 2;
+      for (int g = warp; g < G; g += kWarps) {
+        float mx = BRICKC_NEG_INF;
+        for (int j = lane; j < splits; j += kWarp) mx = fmaxf(mx, __ldcg(ml + (j * G + g) * 2));
+        mx = warp_max(mx);
+        float sum = 0.0f;
+        for (int j = lane; j < splits; j += kWarp) {
+          const float f = expf(__ldcg(ml + (j * G + g) * 2) - mx);
+          sh.fw[g][j] = f;
+          sum += __ldcg(ml + (j * G + g) * 2 + 1) * f;
         }
-        __syncthreads();
-        constexpr int N4 = G * HD / 4, K4 = (N4 + kWarp - 1) / kWarp;
-        float4 o[K4];
+        sum = warp_sum(sum);
+        for (int j = lane; j < splits; j += kWarp) sh.fw[g][j] /= sum;
+      }
+      __syncthreads();
+      constexpr int N4 = G * HD / 4, K4 = (N4 + kWarp - 1) / kWarp;
+      float4 o[K4];
 #pragma unroll
-        for (int k = 0; k < K4; ++k) o[k] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-        const float4* p4 = reinterpret_cast<const float4*>(part + kvh * S * G * HD);
+      for (int k = 0; k < K4; ++k) o[k] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+      const float4* p4 = reinterpret_cast<const float4*>(part + kvh * S * G * HD);
 #pragma unroll 4
-        for (int j = warp; j < splits; j += kWarps) {
-#pragma unroll
-          for (int k = 0; k < K4; ++k) {
-            const int i4 = k * kWarp + lane;
-            if (i4 < N4) {
-              const float4 v = __ldcg(p4 + j * N4 + i4);
-              const float f = fw[i4 * 4 / HD][j];
-              o[k].x += v.x * f;
-              o[k].y += v.y * f;
-              o[k].z += v.z * f;
-              o[k].w += v.w * f;
-            }
-          }
-        }
+      for (int j = warp; j < splits; j += kWarps) {
 #pragma unroll
         for (int k = 0; k < K4; ++k) {
           const int i4 = k * kWarp + lane;
           if (i4 < N4) {
-            red[warp][i4 * 4] = o[k].x;
-            red[warp][i4 * 4 + 1] = o[k].y;
-            red[warp][i4 * 4 + 2] = o[k].z;
-            red[warp][i4 * 4 + 3] = o[k].w;
+            const float4 v = __ldcg(p4 + j * N4 + i4);
+            const float f = sh.fw[i4 * 4 / HD][j];
+            o[k].x += v.x * f;
+            o[k].y += v.y * f;
+            o[k].z += v.z * f;
+            o[k].w += v.w * f;
           }
         }
-        attention_sum_warps(red, [&](int i, float s) { out[i] = s; });
-        if (t == 0) counters[kvh] = 0;
       }
+#pragma unroll
+      for (int k = 0; k < K4; ++k) {
+        const int i4 = k * kWarp + lane;
+        if (i4 < N4) {
+          sh.red[warp][i4 * 4] = o[k].x;
+          sh.red[warp][i4 * 4 + 1] = o[k].y;
+          sh.red[warp][i4 * 4 + 2] = o[k].z;
+          sh.red[warp][i4 * 4 + 3] = o[k].w;
+        }
+      }
+      attention_sum_warps<G * HD>(sh.red, [&](int i, float s) { out[i] = s; });
+      if (t == 0) counters[kvh] = 0;
     }
   }
   trace.end();
+}
+
+// Slots: 0 q (roped, f32[NQ * HD]), 1 k cache, 2 v cache (f16[ctx][NKV][HD]), 3 step,
+// 4 partials (f32[NKV][S][G][HD], then f32[NKV][S][G][2]: max, sum), 5 out (f32[NQ * HD]),
+// 6 u32 counters[NKV] (zero between launches), 7 trace. Grid (NKV, S), kThreads threads.
+// Positions 0..pos are attended.
+template <int HD, int NQ, int NKV, int S, class B>
+__device__ void attention(const KArgs& a, const B& blk) {
+  constexpr int G = NQ / NKV;
+  static_assert(NQ % NKV == 0, "query heads a multiple of KV heads");
+  __shared__ AttnShared<G, HD, S> sh;
+  // The host wrote the step before the launch: the length is known before any wait, and
+  // the blocks a short cache leaves without positions end at once, freeing their SM.
+  const int len = reinterpret_cast<const Step*>(a.p[3])->pos + 1;
+  const int chunk = max((len + S - 1) / S, kAttnTile);
+  const int splits = (len + chunk - 1) / chunk;
+  // A cache short enough that the grid holds a block per (query head, split) gives every
+  // head blocks of its own: a G times shorter chain per block where latency is what
+  // counts; a longer one shares each K/V row among the G heads of its KV head.
+  if (G > 1 && splits * G <= S)
+    attention_blocks<HD, NQ, NKV, S, 1>(a, blk, sh, len, chunk, splits);
+  else
+    attention_blocks<HD, NQ, NKV, S, G>(a, blk, sh, len, chunk, splits);
 }
