@@ -77,6 +77,47 @@ uint64_t ranged_bytes(const ir::Graph& g, ir::ValueId v, int64_t offset, int64_t
   return 0;
 }
 
+// GPU bytes of a weight: norms and biases as f32, matrices in their GGUF blocks with each
+// row padded to gpu_row_stride.
+uint64_t weight_bytes(const gguf::TensorInfo& t) {
+  if (t.ne.size() == 1) return static_cast<uint64_t>(t.n_elements()) * 4;
+  return static_cast<uint64_t>(t.n_rows()) * ptx::gpu_row_stride(t.type, t.ne[0]);
+}
+
+// What an executor allocates, checked against the free memory before any allocation: a
+// model or a KV cache that does not fit is one error naming the parts and the -c that
+// shrinks the cache, not a failure part way through the upload. An executor sharing
+// another's weights and cache (the T-token graph) needs only its activations and scratch.
+void check_fits(const Context& ctx, const gguf::File& file, const ir::Graph& g,
+                const ptx::KernelPlan& plan, bool shared) {
+  uint64_t weights = 0, kv = 0, ctx_len = 0, other = 0;
+  for (uint32_t i = 0; i < g.value_count() && !shared; ++i) {
+    const ir::Value& v = g.value(ir::ValueId{i});
+    if (const gguf::TensorInfo* t = v.kind == ir::ValueKind::Weight ? file.find_tensor(v.tensor) : nullptr)
+      weights += weight_bytes(*t);
+    if (v.kind == ir::ValueKind::State) {
+      kv += static_cast<uint64_t>(v.type.shape.elements()) * 2;
+      if (v.type.shape.dims.size() == 3) ctx_len = static_cast<uint64_t>(v.type.shape.dims[2]);
+    }
+  }
+  // Activations as the memory plan shares them (a decode step keeps each of its small
+  // results apart: the plan's figure is within kilobytes of it).
+  other += passes::plan_memory(g).arena_bytes;
+  for (const ptx::Scratch& s : plan.scratch) other += s.bytes;
+  const MemInfo m = ctx.mem_info();
+  const uint64_t need = weights + kv + other;
+  if (need <= m.free) return;
+  if (shared)
+    fail("out of GPU memory: graph @{} of {} needs {:.1f} MiB for activations and scratch "
+         "({} tokens per step; a smaller -ub shrinks it), {:.1f} MiB of {:.1f} MiB are free on {}",
+         g.name, file.path(), mib(need), g.n_tokens, mib(m.free), mib(m.total), ctx.info().name);
+  fail("out of GPU memory: {} needs {:.1f} MiB on the GPU: weights {:.1f} MiB, KV cache {:.1f} "
+       "MiB ({} positions; a smaller -c shrinks it), activations and scratch {:.1f} MiB; {:.1f} "
+       "MiB of {:.1f} MiB are free on {}",
+       file.path(), mib(need), mib(weights), mib(kv), ctx_len, mib(other), mib(m.free),
+       mib(m.total), ctx.info().name);
+}
+
 }  // namespace
 
 Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const ExecutorOptions& o)
@@ -93,6 +134,7 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
                                                  device_tag(ctx));
   module_ = Module::load(code.cubin.empty() ? code.ptx : code.cubin, "brickc_" + graph_.name);
   for (const ptx::Kernel& k : plan_.kernels) functions_.push_back(module_.function(k.name));
+  check_fits(ctx, file, graph_, plan_, o.share != nullptr);
 
   // Values: weights uploaded, states zeroed, results allocated (cache updates alias).
   values_.resize(graph_.value_count());
@@ -151,16 +193,15 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
           fail("{}: tensor {} is {}{}, but weight %{} of graph @{} declares {}", file.path(),
                t.name, name(t.type), t.shape_string(), v.name, graph_.name,
                ir::to_string(v.type));
+        alloc(id, weight_bytes(t), "weights");
         if (t.ne.size() == 1) {  // norms and biases: f32 on the device
           std::vector<float> f(static_cast<size_t>(t.n_elements()));
           quant::dequantize(t.type, t.data, f.data(), t.n_elements());
-          alloc(id, f.size() * 4, "weights");
           values_[i].upload(f.data(), f.size() * 4);
           break;
         }
         const uint64_t row = *row_bytes(t.type, static_cast<uint64_t>(t.ne[0])), stride = ptx::gpu_row_stride(t.type, t.ne[0]);
         const auto rows = static_cast<uint64_t>(t.n_rows());
-        alloc(id, rows * stride, "weights");
         if (row == stride) {
           values_[i].upload(t.data, rows * row);
           break;

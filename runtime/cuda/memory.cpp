@@ -8,9 +8,10 @@
 #include "runtime/cuda/api.h"
 
 namespace brickc::cuda {
-namespace {
 
-double mib(size_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+
+namespace {
 
 std::string current_device_name() {
   const DriverApi& api = driver();

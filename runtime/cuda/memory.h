@@ -10,6 +10,9 @@
 
 namespace brickc::cuda {
 
+// Bytes in MiB, for messages.
+double mib(uint64_t bytes);
+
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
