@@ -72,7 +72,7 @@ void dot_small(const uint8_t* w, const QActivations& x, int64_t n, float* out) {
   #pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / 32; ++b, w += block) {
-    const __m256 dw = _mm256_set1_ps(f16(w));
+    const float dw = f16(w);  // times each token's scale as scalars: one broadcast per token
     // The block's quants as bytes: signed (q − offset) for the _0 types, whose sign then
     // moves onto the activations; unsigned for the _1 types, whose minimum m·Σx is apart.
     __m256i q;
@@ -83,9 +83,13 @@ void dot_small(const uint8_t* w, const QActivations& x, int64_t n, float* out) {
       if constexpr (five) {
         uint32_t qh;
         std::memcpy(&qh, w + (has_min ? 4 : 2), 4);
-        q = _mm256_or_si256(q, _mm256_and_si256(bit_mask(qh), _mm256_set1_epi8(16)));
+        // Q5_1: the fifth bit as 16. Q5_0: q − 16 in one step, 0xF0 (−16 in the high
+        // nibble) or'ed into the bytes whose fifth bit is clear.
+        q = has_min ? _mm256_or_si256(q, _mm256_and_si256(bit_mask(qh), _mm256_set1_epi8(16)))
+                    : _mm256_or_si256(q, _mm256_andnot_si256(bit_mask(qh), _mm256_set1_epi8(static_cast<char>(0xF0))));
+      } else if constexpr (!has_min) {
+        q = _mm256_sub_epi8(q, _mm256_set1_epi8(8));
       }
-      if constexpr (!has_min) q = _mm256_sub_epi8(q, _mm256_set1_epi8(five ? 16 : 8));
     }
     const __m256i qa = has_min ? q : _mm256_sign_epi8(q, q);
     const uint8_t* xb = x.q + 34 * x.pitch * b;
@@ -93,12 +97,11 @@ void dot_small(const uint8_t* w, const QActivations& x, int64_t n, float* out) {
     #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
       const __m256i xq = load(xb + 34 * t + 2);
-      const __m256 dx = _mm256_broadcast_ss(db + t);
       const __m256i p = dot_u8(qa, has_min ? xq : _mm256_sign_epi8(xq, q), ones16);
-      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(dw, dx), _mm256_cvtepi32_ps(p), acc[t]);
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * db[t]), _mm256_cvtepi32_ps(p), acc[t]);
       if constexpr (has_min) {
         const __m256i sx = dot_u8(_mm256_set1_epi8(1), xq, ones16);
-        acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(f16(w + 2)), dx),
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(f16(w + 2) * db[t]),
                                  _mm256_cvtepi32_ps(sx), acc[t]);
       }
     }
