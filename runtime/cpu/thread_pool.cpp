@@ -13,7 +13,7 @@ ThreadPool::ThreadPool(int n_threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard lock(mu_);
-    stop_ = true;
+    stop_.store(true);
   }
   wake_.notify_all();
   for (auto& w : workers_) w.join();
@@ -52,23 +52,27 @@ void ThreadPool::run_parallel(int64_t n, int64_t grain,
     for (int64_t b = 0; b < n; b += grain) fn(b, std::min(n, b + grain));
     return;
   }
-  {
+  fn_ = &fn;
+  n_ = n;
+  grain_ = grain;
+  error_ = nullptr;
+  next_.store(0, std::memory_order_relaxed);
+  busy_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  // Sequentially consistent with the sleepers' count: a worker going to sleep either is
+  // counted here or sees the new generation before it waits.
+  generation_.fetch_add(1);
+  if (sleepers_.load() > 0) {
     std::lock_guard lock(mu_);
-    fn_ = &fn;
-    n_ = n;
-    grain_ = grain;
-    next_.store(0);
-    busy_.store(static_cast<int>(workers_.size()));
-    error_ = nullptr;
-    generation_.fetch_add(1, std::memory_order_release);
+    wake_.notify_all();
   }
-  wake_.notify_all();
   drain();
-  if (!spin_until([this] { return busy_.load(std::memory_order_acquire) == 0; })) {
+  const auto idle = [this] { return busy_.load() == 0; };
+  if (!spin_until(idle)) {
     std::unique_lock lock(mu_);
-    done_.wait(lock, [this] { return busy_.load(std::memory_order_acquire) == 0; });
+    caller_asleep_.store(true);
+    done_.wait(lock, idle);
+    caller_asleep_.store(false);
   }
-  std::lock_guard lock(mu_);
   fn_ = nullptr;
   if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
 }
@@ -90,19 +94,20 @@ void ThreadPool::drain() {
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
-    const auto job = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+    const auto job = [&] { return stop_.load() || generation_.load() != seen; };
     if (!spin_until(job)) {
       std::unique_lock lock(mu_);
-      wake_.wait(lock, [&] { return stop_ || job(); });
+      sleepers_.fetch_add(1);
+      wake_.wait(lock, job);
+      sleepers_.fetch_sub(1);
     }
-    {
-      std::lock_guard lock(mu_);
-      if (stop_) return;
-      seen = generation_.load(std::memory_order_relaxed);
-    }
+    if (stop_.load()) return;
+    seen = generation_.load(std::memory_order_acquire);
     drain();
-    if (busy_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard lock(mu_);  // the caller checks busy_ under mu_ before it sleeps
+    // The caller, if asleep, set its flag before it last looked at busy_ (both
+    // sequentially consistent): the last worker out sees the flag or the caller sees 0.
+    if (busy_.fetch_sub(1) == 1 && caller_asleep_.load()) {
+      std::lock_guard lock(mu_);
       done_.notify_one();
     }
   }

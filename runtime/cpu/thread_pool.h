@@ -35,16 +35,22 @@ class ThreadPool {
   void drain();  // claims and runs chunks of the current job until none is left
 
   std::vector<std::thread> workers_;
+  // A job is handed out without locks: its fields are written, then generation_ is bumped
+  // (release) and read by the spinning workers (acquire). The mutex and condition
+  // variables only put threads to sleep and wake them, which the sleepers_ count and
+  // caller_asleep_ flag announce; the first error of a job is also kept under the mutex.
   std::mutex mu_;
   std::condition_variable wake_, done_;
-  std::atomic<uint64_t> generation_{0};  // bumped per job so that workers see each job once
-  bool stop_ = false;
-  std::atomic<int> busy_{0};  // workers still inside the current job
+  alignas(64) std::atomic<uint64_t> generation_{0};  // bumped per job so that workers see each job once
+  std::atomic<bool> stop_{false};
+  std::atomic<int> sleepers_{0};         // workers asleep on wake_
+  std::atomic<bool> caller_asleep_{false};  // run_parallel asleep on done_
+  alignas(64) std::atomic<int> busy_{0};  // workers still inside the current job
+  alignas(64) std::atomic<int64_t> next_{0};
 
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t n_ = 0, grain_ = 1;
-  std::atomic<int64_t> next_{0};
-  std::exception_ptr error_;  // guarded by mu_
+  std::exception_ptr error_;  // written under mu_, read by the caller once busy_ is 0
 };
 
 }  // namespace brickc::cpu
