@@ -139,8 +139,12 @@ std::string format_report(const BenchReport& r) {
     rows.push_back(std::move(row));
   };
   auto llama_row = [&](const std::string& test, const bench::LlamaBenchTest& t) {
+    // With brickc on the CPU, llama-bench ran with -ngl 0: its build's GPU backend (which
+    // it reports) did no work.
     const std::string backend =
-        "llama.cpp" + (r.llama->backends.empty() ? "" : " " + r.llama->backends);
+        r.device.kind == "cpu"
+            ? "llama.cpp CPU"
+            : "llama.cpp" + (r.llama->backends.empty() ? "" : " " + r.llama->backends);
     const std::string median =
         t.samples_ts.empty() ? "-" : fmt::format("{:.2f}", bench::summarize(t.samples_ts).median);
     const double cv = t.avg_ts != 0 ? t.stddev_ts / t.avg_ts : 0;
