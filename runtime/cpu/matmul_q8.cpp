@@ -101,19 +101,22 @@ void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> part
   }
   if (n_jobs == 0) return;
 
-  // Rows in tiles of 4, each tile dotted with every token while its bytes are in L1, the
+  // Rows in tiles, each tile dotted with every token while its bytes are in cache, the
   // tokens kMaxTokens at a time so that each weight block is unpacked once per group.
-  constexpr int64_t kTile = 4;
+  // With more tokens than one group, the tile is 32 rows: each group's activations are
+  // then read from cache once per 32 rows instead of 4 (1.5B pp256 on 2 cores: +11 %);
+  // a decode step keeps tiles of 4, which split the small matrices evenly over the threads.
+  const int64_t tile = n_tokens > simd::kMaxTokens ? 32 : 4;
   const int64_t chunks = 8 * static_cast<int64_t>(pool.n_threads());
-  const int64_t grain = std::max(kTile, (total_rows / chunks + kTile - 1) / kTile * kTile);
+  const int64_t grain = std::max(tile, (total_rows / chunks + tile - 1) / tile * tile);
   pool.run_parallel(total_rows, grain, [&](int64_t g0, int64_t g1) {
     int64_t base = 0;  // first global row of the current job
     for (const Job& j : std::span(jobs).first(n_jobs)) {
       const Matrix& w = *j.part->w;
       const int64_t r0 = std::max(g0, base) - base, r1 = std::min(g1, base + w.rows) - base;
       base += w.rows;
-      for (int64_t r = r0; r < r1; r += kTile) {
-        const int64_t nr = std::min(kTile, r1 - r);
+      for (int64_t r = r0; r < r1; r += tile) {
+        const int64_t nr = std::min(tile, r1 - r);
         for (int64_t t = 0; t < n_tokens; t += simd::kMaxTokens) {
           const int nt = static_cast<int>(std::min<int64_t>(simd::kMaxTokens, n_tokens - t));
           const simd::QActivations xt = j.xq->group(t, n_tokens);
