@@ -89,12 +89,13 @@ uint64_t weight_bytes(const gguf::TensorInfo& t) {
 // shrinks the cache, not a failure part way through the upload. An executor sharing
 // another's weights and cache (the T-token graph) needs only its activations and scratch.
 void check_fits(const Context& ctx, const gguf::File& file, const ir::Graph& g,
-                const ptx::KernelPlan& plan, bool shared) {
+                const ptx::KernelPlan& plan, const passes::MemoryPlan& mem, bool shared) {
   uint64_t weights = 0, kv = 0, ctx_len = 0, other = 0;
   for (uint32_t i = 0; i < g.value_count() && !shared; ++i) {
     const ir::Value& v = g.value(ir::ValueId{i});
-    if (const gguf::TensorInfo* t = v.kind == ir::ValueKind::Weight ? file.find_tensor(v.tensor) : nullptr)
-      weights += weight_bytes(*t);
+    const gguf::TensorInfo* t =
+        v.kind == ir::ValueKind::Weight ? file.find_tensor(v.tensor) : nullptr;
+    if (t) weights += weight_bytes(*t);
     if (v.kind == ir::ValueKind::State) {
       kv += static_cast<uint64_t>(v.type.shape.elements()) * 2;
       if (v.type.shape.dims.size() == 3) ctx_len = static_cast<uint64_t>(v.type.shape.dims[2]);
@@ -102,7 +103,7 @@ void check_fits(const Context& ctx, const gguf::File& file, const ir::Graph& g,
   }
   // Activations as the memory plan shares them (a decode step keeps each of its small
   // results apart: the plan's figure is within kilobytes of it).
-  other += passes::plan_memory(g).arena_bytes;
+  other += mem.arena_bytes;
   for (const ptx::Scratch& s : plan.scratch) other += s.bytes;
   const MemInfo m = ctx.mem_info();
   const uint64_t need = weights + kv + other;
@@ -134,7 +135,11 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
                                                  device_tag(ctx));
   module_ = Module::load(code.cubin.empty() ? code.ptx : code.cubin, "brickc_" + graph_.name);
   for (const ptx::Kernel& k : plan_.kernels) functions_.push_back(module_.function(k.name));
-  check_fits(ctx, file, graph_, plan_, o.share != nullptr);
+  // A T-token step's activations are T rows each: they share buffers as the memory plan
+  // says (a buffer is reused once its occupant's last reader has run). A decode step's
+  // are small and each keeps its own.
+  const passes::MemoryPlan mem = passes::plan_memory(graph_);
+  check_fits(ctx, file, graph_, plan_, mem, o.share != nullptr);
 
   // Values: weights uploaded, states zeroed, results allocated (cache updates alias).
   values_.resize(graph_.value_count());
@@ -223,11 +228,7 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
   if (max_ctx_ == 0) fail("graph @{}: no KV cache state is declared", graph_.name);
   step_ = DeviceBuffer(sizeof(Step), "step struct");
   device_bytes_ += sizeof(Step);
-  // A T-token step's activations are T rows each: they share buffers as the memory plan
-  // says (a buffer is reused once its occupant's last reader has run). A decode step's
-  // are small and each keeps its own.
-  const passes::MemoryPlan plan = passes::plan_memory(graph_);
-  std::vector<uint64_t> shared_bytes(plan.buffer_bytes.size(), 0);
+  std::vector<uint64_t> shared_bytes(mem.buffer_bytes.size(), 0);
   const bool share_results = graph_.n_tokens > 1;
   for (const ir::Brick& b : graph_.bricks())
     for (size_t r = 0; r < b.results.size(); ++r) {
@@ -239,7 +240,7 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
         ptr_[b.results[r].index] = step_.ptr() + offsetof(Step, argmax_key);
         continue;
       }
-      const int buf = plan.buffer_of[b.results[r].index];
+      const int buf = mem.buffer_of[b.results[r].index];
       if (share_results && buf >= 0) {
         auto& bytes = shared_bytes[static_cast<size_t>(buf)];
         bytes = std::max(bytes, ptx::gpu_value_bytes(graph_, b.results[r]));
@@ -251,7 +252,7 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
     for (size_t i = 0; i < shared_bytes.size(); ++i) {
       if (!shared_bytes[i]) continue;
       shared_.emplace_back(shared_bytes[i], fmt::format("activation buffer {} of {}", i,
-                                                        plan.buffer_bytes.size()));
+                                                        mem.buffer_bytes.size()));
       device_bytes_ += shared_bytes[i];
     }
     std::vector<DevicePtr> at(shared_bytes.size(), 0);
@@ -259,8 +260,8 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
       if (shared_bytes[i]) at[i] = shared_[j++].ptr();
     for (const ir::Brick& b : graph_.bricks())
       for (ir::ValueId v : b.results)
-        if (!ptr_[v.index] && plan.buffer_of[v.index] >= 0)
-          ptr_[v.index] = at[static_cast<size_t>(plan.buffer_of[v.index])];
+        if (!ptr_[v.index] && mem.buffer_of[v.index] >= 0)
+          ptr_[v.index] = at[static_cast<size_t>(mem.buffer_of[v.index])];
   }
   for (ir::ValueId v : graph_.outputs) {
     const DType t = graph_.type(v).elem;
