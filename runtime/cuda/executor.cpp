@@ -97,7 +97,7 @@ void check_fits(const Context& ctx, const gguf::File& file, const ir::Graph& g,
         v.kind == ir::ValueKind::Weight ? file.find_tensor(v.tensor) : nullptr;
     if (t) weights += weight_bytes(*t);
     if (v.kind == ir::ValueKind::State) {
-      kv += static_cast<uint64_t>(v.type.shape.elements()) * 2;
+      kv += ptx::gpu_value_bytes(g, ir::ValueId{i});
       if (v.type.shape.dims.size() == 3) ctx_len = static_cast<uint64_t>(v.type.shape.dims[2]);
     }
   }
@@ -186,7 +186,7 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
           fail("graph @{}: state %{} has {} positions, another cache has {}", graph_.name, v.name,
                d[2], max_ctx_);
         max_ctx_ = d[2];
-        alloc(id, static_cast<uint64_t>(v.type.shape.elements()) * 2, "KV cache");
+        alloc(id, ptx::gpu_value_bytes(graph_, id), "KV cache");
         values_[i].fill_u8(0);
         break;
       }

@@ -75,21 +75,17 @@ void dot_small(const uint8_t* w, const QActivations& x, int64_t n, float* out) {
     const float dw = f16(w);  // times each token's scale as scalars: one broadcast per token
     // The block's quants as bytes: signed (q − offset) for the _0 types, whose sign then
     // moves onto the activations; unsigned for the _1 types, whose minimum m·Σx is apart.
-    __m256i q;
-    if constexpr (T == DType::Q8_0) {
-      q = load(w + 2);
-    } else {
-      q = nibbles(w + (has_min ? 4 : 2) + (five ? 4 : 0));
-      if constexpr (five) {
-        uint32_t qh;
-        std::memcpy(&qh, w + (has_min ? 4 : 2), 4);
-        // Q5_1: the fifth bit as 16. Q5_0: q − 16 in one step, 0xF0 (−16 in the high
-        // nibble) or'ed into the bytes whose fifth bit is clear.
-        q = has_min ? _mm256_or_si256(q, _mm256_and_si256(bit_mask(qh), _mm256_set1_epi8(16)))
-                    : _mm256_or_si256(q, _mm256_andnot_si256(bit_mask(qh), _mm256_set1_epi8(static_cast<char>(0xF0))));
-      } else if constexpr (!has_min) {
-        q = _mm256_sub_epi8(q, _mm256_set1_epi8(8));
-      }
+    __m256i q = T == DType::Q8_0 ? load(w + 2) : nibbles(w + (has_min ? 4 : 2) + (five ? 4 : 0));
+    uint32_t qh = 0;  // the fifth bits
+    if constexpr (five) std::memcpy(&qh, w + (has_min ? 4 : 2), 4);
+    if constexpr (T == DType::Q4_0) {
+      q = _mm256_sub_epi8(q, _mm256_set1_epi8(8));
+    } else if constexpr (T == DType::Q5_0) {  // q − 16 in one step: 0xF0 (−16 in the high
+                                             // nibble) where the fifth bit is clear
+      const __m256i minus16 = _mm256_set1_epi8(static_cast<char>(0xF0));
+      q = _mm256_or_si256(q, _mm256_andnot_si256(bit_mask(qh), minus16));
+    } else if constexpr (T == DType::Q5_1) {
+      q = _mm256_or_si256(q, _mm256_and_si256(bit_mask(qh), _mm256_set1_epi8(16)));
     }
     const __m256i qa = has_min ? q : _mm256_sign_epi8(q, q);
     const uint8_t* xb = x.q + 34 * x.pitch * b;
