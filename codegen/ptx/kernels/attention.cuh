@@ -207,7 +207,9 @@ __device__ void attention_blocks(const KArgs& a, const B& blk, AttnShared<NQ / N
 
     // The last block of this KV head merges the splits: each head's split weights
     // exp(m_j - m) / sum first, then warp w sums splits w, w + kWarps, ... (loads through L2,
-    // where the other blocks' writes are).
+    // where the other blocks' writes are). The maxima, the sums and each warp's first
+    // partial are loaded together, so that a merge of at most kWarps splits (every short
+    // cache's) waits for L2 once.
     __threadfence();
     __syncthreads();
     u32* counters = reinterpret_cast<u32*>(a.p[6]);
@@ -215,28 +217,44 @@ __device__ void attention_blocks(const KArgs& a, const B& blk, AttnShared<NQ / N
     __syncthreads();
     if (sh.arrived == splits * NG - 1) {
       __threadfence();
-      const float* ml = part_ml + kvh * S * G * 2;
-      for (int g = warp; g < G; g += kWarps) {
-        float mx = BRICKC_NEG_INF;
-        for (int j = lane; j < splits; j += kWarp) mx = fmaxf(mx, __ldcg(ml + (j * G + g) * 2));
-        mx = warp_max(mx);
-        float sum = 0.0f;
-        for (int j = lane; j < splits; j += kWarp) {
-          const float f = expf(__ldcg(ml + (j * G + g) * 2) - mx);
-          sh.fw[g][j] = f;
-          sum += __ldcg(ml + (j * G + g) * 2 + 1) * f;
-        }
-        sum = warp_sum(sum);
-        for (int j = lane; j < splits; j += kWarp) sh.fw[g][j] /= sum;
-      }
-      __syncthreads();
-      constexpr int N4 = G * HD / 4, K4 = (N4 + kWarp - 1) / kWarp;
+      constexpr int N4 = G * HD / 4, K4 = (N4 + kWarp - 1) / kWarp, J = (S + kWarp - 1) / kWarp;
+      const float4* p4 = reinterpret_cast<const float4*>(part + kvh * S * G * HD);
       float4 o[K4];
 #pragma unroll
-      for (int k = 0; k < K4; ++k) o[k] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-      const float4* p4 = reinterpret_cast<const float4*>(part + kvh * S * G * HD);
+      for (int k = 0; k < K4; ++k) {
+        const int i4 = k * kWarp + lane;
+        o[k] = warp < splits && i4 < N4 ? __ldcg(p4 + warp * N4 + i4) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+      }
+      const float* ml = part_ml + kvh * S * G * 2;
+      for (int g = warp; g < G; g += kWarps) {
+        float m[J], l[J], mx = BRICKC_NEG_INF, sum = 0.0f;
+#pragma unroll
+        for (int i = 0; i < J; ++i) {
+          const int j = i * kWarp + lane;
+          m[i] = j < splits ? __ldcg(ml + (j * G + g) * 2) : BRICKC_NEG_INF;
+          l[i] = j < splits ? __ldcg(ml + (j * G + g) * 2 + 1) : 0.0f;
+          mx = fmaxf(mx, m[i]);
+        }
+        mx = warp_max(mx);
+#pragma unroll
+        for (int i = 0; i < J; ++i) {
+          m[i] = expf(m[i] - mx);  // a missing split's -inf gives 0
+          sum += l[i] * m[i];
+        }
+        sum = warp_sum(sum);
+#pragma unroll
+        for (int i = 0; i < J; ++i)
+          if (i * kWarp + lane < splits) sh.fw[g][i * kWarp + lane] = m[i] / sum;
+      }
+      __syncthreads();
+#pragma unroll
+      for (int k = 0; k < K4; ++k) {
+        const int i4 = k * kWarp + lane;
+        const float f = warp < splits && i4 < N4 ? sh.fw[i4 * 4 / HD][warp] : 0.0f;
+        o[k] = make_float4(o[k].x * f, o[k].y * f, o[k].z * f, o[k].w * f);
+      }
 #pragma unroll 4
-      for (int j = warp; j < splits; j += kWarps) {
+      for (int j = warp + kWarps; j < splits; j += kWarps) {
 #pragma unroll
         for (int k = 0; k < K4; ++k) {
           const int i4 = k * kWarp + lane;
