@@ -16,7 +16,7 @@ using ir::BrickKind;
 using K = Arg::Kind;
 
 constexpr int kWarps = 8;         // kernels/common.cuh: kWarps
-constexpr int kSegMax = 2048;     // kernels/matvec.cuh: kSegMax
+constexpr int kRingBytes = 6144;  // kernels/matvec.cuh: kRingBytes, each warp's weight ring
 constexpr int kThreads = 256;     // kernels/common.cuh: kThreads, the block of every decode kernel
 // T-token steps (kernels/gemm.cuh, flash_attention.cuh): tile sizes, block sizes, shared memory.
 constexpr int64_t kGemmTileM = 128, kGemmTileN = 128;
@@ -149,7 +149,7 @@ class Lowering {
 
   unsigned matvec_smem(int64_t k, bool int8, bool fine) const {
     const int64_t act = int8 ? (k + k / 32 * 8) * (fine ? 2 : 1) : k * 4;
-    return static_cast<unsigned>(kWarps * kSegMax + act);
+    return static_cast<unsigned>(kWarps * kRingBytes + act);
   }
 
   void check_k(int64_t k, const std::vector<ir::ValueId>& ws) const {

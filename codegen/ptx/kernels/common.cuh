@@ -1,5 +1,5 @@
 // What every brick kernel shares: fixed-width types, the per-token step struct, inline PTX
-// for what the compiler would not emit on its own (dp4a, 16-byte non-coherent loads,
+// for what the compiler would not emit on its own (dp4a, 16-byte cp.async copies,
 // %globaltimer, programmatic-dependent-launch waits), warp reductions and the trace hook.
 #pragma once
 
@@ -52,13 +52,26 @@ __device__ __forceinline__ int dp4a(int a, int b, int c) {
   return d;
 }
 
-// Weights are read once per token and never written: the non-coherent path, 16 bytes.
-__device__ __forceinline__ uint4 ld_weights_v4(const void* p) {
-  uint4 v;
-  asm("ld.global.nc.v4.u32 {%0, %1, %2, %3}, [%4];"
-      : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-      : "l"(p));
-  return v;
+// The 32-bit shared-window address of a generic pointer into shared memory.
+__device__ __forceinline__ u32 smem_addr(const void* p) {
+  u32 r;
+  asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(r) : "l"(p));
+  return r;
+}
+
+// 16 bytes global -> shared, bypassing L1 (.cg: tiles are reused from shared memory, not
+// L1). With valid false the 16 bytes are zero-filled and nothing is read: rows past the
+// tokens of the step or past the matrix never touch memory they do not own.
+__device__ __forceinline__ void cp_async16(u32 dst, const void* src, bool valid) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(src),
+               "r"(valid ? 16 : 0)
+               : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+// Waits until at most N of this thread's committed groups are still in flight.
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
 }
 
 __device__ __forceinline__ u64 globaltimer() {

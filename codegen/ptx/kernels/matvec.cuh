@@ -1,199 +1,181 @@
 // The matvec family: y = W x for one to three weight matrices sharing the input (matvec,
 // qkv, lm_head, their rmsnorm_* forms, matvec_add), and gate/up with the SwiGLU epilogue.
-// Each warp owns whole rows and streams them in segments: 16-byte coalesced loads of the
-// raw quant blocks into registers (the next segment's loads in flight while the current
-// one is computed), then into the warp's shared-memory slice, where each lane dots
+// Each warp owns whole rows and streams them in segments through a ring in its slice of
+// shared memory (16-byte cp.async copies of the raw quant blocks), where each lane dots
 // 32-weight sub-blocks with the q8_1 activation (dp4a). Rows start 16-byte aligned (the
 // runtime pads each row to a multiple of 16 bytes at upload).
 #pragma once
 #include "activations.cuh"
 #include "quant_formats.cuh"
 
-constexpr int kSegMax = 2048;  // shared-memory bytes of one warp's weight segment
+// Each warp streams its weights through a ring of slots in its own kRingBytes of shared
+// memory (16-byte cp.async copies, bypassing registers and L1): while it computes one
+// segment, the copies of the next kSlots - 1 are in flight, across row boundaries, so a
+// warp keeps most of its ring in flight however short its rows are. (Rows loaded into
+// registers one ahead kept one 864-byte row per warp in flight on the 1.5B, and each row
+// cost a full HBM latency.)
+constexpr int kRingBytes = 6144;
+constexpr int kSegMax = 2048;  // at most one segment's bytes
 
 __host__ __device__ constexpr int gcd_c(int a, int b) { return b == 0 ? a : gcd_c(b, a % b); }
 
-// A segment is a whole number of quant blocks and of 16-byte chunks, at most kSegMax.
-template <class F>
-struct Seg {
+// The segments of a row of K weights of format F: the whole row, rounded up to 16 bytes
+// (rows are padded to a multiple of 16 at upload), when it fits in kSegMax bytes; else
+// pieces of whole blocks and whole 16-byte chunks of at most kSegMax bytes.
+template <class F, int K>
+struct RowSegs {
+  static_assert(K % F::QK == 0, "K must be a whole number of blocks");
+  static constexpr int kRowBlocks = K / F::QK;
+  static constexpr int kPadded = (kRowBlocks * F::BB + 15) / 16 * 16;
   static constexpr int kLcm = F::BB / gcd_c(F::BB, 16) * 16;
-  static constexpr int kBlocks = (kSegMax / kLcm) * (kLcm / F::BB);
-  static constexpr int kBytes = kBlocks * F::BB;
-  static constexpr int kChunks = kBytes / 16;
-  static constexpr int kLoads = (kChunks + kWarp - 1) / kWarp;  // per lane
+  static constexpr int kMaxBlocks = (kSegMax / kLcm) * (kLcm / F::BB);
+  static constexpr bool kWhole = kPadded <= kSegMax;
+  static constexpr int kBlocks = kWhole ? kRowBlocks : kMaxBlocks;
+  static constexpr int kBytes = kWhole ? kPadded : kMaxBlocks * F::BB;
+  static constexpr int kCount = (kRowBlocks + kBlocks - 1) / kBlocks;
   static_assert(kBlocks > 0 && kBytes % 16 == 0, "segment geometry");
 };
 
+// Copies segment s of `row` to shared address dst (this lane's part of it; not committed).
 template <class F, int K>
-__host__ __device__ constexpr int row_bytes() {
-  return K / F::QK * F::BB;
-}
-
-// Registers holding the weights a warp has in flight: a segment of a shared-memory format
-// (at most kSegMax bytes, four 16-byte loads per lane), or kQ4kDepth steps of Q4_K.
-constexpr int kQ4kDepth = 4;
-constexpr int kLoadsMax = 2 * kQ4kDepth;
-
-// Q4_K without shared memory: the 144-byte super-block is a 16-byte header (d, dmin, 12
-// bytes of 6-bit scales and mins) and eight 16-byte chunks of nibbles, so 8 lanes take one
-// super-block per step (a warp 4), every lane loading the header (one broadcast
-// transaction per 8 lanes) and its own chunk. A group is kQ4kDepth steps loaded together
-// (2.3 KB per warp in flight); group `it` covers super-blocks 16it .. 16it + 15.
-template <int K>
-__device__ __forceinline__ void q4k_load(const u8* row, int it, uint4 (&buf)[kLoadsMax]) {
+__device__ __forceinline__ void copy_segment(const u8* row, int s, u32 dst) {
+  using R = RowSegs<F, K>;
+  const int start = s * R::kBytes;
+  const int chunks = min(R::kBytes, R::kPadded - start) / 16;
   const int lane = threadIdx.x % kWarp;
 #pragma unroll
-  for (int u = 0; u < kQ4kDepth; ++u) {
-    const int sb = (it * kQ4kDepth + u) * 4 + lane / 8;
-    if (sb < K / 256) {
-      const u8* blk = row + sb * FmtQ4_K::BB;
-      buf[2 * u] = ld_weights_v4(blk);
-      buf[2 * u + 1] = ld_weights_v4(blk + 16 + 16 * (lane % 8));
-    }
+  for (int u = 0; u < (R::kBytes / 16 + kWarp - 1) / kWarp; ++u) {
+    const int c = lane + kWarp * u;
+    if (c < chunks) cp_async16(dst + 16 * c, row + start + 16 * c, true);
   }
 }
 
-// The scale bytes of a Q4_K header held in registers as a uint4 (bytes 4..15).
-struct K4HeaderBytes {
-  const uint4& h;
-  __device__ int operator()(int k) const {
-    const u32 w = k < 4 ? h.y : (k < 8 ? h.z : h.w);
-    return static_cast<int>((w >> (8 * (k & 3))) & 0xFFu);
+// This lane's part of segment s of a row (in shared memory at seg) times the activation
+// `act` (shared): lanes take its 32-weight sub-blocks in turn.
+template <class F, int K, bool Fine>
+__device__ __forceinline__ float segment_dot(const u8* seg, int s, const u8* act) {
+  using R = RowSegs<F, K>;
+  constexpr int kSubs = F::QK / 32;
+  const int b0 = s * R::kBlocks;
+  const int units = min(R::kBlocks, R::kRowBlocks - b0) * kSubs;
+  float acc = 0.0f;
+#pragma unroll
+  for (int u = 0; u < (R::kBlocks * kSubs + kWarp - 1) / kWarp; ++u) {
+    const int unit = threadIdx.x % kWarp + kWarp * u;
+    if (unit >= units) break;
+    const int b = unit / kSubs, sub = unit % kSubs;
+    const int a = (b0 + b) * kSubs + sub;  // the 32-value activation block
+    if constexpr (F::kInt8) {
+      acc += F::dot(seg + b * F::BB, sub, reinterpret_cast<const int*>(act) + 8 * a,
+                    reinterpret_cast<const float2*>(act + K)[a]);
+      if constexpr (Fine) {  // the residuals of the input's rounding (activations.cuh)
+        const u8* act2 = act + K + K / 32 * 8;
+        acc += F::dot(seg + b * F::BB, sub, reinterpret_cast<const int*>(act2) + 8 * a,
+                      reinterpret_cast<const float2*>(act2 + K)[a]);
+      }
+    } else {
+      acc += F::dotf(seg + b * F::BB, sub, reinterpret_cast<const float*>(act) + 32 * a);
+    }
+  }
+  return acc;
+}
+
+// A warp's rows of up to three matrices (formats F0..F2, K columns), streamed segment by
+// segment through its ring. RowAt(i, m, rr) names the warp's i-th row (matrix m, row rr)
+// and is false past the last. prime() starts the first copies (weights never wait for the
+// previous kernel); run() computes every row, calling done(i, m, rr, sum) with the whole
+// warp's sum as each row ends.
+template <int K, bool Fine, class F0, class F1, class F2, class RowAt>
+struct WeightStream {
+  using S0 = RowSegs<F0, K>;
+  using S1 = RowSegs<F1, K>;
+  using S2 = RowSegs<F2, K>;
+  static constexpr int kSlot = S0::kBytes > S1::kBytes ? (S0::kBytes > S2::kBytes ? S0::kBytes : S2::kBytes)
+                                                       : (S1::kBytes > S2::kBytes ? S1::kBytes : S2::kBytes);
+  static constexpr int kSlots = kRingBytes / kSlot;
+  static_assert(kSlots >= 2, "a ring of at least two segments");
+  // Matrices of one format share one inlined copy of each loop (block sizes name formats).
+  static constexpr bool kOneFormat = F0::BB == F1::BB && F1::BB == F2::BB;
+
+  struct Cursor {
+    int i, s, m, rr;
+    bool ok;
+  };
+  const u8* base0;  // per matrix: weights and row stride in bytes; apart, not arrays, so
+  const u8* base1;  // that picking one by m stays in registers
+  const u8* base2;
+  long long stride0, stride1, stride2;
+  RowAt row_at;
+  u8* ring;
+  Cursor load, comp;
+  int next_slot;
+
+  __device__ WeightStream(const u8* const (&b)[3], const long long (&st)[3], const RowAt& row_at_, u8* ring_)
+      : base0(b[0]), base1(b[1]), base2(b[2]), stride0(st[0]), stride1(st[1]), stride2(st[2]),
+        row_at(row_at_), ring(ring_) {}
+
+  __device__ static int count(int m) {
+    return kOneFormat || m == 0 ? S0::kCount : (m == 1 ? S1::kCount : S2::kCount);
+  }
+  __device__ void first(Cursor& c) const {
+    c.i = c.s = 0;
+    c.ok = row_at(0, c.m, c.rr);
+  }
+  __device__ void advance(Cursor& c) const {
+    if (++c.s == count(c.m)) {
+      c.s = 0;
+      c.ok = row_at(++c.i, c.m, c.rr);
+    }
+  }
+  // One commit group per slot, empty past the last row, so that the wait counts stay fixed.
+  __device__ void issue() {
+    if (load.ok) {
+      const u32 dst = smem_addr(ring + next_slot * kSlot);
+      if (load.m == 0)
+        copy_segment<F0, K>(base0 + load.rr * stride0, load.s, dst);
+      else if (load.m == 1)
+        copy_segment<F1, K>(base1 + load.rr * stride1, load.s, dst);
+      else
+        copy_segment<F2, K>(base2 + load.rr * stride2, load.s, dst);
+      advance(load);
+    }
+    cp_async_commit();
+    next_slot = next_slot + 1 == kSlots ? 0 : next_slot + 1;
+  }
+  __device__ void prime() {
+    first(load);
+    first(comp);
+    next_slot = 0;
+#pragma unroll
+    for (int p = 0; p + 1 < kSlots; ++p) issue();
+  }
+  template <class Done>
+  __device__ void run(const u8* act, const Done& done) {
+    float acc = 0.0f;
+    for (int slot = 0; comp.ok; slot = slot + 1 == kSlots ? 0 : slot + 1) {
+      cp_async_wait<kSlots - 2>();  // this lane's copies of the current segment landed
+      __syncwarp();                 // every lane's have, and the slot refilled next is free
+      issue();
+      const u8* seg = ring + slot * kSlot;
+      if (kOneFormat || comp.m == 0)
+        acc += segment_dot<F0, K, Fine>(seg, comp.s, act);
+      else if (comp.m == 1)
+        acc += segment_dot<F1, K, Fine>(seg, comp.s, act);
+      else
+        acc += segment_dot<F2, K, Fine>(seg, comp.s, act);
+      if (comp.s + 1 == count(comp.m)) {
+        done(comp.i, comp.m, comp.rr, warp_sum(acc));
+        acc = 0.0f;
+      }
+      advance(comp);
+    }
   }
 };
 
-
-// Lane j of a super-block holds chunk j: bytes 16(j % 2) .. of the 32 that carry
-// sub-blocks 2g (low nibbles) and 2g + 1 (high nibbles), g = j / 2, i.e. 16 weights of
-// each. It dots them with the matching 16 activations of each sub-block; the min term,
-// which needs the whole sub-block's activation sum, is added by the even lane alone.
-__device__ __forceinline__ float q4k_chunk_dot(const uint4& hdr, const uint4& qs, int j,
-                                               const u8* act_q, const float2* act_ds, int sb) {
-  const int g = j >> 1, h = j & 1;
-  const int4 alo = *reinterpret_cast<const int4*>(act_q + sb * 256 + 64 * g + 16 * h);
-  const int4 ahi = *reinterpret_cast<const int4*>(act_q + sb * 256 + 64 * g + 32 + 16 * h);
-  int slo = 0, shi = 0;
-  slo = dp4a(static_cast<int>(qs.x & 0x0F0F0F0Fu), alo.x, slo);
-  slo = dp4a(static_cast<int>(qs.y & 0x0F0F0F0Fu), alo.y, slo);
-  slo = dp4a(static_cast<int>(qs.z & 0x0F0F0F0Fu), alo.z, slo);
-  slo = dp4a(static_cast<int>(qs.w & 0x0F0F0F0Fu), alo.w, slo);
-  shi = dp4a(static_cast<int>((qs.x >> 4) & 0x0F0F0F0Fu), ahi.x, shi);
-  shi = dp4a(static_cast<int>((qs.y >> 4) & 0x0F0F0F0Fu), ahi.y, shi);
-  shi = dp4a(static_cast<int>((qs.z >> 4) & 0x0F0F0F0Fu), ahi.z, shi);
-  shi = dp4a(static_cast<int>((qs.w >> 4) & 0x0F0F0F0Fu), ahi.w, shi);
-  // get_scale_min_k4 for sub-blocks 2g and 2g + 1.
-  int sc0, m0, sc1, m1;
-  k4_scale_min(K4HeaderBytes{hdr}, 2 * g, sc0, m0);
-  k4_scale_min(K4HeaderBytes{hdr}, 2 * g + 1, sc1, m1);
-  const float d = h2f(static_cast<u16>(hdr.x & 0xFFFFu)), dmin = h2f(static_cast<u16>(hdr.x >> 16));
-  const float2 ds0 = act_ds[sb * 8 + 2 * g], ds1 = act_ds[sb * 8 + 2 * g + 1];
-  float r = d * (static_cast<float>(sc0) * ds0.x * static_cast<float>(slo) +
-                 static_cast<float>(sc1) * ds1.x * static_cast<float>(shi));
-  if (h == 0) r -= dmin * (static_cast<float>(m0) * ds0.y + static_cast<float>(m1) * ds1.y);
-  return r;
-}
-
-template <int K, bool Fine, class LoadNext>
-__device__ __forceinline__ float q4k_row_dot(const u8* row, const u8* act, uint4 (&buf)[kLoadsMax],
-                             const LoadNext& load_next) {
-  constexpr int kNSB = K / 256, kGroups = (kNSB + 4 * kQ4kDepth - 1) / (4 * kQ4kDepth);
-  const int lane = threadIdx.x % kWarp;
-  float acc = 0.0f;
-#pragma unroll 1
-  for (int it = 0; it < kGroups; ++it) {
-    uint4 cur[kLoadsMax];
-#pragma unroll
-    for (int u = 0; u < kLoadsMax; ++u) cur[u] = buf[u];
-    if (it + 1 < kGroups)
-      q4k_load<K>(row, it + 1, buf);
-    else
-      load_next(buf);
-#pragma unroll
-    for (int u = 0; u < kQ4kDepth; ++u) {
-      const int sb = (it * kQ4kDepth + u) * 4 + lane / 8;
-      if (sb < kNSB) {
-        acc += q4k_chunk_dot(cur[2 * u], cur[2 * u + 1], lane % 8, act,
-                             reinterpret_cast<const float2*>(act + K), sb);
-        if constexpr (Fine) {  // the residuals of the input's rounding (activations.cuh)
-          const u8* act2 = act + K + K / 32 * 8;
-          acc += q4k_chunk_dot(cur[2 * u], cur[2 * u + 1], lane % 8, act2,
-                               reinterpret_cast<const float2*>(act2 + K), sb);
-        }
-      }
-    }
-  }
-  return warp_sum(acc);
-}
-
-// Loads segment s of a row of K weights into registers; chunks past the row end are not
-// loaded (the row's padding to 16 bytes is). For direct formats, step s of their own walk.
-template <class F, int K>
-__device__ __forceinline__ void load_segment(const u8* row, int s, uint4 (&buf)[kLoadsMax]) {
-  if constexpr (F::kDirect) {
-    q4k_load<K>(row, s, buf);
-    return;
-  }
-  using S = Seg<F>;
-  static_assert(S::kLoads <= kLoadsMax, "segment larger than the registers for it");
-  constexpr int kRowBytes = row_bytes<F, K>();
-  const int start = s * S::kBytes;
-  const int chunks = min(S::kChunks, (kRowBytes - start + 15) / 16);
-  const int lane = threadIdx.x % kWarp;
-#pragma unroll
-  for (int u = 0; u < S::kLoads; ++u) {
-    const int c = lane + kWarp * u;
-    if (c < chunks) buf[u] = ld_weights_v4(row + start + 16 * c);
-  }
-}
-
-// One row of W times the activation in shared memory `act`; every lane gets the sum.
-// `seg` is this warp's kSegMax-byte slice of shared memory. On entry `buf` holds the row's
-// first segment; each segment's successor is loaded while it is computed, and after the
-// last one `load_next(buf)` loads the first segment of the warp's next row, so a warp
-// always has weights in flight.
-template <class F, int K, bool Fine, class LoadNext>
-__device__ __forceinline__ float row_dot(const u8* row, u8* seg, const u8* act, uint4 (&buf)[kLoadsMax],
-                         const LoadNext& load_next) {
-  if constexpr (F::kDirect) return q4k_row_dot<K, Fine>(row, act, buf, load_next);
-  using S = Seg<F>;
-  constexpr int kNB = K / F::QK;
-  constexpr int kSubs = F::QK / 32;
-  constexpr int kNSeg = (kNB + S::kBlocks - 1) / S::kBlocks;
-  static_assert(K % F::QK == 0, "K must be a whole number of blocks");
-  const int lane = threadIdx.x % kWarp;
-  float acc = 0.0f;
-#pragma unroll 1
-  for (int s = 0; s < kNSeg; ++s) {
-#pragma unroll
-    for (int u = 0; u < S::kLoads; ++u) {
-      const int c = lane + kWarp * u;
-      if (c < S::kChunks) reinterpret_cast<uint4*>(seg)[c] = buf[u];
-    }
-    __syncwarp();
-    if (s + 1 < kNSeg)
-      load_segment<F, K>(row, s + 1, buf);
-    else
-      load_next(buf);
-    const int b0 = s * S::kBlocks;
-    const int units = min(S::kBlocks, kNB - b0) * kSubs;
-    for (int unit = lane; unit < units; unit += kWarp) {
-      const int b = unit / kSubs, sub = unit % kSubs;
-      const int a = (b0 + b) * kSubs + sub;  // the 32-value activation block
-      if constexpr (F::kInt8) {
-        acc += F::dot(seg + b * F::BB, sub, reinterpret_cast<const int*>(act) + 8 * a,
-                      reinterpret_cast<const float2*>(act + K)[a]);
-        if constexpr (Fine) {  // the residuals of the input's rounding (activations.cuh)
-          const u8* act2 = act + K + K / 32 * 8;
-          acc += F::dot(seg + b * F::BB, sub, reinterpret_cast<const int*>(act2) + 8 * a,
-                        reinterpret_cast<const float2*>(act2 + K)[a]);
-        }
-      } else {
-        acc += F::dotf(seg + b * F::BB, sub, reinterpret_cast<const float*>(act) + 32 * a);
-      }
-    }
-    __syncwarp();
-  }
-  return warp_sum(acc);
+template <int K, bool Fine, class F0, class F1, class F2, class RowAt>
+__device__ __forceinline__ WeightStream<K, Fine, F0, F1, F2, RowAt> weight_stream(
+    const u8* const (&base)[3], const long long (&stride)[3], const RowAt& row_at, u8* ring) {
+  return WeightStream<K, Fine, F0, F1, F2, RowAt>(base, stride, row_at, ring);
 }
 
 enum MatvecEpilogue { kStore = 0, kAddResidual = 1 };
@@ -210,15 +192,20 @@ __device__ void matvec(const KArgs& a, const B& blk) {
   extern __shared__ __align__(16) u8 smem[];
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
   int rows[3] = {0, 0, 0};
+  const u8* base[3] = {nullptr, nullptr, nullptr};
+  long long stride[3] = {0, 0, 0};
 #pragma unroll
-  for (int m = 0; m < NM; ++m) rows[m] = static_cast<int>(a.p[5 + 5 * m + 2]);
+  for (int m = 0; m < NM; ++m) {
+    base[m] = reinterpret_cast<const u8*>(a.p[5 + 5 * m]);
+    stride[m] = static_cast<long long>(a.p[5 + 5 * m + 1]);
+    rows[m] = static_cast<int>(a.p[5 + 5 * m + 2]);
+  }
   const int total = rows[0] + rows[1] + rows[2];
-  // Matrices of one format share one inlined copy of the loop (block sizes name formats).
-  constexpr bool kOneFormat = F0::BB == F1::BB && F1::BB == F2::BB;
-  // Row r of the joint index space: its matrix and its row in that matrix.
-  auto locate = [&](int r, int& m, int& rr) {
+  const int first = blk.x * kWarps + warp, step = blk.nx * kWarps;
+  // The warp's i-th row of the joint index space: its matrix and its row in that matrix.
+  auto row_at = [&](int i, int& m, int& rr) {
+    rr = first + i * step;
     m = 0;
-    rr = r;
     if (NM > 1 && rr >= rows[0]) {
       rr -= rows[0];
       m = 1;
@@ -227,54 +214,26 @@ __device__ void matvec(const KArgs& a, const B& blk) {
         m = 2;
       }
     }
+    return first + i * step < total;
   };
-  auto row_ptr = [&](int m, int rr) {
-    const u64* mp = a.p + 5 + 5 * m;
-    return reinterpret_cast<const u8*>(mp[0]) + static_cast<long long>(rr) * static_cast<long long>(mp[1]);
-  };
-  // The first segment of joint row r, if there is one.
-  auto load_row = [&](int r, uint4 (&b)[kLoadsMax]) {
-    if (r >= total) return;
-    int m, rr;
-    locate(r, m, rr);
-    if (kOneFormat || m == 0)
-      load_segment<F0, K>(row_ptr(m, rr), 0, b);
-    else if (m == 1)
-      load_segment<F1, K>(row_ptr(1, rr), 0, b);
-    else
-      load_segment<F2, K>(row_ptr(2, rr), 0, b);
-  };
-  const int stride = blk.nx * kWarps;
-  uint4 buf[kLoadsMax];
+  auto ws = weight_stream<K, is_fine(In), F0, F1, F2>(base, stride, row_at, smem + warp * kRingBytes);
   blk.start_dependents();
-  load_row(blk.x * kWarps + warp, buf);  // weights need not wait for the previous kernel
+  ws.prime();
   blk.wait_for_inputs();
   Trace trace(reinterpret_cast<u64*>(a.p[4]), blk);
-  u8* seg = smem + warp * kSegMax;
-  u8* act = smem + kWarps * kSegMax;
+  u8* act = smem + kWarps * kRingBytes;
   load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]),
                                  reinterpret_cast<const float*>(a.p[1]), slot_f32(a.p[2]), act);
   const float* resid = reinterpret_cast<const float*>(a.p[3]);
-  for (int r = blk.x * kWarps + warp; r < total; r += stride) {
-    int m, rr;
-    locate(r, m, rr);
-    const u64* mp = a.p + 5 + 5 * m;
-    const u8* row = row_ptr(m, rr);
-    auto next = [&](uint4 (&b)[kLoadsMax]) { load_row(r + stride, b); };
-    float v;
-    if (kOneFormat || m == 0)
-      v = row_dot<F0, K, is_fine(In)>(row, seg, act, buf, next);
-    else if (m == 1)
-      v = row_dot<F1, K, is_fine(In)>(row, seg, act, buf, next);
-    else
-      v = row_dot<F2, K, is_fine(In)>(row, seg, act, buf, next);
+  ws.run(act, [&](int, int m, int rr, float v) {
     if (lane == 0) {
+      const u64* mp = a.p + 5 + 5 * m;
       const float* bias = reinterpret_cast<const float*>(mp[3]);
       if (bias) v += bias[rr];
       if constexpr (Epi == kAddResidual) v = resid[rr] + v;
       reinterpret_cast<float*>(mp[4])[rr] = v;
     }
-  }
+  });
   trace.end();
 }
 
@@ -289,31 +248,33 @@ __device__ void gate_up_swiglu(const KArgs& a, const B& blk) {
   constexpr bool kInt8 = FG::kInt8;
   extern __shared__ __align__(16) u8 smem[];
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
-  const u8* wg = reinterpret_cast<const u8*>(a.p[4]);
-  const u8* wu = reinterpret_cast<const u8*>(a.p[6]);
-  const long long sg = static_cast<long long>(a.p[5]), su = static_cast<long long>(a.p[7]);
+  const u8* base[3] = {reinterpret_cast<const u8*>(a.p[4]), reinterpret_cast<const u8*>(a.p[6]), nullptr};
+  const long long stride[3] = {static_cast<long long>(a.p[5]), static_cast<long long>(a.p[7]), 0};
   const int rows = static_cast<int>(a.p[8]);
-  const int stride = blk.nx * kWarps;
-  uint4 buf[kLoadsMax];
+  const int first = blk.x * kWarps + warp, step = blk.nx * kWarps;
+  // Rows alternate gate, up, next gate, ...
+  auto row_at = [&](int i, int& m, int& rr) {
+    m = i & 1;
+    rr = first + (i >> 1) * step;
+    return rr < rows;
+  };
+  auto ws = weight_stream<K, false, FG, FU, FU>(base, stride, row_at, smem + warp * kRingBytes);
   blk.start_dependents();
-  if (const int r = blk.x * kWarps + warp; r < rows)  // weights need not wait
-    load_segment<FG, K>(wg + r * sg, 0, buf);
+  ws.prime();
   blk.wait_for_inputs();
   Trace trace(reinterpret_cast<u64*>(a.p[3]), blk);
-  u8* seg = smem + warp * kSegMax;
-  u8* act = smem + kWarps * kSegMax;
+  u8* act = smem + kWarps * kRingBytes;
   load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]),
                                  reinterpret_cast<const float*>(a.p[1]), slot_f32(a.p[2]), act);
   float* hbuf = reinterpret_cast<float*>(a.p[10]);
   u32* counters = reinterpret_cast<u32*>(a.p[11]);
-  // Rows alternate gate, up, next gate, ...: each loads its successor while it computes.
-  for (int r = blk.x * kWarps + warp; r < rows; r += stride) {
-    const float g = row_dot<FG, K, false>(wg + r * sg, seg, act, buf,
-                                   [&](uint4 (&b)[kLoadsMax]) { load_segment<FU, K>(wu + r * su, 0, b); });
-    const float u = row_dot<FU, K, false>(wu + r * su, seg, act, buf, [&](uint4 (&b)[kLoadsMax]) {
-      if (r + stride < rows) load_segment<FG, K>(wg + (r + stride) * sg, 0, b);
-    });
-    const float h = g / (1.0f + expf(-g)) * u;
+  float g = 0.0f;
+  ws.run(act, [&](int, int m, int r, float v) {
+    if (m == 0) {
+      g = v;
+      return;
+    }
+    const float h = g / (1.0f + expf(-g)) * v;
     if constexpr (!OutQ8) {
       if (lane == 0) reinterpret_cast<float*>(a.p[9])[r] = h;
     } else {
@@ -327,12 +288,12 @@ __device__ void gate_up_swiglu(const KArgs& a, const B& blk) {
       if (done == 31) {  // this warp finished the group's last row
         __threadfence();
         const int g0 = r / 32 * 32;
-        const float v = __ldcg(hbuf + g0 + lane);
+        const float x = __ldcg(hbuf + g0 + lane);
         void* out = reinterpret_cast<void*>(a.p[9]);
-        quantize32(v, static_cast<i8*>(out) + g0 + lane, q8_ds(out, rows) + r / 32);
+        quantize32(x, static_cast<i8*>(out) + g0 + lane, q8_ds(out, rows) + r / 32);
         if (lane == 0) counters[r / 32] = 0;
       }
     }
-  }
+  });
   trace.end();
 }

@@ -12,7 +12,6 @@
 struct FmtQ4_0 {
   static constexpr int QK = 32, BB = 18;
   static constexpr bool kInt8 = true;
-  static constexpr bool kDirect = false;  // matvec.cuh: streamed through shared memory
   __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     int s = 0;
@@ -34,7 +33,6 @@ struct FmtQ4_0 {
 struct FmtQ4_1 {
   static constexpr int QK = 32, BB = 20;
   static constexpr bool kInt8 = true;
-  static constexpr bool kDirect = false;  // matvec.cuh: streamed through shared memory
   __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     const float m = h2f(*reinterpret_cast<const u16*>(b + 2));
@@ -62,7 +60,6 @@ __device__ __forceinline__ u32 spread_bit4(u32 h) {
 struct FmtQ5_0 {
   static constexpr int QK = 32, BB = 22;
   static constexpr bool kInt8 = true;
-  static constexpr bool kDirect = false;  // matvec.cuh: streamed through shared memory
   __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     const u32 qh = ld_u32_a2(b + 2);
@@ -88,7 +85,6 @@ struct FmtQ5_0 {
 struct FmtQ5_1 {
   static constexpr int QK = 32, BB = 24;
   static constexpr bool kInt8 = true;
-  static constexpr bool kDirect = false;  // matvec.cuh: streamed through shared memory
   __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     const float m = h2f(*reinterpret_cast<const u16*>(b + 2));
@@ -116,7 +112,6 @@ struct FmtQ5_1 {
 struct FmtQ8_0 {
   static constexpr int QK = 32, BB = 34;
   static constexpr bool kInt8 = true;
-  static constexpr bool kDirect = false;  // matvec.cuh: streamed through shared memory
   __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     int s = 0;
@@ -154,7 +149,6 @@ struct K4Bytes {
 struct FmtQ4_K {
   static constexpr int QK = 256, BB = 144;
   static constexpr bool kInt8 = true;
-  static constexpr bool kDirect = true;  // matvec.cuh: q4k_row_dot, straight from registers
   // Sub-block j: nibble (j & 1) of qs[32 * (j / 2) ..][0..32).
   __device__ static float dot(const u8* b, int j, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
@@ -183,7 +177,6 @@ struct FmtQ4_K {
 struct FmtQ5_K {
   static constexpr int QK = 256, BB = 176;
   static constexpr bool kInt8 = true;
-  static constexpr bool kDirect = false;  // matvec.cuh: streamed through shared memory
   // Low nibbles as Q4_K; the fifth bit of weight l of sub-block j is bit j of qh[l].
   __device__ static float dot(const u8* b, int j, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
@@ -193,13 +186,11 @@ struct FmtQ5_K {
     const u8* qh = b + 16;
     const u8* qs = b + 48 + 32 * (j >> 1);
     const int shift = 4 * (j & 1);
-    // Masking before the shift: the other order made ptxas spill 8 bytes in this kernel.
-    const u32 hmask = 0x01010101u << j;
     int s = 0;
 #pragma unroll
     for (int i = 0; i < 8; ++i) {
       const u32 lo = (ld_u32_a4(qs + 4 * i) >> shift) & 0x0F0F0F0Fu;
-      const u32 hi = ((ld_u32_a4(qh + 4 * i) & hmask) >> j) << 4;
+      const u32 hi = ((ld_u32_a4(qh + 4 * i) >> j) & 0x01010101u) << 4;
       s = dp4a(static_cast<int>(lo | hi), a[i], s);
     }
     return d * static_cast<float>(sc) * ds.x * static_cast<float>(s) -
@@ -218,7 +209,6 @@ struct FmtQ5_K {
 struct FmtQ6_K {
   static constexpr int QK = 256, BB = 210;
   static constexpr bool kInt8 = true;
-  static constexpr bool kDirect = false;  // matvec.cuh: streamed through shared memory
   // Sub-block j = 4h + t covers weights 128h + 32t + l: the low 4 bits are nibble (t >> 1)
   // of ql[64h + 32(t & 1) + l], the high 2 bits are bits 2t.. of qh[32h + l]; weights
   // l < 16 and l >= 16 have their own int8 scales sc[8h + 2t + 0/1].
@@ -255,7 +245,6 @@ struct FmtQ6_K {
 struct FmtF16 {
   static constexpr int QK = 32, BB = 64;
   static constexpr bool kInt8 = false;
-  static constexpr bool kDirect = false;
   __device__ static float dotf(const u8* b, int, const float* x) {
     const u16* w = reinterpret_cast<const u16*>(b);
     float s = 0.0f;
@@ -269,7 +258,6 @@ struct FmtF16 {
 struct FmtF32 {
   static constexpr int QK = 32, BB = 128;
   static constexpr bool kInt8 = false;
-  static constexpr bool kDirect = false;
   __device__ static float dotf(const u8* b, int, const float* x) {
     const float* w = reinterpret_cast<const float*>(b);
     float s = 0.0f;

@@ -1,6 +1,7 @@
-// Inline PTX for the tensor-core kernels (gemm.cuh, flash_attention.cuh): cp.async copies
-// into shared memory, ldmatrix fragment loads and the m16n8k16 f16 MMA with f32
-// accumulators. Not a tiling library: each kernel owns its tile shapes and swizzles.
+// Inline PTX for the tensor-core kernels (gemm.cuh, flash_attention.cuh): ldmatrix fragment
+// loads and the m16n8k16 f16 MMA with f32 accumulators (their cp.async copies are in
+// common.cuh, shared with the matvec ring). Not a tiling library: each kernel owns its
+// tile shapes and swizzles.
 //
 // Fragment layouts of mma.sync.m16n8k16.row.col (PTX ISA, "Matrix fragments for
 // mma.m16n8k16"), with g = lane / 4 and c = lane % 4, two f16 per 32-bit register, the
@@ -13,28 +14,6 @@
 // (rows 2(lane%4)..+1, col lane/4)), which is exactly one fragment register above.
 #pragma once
 #include "common.cuh"
-
-// The 32-bit shared-window address of a generic pointer into shared memory.
-__device__ __forceinline__ u32 smem_addr(const void* p) {
-  u32 r;
-  asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(r) : "l"(p));
-  return r;
-}
-
-// 16 bytes global -> shared, bypassing L1 (.cg: tiles are reused from shared memory, not
-// L1). With valid false the 16 bytes are zero-filled and nothing is read: rows past the
-// tokens of the step or past the matrix never touch memory they do not own.
-__device__ __forceinline__ void cp_async16(u32 dst, const void* src, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(src),
-               "r"(valid ? 16 : 0)
-               : "memory");
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
-// Waits until at most N of this thread's committed groups are still in flight.
-template <int N>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
-}
 
 // volatile: the same shared address holds a new tile after every barrier, so two loads
 // of it must never be merged or moved across __syncthreads.
