@@ -111,6 +111,21 @@ __device__ __forceinline__ u32 ld_u32_a2(const u8* p) {
   return static_cast<u32>(q[0]) | (static_cast<u32>(q[1]) << 16);
 }
 
+// N consecutive u32 from a 2-byte-aligned address in shared memory: N + 1 aligned words
+// funnel-shifted into place, half the loads of N ld_u32_a2. Reads up to 4 bytes past the
+// last word, which must be shared memory too (matvec.cuh: the ring and the activation).
+template <int N>
+__device__ __forceinline__ void ld_words_a2(const u8* p, u32 (&w)[N]) {
+  const unsigned long long at = reinterpret_cast<unsigned long long>(p);
+  const u32* base = reinterpret_cast<const u32*>(at & ~3ull);
+  const u32 shift = static_cast<u32>(at & 2u) * 8u;
+  u32 v[N + 1];
+#pragma unroll
+  for (int i = 0; i <= N; ++i) v[i] = base[i];
+#pragma unroll
+  for (int i = 0; i < N; ++i) w[i] = __funnelshift_r(v[i], v[i + 1], shift);
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);

@@ -1,10 +1,13 @@
 // The weight formats as the matvec and embed kernels see them: block geometry, the dot
 // product of one 32-weight sub-block with a q8_1 activation block (dp4a), and the
-// dequantization of one weight. Layouts are ggml's (gguf-qwen2.md §4); blocks of 18, 22,
-// 34 or 210 bytes sit in shared memory at 2-byte alignment, so their wider reads go
-// through ld_u32_a2.
+// dequantization of one weight. Layouts are ggml's (gguf-qwen2.md §4). `dot` reads a block
+// in a matvec segment (matvec.cuh), which starts 16-byte aligned: blocks of 144 and 176
+// bytes stay 16-byte aligned, 20 and 24 4-byte aligned, and those of 18, 22, 34 or 210
+// bytes only 2-byte aligned, so their words come through ld_words_a2.
 #pragma once
 #include "common.cuh"
+
+__device__ __forceinline__ u32 ld_u32_a4(const u8* p) { return *reinterpret_cast<const u32*>(p); }
 
 // q8_1 activation block: 32 int8 values (8 ints `a`) with scale d and s = d * sum(q).
 // Each dot returns the f32 contribution of its 32 weights.
@@ -14,12 +17,13 @@ struct FmtQ4_0 {
   static constexpr bool kInt8 = true;
   __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
+    u32 q[4];
+    ld_words_a2(b + 2, q);
     int s = 0;
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
-      const u32 v = ld_u32_a2(b + 2 + 4 * i);
-      s = dp4a(static_cast<int>(v & 0x0F0F0F0Fu), a[i], s);
-      s = dp4a(static_cast<int>((v >> 4) & 0x0F0F0F0Fu), a[i + 4], s);
+      s = dp4a(static_cast<int>(q[i] & 0x0F0F0F0Fu), a[i], s);
+      s = dp4a(static_cast<int>((q[i] >> 4) & 0x0F0F0F0Fu), a[i + 4], s);
     }
     return d * (ds.x * static_cast<float>(s) - 8.0f * ds.y);
   }
@@ -39,7 +43,7 @@ struct FmtQ4_1 {
     int s = 0;
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
-      const u32 v = ld_u32_a2(b + 4 + 4 * i);
+      const u32 v = ld_u32_a4(b + 4 + 4 * i);
       s = dp4a(static_cast<int>(v & 0x0F0F0F0Fu), a[i], s);
       s = dp4a(static_cast<int>((v >> 4) & 0x0F0F0F0Fu), a[i + 4], s);
     }
@@ -62,11 +66,13 @@ struct FmtQ5_0 {
   static constexpr bool kInt8 = true;
   __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
-    const u32 qh = ld_u32_a2(b + 2);
+    u32 w[5];  // qh, then the 16 bytes of nibbles
+    ld_words_a2(b + 2, w);
+    const u32 qh = w[0];
     int s = 0;
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
-      const u32 v = ld_u32_a2(b + 6 + 4 * i);
+      const u32 v = w[1 + i];
       const u32 lo = (v & 0x0F0F0F0Fu) | spread_bit4((qh >> (4 * i)) & 15u);
       const u32 hi = ((v >> 4) & 0x0F0F0F0Fu) | spread_bit4((qh >> (16 + 4 * i)) & 15u);
       s = dp4a(static_cast<int>(lo), a[i], s);
@@ -88,11 +94,11 @@ struct FmtQ5_1 {
   __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     const float m = h2f(*reinterpret_cast<const u16*>(b + 2));
-    const u32 qh = ld_u32_a2(b + 4);
+    const u32 qh = ld_u32_a4(b + 4);
     int s = 0;
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
-      const u32 v = ld_u32_a2(b + 8 + 4 * i);
+      const u32 v = ld_u32_a4(b + 8 + 4 * i);
       const u32 lo = (v & 0x0F0F0F0Fu) | spread_bit4((qh >> (4 * i)) & 15u);
       const u32 hi = ((v >> 4) & 0x0F0F0F0Fu) | spread_bit4((qh >> (16 + 4 * i)) & 15u);
       s = dp4a(static_cast<int>(lo), a[i], s);
@@ -114,9 +120,11 @@ struct FmtQ8_0 {
   static constexpr bool kInt8 = true;
   __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
     const float d = h2f(*reinterpret_cast<const u16*>(b));
+    u32 q[8];
+    ld_words_a2(b + 2, q);
     int s = 0;
 #pragma unroll
-    for (int i = 0; i < 8; ++i) s = dp4a(static_cast<int>(ld_u32_a2(b + 2 + 4 * i)), a[i], s);
+    for (int i = 0; i < 8; ++i) s = dp4a(static_cast<int>(q[i]), a[i], s);
     return d * ds.x * static_cast<float>(s);
   }
   __device__ static float get(const u8* b, int i) {
@@ -124,8 +132,6 @@ struct FmtQ8_0 {
   }
 };
 
-// Q4_K and Q5_K blocks (144 and 176 bytes) keep 4-byte alignment in a segment.
-__device__ __forceinline__ u32 ld_u32_a4(const u8* p) { return *reinterpret_cast<const u32*>(p); }
 
 // Q4_K/Q5_K: 6-bit scale and min of sub-block j (ggml's get_scale_min_k4); byte(k) is
 // byte k of the 12 packed scale bytes, wherever the caller holds them.
@@ -146,23 +152,32 @@ struct K4Bytes {
   __device__ int operator()(int k) const { return q[k]; }
 };
 
+// The scale bytes of a block's 16-byte header held as a uint4 (bytes 4..15).
+struct K4Header {
+  const uint4& h;
+  __device__ int operator()(int k) const {
+    const u32 w = k < 4 ? h.y : (k < 8 ? h.z : h.w);
+    return static_cast<int>((w >> (8 * (k & 3))) & 0xFFu);
+  }
+};
+
 struct FmtQ4_K {
   static constexpr int QK = 256, BB = 144;
   static constexpr bool kInt8 = true;
   // Sub-block j: nibble (j & 1) of qs[32 * (j / 2) ..][0..32).
   __device__ static float dot(const u8* b, int j, const int* a, float2 ds) {
-    const float d = h2f(*reinterpret_cast<const u16*>(b));
-    const float dmin = h2f(*reinterpret_cast<const u16*>(b + 2));
+    const uint4 hdr = *reinterpret_cast<const uint4*>(b);
     int sc, m;
-    k4_scale_min(K4Bytes{b + 4}, j, sc, m);
-    const u8* qs = b + 16 + 32 * (j >> 1);
+    k4_scale_min(K4Header{hdr}, j, sc, m);
+    const uint4* qs = reinterpret_cast<const uint4*>(b + 16 + 32 * (j >> 1));
+    const uint4 q0 = qs[0], q1 = qs[1];
+    const u32 q[8] = {q0.x, q0.y, q0.z, q0.w, q1.x, q1.y, q1.z, q1.w};
     const int shift = 4 * (j & 1);
     int s = 0;
 #pragma unroll
-    for (int i = 0; i < 8; ++i)
-      s = dp4a(static_cast<int>((ld_u32_a4(qs + 4 * i) >> shift) & 0x0F0F0F0Fu), a[i], s);
-    return d * static_cast<float>(sc) * ds.x * static_cast<float>(s) -
-           dmin * static_cast<float>(m) * ds.y;
+    for (int i = 0; i < 8; ++i) s = dp4a(static_cast<int>((q[i] >> shift) & 0x0F0F0F0Fu), a[i], s);
+    return h2f(static_cast<u16>(hdr.x & 0xFFFFu)) * static_cast<float>(sc) * ds.x * static_cast<float>(s) -
+           h2f(static_cast<u16>(hdr.x >> 16)) * static_cast<float>(m) * ds.y;
   }
   __device__ static float get(const u8* b, int i) {
     const int j = i >> 5, l = i & 31;
@@ -179,22 +194,24 @@ struct FmtQ5_K {
   static constexpr bool kInt8 = true;
   // Low nibbles as Q4_K; the fifth bit of weight l of sub-block j is bit j of qh[l].
   __device__ static float dot(const u8* b, int j, const int* a, float2 ds) {
-    const float d = h2f(*reinterpret_cast<const u16*>(b));
-    const float dmin = h2f(*reinterpret_cast<const u16*>(b + 2));
+    const uint4 hdr = *reinterpret_cast<const uint4*>(b);
     int sc, m;
-    k4_scale_min(K4Bytes{b + 4}, j, sc, m);
-    const u8* qh = b + 16;
-    const u8* qs = b + 48 + 32 * (j >> 1);
+    k4_scale_min(K4Header{hdr}, j, sc, m);
+    const uint4* qh = reinterpret_cast<const uint4*>(b + 16);
+    const uint4* qs = reinterpret_cast<const uint4*>(b + 48 + 32 * (j >> 1));
+    const uint4 h0 = qh[0], h1 = qh[1], q0 = qs[0], q1 = qs[1];
+    const u32 h[8] = {h0.x, h0.y, h0.z, h0.w, h1.x, h1.y, h1.z, h1.w};
+    const u32 q[8] = {q0.x, q0.y, q0.z, q0.w, q1.x, q1.y, q1.z, q1.w};
     const int shift = 4 * (j & 1);
     int s = 0;
 #pragma unroll
     for (int i = 0; i < 8; ++i) {
-      const u32 lo = (ld_u32_a4(qs + 4 * i) >> shift) & 0x0F0F0F0Fu;
-      const u32 hi = ((ld_u32_a4(qh + 4 * i) >> j) & 0x01010101u) << 4;
+      const u32 lo = (q[i] >> shift) & 0x0F0F0F0Fu;
+      const u32 hi = ((h[i] >> j) & 0x01010101u) << 4;
       s = dp4a(static_cast<int>(lo | hi), a[i], s);
     }
-    return d * static_cast<float>(sc) * ds.x * static_cast<float>(s) -
-           dmin * static_cast<float>(m) * ds.y;
+    return h2f(static_cast<u16>(hdr.x & 0xFFFFu)) * static_cast<float>(sc) * ds.x * static_cast<float>(s) -
+           h2f(static_cast<u16>(hdr.x >> 16)) * static_cast<float>(m) * ds.y;
   }
   __device__ static float get(const u8* b, int i) {
     const int j = i >> 5, l = i & 31;
@@ -218,11 +235,14 @@ struct FmtQ6_K {
     const u8* qh = b + 128 + 32 * h;
     const i8* sc = reinterpret_cast<const i8*>(b + 192 + 8 * h + 2 * t);
     const int shift = 4 * (t >> 1);
+    u32 l[8], hb[8];
+    ld_words_a2(ql, l);
+    ld_words_a2(qh, hb);
     int s0 = 0, s1 = 0;
 #pragma unroll
     for (int i = 0; i < 8; ++i) {
-      const u32 lo = (ld_u32_a2(ql + 4 * i) >> shift) & 0x0F0F0F0Fu;
-      const u32 hi = ((ld_u32_a2(qh + 4 * i) >> (2 * t)) & 0x03030303u) << 4;
+      const u32 lo = (l[i] >> shift) & 0x0F0F0F0Fu;
+      const u32 hi = ((hb[i] >> (2 * t)) & 0x03030303u) << 4;
       const int q = static_cast<int>(__vsub4(lo | hi, 0x20202020u));
       if (i < 4)
         s0 = dp4a(q, a[i], s0);
