@@ -26,7 +26,7 @@ const std::vector<DeviceProfile>& device_profiles() {
        "measured streaming 2.98-3.09 TB/s (anchors.md)"},
       {"h200", 4320, 4800, 66900, 790000, 1.0, "assumed 90% of the 4.8 TB/s datasheet"},
       {"rtx4090", 907, 1008, 82600, 165000, 1.0, "assumed 90% of the 1.008 TB/s datasheet"},
-      {"cpu", 20, 20, 100, 100, 2.0, "default; pass --bandwidth-gbs with a measured figure"},
+      {"cpu", 20, 20, 100, 100, 2.0, "default; pass --bandwidth-gbs with a measured figure", true},
   };
   return kProfiles;
 }
@@ -45,6 +45,7 @@ DeviceProfile device_profile(std::string_view name, std::optional<double> bandwi
         fail("bandwidth must be a positive number of GB/s, found {}", *bandwidth_gbs);
       p.bandwidth_gbs = *bandwidth_gbs;
       p.source = "bandwidth given on the command line";
+      p.assumed = false;
     }
     return p;
   }

@@ -19,6 +19,9 @@ struct DeviceProfile {
   double tensor_gflops;
   double boundary_us;              // per brick: sync/launch cost between bricks
   std::string_view source;         // where the numbers come from, one line
+  // No datasheet or measurement backs the bandwidth (the CPU's: machines differ); the
+  // user is told so and pointed at --bandwidth-gbs.
+  bool assumed = false;
 };
 
 const std::vector<DeviceProfile>& device_profiles();

@@ -57,6 +57,7 @@ struct BenchOptions {
   bool stat_check = false;
   bool verify = false;
   double budget_factor = 0;  // --budget-check[=factor]; 0: off
+  std::optional<double> bandwidth_gbs;  // replaces the device profile's
 };
 
 // --budget-check and --plot need the bricks' times.
@@ -86,12 +87,14 @@ runtime::VerifyStats verify_bricks(runtime::Decoder& d, const gguf::File& file, 
   return v.stats();
 }
 
-BenchReport::Roofline roofline(const gguf::File& file, int64_t n_ctx, const std::string& profile) {
-  const passes::DeviceProfile dp = passes::device_profile(profile);
+BenchReport::Roofline roofline(const gguf::File& file, int64_t n_ctx, const std::string& profile,
+                               std::optional<double> bandwidth_gbs) {
+  const passes::DeviceProfile dp = passes::device_profile(profile, bandwidth_gbs);
   BenchReport::Roofline r;
   r.profile = profile;
   r.bandwidth_gbs = dp.bandwidth_gbs;
-  r.datasheet_gbs = dp.datasheet_gbs;
+  r.datasheet_gbs = bandwidth_gbs ? *bandwidth_gbs : dp.datasheet_gbs;
+  r.reference = bandwidth_gbs ? "given" : dp.assumed ? "assumed" : "datasheet";
   r.decode_bytes_per_token =
       ir::total_cost(runtime::decode_graph(file, n_ctx, std::nullopt, profile)).bytes();
   return r;
@@ -177,7 +180,8 @@ void run(const BenchOptions& o) {
     r.n_ctx = d.n_ctx();
     r.n_ubatch = o.n_ubatch;
     r.roofline = roofline(*file, r.n_ctx,
-                          backend.device == "cuda" ? cuda::budget_profile(backend.label) : "cpu");
+                          backend.device == "cuda" ? cuda::budget_profile(backend.label) : "cpu",
+                          o.bandwidth_gbs);
     r.result = bench::run_bench(d, o.settings, static_cast<int32_t>(cfg.n_vocab), kPromptSeed);
 
     r.device.kind = backend.device;
@@ -289,6 +293,11 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("-c,--ctx-size", o->n_ctx,
                   "Context length (default: max(-d + -p + -n, 512), at most the model's "
                   "context_length)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--bandwidth-gbs", o->bandwidth_gbs,
+                  "Memory bandwidth (GB/s) of the roofline and the brick budgets instead of the "
+                  "device profile's; the CPU profile's 20 GB/s is an assumption, so give a "
+                  "measured figure there")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--stat-check", o->stat_check,
                "Flag an unstable measurement: CV of a rate above 5 % or per-token p99 above 2 x p50");

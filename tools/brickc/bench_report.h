@@ -47,6 +47,9 @@ struct BenchReport {
   struct Roofline {
     std::string profile;
     double bandwidth_gbs = 0, datasheet_gbs = 0;
+    // What datasheet_gbs is: "datasheet", "given" (--bandwidth-gbs, which then replaces
+    // both figures) or "assumed" (a profile without one, the CPU's).
+    std::string reference;
     uint64_t decode_bytes_per_token = 0;
   } roofline;
   std::optional<bench::ProfileReport> profile;  // --profile
