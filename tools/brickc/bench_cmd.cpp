@@ -12,7 +12,6 @@
 #include <memory>
 #include <map>
 #include <string>
-#include <thread>
 
 #include "brickc_commit.h"
 #include "frontend/gguf/reader.h"
@@ -24,6 +23,7 @@
 #include "runtime/bench/llama_bench.h"
 #include "runtime/bench/profile_svg.h"
 #include "runtime/bench/protocol.h"
+#include "runtime/cpu/cores.h"
 #include "runtime/cuda/driver.h"
 #include "runtime/cuda/model.h"
 #include "runtime/decode_graph.h"
@@ -265,7 +265,7 @@ void add_bench_command(CLI::App& app) {
       "Measure prefill and decode speed (llama-bench's pp/tg tests), time to first token, "
       "per-token latency and memory; optionally run llama.cpp's llama-bench alongside");
   auto o = std::make_shared<BenchOptions>();
-  o->threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o->threads = cpu::physical_cores();
   auto& s = o->settings;
   cmd->add_option("-m,--model", o->model, "GGUF model file")->required();
   cmd->add_option("-p,--n-prompt", s.n_prompt, "Prompt tokens per prefill test (random ids)")

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "runtime/cpu/cores.h"
 #include "runtime/cpu/simd/qdot.h"
 #include "runtime/cuda/driver.h"
 #include "tools/brickc/commands.h"
@@ -27,7 +28,8 @@ void add_devices_command(CLI::App& app) {
     for (const auto& d : p.devices)
       fmt::print("cuda:{}  {}  sm_{}{}  {} SMs  {:.1f} GiB\n", d.ordinal, d.name, d.cc_major,
                  d.cc_minor, d.sm_count, d.total_mem / double(1 << 30));
-    fmt::print("cpu: {} hardware threads, int8 kernels {}\n", std::thread::hardware_concurrency(),
+    fmt::print("cpu: {} hardware threads, {} physical cores (the default -t), int8 kernels {}\n",
+               std::thread::hardware_concurrency(), cpu::physical_cores(),
                cpu::simd::name(cpu::simd::best_isa()));
     fmt::print("default device: {}\n", p.usable() ? "cuda:0" : "cpu (" + p.why_unusable() + ")");
   });

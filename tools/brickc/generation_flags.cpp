@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <thread>
 
 #include "ir/error.h"
+#include "runtime/cpu/cores.h"
 
 namespace brickc::tools {
 
@@ -32,7 +32,7 @@ void add_device_flags(CLI::App* cmd, std::string& device, int& threads, std::str
 }
 
 void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& n_help) {
-  f.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  f.threads = cpu::physical_cores();
   cmd->add_option("-m,--model", f.model, "GGUF model file")->required();
   f.n = cmd->add_option("-n,--n-predict", f.n_predict, n_help)
             ->check(CLI::Range(int64_t{-1}, int64_t{1} << 40));

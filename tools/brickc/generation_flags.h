@@ -29,7 +29,8 @@ struct GenerationFlags {
 
 // --device (cpu, cuda, auto), -t and --engine, as every command that opens a backend has them.
 void add_device_flags(CLI::App* cmd, std::string& device, int& threads, std::string& engine,
-                      const std::string& threads_help = "CPU threads");
+                      const std::string& threads_help =
+                          "CPU threads (default: the physical cores this process may use)");
 
 // Adds -m, --device, -t, -c, --ubatch-size, --task-timeout, -n (described by n_help) and the sampling flags.
 void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& n_help);

@@ -8,7 +8,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +16,7 @@
 #include "frontend/qwen2/config.h"
 #include "frontend/tokenizer/tokenizer.h"
 #include "ir/error.h"
+#include "runtime/cpu/cores.h"
 #include "runtime/perplexity.h"
 #include "tools/brickc/backend.h"
 #include "tools/brickc/commands.h"
@@ -138,7 +138,7 @@ void add_perplexity_command(CLI::App& app) {
       "Perplexity of a text file as llama.cpp's llama-perplexity computes it: chunks of -c "
       "tokens, each from an empty cache, the second half of each scored");
   auto o = std::make_shared<PerplexityFlags>();
-  o->threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o->threads = cpu::physical_cores();
   cmd->add_option("-m,--model", o->model, "GGUF model file")->required();
   cmd->add_option("-f,--file", o->file,
                   "Text file to score (tokenized with the model's vocabulary)")

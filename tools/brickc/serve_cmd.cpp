@@ -15,6 +15,7 @@
 #include "frontend/gguf/reader.h"
 #include "frontend/qwen2/config.h"
 #include "ir/error.h"
+#include "runtime/cpu/cores.h"
 #include "runtime/serve/batch_engine.h"
 #include "runtime/serve/server.h"
 #include "tools/brickc/backend.h"
@@ -106,7 +107,7 @@ void add_serve_command(CLI::App& app) {
       "/infill, /tokenize, /detokenize, /health, /metrics");
   auto o = std::make_shared<ServeOptions>();
   auto& g = o->gen;
-  g.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  g.threads = cpu::physical_cores();
   cmd->add_option("-m,--model", g.model, "GGUF model file")->required();
   cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", o->port, "Port to listen on; 0: any free port")

@@ -14,12 +14,12 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "frontend/gguf/reader.h"
 #include "frontend/qwen2/config.h"
 #include "ir/error.h"
 #include "passes/device_profile.h"
+#include "runtime/cpu/cores.h"
 #include "runtime/cuda/model.h"
 #include "runtime/top/frame.h"
 #include "runtime/top/monitor.h"
@@ -220,9 +220,9 @@ void add_top_command(CLI::App& app) {
       "kind's time against its budget, the bottleneck, latency, GPU state, bandwidth and brick "
       "checks");
   auto o = std::make_shared<TopOptions>();
-  o->threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o->threads = cpu::physical_cores();
   cmd->add_option("-m,--model", o->model, "GGUF model file")->required();
-  add_device_flags(cmd, o->device, o->threads, o->engine, "CPU threads (the CPU backend and the reference)");
+  add_device_flags(cmd, o->device, o->threads, o->engine, "CPU threads of the CPU backend and the reference (default: the physical cores)");
   cmd->add_option("-c,--ctx-size", o->n_ctx,
                   "Context length; generation starts over when it is full (at most the model's "
                   "context_length)")
