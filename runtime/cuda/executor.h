@@ -27,8 +27,8 @@ namespace brickc::cuda {
 class Executor;
 
 struct ExecutorOptions {
-  ptx::LowerOptions lower;  // lower.trace: kernels stamp %globaltimer per block (trace_us())
-  bool use_graph = true;    // false: every step launches its kernels one by one
+  ptx::LowerOptions lower{};  // lower.trace: kernels stamp %globaltimer per block (trace_us())
+  bool use_graph = true;      // false: every step launches its kernels one by one
   // Weights and KV cache states bound (by value name) to this executor's buffers instead
   // of uploaded and allocated anew: a prefill graph beside the decode graph of one model.
   const Executor* share = nullptr;
@@ -38,7 +38,7 @@ struct ExecutorOptions {
   // Megakernel: a task that waits longer than this for its inputs stops the step with an
   // error naming it; hang_task (a launch index, for tests) waits for a task that never runs.
   double task_timeout_s = 1.0;
-  std::optional<size_t> hang_task;
+  std::optional<size_t> hang_task{};
 };
 
 class Executor final : public runtime::BrickStepper {

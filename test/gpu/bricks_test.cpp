@@ -27,7 +27,7 @@ constexpr int kPositions = 6;
 // expects every brick result within its tolerance. Prints the worst error per brick kind.
 void check_model(const gguf::File& file, const std::optional<std::string>& passes) {
   ir::Graph g = runtime::decode_graph(file, kCtx, passes, "h100-sxm");
-  cuda::Executor gpu(testing::gpu_context(), file, g, {{}, /*use_graph=*/false});
+  cuda::Executor gpu(testing::gpu_context(), file, g, {.use_graph = false});
   cpu::GraphExecutor cpu(file, g, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const int64_t n_vocab = file.tensor("token_embd.weight").ne[1];
   std::mt19937 rng(std::random_device{}());
@@ -94,7 +94,7 @@ TEST(GpuBricks, AttentionOverALongCache) {
   for (const char* preset : {"qwen2.5-coder-0.5b", "qwen2.5-coder-7b"}) {
     const gguf::File& file = testing::synth_model(preset, QuantMix::Q4_K_M, 1);
     ir::Graph g = runtime::decode_graph(file, kLongCtx, std::nullopt, "h100-sxm");
-    cuda::Executor gpu(testing::gpu_context(), file, g, {{}, /*use_graph=*/false});
+    cuda::Executor gpu(testing::gpu_context(), file, g, {.use_graph = false});
     cpu::GraphExecutor cpu(file, g, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     std::mt19937 rng(std::random_device{}());
     std::normal_distribution<float> normal(0.0f, 1.0f);

@@ -35,9 +35,7 @@ void check_tokens(const gguf::File& file, int64_t t, int64_t n) {
   const runtime::StepShape shape{t, false};
   ir::Graph g = runtime::decode_graph(file, kCtx, std::nullopt, "h200", shape);
   ir::Graph decode = runtime::decode_graph(file, kCtx, std::nullopt, "h200");
-  cuda::ExecutorOptions oo;
-  oo.use_graph = false;
-  cuda::Executor owner(testing::gpu_context(), file, decode, oo);
+  cuda::Executor owner(testing::gpu_context(), file, decode, {.use_graph = false});
   cuda::ExecutorOptions eo;
   eo.use_graph = false;
   eo.share = &owner;

@@ -18,6 +18,7 @@ constexpr int kRingBytes = 6144;
 constexpr int kSegMax = 2048;  // at most one segment's bytes
 
 __host__ __device__ constexpr int gcd_c(int a, int b) { return b == 0 ? a : gcd_c(b, a % b); }
+__host__ __device__ constexpr int max_c(int a, int b) { return a > b ? a : b; }
 
 // The segments of a row of K weights of format F: the whole row, rounded up to 16 bytes
 // (rows are padded to a multiple of 16 at upload), when it fits in kSegMax bytes; else
@@ -83,15 +84,14 @@ __device__ __forceinline__ float segment_dot(const u8* seg, int s, const u8* act
 // A warp's rows of up to three matrices (formats F0..F2, K columns), streamed segment by
 // segment through its ring. RowAt(i, m, rr) names the warp's i-th row (matrix m, row rr)
 // and is false past the last. prime() starts the first copies (weights never wait for the
-// previous kernel); run() computes every row, calling done(i, m, rr, sum) with the whole
+// previous kernel); run() computes every row, calling done(m, rr, sum) with the whole
 // warp's sum as each row ends.
 template <int K, bool Fine, class F0, class F1, class F2, class RowAt>
 struct WeightStream {
   using S0 = RowSegs<F0, K>;
   using S1 = RowSegs<F1, K>;
   using S2 = RowSegs<F2, K>;
-  static constexpr int kSlot = S0::kBytes > S1::kBytes ? (S0::kBytes > S2::kBytes ? S0::kBytes : S2::kBytes)
-                                                       : (S1::kBytes > S2::kBytes ? S1::kBytes : S2::kBytes);
+  static constexpr int kSlot = max_c(S0::kBytes, max_c(S1::kBytes, S2::kBytes));
   static constexpr int kSlots = kRingBytes / kSlot;
   static_assert(kSlots >= 2, "a ring of at least two segments");
   // Matrices of one format share one inlined copy of each loop (block sizes name formats).
@@ -164,7 +164,7 @@ struct WeightStream {
       else
         acc += segment_dot<F2, K, Fine>(seg, comp.s, act);
       if (comp.s + 1 == count(comp.m)) {
-        done(comp.i, comp.m, comp.rr, warp_sum(acc));
+        done(comp.m, comp.rr, warp_sum(acc));
         acc = 0.0f;
       }
       advance(comp);
@@ -225,7 +225,7 @@ __device__ void matvec(const KArgs& a, const B& blk) {
   load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]),
                                  reinterpret_cast<const float*>(a.p[1]), slot_f32(a.p[2]), act);
   const float* resid = reinterpret_cast<const float*>(a.p[3]);
-  ws.run(act, [&](int, int m, int rr, float v) {
+  ws.run(act, [&](int m, int rr, float v) {
     if (lane == 0) {
       const u64* mp = a.p + 5 + 5 * m;
       const float* bias = reinterpret_cast<const float*>(mp[3]);
@@ -269,7 +269,7 @@ __device__ void gate_up_swiglu(const KArgs& a, const B& blk) {
   float* hbuf = reinterpret_cast<float*>(a.p[10]);
   u32* counters = reinterpret_cast<u32*>(a.p[11]);
   float g = 0.0f;
-  ws.run(act, [&](int, int m, int r, float v) {
+  ws.run(act, [&](int m, int r, float v) {
     if (m == 0) {
       g = v;
       return;
