@@ -104,7 +104,7 @@ TEST(CpuQdot, PortableMatchesTheDequantizedDotProduct) {
 
 // Each SIMD set this machine has; the test names which ran, and skips where none does.
 TEST(CpuQdot, SimdMatchesPortableOnTheSameBlocks) {
-  const Isa simd[] = {Isa::kAvx2};
+  const Isa simd[] = {Isa::kAvx2, Isa::kAvx512};
   int ran = 0;
   const uint32_t seed = std::random_device{}();
   SCOPED_TRACE(::testing::Message() << "seed " << seed);

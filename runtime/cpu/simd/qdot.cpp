@@ -21,6 +21,7 @@ std::string_view name(Isa isa) {
   switch (isa) {
     case Isa::kPortable: return "portable";
     case Isa::kAvx2: return "avx2";
+    case Isa::kAvx512: return "avx512vnni";
   }
   return "?";
 }
@@ -34,12 +35,23 @@ bool supported(Isa isa) {
 #else
       return false;
 #endif
+    case Isa::kAvx512:
+#if defined(__x86_64__)
+      // libgcc's checks include the OS saving the 512-bit state (XGETBV).
+      return supported(Isa::kAvx2) && __builtin_cpu_supports("avx512f") &&
+             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+             __builtin_cpu_supports("avx512vnni");
+#else
+      return false;
+#endif
   }
   return false;
 }
 
 Isa best_isa() {
-  static const Isa isa = supported(Isa::kAvx2) ? Isa::kAvx2 : Isa::kPortable;
+  static const Isa isa = supported(Isa::kAvx512) ? Isa::kAvx512
+                         : supported(Isa::kAvx2) ? Isa::kAvx2
+                                                 : Isa::kPortable;
   return isa;
 }
 
@@ -58,7 +70,12 @@ DType activation_type(DType weight) {
 }
 
 DotFn dot_kernel(DType weight, Isa isa) {
-  return isa == Isa::kAvx2 ? avx2_kernel(weight) : portable_kernel(weight);
+  switch (isa) {
+    case Isa::kAvx2: return avx2_kernel(weight);
+    case Isa::kAvx512: return avx512_kernel(weight);
+    case Isa::kPortable: break;
+  }
+  return portable_kernel(weight);
 }
 
 }  // namespace brickc::cpu::simd

@@ -10,7 +10,9 @@
 
 namespace brickc::cpu::simd {
 
-enum class Isa { kPortable, kAvx2 };
+// kAvx512: AVX-512 BW, VL and VNNI (with AVX2, whose kernels it keeps for the formats with
+// 32-element blocks).
+enum class Isa { kPortable, kAvx2, kAvx512 };
 
 std::string_view name(Isa isa);
 // The widest set this processor and OS support (cpuid + XGETBV, through the compiler's
@@ -43,8 +45,9 @@ DType activation_type(DType weight);
 // The kernel for `weight` on `isa`; nullptr when activation_type(weight) is F32.
 DotFn dot_kernel(DType weight, Isa isa);
 
-// The per-isa tables (qdot_portable.cpp, qdot_avx2.cpp).
+// The per-isa tables (qdot_portable.cpp, qdot_avx2.cpp, qdot_avx512.cpp).
 DotFn portable_kernel(DType weight);
 DotFn avx2_kernel(DType weight);
+DotFn avx512_kernel(DType weight);
 
 }  // namespace brickc::cpu::simd

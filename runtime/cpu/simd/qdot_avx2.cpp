@@ -5,31 +5,15 @@
 // to int32 by vpmaddwd, whose second operand carries the sub-block scale for free. The
 // loops over tokens and sub-blocks are unrolled so that the accumulators stay in registers
 // (-O2 does not unroll; in memory, each block's FMA waited on a store).
-// Only qdot.h is included besides the intrinsics: an inline function of a shared header
-// compiled here with AVX2 could be the copy the linker keeps for the whole program.
 #include "runtime/cpu/simd/qdot.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#include <cstring>
+#include "runtime/cpu/simd/qdot_x86.h"
 
 namespace brickc::cpu::simd {
 namespace {
-
-float f16(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, sizeof h);
-  return _cvtsh_ss(h);
-}
-
-float f32(const uint8_t* p) {
-  float f;
-  std::memcpy(&f, p, sizeof f);
-  return f;
-}
-
-__m256i load(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
 float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -37,7 +21,6 @@ float hsum(__m256 v) {
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
 }
-
 
 // Unsigned bytes u (≤ 63) times signed bytes s, in 8 int32 sums of 4 products, each sum
 // times the int16 in the matching lane of `scale`.
@@ -104,31 +87,6 @@ void dot_small(const uint8_t* w, const QActivations& x, int64_t n, float* out) {
   }
   #pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
-}
-
-// The 6-bit scales and mins of a Q4_K/Q5_K block (12 bytes at s, as in qdot_portable.cpp;
-// 16 are read, the last 4 being the block's quants) unpacked in 32-bit lanes: with a, b, c
-// its three words, scales 0-3 are a & 0x3f.., mins 0-3 b & 0x3f.., scales 4-7 the low
-// nibbles of c with the top bits of a, mins 4-7 the high nibbles of c with those of b.
-// sc gets the 8 scales as int16; the result holds the 8 mins as int16.
-__m128i k_scales(const uint8_t* s, int16_t* sc) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
-  const __m128i ab = _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 1, 0));  // a b a b
-  const __m128i cc = _mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(2, 2, 2, 2)), _mm_set_epi32(4, 0, 4, 0));
-  const __m128i low = _mm_and_si128(ab, _mm_set1_epi32(0x3f3f3f3f));
-  const __m128i high = _mm_or_si128(_mm_and_si128(cc, _mm_set1_epi32(0x0f0f0f0f)),
-                                    _mm_and_si128(_mm_srli_epi32(ab, 2), _mm_set1_epi32(0x30303030)));
-  const __m128i bytes = _mm_unpacklo_epi32(low, high);  // sc 0-3, sc 4-7, m 0-3, m 4-7
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(sc), _mm_cvtepu8_epi16(bytes));
-  return _mm_cvtepu8_epi16(_mm_srli_si128(bytes, 8));
-}
-
-// Σ_j m_j · (sum of sub-block j's 32 activations) in 4 int32 lanes, from a Q8_K block's
-// 16 sums of 16, widened to 8 lanes (upper half zero) for the f32 accumulator.
-__m256 mins_dot(const uint8_t* x, __m128i m) {
-  const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 260)),
-                                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 276)));
-  return _mm256_cvtepi32_ps(_mm256_zextsi128_si256(_mm_madd_epi16(bs, m)));
 }
 
 // Q4_K / Q5_K against Q8_K, two sub-blocks at a time: their 64 quants unpacked to two
@@ -236,33 +194,6 @@ void dot_q6_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out) {
   }
   #pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
-}
-
-// One DotFn per format: nt picks K::run<nt>; a kernel whose registers hold at most Max
-// tokens (the K-quants' 8 unpacked sub-blocks leave room for 4) takes more in groups.
-// Bytes: the activation block's size.
-template <class K, int Max, int Bytes>
-void by_tokens(const uint8_t* w, const QActivations& xa, int nt, int64_t n, float* out) {
-  QActivations x = xa;
-  for (; nt > Max; nt -= Max, out += Max) {
-    K::template run<Max>(w, x, n, out);
-    x.q += Max * Bytes;  // the next tokens of each block
-    if (x.d) x.d += Max;
-  }
-  switch (nt) {
-    case 1: return K::template run<1>(w, x, n, out);
-    case 2: return K::template run<2>(w, x, n, out);
-    case 3: return K::template run<3>(w, x, n, out);
-    case 4: return K::template run<4>(w, x, n, out);
-  }
-  if constexpr (Max > 4) {
-    switch (nt) {
-      case 5: return K::template run<5>(w, x, n, out);
-      case 6: return K::template run<6>(w, x, n, out);
-      case 7: return K::template run<7>(w, x, n, out);
-      default: return K::template run<8>(w, x, n, out);
-    }
-  }
 }
 
 // The kernels as by_tokens takes them: run<NT> is the instantiation for NT tokens.

@@ -1,0 +1,156 @@
+// The AVX-512 kernels for the K-quants (this file alone is built with AVX-512 BW, VL and
+// VNNI; qdot.cpp calls it only where cpuid says so). 64 weights per 512-bit register: two
+// sub-blocks of Q4_K/Q5_K or four of Q6_K, multiplied with the int8 activations by
+// vpmaddubsw and summed with their sub-block scales by VNNI's vpdpwssd (int16 pairs
+// multiplied and added to int32 in one instruction): two instructions per 64 weights and
+// token where the AVX2 kernels take five (two vpmaddubsw, two vpmaddwd, an add). The
+// formats with 32-element blocks keep their AVX2 kernels: their f16 scale per 32 weights
+// and token leaves nothing to fuse.
+#include "runtime/cpu/simd/qdot.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include "runtime/cpu/simd/qdot_x86.h"
+
+// GCC 12's AVX-512 headers fill the undefined upper lanes of casts and inserts with a
+// self-initialized variable, which -Wuninitialized reports wherever they are inlined.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace brickc::cpu::simd {
+namespace {
+
+__m512i load512(const uint8_t* p) { return _mm512_loadu_si512(p); }
+
+// a in the low 256 bits, b in the high ones.
+__m512i join(__m256i a, __m256i b) { return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1); }
+
+// Q4_K / Q5_K against Q8_K. Register c holds sub-blocks 2c (low nibbles of 32 quant
+// bytes) and 2c + 1 (their high nibbles), i.e. elements 64c .. 64c + 63, which are the
+// activation's 64 bytes at 4 + 64c; its scale register has sc[2c] in the low 16 int16
+// lanes and sc[2c + 1] in the high ones, matching vpmaddubsw's pair sums.
+template <bool Five, int NT>
+void dot_q45_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out) {
+  const uint8_t* x = xa.q;
+  const int64_t step = 292 * xa.pitch;
+  const __m256i low4 = _mm256_set1_epi8(0x0f), bit = _mm256_set1_epi8(1);
+  __m512 acc[NT];
+  #pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < n / 256; ++b, w += Five ? 176 : 144, x += step) {
+    alignas(16) int16_t sc[8];
+    const __m128i m = k_scales(w + 4, sc);
+    const uint8_t* qs = w + (Five ? 48 : 16);
+    __m512i q[4], s[4];
+    #pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) {
+      const __m256i v = load(qs + 32 * c);
+      __m256i q0 = _mm256_and_si256(v, low4), q1 = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+      if constexpr (Five) {  // the fifth bit of sub-block j is bit j of each byte of qh
+        const __m256i qh = _mm256_srli_epi16(load(w + 16), 2 * c);
+        q0 = _mm256_or_si256(q0, _mm256_slli_epi16(_mm256_and_si256(qh, bit), 4));
+        q1 = _mm256_or_si256(q1, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 1), bit), 4));
+      }
+      q[c] = join(q0, q1);
+      s[c] = join(_mm256_set1_epi16(sc[2 * c]), _mm256_set1_epi16(sc[2 * c + 1]));
+    }
+    const float d = f16(w), dmin = f16(w + 2);
+    #pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) {
+      const uint8_t* xt = x + 292 * t;
+      __m512i isum = _mm512_setzero_si512();
+      #pragma GCC unroll 4
+      for (int c = 0; c < 4; ++c)
+        isum = _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(q[c], load512(xt + 4 + 64 * c)), s[c]);
+      const float dx = f32(xt);
+      acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(d * dx), _mm512_cvtepi32_ps(isum), acc[t]);
+      acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(-dmin * dx), _mm512_zextps256_ps512(mins_dot(xt, m)), acc[t]);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(acc[t]);
+}
+
+// Q6_K against Q8_K: q in 0..63 through vpmaddubsw, the −32 offset taken off each block's
+// sum as 32·Σ_k sc_k·bsum_k (as the AVX2 kernel does). Register k holds elements
+// 64k .. 64k + 63, sub-blocks (of 16) 4k .. 4k + 3; vpermw spreads their int16 scales over
+// the 8 pair-sum lanes of each.
+template <int NT>
+void dot_q6_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out) {
+  const uint8_t* x = xa.q;
+  const int64_t step = 292 * xa.pitch;
+  const __m256i low4 = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);
+  __m512i pick[4];  // lane i of pick[k]: scale 4k + i / 8
+  #pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k)
+    pick[k] = _mm512_add_epi16(_mm512_set1_epi16(static_cast<int16_t>(4 * k)),
+                               _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2,
+                                                1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0));
+  __m512 acc[NT];
+  #pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < n / 256; ++b, w += 210, x += step) {
+    __m512i q[4];
+    #pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {  // elements 128h ..: ql[64h ..], ql[64h + 32 ..], qh[32h ..]
+      const __m256i a = load(w + 64 * h), c = load(w + 64 * h + 32), qh = load(w + 128 + 32 * h);
+      auto high = [&](int shift) {
+        return _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, shift), three), 4);
+      };
+      q[2 * h] = join(_mm256_or_si256(_mm256_and_si256(a, low4), high(0)),
+                      _mm256_or_si256(_mm256_and_si256(c, low4), high(2)));
+      q[2 * h + 1] = join(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), low4), high(4)),
+                          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), low4), high(6)));
+    }
+    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 192)));
+    const __m512i sc = _mm512_zextsi256_si512(sc16);
+    __m512i s[4];
+    #pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) s[k] = _mm512_permutexvar_epi16(pick[k], sc);
+    const float d = f16(w + 208);
+    #pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) {
+      const uint8_t* xt = x + 292 * t;
+      const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(load(xt + 260), sc16), 5);
+      __m512i isum = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_zextsi256_si512(offset));
+      #pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k)
+        isum = _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(q[k], load512(xt + 4 + 64 * k)), s[k]);
+      acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(d * f32(xt)), _mm512_cvtepi32_ps(isum), acc[t]);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(acc[t]);
+}
+
+template <bool Five>
+struct Q45K {
+  template <int NT>
+  static constexpr auto run = &dot_q45_k<Five, NT>;
+};
+struct Q6K {
+  template <int NT>
+  static constexpr auto run = &dot_q6_k<NT>;
+};
+
+}  // namespace
+
+DotFn avx512_kernel(DType weight) {
+  switch (weight) {
+    case DType::Q4_K: return by_tokens<Q45K<false>, 8, 292>;
+    case DType::Q5_K: return by_tokens<Q45K<true>, 8, 292>;
+    case DType::Q6_K: return by_tokens<Q6K, 8, 292>;
+    default: return avx2_kernel(weight);
+  }
+}
+
+}  // namespace brickc::cpu::simd
+
+#else
+
+namespace brickc::cpu::simd {
+DotFn avx512_kernel(DType) { return nullptr; }
+}  // namespace brickc::cpu::simd
+
+#endif
