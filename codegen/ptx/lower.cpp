@@ -148,7 +148,7 @@ class Lowering {
   }
 
   unsigned matvec_smem(int64_t k, bool int8, bool fine) const {
-    const int64_t act = int8 ? (k + k / 32 * 8) * (fine ? 2 : 1) : k * 4;
+    const int64_t act = int8 ? (k + k / 32 * 8 + 15) / 16 * 16 * (fine ? 2 : 1) : k * 4;  // kernels/activations.cuh: q8_smem
     return static_cast<unsigned>(kWarps * kRingBytes + act);
   }
 

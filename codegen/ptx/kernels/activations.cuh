@@ -30,12 +30,18 @@ enum InputKind { kInQ8 = 0, kInF32 = 1, kInNormF32 = 2, kInF32Fine = 3, kInNormF
 __host__ __device__ constexpr bool is_fine(int in) { return in == kInF32Fine || in == kInNormF32Fine; }
 __host__ __device__ constexpr bool has_norm(int in) { return in == kInNormF32 || in == kInNormF32Fine; }
 
-// Bytes of shared memory the activation of length K takes (a q8_1 vector, twice for the
-// fine kinds: values, then residuals).
-template <int K, bool Int8, int In>
-__host__ __device__ constexpr int activation_smem() {
-  return Int8 ? (K + (K / 32) * 8) * (is_fine(In) ? 2 : 1) : K * 4;
-}
+// Bytes of one q8_1 vector of length K in shared memory, rounded up to 16 so that the
+// fine kinds' second one (the residuals) starts 16-byte aligned for the dots' loads. An
+// activation takes q8_smem(K), twice that for the fine kinds, or 4K bytes as f32
+// (codegen/ptx/lower.cpp: matvec_smem).
+__host__ __device__ constexpr int q8_smem(int k) { return (k + k / 32 * 8 + 15) / 16 * 16; }
+
+// Where 16-byte chunk g of a q8_1 vector's values (half g & 1 of 32-value block g >> 1)
+// lies in shared memory: within its group of four (two blocks), XORed with bits 2-3 of
+// its block, so that the eight 16-byte loads of a quarter warp hit eight different bank
+// groups both when lanes take consecutive blocks (the 32-weight formats) and when they
+// take every other one (the K-quants' pairs); unswizzled these were 2- and 4-way conflicts.
+__device__ __forceinline__ int q8_chunk(int g) { return g ^ ((g >> 3) & 3); }
 
 // Fills `act` (shared) with the brick's input; ends with a block barrier. Each thread
 // first loads all of its values (i = threadIdx.x + kThreads * j) so that the loads are in
@@ -49,7 +55,8 @@ __device__ void load_activations(const void* x, const float* norm_w, float eps, 
     constexpr int kVecs = (K + K / 32 * 8) / 16;  // qs and ds are contiguous: copy them as one
     const uint4* src = static_cast<const uint4*>(x);
 #pragma unroll 4
-    for (int i = t; i < kVecs; i += kThreads) reinterpret_cast<uint4*>(act)[i] = src[i];
+    for (int i = t; i < kVecs; i += kThreads)
+      reinterpret_cast<uint4*>(act)[i < K / 16 ? q8_chunk(i) : i] = src[i];
   } else {
     constexpr int kRounds = (K + kThreads - 1) / kThreads;
     const float* xf = static_cast<const float*>(x);
@@ -74,14 +81,15 @@ __device__ void load_activations(const void* x, const float* norm_w, float eps, 
       float y = v[j];
       if constexpr (has_norm(In)) y = y * scale * w[j];
       if constexpr (Int8) {
-        i8* q = reinterpret_cast<i8*>(act) + i;
+        const int at = 16 * q8_chunk(i / 16) + i % 16;
+        i8* q = reinterpret_cast<i8*>(act) + at;
         float2* ds = reinterpret_cast<float2*>(act + K) + i / 32;
         quantize32(y, q, ds);
         if constexpr (is_fine(In)) {
           __syncwarp();
           const float rest = y - static_cast<float>(*q) * ds->x;
-          u8* act2 = act + activation_smem<K, true, kInF32>();
-          quantize32(rest, reinterpret_cast<i8*>(act2) + i, reinterpret_cast<float2*>(act2 + K) + i / 32);
+          u8* act2 = act + q8_smem(K);
+          quantize32(rest, reinterpret_cast<i8*>(act2) + at, reinterpret_cast<float2*>(act2 + K) + i / 32);
         }
       } else {
         reinterpret_cast<float*>(act)[i] = y;

@@ -2,7 +2,7 @@
 // qkv, lm_head, their rmsnorm_* forms, matvec_add), and gate/up with the SwiGLU epilogue.
 // Each warp owns whole rows and streams them in segments through a ring in its slice of
 // shared memory (16-byte cp.async copies of the raw quant blocks), where each lane dots
-// 32-weight sub-blocks with the q8_1 activation (dp4a). Rows start 16-byte aligned (the
+// units of one or two 32-weight sub-blocks with the q8_1 activation (dp4a). Rows start 16-byte aligned (the
 // runtime pads each row to a multiple of 16 bytes at upload).
 #pragma once
 #include "activations.cuh"
@@ -52,30 +52,32 @@ __device__ __forceinline__ void copy_segment(const u8* row, int s, u32 dst) {
 }
 
 // This lane's part of segment s of a row (in shared memory at seg) times the activation
-// `act` (shared): lanes take its 32-weight sub-blocks in turn.
+// `act` (shared): lanes take the blocks' units (F::kUnitSubs sub-blocks of 32 weights) in
+// turn.
 template <class F, int K, bool Fine>
 __device__ __forceinline__ float segment_dot(const u8* seg, int s, const u8* act) {
   using R = RowSegs<F, K>;
   constexpr int kSubs = F::QK / 32;
+  constexpr int kUnits = kSubs / F::kUnitSubs;  // per block
   const int b0 = s * R::kBlocks;
-  const int units = min(R::kBlocks, R::kRowBlocks - b0) * kSubs;
+  const int units = min(R::kBlocks, R::kRowBlocks - b0) * kUnits;
   float acc = 0.0f;
 #pragma unroll
-  for (int u = 0; u < (R::kBlocks * kSubs + kWarp - 1) / kWarp; ++u) {
+  for (int u = 0; u < (R::kBlocks * kUnits + kWarp - 1) / kWarp; ++u) {
     const int unit = threadIdx.x % kWarp + kWarp * u;
     if (unit >= units) break;
-    const int b = unit / kSubs, sub = unit % kSubs;
-    const int a = (b0 + b) * kSubs + sub;  // the 32-value activation block
+    const int b = unit / kUnits, k = unit % kUnits;
+    const int a = (b0 + b) * kSubs;  // the block's first 32-value activation block
     if constexpr (F::kInt8) {
-      acc += F::dot(seg + b * F::BB, sub, reinterpret_cast<const int*>(act) + 8 * a,
-                    reinterpret_cast<const float2*>(act + K)[a]);
+      const Q8Act x{reinterpret_cast<const int4*>(act), reinterpret_cast<const float2*>(act + K), a};
+      acc += F::dot(seg + b * F::BB, k, x);
       if constexpr (Fine) {  // the residuals of the input's rounding (activations.cuh)
-        const u8* act2 = act + K + K / 32 * 8;
-        acc += F::dot(seg + b * F::BB, sub, reinterpret_cast<const int*>(act2) + 8 * a,
-                      reinterpret_cast<const float2*>(act2 + K)[a]);
+        const u8* act2 = act + q8_smem(K);
+        const Q8Act r{reinterpret_cast<const int4*>(act2), reinterpret_cast<const float2*>(act2 + K), a};
+        acc += F::dot(seg + b * F::BB, k, r);
       }
     } else {
-      acc += F::dotf(seg + b * F::BB, sub, reinterpret_cast<const float*>(act) + 32 * a);
+      acc += F::dotf(seg + b * F::BB, k, reinterpret_cast<const float*>(act) + 32 * a);
     }
   }
   return acc;

@@ -1,21 +1,38 @@
 // The weight formats as the matvec and embed kernels see them: block geometry, the dot
-// product of one 32-weight sub-block with a q8_1 activation block (dp4a), and the
-// dequantization of one weight. Layouts are ggml's (gguf-qwen2.md §4). `dot` reads a block
-// in a matvec segment (matvec.cuh), which starts 16-byte aligned: blocks of 144 and 176
+// product of one unit of a block (kUnitSubs 32-weight sub-blocks) with the q8_1
+// activation (dp4a), and the dequantization of one weight. Layouts are ggml's
+// (gguf-qwen2.md §4). `dot` reads a block in a matvec segment (matvec.cuh), which starts 16-byte aligned: blocks of 144 and 176
 // bytes stay 16-byte aligned, 20 and 24 4-byte aligned, and those of 18, 22, 34 or 210
 // bytes only 2-byte aligned, so their words come through ld_words_a2.
 #pragma once
-#include "common.cuh"
+#include "activations.cuh"
 
 __device__ __forceinline__ u32 ld_u32_a4(const u8* p) { return *reinterpret_cast<const u32*>(p); }
 
-// q8_1 activation block: 32 int8 values (8 ints `a`) with scale d and s = d * sum(q).
-// Each dot returns the f32 contribution of its 32 weights.
+// The q8_1 activation of one weight block, in shared memory (activations.cuh): the
+// values of sub-block i in 16-byte chunks q8_chunk(2 (a + i)) and q8_chunk(2 (a + i) + 1)
+// of qs, its scale d and s = d * sum(q) at ds[a + i]. Each dot returns the f32
+// contribution of its unit's weights.
+struct Q8Act {
+  const int4* qs;
+  const float2* ds_;
+  int a;  // the block's first 32-value activation block
+  __device__ void load(int i, int (&v)[8]) const {  // two 16-byte loads, not eight
+    const int g = 2 * (a + i);
+    const int4 x = qs[q8_chunk(g)], y = qs[q8_chunk(g + 1)];
+    v[0] = x.x, v[1] = x.y, v[2] = x.z, v[3] = x.w, v[4] = y.x, v[5] = y.y, v[6] = y.z, v[7] = y.w;
+  }
+  __device__ float2 ds(int i) const { return ds_[a + i]; }
+};
 
 struct FmtQ4_0 {
   static constexpr int QK = 32, BB = 18;
   static constexpr bool kInt8 = true;
-  __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
+  static constexpr int kUnitSubs = 1;
+  __device__ static float dot(const u8* b, int, const Q8Act& act) {
+    int a[8];
+    act.load(0, a);
+    const float2 ds = act.ds(0);
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     u32 q[4];
     ld_words_a2(b + 2, q);
@@ -37,7 +54,11 @@ struct FmtQ4_0 {
 struct FmtQ4_1 {
   static constexpr int QK = 32, BB = 20;
   static constexpr bool kInt8 = true;
-  __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
+  static constexpr int kUnitSubs = 1;
+  __device__ static float dot(const u8* b, int, const Q8Act& act) {
+    int a[8];
+    act.load(0, a);
+    const float2 ds = act.ds(0);
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     const float m = h2f(*reinterpret_cast<const u16*>(b + 2));
     int s = 0;
@@ -64,7 +85,11 @@ __device__ __forceinline__ u32 spread_bit4(u32 h) {
 struct FmtQ5_0 {
   static constexpr int QK = 32, BB = 22;
   static constexpr bool kInt8 = true;
-  __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
+  static constexpr int kUnitSubs = 1;
+  __device__ static float dot(const u8* b, int, const Q8Act& act) {
+    int a[8];
+    act.load(0, a);
+    const float2 ds = act.ds(0);
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     u32 w[5];  // qh, then the 16 bytes of nibbles
     ld_words_a2(b + 2, w);
@@ -91,7 +116,11 @@ struct FmtQ5_0 {
 struct FmtQ5_1 {
   static constexpr int QK = 32, BB = 24;
   static constexpr bool kInt8 = true;
-  __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
+  static constexpr int kUnitSubs = 1;
+  __device__ static float dot(const u8* b, int, const Q8Act& act) {
+    int a[8];
+    act.load(0, a);
+    const float2 ds = act.ds(0);
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     const float m = h2f(*reinterpret_cast<const u16*>(b + 2));
     const u32 qh = ld_u32_a4(b + 4);
@@ -118,7 +147,11 @@ struct FmtQ5_1 {
 struct FmtQ8_0 {
   static constexpr int QK = 32, BB = 34;
   static constexpr bool kInt8 = true;
-  __device__ static float dot(const u8* b, int, const int* a, float2 ds) {
+  static constexpr int kUnitSubs = 1;
+  __device__ static float dot(const u8* b, int, const Q8Act& act) {
+    int a[8];
+    act.load(0, a);
+    const float2 ds = act.ds(0);
     const float d = h2f(*reinterpret_cast<const u16*>(b));
     u32 q[8];
     ld_words_a2(b + 2, q);
@@ -146,6 +179,19 @@ __device__ __forceinline__ void k4_scale_min(const Byte& byte, int j, int& sc, i
   }
 }
 
+// The 6-bit scales (sc) and mins (m) of Q4_K/Q5_K sub-blocks 2p and 2p + 1, from the
+// block's 16-byte header: the same bits as k4_scale_min, four sub-blocks per word, picked
+// without a branch (the lanes of a warp hold different p).
+__device__ __forceinline__ void k4_pair_scales(const uint4& h, int p, int (&sc)[2], int (&m)[2]) {
+  const u32 scw = p < 2 ? h.y & 0x3F3F3F3Fu : (h.w & 0x0F0F0F0Fu) | ((h.y >> 2) & 0x30303030u);
+  const u32 mw = p < 2 ? h.z & 0x3F3F3F3Fu : ((h.w >> 4) & 0x0F0F0F0Fu) | ((h.z >> 2) & 0x30303030u);
+  const int sh = 16 * (p & 1);
+  sc[0] = static_cast<int>((scw >> sh) & 0xFFu);
+  sc[1] = static_cast<int>((scw >> (sh + 8)) & 0xFFu);
+  m[0] = static_cast<int>((mw >> sh) & 0xFFu);
+  m[1] = static_cast<int>((mw >> (sh + 8)) & 0xFFu);
+}
+
 // The scale bytes of a block in memory (they follow d and dmin).
 struct K4Bytes {
   const u8* q;
@@ -164,20 +210,29 @@ struct K4Header {
 struct FmtQ4_K {
   static constexpr int QK = 256, BB = 144;
   static constexpr bool kInt8 = true;
-  // Sub-block j: nibble (j & 1) of qs[32 * (j / 2) ..][0..32).
-  __device__ static float dot(const u8* b, int j, const int* a, float2 ds) {
+  static constexpr int kUnitSubs = 2;
+  // Unit p: sub-blocks 2p and 2p + 1, the low and high nibbles of qs[32p ..][0..32).
+  __device__ static float dot(const u8* b, int p, const Q8Act& act) {
     const uint4 hdr = *reinterpret_cast<const uint4*>(b);
-    int sc, m;
-    k4_scale_min(K4Header{hdr}, j, sc, m);
-    const uint4* qs = reinterpret_cast<const uint4*>(b + 16 + 32 * (j >> 1));
+    int sc[2], m[2];
+    k4_pair_scales(hdr, p, sc, m);
+    const uint4* qs = reinterpret_cast<const uint4*>(b + 16 + 32 * p);
     const uint4 q0 = qs[0], q1 = qs[1];
     const u32 q[8] = {q0.x, q0.y, q0.z, q0.w, q1.x, q1.y, q1.z, q1.w};
-    const int shift = 4 * (j & 1);
-    int s = 0;
+    int a0[8], a1[8];
+    act.load(2 * p, a0);
+    act.load(2 * p + 1, a1);
+    int s0 = 0, s1 = 0;
 #pragma unroll
-    for (int i = 0; i < 8; ++i) s = dp4a(static_cast<int>((q[i] >> shift) & 0x0F0F0F0Fu), a[i], s);
-    return h2f(static_cast<u16>(hdr.x & 0xFFFFu)) * static_cast<float>(sc) * ds.x * static_cast<float>(s) -
-           h2f(static_cast<u16>(hdr.x >> 16)) * static_cast<float>(m) * ds.y;
+    for (int i = 0; i < 8; ++i) {
+      s0 = dp4a(static_cast<int>(q[i] & 0x0F0F0F0Fu), a0[i], s0);
+      s1 = dp4a(static_cast<int>((q[i] >> 4) & 0x0F0F0F0Fu), a1[i], s1);
+    }
+    const float2 d0 = act.ds(2 * p), d1 = act.ds(2 * p + 1);
+    return h2f(static_cast<u16>(hdr.x & 0xFFFFu)) *
+               (static_cast<float>(sc[0] * s0) * d0.x + static_cast<float>(sc[1] * s1) * d1.x) -
+           h2f(static_cast<u16>(hdr.x >> 16)) *
+               (static_cast<float>(m[0]) * d0.y + static_cast<float>(m[1]) * d1.y);
   }
   __device__ static float get(const u8* b, int i) {
     const int j = i >> 5, l = i & 31;
@@ -192,26 +247,34 @@ struct FmtQ4_K {
 struct FmtQ5_K {
   static constexpr int QK = 256, BB = 176;
   static constexpr bool kInt8 = true;
+  static constexpr int kUnitSubs = 2;
   // Low nibbles as Q4_K; the fifth bit of weight l of sub-block j is bit j of qh[l].
-  __device__ static float dot(const u8* b, int j, const int* a, float2 ds) {
+  __device__ static float dot(const u8* b, int p, const Q8Act& act) {
     const uint4 hdr = *reinterpret_cast<const uint4*>(b);
-    int sc, m;
-    k4_scale_min(K4Header{hdr}, j, sc, m);
+    int sc[2], m[2];
+    k4_pair_scales(hdr, p, sc, m);
     const uint4* qh = reinterpret_cast<const uint4*>(b + 16);
-    const uint4* qs = reinterpret_cast<const uint4*>(b + 48 + 32 * (j >> 1));
+    const uint4* qs = reinterpret_cast<const uint4*>(b + 48 + 32 * p);
     const uint4 h0 = qh[0], h1 = qh[1], q0 = qs[0], q1 = qs[1];
     const u32 h[8] = {h0.x, h0.y, h0.z, h0.w, h1.x, h1.y, h1.z, h1.w};
     const u32 q[8] = {q0.x, q0.y, q0.z, q0.w, q1.x, q1.y, q1.z, q1.w};
-    const int shift = 4 * (j & 1);
-    int s = 0;
+    int a0[8], a1[8];
+    act.load(2 * p, a0);
+    act.load(2 * p + 1, a1);
+    int s0 = 0, s1 = 0;
 #pragma unroll
     for (int i = 0; i < 8; ++i) {
-      const u32 lo = (q[i] >> shift) & 0x0F0F0F0Fu;
-      const u32 hi = ((h[i] >> j) & 0x01010101u) << 4;
-      s = dp4a(static_cast<int>(lo | hi), a[i], s);
+      const u32 hb = h[i] >> (2 * p);
+      const u32 lo = (q[i] & 0x0F0F0F0Fu) | ((hb & 0x01010101u) << 4);
+      const u32 hi = ((q[i] >> 4) & 0x0F0F0F0Fu) | ((hb & 0x02020202u) << 3);
+      s0 = dp4a(static_cast<int>(lo), a0[i], s0);
+      s1 = dp4a(static_cast<int>(hi), a1[i], s1);
     }
-    return h2f(static_cast<u16>(hdr.x & 0xFFFFu)) * static_cast<float>(sc) * ds.x * static_cast<float>(s) -
-           h2f(static_cast<u16>(hdr.x >> 16)) * static_cast<float>(m) * ds.y;
+    const float2 d0 = act.ds(2 * p), d1 = act.ds(2 * p + 1);
+    return h2f(static_cast<u16>(hdr.x & 0xFFFFu)) *
+               (static_cast<float>(sc[0] * s0) * d0.x + static_cast<float>(sc[1] * s1) * d1.x) -
+           h2f(static_cast<u16>(hdr.x >> 16)) *
+               (static_cast<float>(m[0]) * d0.y + static_cast<float>(m[1]) * d1.y);
   }
   __device__ static float get(const u8* b, int i) {
     const int j = i >> 5, l = i & 31;
@@ -226,31 +289,32 @@ struct FmtQ5_K {
 struct FmtQ6_K {
   static constexpr int QK = 256, BB = 210;
   static constexpr bool kInt8 = true;
+  static constexpr int kUnitSubs = 2;
   // Sub-block j = 4h + t covers weights 128h + 32t + l: the low 4 bits are nibble (t >> 1)
   // of ql[64h + 32(t & 1) + l], the high 2 bits are bits 2t.. of qh[32h + l]; weights
-  // l < 16 and l >= 16 have their own int8 scales sc[8h + 2t + 0/1].
-  __device__ static float dot(const u8* b, int j, const int* a, float2 ds) {
-    const int h = j >> 2, t = j & 3;
-    const u8* ql = b + 64 * h + 32 * (t & 1);
-    const u8* qh = b + 128 + 32 * h;
+  // l < 16 and l >= 16 have their own int8 scales sc[8h + 2t + 0/1]. Unit u = 2h + t'
+  // takes sub-blocks 4h + t' and 4h + t' + 2, which share their ql and qh bytes.
+  __device__ static float dot(const u8* b, int u, const Q8Act& act) {
+    const int h = u >> 1, t = u & 1;
     const i8* sc = reinterpret_cast<const i8*>(b + 192 + 8 * h + 2 * t);
-    const int shift = 4 * (t >> 1);
     u32 l[8], hb[8];
-    ld_words_a2(ql, l);
-    ld_words_a2(qh, hb);
-    int s0 = 0, s1 = 0;
+    ld_words_a2(b + 64 * h + 32 * t, l);
+    ld_words_a2(b + 128 + 32 * h, hb);
+    int a0[8], a1[8];
+    act.load(4 * h + t, a0);
+    act.load(4 * h + t + 2, a1);
+    int s[4] = {0, 0, 0, 0};  // sub-block 4h + t halves 0, 1; sub-block 4h + t + 2 halves 0, 1
 #pragma unroll
     for (int i = 0; i < 8; ++i) {
-      const u32 lo = (l[i] >> shift) & 0x0F0F0F0Fu;
-      const u32 hi = ((hb[i] >> (2 * t)) & 0x03030303u) << 4;
-      const int q = static_cast<int>(__vsub4(lo | hi, 0x20202020u));
-      if (i < 4)
-        s0 = dp4a(q, a[i], s0);
-      else
-        s1 = dp4a(q, a[i], s1);
+      const u32 hw = hb[i] >> (2 * t);
+      const u32 lo = (l[i] & 0x0F0F0F0Fu) | ((hw & 0x03030303u) << 4);
+      const u32 hi = ((l[i] >> 4) & 0x0F0F0F0Fu) | ((hw & 0x30303030u));
+      s[i / 4] = dp4a(static_cast<int>(__vsub4(lo, 0x20202020u)), a0[i], s[i / 4]);
+      s[2 + i / 4] = dp4a(static_cast<int>(__vsub4(hi, 0x20202020u)), a1[i], s[2 + i / 4]);
     }
     const float d = h2f(*reinterpret_cast<const u16*>(b + 208));
-    return d * ds.x * static_cast<float>(sc[0] * s0 + sc[1] * s1);
+    return d * (act.ds(4 * h + t).x * static_cast<float>(sc[0] * s[0] + sc[1] * s[1]) +
+                act.ds(4 * h + t + 2).x * static_cast<float>(sc[4] * s[2] + sc[5] * s[3]));
   }
   __device__ static float get(const u8* b, int i) {
     const int h = i >> 7, t = (i >> 5) & 3, l = i & 31;
@@ -265,6 +329,7 @@ struct FmtQ6_K {
 struct FmtF16 {
   static constexpr int QK = 32, BB = 64;
   static constexpr bool kInt8 = false;
+  static constexpr int kUnitSubs = 1;
   __device__ static float dotf(const u8* b, int, const float* x) {
     const u16* w = reinterpret_cast<const u16*>(b);
     float s = 0.0f;
@@ -278,6 +343,7 @@ struct FmtF16 {
 struct FmtF32 {
   static constexpr int QK = 32, BB = 128;
   static constexpr bool kInt8 = false;
+  static constexpr int kUnitSubs = 1;
   __device__ static float dotf(const u8* b, int, const float* x) {
     const float* w = reinterpret_cast<const float*>(b);
     float s = 0.0f;
