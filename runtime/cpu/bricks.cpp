@@ -217,11 +217,23 @@ void add(const float* a, const float* b, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
 }
 
-int32_t argmax(const float* x, int64_t n) {
-  int64_t best = 0;
-  for (int64_t i = 1; i < n; ++i)
-    if (x[i] > x[best]) best = i;
-  return static_cast<int32_t>(best);
+int32_t argmax(ThreadPool& pool, const float* x, int64_t n) {
+  constexpr int64_t kChunk = 8192;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<int64_t> best(static_cast<size_t>(chunks), -1);  // per chunk; -1: none
+  pool.run_parallel(chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      int64_t b = -1;
+      float v = -std::numeric_limits<float>::infinity();
+      for (int64_t i = c * kChunk; i < std::min(n, (c + 1) * kChunk); ++i)
+        if (x[i] > v || (b < 0 && x[i] == v)) v = x[b = i];
+      best[static_cast<size_t>(c)] = b;
+    }
+  });
+  int64_t out = -1;  // chunks in order, so the first maximum stays
+  for (int64_t b : best)
+    if (b >= 0 && (out < 0 || x[b] > x[out])) out = b;
+  return static_cast<int32_t>(std::max<int64_t>(out, 0));
 }
 
 }  // namespace brickc::cpu

@@ -67,7 +67,9 @@ void swiglu(const float* gate, const float* up, float* y, int64_t n);
 // y = a + b (y may alias a or b).
 void add(const float* a, const float* b, float* y, int64_t n);
 
-// Index of the largest value; the first one among ties (llama.cpp's greedy rule).
-int32_t argmax(const float* x, int64_t n);
+// Index of the largest value; the first one among ties (llama.cpp's greedy rule). NaNs
+// are never chosen (0 when nothing else is there). Fixed chunks of x over the pool: a
+// scan of the 0.5B's 151,936 logits took 134 us on one thread, 1.7 % of its step on 16.
+int32_t argmax(ThreadPool& pool, const float* x, int64_t n);
 
 }  // namespace brickc::cpu

@@ -442,7 +442,7 @@ void GraphExecutor::run(const ir::Brick& b) {
       matmuls({{&weight(o[1]), out(r0)}}, logit_rows(o[0]), logit_n);
       return;
     case K::Argmax:
-      slot(r0).i[0] = argmax(in(o[0]), len(o[0]));
+      slot(r0).i[0] = argmax(pool_, in(o[0]), len(o[0]));
       return;
     // Composites: the parts' functions in the parts' order, intermediates in scratch.
     case K::RmsnormMatvec:

@@ -2,6 +2,7 @@
 // random inputs, with outputs poisoned (NaN) before the call.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -273,13 +274,29 @@ TEST(CpuBricks, SwigluAndAdd) {
   }
 }
 
-TEST(CpuBricks, ArgmaxTakesFirstOfTies) {
+TEST(CpuBricks, ArgmaxIsTheFirstLargestOverThePool) {
+  // Against std::max_element (the first largest), at sizes around the 8192-value chunks,
+  // with the maximum repeated so that the first one must win across chunks and threads.
   auto rng = fresh_rng();
-  auto x = random_vec(rng, 500);
-  std::uniform_int_distribution<int> pick(0, 249);
-  const int a = pick(rng), b = a + 250;
-  x[a] = x[b] = 100.0f;
-  EXPECT_EQ(argmax(x.data(), 500), a);
+  for (const int64_t n : {1, 5, 8191, 8192, 8193, 40000, 151936}) {
+    auto x = random_vec(rng, n);
+    std::uniform_int_distribution<int64_t> at(0, n - 1);
+    const int64_t first = at(rng), second = at(rng);
+    x[first] = x[second] = 10.0f;
+    const auto want = std::max_element(x.begin(), x.end()) - x.begin();
+    for (const int threads : {1, 3}) {
+      ThreadPool pool(threads);
+      EXPECT_EQ(argmax(pool, x.data(), n), want) << "n " << n << ", " << threads << " threads";
+    }
+  }
+  // A NaN is never the answer, also where it opens a chunk; all NaN gives 0.
+  ThreadPool pool(2);
+  std::vector<float> x(20000, 0.0f);
+  x[8192] = kNaN;
+  x[9000] = 1.0f;
+  EXPECT_EQ(argmax(pool, x.data(), 20000), 9000);
+  std::fill(x.begin(), x.end(), kNaN);
+  EXPECT_EQ(argmax(pool, x.data(), 20000), 0);
 }
 
 TEST(CpuBricks, EmbedIsTheDequantizedRow) {

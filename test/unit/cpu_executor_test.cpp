@@ -118,8 +118,9 @@ double compare(const Logits& a, const Logits& b, const std::string& what) {
     }
     const double rel = diff / scale;
     EXPECT_LE(rel, kTolerance) << what << ": position " << p;
-    const auto n = static_cast<int64_t>(a[p].size());
-    EXPECT_EQ(argmax(a[p].data(), n), argmax(b[p].data(), n)) << what << ": position " << p;
+    EXPECT_EQ(std::max_element(a[p].begin(), a[p].end()) - a[p].begin(),
+              std::max_element(b[p].begin(), b[p].end()) - b[p].begin())
+        << what << ": position " << p;
     worst = std::max(worst, rel);
   }
   return worst;

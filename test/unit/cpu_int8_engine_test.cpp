@@ -55,8 +55,7 @@ std::pair<double, double> agreement(const Logits& ref, const Logits& got) {
       d += std::exp(la) * (la - lb);
     }
     kl += d;
-    const auto n = static_cast<int64_t>(a.size());
-    same += argmax(a.data(), n) == argmax(b.data(), n);
+    same += std::max_element(a.begin(), a.end()) - a.begin() == std::max_element(b.begin(), b.end()) - b.begin();
   }
   return {kl / static_cast<double>(ref.size()), same / static_cast<double>(ref.size())};
 }

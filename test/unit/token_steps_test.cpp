@@ -83,8 +83,8 @@ void compare(const Logits& got, const Logits& want, const std::string& what) {
       err = std::max(err, std::fabs(got[p][i] - want[p][i]));
     }
     EXPECT_LE(err, kTolerance * scale) << what << ", position " << p;
-    EXPECT_EQ(argmax(got[p].data(), static_cast<int64_t>(got[p].size())),
-              argmax(want[p].data(), static_cast<int64_t>(want[p].size())))
+    EXPECT_EQ(std::max_element(got[p].begin(), got[p].end()) - got[p].begin(),
+              std::max_element(want[p].begin(), want[p].end()) - want[p].begin())
         << what << ", position " << p;
   }
 }
