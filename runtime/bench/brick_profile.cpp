@@ -9,13 +9,20 @@
 
 namespace brickc::bench {
 
-BrickProfiler::BrickProfiler(const ir::Graph& g) : g_(g), samples_(g.bricks().size()) {}
+BrickProfiler::BrickProfiler(const ir::Graph& g)
+    : g_(g), samples_(g.bricks().size()), sm_busy_(g.bricks().size()) {}
 
-void BrickProfiler::add_step(std::span<const double> brick_us) {
+void BrickProfiler::add_step(std::span<const double> brick_us, std::span<const double> sm_busy) {
   if (brick_us.size() != samples_.size())
     fail("brick profile: {} brick times for a graph of {} bricks", brick_us.size(),
          samples_.size());
+  const bool had = steps_ > 0 && !sm_busy_.empty() && !sm_busy_[0].empty();
+  if ((!sm_busy.empty() && sm_busy.size() != samples_.size()) ||
+      (steps_ > 0 && had != !sm_busy.empty()))
+    fail("brick profile: {} SM-busy fractions for a graph of {} bricks in step {}", sm_busy.size(),
+         samples_.size(), steps_);
   for (size_t i = 0; i < brick_us.size(); ++i) samples_[i].push_back(brick_us[i]);
+  for (size_t i = 0; i < sm_busy.size(); ++i) sm_busy_[i].push_back(sm_busy[i]);
   ++steps_;
 }
 
@@ -39,9 +46,15 @@ ProfileReport BrickProfiler::report(double bandwidth_gbs) const {
     row.gbs = row.us.p50 > 0 ? static_cast<double>(row.bytes) / (row.us.p50 * 1e3) : 0.0;
     row.pct_bandwidth = 100 * row.gbs / bandwidth_gbs;
     row.budget_us = b.budget_us;
+    if (!sm_busy_[i].empty()) row.sm_busy_pct = 100 * summarize(sm_busy_[i]).p50;
     r.step_p50_us += row.us.p50;
     r.roofline_us += b.budget_us.value_or(0.0);
     r.rows.push_back(std::move(row));
+  }
+  if (!r.rows.empty() && r.rows[0].sm_busy_pct && r.step_p50_us > 0) {
+    double weighted = 0;
+    for (const BrickRow& row : r.rows) weighted += row.us.p50 * *row.sm_busy_pct;
+    r.sm_busy_pct = weighted / r.step_p50_us;
   }
   for (size_t i = 0; i < r.rows.size(); ++i) {
     const BrickRow& row = r.rows[i];
@@ -94,7 +107,7 @@ std::string gap(const BrickRow& r) {
 std::string format_profile(const ProfileReport& r) {
   struct Kind {
     int n = 0;
-    double p50 = 0, budget = 0;
+    double p50 = 0, budget = 0, busy = 0;  // busy: SM-busy % times p50, summed
     uint64_t bytes = 0;
     int over = 0;
   };
@@ -106,21 +119,31 @@ std::string format_profile(const ProfileReport& r) {
     k.budget += row.budget_us.value_or(0.0);
     k.bytes += row.bytes;
     k.over += row.over_budget();
+    k.busy += row.us.p50 * row.sm_busy_pct.value_or(0.0);
   }
+  const bool busy = r.sm_busy_pct.has_value();
   std::string out = fmt::format(
       "\nper-brick time over {} decode steps (sum of each brick's p50; budget: the roofline "
       "pass at {:.0f} GB/s):\n"
-      "| brick | count | µs (p50) | % of step | budget µs | GB/s | % of bandwidth | over budget |\n"
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
-      r.steps, r.bandwidth_gbs);
+      "| brick | count | µs (p50) | % of step | budget µs | GB/s | % of bandwidth | over budget |{}\n"
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |{}\n",
+      r.steps, r.bandwidth_gbs, busy ? " SMs busy |" : "", busy ? " ---: |" : "");
   for (const auto& [name, k] : kinds) {
     const double gbs = k.p50 > 0 ? static_cast<double>(k.bytes) / (k.p50 * 1e3) : 0.0;
-    out += fmt::format("| {} | {} | {:.1f} | {:.1f} % | {:.1f} | {:.0f} | {:.1f} % | {} of {} |\n",
+    out += fmt::format("| {} | {} | {:.1f} | {:.1f} % | {:.1f} | {:.0f} | {:.1f} % | {} of {} |{}\n",
                        name, k.n, k.p50, 100 * k.p50 / r.step_p50_us, k.budget, gbs,
-                       100 * gbs / r.bandwidth_gbs, k.over, k.n);
+                       100 * gbs / r.bandwidth_gbs, k.over, k.n,
+                       busy ? fmt::format(" {:.0f} % |", k.p50 > 0 ? k.busy / k.p50 : 0.0) : "");
   }
-  out += fmt::format("| all bricks | {} | {:.1f} | 100 % | {:.1f} | | | |\n", r.rows.size(),
-                     r.step_p50_us, r.roofline_us);
+  out += fmt::format("| all bricks | {} | {:.1f} | 100 % | {:.1f} | | | |{}\n", r.rows.size(),
+                     r.step_p50_us, r.roofline_us,
+                     busy ? fmt::format(" {:.0f} % |", *r.sm_busy_pct) : "");
+  if (busy)
+    out += fmt::format(
+        "SMs busy: {:.0f} % of the bricks' time (each SM from its first block's start to its last "
+        "block's end within a brick, averaged over the device's SMs); the rest is the bricks' "
+        "tails and the SMs they leave idle\n",
+        *r.sm_busy_pct);
 
   std::vector<size_t> order(r.rows.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;

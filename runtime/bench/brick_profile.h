@@ -25,6 +25,9 @@ struct BrickRow {
   double gbs = 0;           // bytes / p50
   double pct_bandwidth = 0;  // gbs over the profile's bandwidth
   std::optional<double> budget_us;
+  // GPU: the % of the brick's time that the device's SMs were busy (p50 over the steps;
+  // runtime/cuda/trace_span.h); what is missing is the brick's tail and the SMs it left idle.
+  std::optional<double> sm_busy_pct;
   bool over_budget() const { return budget_us && us.p50 > *budget_us; }
 };
 
@@ -34,6 +37,7 @@ struct ProfileReport {
   double step_p50_us = 0;  // sum of the bricks' p50
   double roofline_us = 0;  // sum of the budgets
   double bandwidth_gbs = 0;
+  std::optional<double> sm_busy_pct;  // the rows', weighted by their p50
   size_t slowest = 0;                    // index into rows
   std::map<int, size_t> slowest_in_layer;  // layer -> index into rows
 };
@@ -41,8 +45,9 @@ struct ProfileReport {
 class BrickProfiler {
  public:
   explicit BrickProfiler(const ir::Graph& g);
-  // One step's brick times, µs; fails unless there is one per brick.
-  void add_step(std::span<const double> brick_us);
+  // One step's brick times, µs, and (GPU) the fraction of each that the SMs were busy;
+  // fails unless there is one per brick (none for `sm_busy`, or none in every step).
+  void add_step(std::span<const double> brick_us, std::span<const double> sm_busy = {});
   size_t steps() const { return steps_; }
   // Fails if no step was added.
   ProfileReport report(double bandwidth_gbs) const;
@@ -50,6 +55,7 @@ class BrickProfiler {
  private:
   const ir::Graph& g_;
   std::vector<std::vector<double>> samples_;  // per brick
+  std::vector<std::vector<double>> sm_busy_;  // per brick, when the steps give it
   size_t steps_ = 0;
 };
 

@@ -16,7 +16,7 @@ using ojson = nlohmann::ordered_json;
 
 ojson profile_to_json(const ProfileReport& p) {
   ojson bricks = ojson::array();
-  for (const BrickRow& b : p.rows)
+  for (const BrickRow& b : p.rows) {
     bricks.push_back({{"brick", b.brick},
                       {"kind", b.kind},
                       {"value", b.value},
@@ -29,12 +29,16 @@ ojson profile_to_json(const ProfileReport& p) {
                       {"gbs", b.gbs},
                       {"pct_bandwidth", b.pct_bandwidth},
                       {"over_budget", b.over_budget()}});
+    if (b.sm_busy_pct) bricks.back()["sm_busy_pct"] = *b.sm_busy_pct;
+  }
   ojson by_layer = ojson::object();
   for (const auto& [layer, row] : p.slowest_in_layer) by_layer[std::to_string(layer)] = row;
-  return {{"steps", p.steps},           {"step_p50_us", p.step_p50_us},
-          {"roofline_us", p.roofline_us}, {"bandwidth_gbs", p.bandwidth_gbs},
-          {"bricks", bricks},           {"slowest", p.slowest},
-          {"slowest_in_layer", by_layer}};
+  ojson out = {{"steps", p.steps},           {"step_p50_us", p.step_p50_us},
+               {"roofline_us", p.roofline_us}, {"bandwidth_gbs", p.bandwidth_gbs},
+               {"bricks", bricks},           {"slowest", p.slowest},
+               {"slowest_in_layer", by_layer}};
+  if (p.sm_busy_pct) out["sm_busy_pct"] = *p.sm_busy_pct;
+  return out;
 }
 
 ProfileReport profile_from_json(const nlohmann::json& j, const std::string& path) {
@@ -46,6 +50,7 @@ ProfileReport profile_from_json(const nlohmann::json& j, const std::string& path
   r.step_p50_us = f.number("step_p50_us");
   r.roofline_us = f.number("roofline_us");
   r.bandwidth_gbs = f.number("bandwidth_gbs");
+  if (j.contains("sm_busy_pct")) r.sm_busy_pct = f.number("sm_busy_pct");
   const nlohmann::json& bricks = j.contains("bricks") ? j["bricks"] : nlohmann::json();
   if (!bricks.is_array()) fail("{}: field bricks: expected an array", where);
   for (size_t i = 0; i < bricks.size(); ++i) {
@@ -64,6 +69,7 @@ ProfileReport profile_from_json(const nlohmann::json& j, const std::string& path
     row.bytes = e.count("bytes");
     row.gbs = e.number("gbs");
     row.pct_bandwidth = e.number("pct_bandwidth");
+    if (b.contains("sm_busy_pct")) row.sm_busy_pct = e.number("sm_busy_pct");
     r.rows.push_back(std::move(row));
   }
   r.slowest = f.count("slowest");

@@ -287,6 +287,7 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
   // Grids: grid-stride kernels get as many blocks as fit on the device at once; with the
   // megakernel, as many as it has (each of its blocks runs one of them).
   const DeviceInfo& dev = ctx.info();
+  sm_count_ = dev.sm_count;
   if (plan_.megakernel) {
     const ptx::Megakernel& mk = *plan_.megakernel;
     mega_fn_ = module_.function(mk.name);
@@ -327,7 +328,7 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
     size_t slots = 0;
     for (size_t i = 0; i < plan_.launches.size(); ++i) {
       trace_offset_.push_back(slots);
-      slots += 2ull * grid_x_[i] * plan_.launches[i].grid[1];
+      slots += 3ull * grid_x_[i] * plan_.launches[i].grid[1];
     }
     trace_ = DeviceBuffer(slots * 8, "trace slots");
     trace_.fill_u8(0);
@@ -597,23 +598,17 @@ void Executor::clear_cache() {
       values_[i].fill_u8(0);
 }
 
-std::vector<double> Executor::trace_us() {
+std::vector<LaunchSpan> Executor::trace_spans() {
   if (!opt_.lower.trace) fail("tracing is off for this executor");
   stream_.sync("reading the trace");
   std::vector<uint64_t> t(trace_.size() / 8);
   trace_.download(t.data(), trace_.size());
-  std::vector<double> us;
+  std::vector<LaunchSpan> spans;
   for (size_t i = 0; i < plan_.launches.size(); ++i) {
     const size_t n = grid_x_[i] * plan_.launches[i].grid[1];
-    // A block that ended without work stamped start > end (Trace::skip): no part of the span.
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (size_t b = 0; b < n; ++b) {
-      lo = std::min(lo, t[trace_offset_[i] + 2 * b]);
-      hi = std::max(hi, t[trace_offset_[i] + 2 * b + 1]);
-    }
-    us.push_back(hi > lo ? static_cast<double>(hi - lo) / 1e3 : 0.0);
+    spans.push_back(launch_span(std::span(t).subspan(trace_offset_[i], 3 * n), sm_count_));
   }
-  return us;
+  return spans;
 }
 
 }  // namespace brickc::cuda

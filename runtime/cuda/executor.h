@@ -21,13 +21,14 @@
 #include "runtime/cuda/module.h"
 #include "runtime/brick_stepper.h"
 #include "runtime/cuda/stream.h"
+#include "runtime/cuda/trace_span.h"
 
 namespace brickc::cuda {
 
 class Executor;
 
 struct ExecutorOptions {
-  ptx::LowerOptions lower{};  // lower.trace: kernels stamp %globaltimer per block (trace_us())
+  ptx::LowerOptions lower{};  // lower.trace: kernels stamp %globaltimer per block (trace_spans())
   bool use_graph = true;      // false: every step launches its kernels one by one
   // Weights and KV cache states bound (by value name) to this executor's buffers instead
   // of uploaded and allocated anew: a prefill graph beside the decode graph of one model.
@@ -86,9 +87,9 @@ class Executor final : public runtime::BrickStepper {
   // Fills every brick result with NaN bytes (0xFF); the KV cache is left alone.
   void poison();
   void clear_cache();
-  // Per launch of the last step, with `trace` on: microseconds from the earliest block
-  // start to the latest block end.
-  std::vector<double> trace_us();
+  // Per launch of the last step, with `trace` on: its blocks' span and how much of it
+  // kept the device's SMs busy (trace_span.h).
+  std::vector<LaunchSpan> trace_spans();
 
  private:
   void enqueue_all();
@@ -114,6 +115,7 @@ class Executor final : public runtime::BrickStepper {
   DeviceBuffer step_;                  // Step struct, with the argmax key
   DeviceBuffer trace_;
   std::vector<size_t> trace_offset_;   // per launch, in u64 slots
+  int sm_count_ = 0;
   PinnedBuffer step_host_;             // one Step per position: enqueued copies never race
   PinnedBuffer tokens_host_;           // T-token graphs: token ids by position, likewise
   ir::ValueId tok_;                    // T-token graphs: the %tok buffer

@@ -95,9 +95,22 @@ class GpuModel final : public Model {
     if (!trace_) return {};
     ctx_.make_current();
     std::vector<double> us(exec_.graph().bricks().size(), 0.0);
-    const std::vector<double> per_launch = exec_.trace_us();
-    for (size_t i = 0; i < per_launch.size(); ++i) us[exec_.plan().launches[i].brick] += per_launch[i];
+    const std::vector<LaunchSpan> spans = exec_.trace_spans();
+    for (size_t i = 0; i < spans.size(); ++i) us[exec_.plan().launches[i].brick] += spans[i].us;
     return us;
+  }
+  std::vector<double> last_brick_sm_active() override {
+    if (!trace_) return {};
+    ctx_.make_current();
+    const size_t n = exec_.graph().bricks().size();
+    std::vector<double> us(n, 0.0), active(n, 0.0);
+    const std::vector<LaunchSpan> spans = exec_.trace_spans();
+    for (size_t i = 0; i < spans.size(); ++i) {
+      us[exec_.plan().launches[i].brick] += spans[i].us;
+      active[exec_.plan().launches[i].brick] += spans[i].sm_active_us;
+    }
+    for (size_t b = 0; b < n; ++b) active[b] = us[b] > 0 ? active[b] / us[b] : 0.0;
+    return active;
   }
 
  private:

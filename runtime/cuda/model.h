@@ -30,8 +30,9 @@ struct ModelOptions {
   // per-brick kernels; prompts of two or more tokens take the T-token graph either way.
   bool megakernel = false;
   double task_timeout_s = 1.0;  // ExecutorOptions::task_timeout_s
-  // Kernels stamp %globaltimer: last_brick_us() gives each brick's time in the last step
-  // (earliest block start to latest block end, summed over its launches).
+  // Kernels stamp %globaltimer and their SM: last_brick_us() gives each brick's time in the
+  // last step (earliest block start to latest block end, summed over its launches),
+  // last_brick_sm_active() how much of it the SMs were busy.
   bool trace = false;
   // A brick (ir::Graph::find_brick's spec) whose kernels end with a wrong one in both
   // graphs, for showing that --verify catches it.

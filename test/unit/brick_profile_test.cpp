@@ -89,7 +89,49 @@ TEST(BrickProfile, Errors) {
   ir::Graph g = ir::testing::qwen2_step();
   bb::BrickProfiler prof(g);
   EXPECT_THROW(prof.report(3000.0), brickc::Error);
-  EXPECT_THROW(prof.add_step(std::vector<double>(g.bricks().size() + 1, 1.0)), brickc::Error);
+  const size_t n = g.bricks().size();
+  EXPECT_THROW(prof.add_step(std::vector<double>(n + 1, 1.0)), brickc::Error);
+  EXPECT_THROW(prof.add_step(std::vector<double>(n, 1.0), std::vector<double>(n - 1, 0.5)),
+               brickc::Error);
+  // SM-busy fractions in every step or in none.
+  prof.add_step(std::vector<double>(n, 1.0), std::vector<double>(n, 0.5));
+  EXPECT_THROW(prof.add_step(std::vector<double>(n, 1.0)), brickc::Error);
+}
+
+TEST(BrickProfile, SmBusyIsTheMedianPerBrickAndTimeWeightedOverall) {
+  ir::Graph g = ir::testing::qwen2_step();
+  const size_t n = g.bricks().size();
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_real_distribution<double> us(1.0, 20.0), busy(0.2, 1.0);
+  bb::BrickProfiler prof(g);
+  std::vector<std::vector<double>> t(n), f(n);
+  for (int s = 0; s < 9; ++s) {
+    std::vector<double> a(n), b(n);
+    for (size_t i = 0; i < n; ++i) {
+      t[i].push_back(a[i] = us(rng));
+      f[i].push_back(b[i] = busy(rng));
+    }
+    prof.add_step(a, b);
+  }
+  const bb::ProfileReport r = prof.report(3000.0);
+  double weighted = 0, total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(r.rows[i].sm_busy_pct.has_value());
+    EXPECT_DOUBLE_EQ(*r.rows[i].sm_busy_pct, 100 * median_of(f[i]));
+    weighted += median_of(t[i]) * 100 * median_of(f[i]);
+    total += median_of(t[i]);
+  }
+  ASSERT_TRUE(r.sm_busy_pct.has_value());
+  EXPECT_NEAR(*r.sm_busy_pct, weighted / total, 1e-9);
+  const std::string text = bb::format_profile(r);
+  EXPECT_NE(text.find("| over budget | SMs busy |"), std::string::npos) << text;
+  EXPECT_NE(text.find(fmt::format("SMs busy: {:.0f} % of the bricks' time", weighted / total)),
+            std::string::npos)
+      << text;
+  // Without SM fractions (the CPU), neither the column nor the line.
+  bb::BrickProfiler cpu(g);
+  cpu.add_step(std::vector<double>(n, 1.0));
+  EXPECT_EQ(bb::format_profile(cpu.report(3000.0)).find("SMs busy"), std::string::npos);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@ ProfileReport random_report(std::mt19937& rng) {
   r.steps = 1 + rng() % 200;
   r.bandwidth_gbs = us(rng);
   const size_t n = 3 + rng() % 20;
+  const bool gpu = rng() % 2;  // rows with the SMs' busy share, as the GPU profiles them
   for (size_t i = 0; i < n; ++i) {
     BrickRow b;
     b.brick = i;
@@ -34,10 +35,12 @@ ProfileReport random_report(std::mt19937& rng) {
     b.bytes = rng();
     b.gbs = us(rng);
     b.pct_bandwidth = us(rng) / 10;
+    if (gpu) b.sm_busy_pct = us(rng) / 5;
     r.step_p50_us += b.us.p50;
     r.rows.push_back(b);
   }
   r.roofline_us = us(rng);
+  if (gpu) r.sm_busy_pct = us(rng) / 5;
   r.slowest = rng() % n;
   r.slowest_in_layer[0] = rng() % n;
   r.slowest_in_layer[3] = rng() % n;
@@ -57,6 +60,7 @@ TEST(ProfileJson, RoundTripsEveryField) {
     EXPECT_DOUBLE_EQ(b.bandwidth_gbs, a.bandwidth_gbs);
     EXPECT_EQ(b.slowest, a.slowest);
     EXPECT_EQ(b.slowest_in_layer, a.slowest_in_layer);
+    EXPECT_EQ(b.sm_busy_pct, a.sm_busy_pct);
     for (size_t i = 0; i < a.rows.size(); ++i) {
       const BrickRow &x = a.rows[i], &y = b.rows[i];
       EXPECT_EQ(y.brick, x.brick);
@@ -70,6 +74,7 @@ TEST(ProfileJson, RoundTripsEveryField) {
       EXPECT_EQ(y.bytes, x.bytes);
       EXPECT_DOUBLE_EQ(y.gbs, x.gbs);
       EXPECT_DOUBLE_EQ(y.pct_bandwidth, x.pct_bandwidth);
+      EXPECT_EQ(y.sm_busy_pct, x.sm_busy_pct);
     }
   }
 }

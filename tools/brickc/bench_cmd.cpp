@@ -69,7 +69,7 @@ bench::ProfileReport profile_bricks(runtime::Decoder& d, int n_steps, double ban
   const ir::Graph* g = d.profiled_graph();
   if (!g) fail("internal: the backend does not time its bricks");
   bench::BrickProfiler prof(*g);
-  bench::greedy_steps(d, 0, n_steps, [&] { prof.add_step(d.last_brick_us()); });
+  bench::greedy_steps(d, 0, n_steps, [&] { prof.add_step(d.last_brick_us(), d.last_brick_sm_active()); });
   d.reset();
   return prof.report(bandwidth_gbs);
 }

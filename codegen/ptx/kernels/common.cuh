@@ -158,10 +158,18 @@ __device__ __forceinline__ float block_sum(float v) {
   return s;
 }
 
+// The SM this thread runs on.
+__device__ __forceinline__ u32 smid() {
+  u32 s;
+  asm("mov.u32 %0, %%smid;" : "=r"(s));
+  return s;
+}
+
 // Profiling hook: with BRICKC_TRACE defined to 1 (the generated source does so when
-// profiling is on), each block b (x-major over its grid, GridBlock or TaskBlock) stamps its start and end (ns, from
-// %globaltimer) into trace[2b] and trace[2b + 1]. Without it the hook compiles to nothing,
-// so that profiling off costs nothing.
+// profiling is on), each block b (x-major over its grid, GridBlock or TaskBlock) stamps its
+// start and end (ns, from %globaltimer) and its SM into trace[3b], trace[3b + 1] and
+// trace[3b + 2] (runtime/cuda/trace_span.h reads them). Without it the hook compiles to
+// nothing, so that profiling off costs nothing.
 #ifndef BRICKC_TRACE
 #define BRICKC_TRACE 0
 #endif
@@ -176,8 +184,9 @@ struct Trace {
   __device__ __forceinline__ void end() {
     __syncthreads();
     if (threadIdx.x == 0) {
-      slots[2 * b] = t0;
-      slots[2 * b + 1] = globaltimer();
+      slots[3 * b] = t0;
+      slots[3 * b + 1] = globaltimer();
+      slots[3 * b + 2] = smid();
     }
   }
   // A block that ends without work, before waiting for its inputs, stamps an empty span
@@ -185,8 +194,9 @@ struct Trace {
   // early stamps would count the wait for the previous brick as this brick's time.
   __device__ __forceinline__ void skip() {
     if (threadIdx.x == 0) {
-      slots[2 * b] = ~0ull;
-      slots[2 * b + 1] = 0;
+      slots[3 * b] = ~0ull;
+      slots[3 * b + 1] = 0;
+      slots[3 * b + 2] = smid();
     }
   }
 #else

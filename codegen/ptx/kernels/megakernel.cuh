@@ -35,12 +35,6 @@ __device__ __forceinline__ void red_release_add(u32* p, u32 v) {
   asm volatile("red.release.gpu.global.add.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
 }
 
-__device__ __forceinline__ u32 smid() {
-  u32 s;
-  asm("mov.u32 %0, %%smid;" : "=r"(s));
-  return s;
-}
-
 // A block of a task. Weights need no waiting (start_dependents: nothing to launch); inputs
 // wait for every producer task's counter to reach epoch × its arrivals. A wait longer than
 // `timeout` ns records the fault in the step struct and ends the whole kernel: every block
