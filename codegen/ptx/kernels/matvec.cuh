@@ -2,8 +2,8 @@
 // qkv, lm_head, their rmsnorm_* forms, matvec_add), and gate/up with the SwiGLU epilogue.
 // Each warp owns whole rows and streams them in segments through a ring in its slice of
 // shared memory (16-byte cp.async copies of the raw quant blocks), where each lane dots
-// units of one or two 32-weight sub-blocks with the q8_1 activation (dp4a). Rows start 16-byte aligned (the
-// runtime pads each row to a multiple of 16 bytes at upload).
+// units of one or two 32-weight sub-blocks with the q8_1 activation (dp4a). Rows start
+// 16-byte aligned (the runtime pads each row to a multiple of 16 bytes at upload).
 #pragma once
 #include "activations.cuh"
 #include "quant_formats.cuh"
@@ -69,13 +69,9 @@ __device__ __forceinline__ float segment_dot(const u8* seg, int s, const u8* act
     const int b = unit / kUnits, k = unit % kUnits;
     const int a = (b0 + b) * kSubs;  // the block's first 32-value activation block
     if constexpr (F::kInt8) {
-      const Q8Act x{reinterpret_cast<const int4*>(act), reinterpret_cast<const float2*>(act + K), a};
-      acc += F::dot(seg + b * F::BB, k, x);
-      if constexpr (Fine) {  // the residuals of the input's rounding (activations.cuh)
-        const u8* act2 = act + q8_smem(K);
-        const Q8Act r{reinterpret_cast<const int4*>(act2), reinterpret_cast<const float2*>(act2 + K), a};
-        acc += F::dot(seg + b * F::BB, k, r);
-      }
+      acc += F::dot(seg + b * F::BB, k, q8_act<K>(act, a));
+      if constexpr (Fine)  // the residuals of the input's rounding (activations.cuh)
+        acc += F::dot(seg + b * F::BB, k, q8_act<K>(act + q8_smem(K), a));
     } else {
       acc += F::dotf(seg + b * F::BB, k, reinterpret_cast<const float*>(act) + 32 * a);
     }

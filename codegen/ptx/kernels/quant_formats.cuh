@@ -25,6 +25,12 @@ struct Q8Act {
   __device__ float2 ds(int i) const { return ds_[a + i]; }
 };
 
+// Block a's activation in a q8_1 vector of length K laid out in shared memory at v.
+template <int K>
+__device__ __forceinline__ Q8Act q8_act(const u8* v, int a) {
+  return {reinterpret_cast<const int4*>(v), reinterpret_cast<const float2*>(v + K), a};
+}
+
 struct FmtQ4_0 {
   static constexpr int QK = 32, BB = 18;
   static constexpr bool kInt8 = true;
