@@ -147,6 +147,13 @@ class Lowering {
     return std::string(norm ? "kInNormF32" : "kInF32") + (fine && int8 ? "Fine" : "");
   }
 
+  // The matvec-family kernels hold a q8_1 activation swizzled in groups of 64 values
+  // (kernels/activations.cuh: q8_chunk); every Qwen2.5 width is a multiple of 64.
+  void check_q8_groups(int64_t k, bool int8) const {
+    if (int8 && k % 64 != 0)
+      unsupported(fmt::format("{} columns are not a multiple of 64 (the groups of the q8_1 activation)", k));
+  }
+
   unsigned matvec_smem(int64_t k, bool int8, bool fine) const {
     const int64_t act = int8 ? (k + k / 32 * 8 + 15) / 16 * 16 * (fine ? 2 : 1) : k * 4;  // kernels/activations.cuh: q8_smem
     return static_cast<unsigned>(kWarps * kRingBytes + act);
@@ -177,6 +184,7 @@ class Lowering {
     const int64_t k = len(x);
     check_k(k, ws);
     const bool int8 = int8_format(type(ws[0]));
+    check_q8_groups(k, int8);
     std::string fmts, stem = std::string(ir::keyword(b.kind));
     for (int m = 0; m < 3; ++m) {
       const ir::ValueId w = ws[std::min(m, n_mats - 1)];
@@ -216,6 +224,7 @@ class Lowering {
     const int64_t k = len(x), rows = g_.type(wg).shape.dims[1];
     check_k(k, {wg, wu});
     const bool int8 = int8_format(type(wg));
+    check_q8_groups(k, int8);
     if (int8_format(type(wu)) != int8) unsupported("integer and float weights mixed in one brick");
     const bool q8 = type(out) == DType::Q8_1;
     if (q8 && rows % 32 != 0) unsupported("a q8_1 result whose length is not a multiple of 32");
