@@ -42,9 +42,12 @@ class Decoder {
   // engine): the graph they run and the last step's µs per brick; null / empty otherwise.
   virtual const ir::Graph* profiled_graph() const { return nullptr; }
   virtual std::vector<double> last_brick_us() { return {}; }
-  // The GPU's: per brick of the last step, the fraction (0..1) of its time that the
-  // device's SMs were busy (cuda/trace_span.h: LaunchSpan); empty where that is not known.
-  virtual std::vector<double> last_brick_sm_active() { return {}; }
+  // last_brick_us() and, on the GPU, per brick the fraction (0..1) of its time that the
+  // device's SMs were busy (cuda/trace_span.h; empty elsewhere), from one read of the trace.
+  struct BrickTimes {
+    std::vector<double> us, sm_busy;
+  };
+  virtual BrickTimes last_brick_times() { return {last_brick_us(), {}}; }
   // --verify: every later step runs through `fn` instead of the backend's own step. fn
   // must run every brick once, in order, on the executor it is given, so that the cache
   // and the logits come out as a step leaves them; an empty fn restores normal steps.

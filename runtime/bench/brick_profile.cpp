@@ -9,18 +9,18 @@
 
 namespace brickc::bench {
 
-BrickProfiler::BrickProfiler(const ir::Graph& g)
-    : g_(g), samples_(g.bricks().size()), sm_busy_(g.bricks().size()) {}
+BrickProfiler::BrickProfiler(const ir::Graph& g) : g_(g), samples_(g.bricks().size()) {}
 
 void BrickProfiler::add_step(std::span<const double> brick_us, std::span<const double> sm_busy) {
   if (brick_us.size() != samples_.size())
     fail("brick profile: {} brick times for a graph of {} bricks", brick_us.size(),
          samples_.size());
-  const bool had = steps_ > 0 && !sm_busy_.empty() && !sm_busy_[0].empty();
-  if ((!sm_busy.empty() && sm_busy.size() != samples_.size()) ||
-      (steps_ > 0 && had != !sm_busy.empty()))
+  // The first step decides whether every step gives SM-busy fractions.
+  const bool busy = steps_ == 0 ? !sm_busy.empty() : !sm_busy_.empty();
+  if (sm_busy.size() != (busy ? samples_.size() : 0))
     fail("brick profile: {} SM-busy fractions for a graph of {} bricks in step {}", sm_busy.size(),
          samples_.size(), steps_);
+  if (busy) sm_busy_.resize(samples_.size());
   for (size_t i = 0; i < brick_us.size(); ++i) samples_[i].push_back(brick_us[i]);
   for (size_t i = 0; i < sm_busy.size(); ++i) sm_busy_[i].push_back(sm_busy[i]);
   ++steps_;
@@ -46,12 +46,12 @@ ProfileReport BrickProfiler::report(double bandwidth_gbs) const {
     row.gbs = row.us.p50 > 0 ? static_cast<double>(row.bytes) / (row.us.p50 * 1e3) : 0.0;
     row.pct_bandwidth = 100 * row.gbs / bandwidth_gbs;
     row.budget_us = b.budget_us;
-    if (!sm_busy_[i].empty()) row.sm_busy_pct = 100 * summarize(sm_busy_[i]).p50;
+    if (!sm_busy_.empty()) row.sm_busy_pct = 100 * summarize(sm_busy_[i]).p50;
     r.step_p50_us += row.us.p50;
     r.roofline_us += b.budget_us.value_or(0.0);
     r.rows.push_back(std::move(row));
   }
-  if (!r.rows.empty() && r.rows[0].sm_busy_pct && r.step_p50_us > 0) {
+  if (!sm_busy_.empty() && r.step_p50_us > 0) {
     double weighted = 0;
     for (const BrickRow& row : r.rows) weighted += row.us.p50 * *row.sm_busy_pct;
     r.sm_busy_pct = weighted / r.step_p50_us;

@@ -55,7 +55,7 @@ class BrickProfiler {
  private:
   const ir::Graph& g_;
   std::vector<std::vector<double>> samples_;  // per brick
-  std::vector<std::vector<double>> sm_busy_;  // per brick, when the steps give it
+  std::vector<std::vector<double>> sm_busy_;  // per brick; empty when the steps give none
   size_t steps_ = 0;
 };
 

@@ -287,7 +287,6 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
   // Grids: grid-stride kernels get as many blocks as fit on the device at once; with the
   // megakernel, as many as it has (each of its blocks runs one of them).
   const DeviceInfo& dev = ctx.info();
-  sm_count_ = dev.sm_count;
   if (plan_.megakernel) {
     const ptx::Megakernel& mk = *plan_.megakernel;
     mega_fn_ = module_.function(mk.name);
@@ -606,7 +605,7 @@ std::vector<LaunchSpan> Executor::trace_spans() {
   std::vector<LaunchSpan> spans;
   for (size_t i = 0; i < plan_.launches.size(); ++i) {
     const size_t n = grid_x_[i] * plan_.launches[i].grid[1];
-    spans.push_back(launch_span(std::span(t).subspan(trace_offset_[i], 3 * n), sm_count_));
+    spans.push_back(launch_span(std::span(t).subspan(trace_offset_[i], 3 * n), ctx_.info().sm_count));
   }
   return spans;
 }

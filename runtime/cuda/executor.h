@@ -115,7 +115,6 @@ class Executor final : public runtime::BrickStepper {
   DeviceBuffer step_;                  // Step struct, with the argmax key
   DeviceBuffer trace_;
   std::vector<size_t> trace_offset_;   // per launch, in u64 slots
-  int sm_count_ = 0;
   PinnedBuffer step_host_;             // one Step per position: enqueued copies never race
   PinnedBuffer tokens_host_;           // T-token graphs: token ids by position, likewise
   ir::ValueId tok_;                    // T-token graphs: the %tok buffer

@@ -91,26 +91,19 @@ class GpuModel final : public Model {
     return exec_.device_bytes() + (prefill_ ? prefill_->device_bytes() : 0);
   }
   const ir::Graph* profiled_graph() const override { return trace_ ? &exec_.graph() : nullptr; }
-  std::vector<double> last_brick_us() override {
-    if (!trace_) return {};
-    ctx_.make_current();
-    std::vector<double> us(exec_.graph().bricks().size(), 0.0);
-    const std::vector<LaunchSpan> spans = exec_.trace_spans();
-    for (size_t i = 0; i < spans.size(); ++i) us[exec_.plan().launches[i].brick] += spans[i].us;
-    return us;
-  }
-  std::vector<double> last_brick_sm_active() override {
+  std::vector<double> last_brick_us() override { return last_brick_times().us; }
+  BrickTimes last_brick_times() override {
     if (!trace_) return {};
     ctx_.make_current();
     const size_t n = exec_.graph().bricks().size();
-    std::vector<double> us(n, 0.0), active(n, 0.0);
+    BrickTimes t{std::vector<double>(n, 0.0), std::vector<double>(n, 0.0)};
     const std::vector<LaunchSpan> spans = exec_.trace_spans();
     for (size_t i = 0; i < spans.size(); ++i) {
-      us[exec_.plan().launches[i].brick] += spans[i].us;
-      active[exec_.plan().launches[i].brick] += spans[i].sm_active_us;
+      t.us[exec_.plan().launches[i].brick] += spans[i].us;
+      t.sm_busy[exec_.plan().launches[i].brick] += spans[i].sm_active_us;
     }
-    for (size_t b = 0; b < n; ++b) active[b] = us[b] > 0 ? active[b] / us[b] : 0.0;
-    return active;
+    for (size_t b = 0; b < n; ++b) t.sm_busy[b] = t.us[b] > 0 ? t.sm_busy[b] / t.us[b] : 0.0;
+    return t;
   }
 
  private:

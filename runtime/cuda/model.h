@@ -32,7 +32,7 @@ struct ModelOptions {
   double task_timeout_s = 1.0;  // ExecutorOptions::task_timeout_s
   // Kernels stamp %globaltimer and their SM: last_brick_us() gives each brick's time in the
   // last step (earliest block start to latest block end, summed over its launches),
-  // last_brick_sm_active() how much of it the SMs were busy.
+  // last_brick_times() also how much of it the SMs were busy.
   bool trace = false;
   // A brick (ir::Graph::find_brick's spec) whose kernels end with a wrong one in both
   // graphs, for showing that --verify catches it.

@@ -69,7 +69,10 @@ bench::ProfileReport profile_bricks(runtime::Decoder& d, int n_steps, double ban
   const ir::Graph* g = d.profiled_graph();
   if (!g) fail("internal: the backend does not time its bricks");
   bench::BrickProfiler prof(*g);
-  bench::greedy_steps(d, 0, n_steps, [&] { prof.add_step(d.last_brick_us(), d.last_brick_sm_active()); });
+  bench::greedy_steps(d, 0, n_steps, [&] {
+    const runtime::Decoder::BrickTimes t = d.last_brick_times();
+    prof.add_step(t.us, t.sm_busy);
+  });
   d.reset();
   return prof.report(bandwidth_gbs);
 }

@@ -196,7 +196,6 @@ struct Trace {
     if (threadIdx.x == 0) {
       slots[3 * b] = ~0ull;
       slots[3 * b + 1] = 0;
-      slots[3 * b + 2] = smid();
     }
   }
 #else
