@@ -283,9 +283,12 @@ class Lowering {
     const std::string stem =
         fmt::format("{}{}_hd{}_q{}_kv{}", ir::keyword(b.kind), rows ? "_rows" : "", hd, nq, nkv);
     auto val = [&](ir::ValueId x) { return x.index == UINT32_MAX ? null() : value(x); };
+    // Decode spreads one item (a pair of values) per thread over the grid
+    // (rope_kv_append.cuh: kRopeItems); T tokens take a block each.
+    const int64_t items = (nq + (append ? 2 * nkv : 0)) * (hd / 2);
     launch(kernel(stem, call), {val(q), val(k), val(v), step(), val(out), val(cache_k),
                                 val(cache_v), f32(rope ? ir::rope_theta_scale(theta, hd) : 0.0f), trace()})
-        .grid = {static_cast<unsigned>(g_.n_tokens), 1};
+        .grid = {static_cast<unsigned>(rows ? g_.n_tokens : (items + kThreads - 1) / kThreads), 1};
   }
 
   void attention(const ir::Brick& b) {
@@ -469,8 +472,8 @@ class Lowering {
     return false;
   }
 
-  void vector_kernel(const std::string& stem, const std::string& call, std::vector<Arg> args) {
-    launch(kernel(stem, call), std::move(args));
+  Launch& vector_kernel(const std::string& stem, const std::string& call, std::vector<Arg> args) {
+    return launch(kernel(stem, call), std::move(args));
   }
 
   void lower(const ir::Brick& b) {
@@ -485,7 +488,8 @@ class Lowering {
         vector_kernel(fmt::format("embed_{}_k{}", name(type(t)), k),
                       fmt::format("embed<{}, {}>", k, weight_format(t)),
                       {value(t), integer(static_cast<int64_t>(gpu_row_stride(type(t), k))), step(),
-                       value(r), trace()});
+                       value(r), trace()})
+            .grid = {static_cast<unsigned>((k + kThreads - 1) / kThreads), 1};
         return;
       }
       case BrickKind::Rmsnorm: {

@@ -210,13 +210,11 @@ __device__ void attention_blocks(const KArgs& a, const B& blk, AttnShared<NQ / N
     // where the other blocks' writes are). The maxima, the sums and each warp's first
     // partial are loaded together, so that a merge of at most kWarps splits (every short
     // cache's) waits for L2 once.
-    __threadfence();
     __syncthreads();
     u32* counters = reinterpret_cast<u32*>(a.p[6]);
-    if (t == 0) sh.arrived = atomicAdd(counters + kvh, 1u);
+    if (t == 0) sh.arrived = arrive_acq_rel(counters + kvh);
     __syncthreads();
     if (sh.arrived == splits * NG - 1) {
-      __threadfence();
       constexpr int N4 = G * HD / 4, K4 = (N4 + kWarp - 1) / kWarp, J = (S + kWarp - 1) / kWarp;
       const float4* p4 = reinterpret_cast<const float4*>(part + kvh * S * G * HD);
       float4 o[K4];

@@ -67,6 +67,17 @@ __device__ __forceinline__ void cp_async16(u32 dst, const void* src, bool valid)
                "r"(valid ? 16 : 0)
                : "memory");
 }
+// An arrival counter's add: release (this thread's earlier writes, and those a barrier
+// before it ordered, are visible to whoever sees the new count) and acquire (what the
+// earlier arrivals released is visible here, and to the threads a barrier after it
+// orders). Two membar.gl around a relaxed atomicAdd did the same at the cost of two full
+// fences on the path of the kernel's last block.
+__device__ __forceinline__ u32 arrive_acq_rel(u32* counter) {
+  u32 old;
+  asm volatile("atom.add.acq_rel.gpu.u32 %0, [%1], 1;" : "=r"(old) : "l"(counter) : "memory");
+  return old;
+}
+
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 // Waits until at most N of this thread's committed groups are still in flight.
 template <int N>

@@ -279,12 +279,11 @@ __device__ void gate_up_swiglu(const KArgs& a, const B& blk) {
       u32 done = 0;
       if (lane == 0) {
         hbuf[r] = h;
-        __threadfence();
-        done = atomicAdd(counters + r / 32, 1u);
+        done = arrive_acq_rel(counters + r / 32);
       }
       done = __shfl_sync(0xffffffffu, done, 0);
       if (done == 31) {  // this warp finished the group's last row
-        __threadfence();
+        __syncwarp();    // lane 0's acquire orders the other lanes' loads too
         const int g0 = r / 32 * 32;
         const float x = __ldcg(hbuf + g0 + lane);
         void* out = reinterpret_cast<void*>(a.p[9]);

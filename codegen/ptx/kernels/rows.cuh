@@ -65,7 +65,7 @@ __device__ void rope_kv_append_rows(const KArgs& a, const B& blk) {
         a.p[4] ? reinterpret_cast<float*>(a.p[4]) + qrow : nullptr,
         a.p[5] ? reinterpret_cast<u16*>(a.p[5]) + at : nullptr,
         a.p[6] ? reinterpret_cast<u16*>(a.p[6]) + at : nullptr, pos,
-        __uint_as_float(static_cast<u32>(a.p[7])));
+        __uint_as_float(static_cast<u32>(a.p[7])), threadIdx.x, kThreads);
   }
   trace.end();
 }

@@ -1,6 +1,6 @@
-// Kernels over single vectors, one block each: the embedding lookup, a standalone RMSNorm,
-// SwiGLU and residual add (for graphs where they are not fused into a matvec), with an
-// f32 or q8_1 result.
+// Kernels over single vectors: the embedding lookup (spread over its grid), and one block
+// each for a standalone RMSNorm, SwiGLU and residual add (for graphs where they are not
+// fused into a matvec), with an f32 or q8_1 result.
 #pragma once
 #include "activations.cuh"
 #include "quant_formats.cuh"
@@ -15,7 +15,8 @@ __device__ __forceinline__ void store_result(void* out, int n, int i, float v) {
     static_cast<float*>(out)[i] = v;
 }
 
-// Slots: 0 table, 1 row stride, 2 step, 3 x (f32[K]), 4 trace. Row step->token, dequantized.
+// Slots: 0 table, 1 row stride, 2 step, 3 x (f32[K]), 4 trace. Row step->token, dequantized,
+// a value per thread over the grid (one block's rounds each waited for HBM: 6.6 us on the 7B).
 template <int K, class F, class B>
 __device__ void embed(const KArgs& a, const B& blk) {
   blk.begin();
@@ -24,7 +25,8 @@ __device__ void embed(const KArgs& a, const B& blk) {
   const u8* row = reinterpret_cast<const u8*>(a.p[0]) +
                   static_cast<long long>(st->token) * static_cast<long long>(a.p[1]);
   float* x = reinterpret_cast<float*>(a.p[3]);
-  for (int i = threadIdx.x; i < K; i += kThreads) x[i] = F::get(row + i / F::QK * F::BB, i % F::QK);
+  for (int i = blk.x * kThreads + threadIdx.x; i < K; i += blk.nx * kThreads)
+    x[i] = F::get(row + i / F::QK * F::BB, i % F::QK);
   trace.end();
 }
 
