@@ -16,7 +16,9 @@ using ir::BrickKind;
 using K = Arg::Kind;
 
 constexpr int kWarps = 8;         // kernels/common.cuh: kWarps
-constexpr int kRingBytes = 6144;  // kernels/matvec.cuh: kRingBytes, each warp's weight ring
+constexpr int kRingBytes = 6144;  // kernels/matvec.cuh: Ring, each warp's weight ring, or
+constexpr int kRingSmall = 4096;  // two 2 KB segments where that fits another block
+constexpr int kMatvecBlocks = 4;  // matvec-family blocks per SM at 64 registers (the 7B's)
 constexpr int kThreads = 256;     // kernels/common.cuh: kThreads, the block of every decode kernel
 // T-token steps (kernels/gemm.cuh, flash_attention.cuh): tile sizes, block sizes, shared memory.
 constexpr int64_t kGemmTileM = 128, kGemmTileN = 128;
@@ -154,10 +156,29 @@ class Lowering {
       unsupported(fmt::format("{} columns are not a multiple of 64 (the groups of the q8_1 activation)", k));
   }
 
-  unsigned matvec_smem(int64_t k, bool int8, bool fine) const {
-    const int64_t act = int8 ? (k + k / 32 * 8 + 15) / 16 * 16 * (fine ? 2 : 1) : k * 4;  // kernels/activations.cuh: q8_smem
-    return static_cast<unsigned>(kWarps * kRingBytes + act);
+  // Shared memory of a matvec-family block: its warps' rings, then the activation.
+  static unsigned act_smem(int64_t k, bool int8, bool fine) {
+    return static_cast<unsigned>(int8 ? (k + k / 32 * 8 + 15) / 16 * 16 * (fine ? 2 : 1) : k * 4);  // kernels/activations.cuh: q8_smem
   }
+
+  // Each warp's weight ring (kernels/matvec.cuh): 6 KB, or 4 KB where that puts another
+  // block on each SM and so lowers the most rows a warp takes, while that most is small
+  // (at most 4), since then one row more is a large share of the brick's time: the 7B's
+  // down projection (3,584 rows of 15 KB) had 3 blocks of 8 warps per SM, 3,168 warps, and
+  // 416 of them took a second row while the rest of the device waited.
+  int ring_bytes(int64_t rows, unsigned act) const {
+    auto blocks = [&](int ring) {
+      return std::min<int64_t>(kMatvecBlocks, o_.smem_per_sm / (kWarps * ring + act + 1024));
+    };
+    auto most = [&](int64_t b) {
+      const int64_t warps = std::max<int64_t>(1, b * o_.sms * kWarps);
+      return (rows + warps - 1) / warps;
+    };
+    const int64_t b6 = blocks(kRingBytes), b4 = blocks(kRingSmall);
+    return b4 > b6 && most(b4) < most(b6) && most(b6) <= 4 ? kRingSmall : kRingBytes;
+  }
+  // Kernel names tell the small ring's instances apart.
+  static std::string ring_suffix(int ring) { return ring == kRingSmall ? "_ring4k" : ""; }
 
   void check_k(int64_t k, const std::vector<ir::ValueId>& ws) const {
     for (ir::ValueId w : ws) {
@@ -193,9 +214,6 @@ class Lowering {
       if (m < n_mats) stem += "_" + std::string(name(type(w)));
     }
     stem += fmt::format("_k{}", k);
-    const std::string call =
-        fmt::format("matvec<{}, {}, {}, {}{}>", k, input_kind(x, norm, int8, fine),
-                    residual ? "kAddResidual" : "kStore", n_mats, fmts);
     std::vector<Arg> args = {x_row ? scratch(*x_row) : value(x), norm ? value(o[1]) : null(),
                              f32(norm ? b.float_attr("eps") : 0.0f),
                              residual ? value(o[2]) : null(), trace()};
@@ -213,9 +231,14 @@ class Lowering {
                                value(b.results[static_cast<size_t>(m)])});
       rows += n;
     }
-    Launch& l = launch(kernel(stem, call), std::move(args));
+    const unsigned act = act_smem(k, int8, fine && type(x) == DType::F32);
+    const int ring = ring_bytes(rows, act);
+    const std::string call =
+        fmt::format("matvec<{}, {}, {}, {}, {}{}>", k, input_kind(x, norm, int8, fine),
+                    residual ? "kAddResidual" : "kStore", n_mats, ring, fmts);
+    Launch& l = launch(kernel(stem + ring_suffix(ring), call), std::move(args));
     l.work_blocks = (rows + kWarps - 1) / kWarps;
-    l.smem = matvec_smem(k, int8, fine && type(x) == DType::F32);
+    l.smem = kWarps * ring + act;
   }
 
   void gate_up(const ir::Brick& b, bool norm) {
@@ -228,11 +251,13 @@ class Lowering {
     if (int8_format(type(wu)) != int8) unsupported("integer and float weights mixed in one brick");
     const bool q8 = type(out) == DType::Q8_1;
     if (q8 && rows % 32 != 0) unsupported("a q8_1 result whose length is not a multiple of 32");
-    const std::string call = fmt::format("gate_up_swiglu<{}, {}, {}, {}, {}>", k,
+    const unsigned act = act_smem(k, int8, false);
+    const int ring = ring_bytes(rows, act);
+    const std::string call = fmt::format("gate_up_swiglu<{}, {}, {}, {}, {}, {}>", k,
                                          input_kind(x, norm, int8, false), q8 ? "true" : "false",
-                                         weight_format(wg), weight_format(wu));
-    const std::string stem = fmt::format("{}_{}_{}_k{}", ir::keyword(b.kind), name(type(wg)),
-                                         name(type(wu)), k);
+                                         ring, weight_format(wg), weight_format(wu));
+    const std::string stem = fmt::format("{}_{}_{}_k{}{}", ir::keyword(b.kind), name(type(wg)),
+                                         name(type(wu)), k, ring_suffix(ring));
     const std::string res = g_.value(out).name;
     const size_t h = add_scratch(static_cast<uint64_t>(rows) * 4, "SwiGLU rows of %" + res, false);
     const size_t c = add_scratch(static_cast<uint64_t>(rows / 32 + 1) * 4,
@@ -244,7 +269,7 @@ class Lowering {
          integer(static_cast<int64_t>(gpu_row_stride(type(wu), k))), integer(rows), value(out),
          q8 ? scratch(h) : null(), q8 ? scratch(c) : null()});
     l.work_blocks = (rows + kWarps - 1) / kWarps;
-    l.smem = matvec_smem(k, int8, false);
+    l.smem = kWarps * ring + act;
   }
 
   void rope_append(const ir::Brick& b, bool rope, bool append) {

@@ -75,6 +75,9 @@ struct KernelPlan {
 
 struct LowerOptions {
   unsigned sms = 132;  // the device's SMs: decode attention's KV splits fill them
+  // The device's shared memory per SM (H100/H200: 228 KB): how many blocks of a matvec-family
+  // kernel fit on an SM decides its weight ring's size (lower.cpp: ring_bytes).
+  unsigned smem_per_sm = 233472;
   // Kernels stamp %globaltimer into their trace slots (kernels/common.cuh: BRICKC_TRACE);
   // off, the hooks are compiled out.
   bool trace = false;

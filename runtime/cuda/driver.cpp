@@ -38,6 +38,7 @@ void probe_driver(Probe& p) {
     attr(info.cc_minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
     attr(info.sm_count, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
     attr(info.max_smem_per_block_optin, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
+    attr(info.smem_per_sm, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR);
     attr(info.clock_khz, CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
     attr(info.mem_clock_khz, CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE);
     attr(info.mem_bus_width, CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH);

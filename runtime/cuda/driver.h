@@ -16,6 +16,7 @@ struct DeviceInfo {
   int sm_count = 0;
   size_t l2_bytes = 0;
   int max_smem_per_block_optin = 0;  // bytes a kernel may opt in to (cuFuncSetAttribute)
+  int smem_per_sm = 0;               // bytes of shared memory an SM has for its blocks
   int clock_khz = 0, mem_clock_khz = 0;
   int mem_bus_width = 0;  // bits
   int driver_version = 0;  // e.g. 13000, as in Probe

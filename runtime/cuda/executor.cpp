@@ -127,6 +127,7 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
   ptx::LowerOptions lo = o.lower;
   lo.megakernel = o.megakernel;
   lo.sms = static_cast<unsigned>(ctx.info().sm_count);
+  lo.smem_per_sm = static_cast<unsigned>(ctx.info().smem_per_sm);
   plan_ = ptx::lower(graph_, lo);
 
   ptx::CompileOptions co;

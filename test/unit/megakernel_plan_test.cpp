@@ -57,12 +57,14 @@ void check_plan(const ir::Graph& g, const KernelPlan& plan) {
       EXPECT_LT(place[i].first, blocks);
       EXPECT_EQ(place[i].arrivals, std::min(place[i].nx * place[i].ny, blocks));
       EXPECT_EQ(place[i].ny, l.grid[1]);
-      if (l.work_blocks > 0)  // a grid-stride kernel: at most one virtual block per block
+      if (l.work_blocks > 0) {  // a grid-stride kernel: at most one virtual block per block
         EXPECT_EQ(place[i].nx, std::min<int64_t>(l.work_blocks, blocks));
-      else
+      } else {
         EXPECT_EQ(place[i].nx, l.grid[0]);
-      if (i > 0)
+      }
+      if (i > 0) {
         EXPECT_EQ(place[i].first, (place[i - 1].first + place[i - 1].nx * place[i - 1].ny) % blocks);
+      }
     }
   }
 }

@@ -33,7 +33,7 @@ __host__ __device__ constexpr bool has_norm(int in) { return in == kInNormF32 ||
 // Bytes of one q8_1 vector of length K in shared memory, rounded up to 16 so that the
 // fine kinds' second one (the residuals) starts 16-byte aligned for the dots' loads. An
 // activation takes q8_smem(K), twice that for the fine kinds, or 4K bytes as f32
-// (codegen/ptx/lower.cpp: matvec_smem).
+// (codegen/ptx/lower.cpp: act_smem).
 __host__ __device__ constexpr int q8_smem(int k) { return (k + k / 32 * 8 + 15) / 16 * 16; }
 
 // Where 16-byte chunk g of a q8_1 vector's values (half g & 1 of 32-value block g >> 1)

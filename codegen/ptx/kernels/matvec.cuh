@@ -8,13 +8,13 @@
 #include "activations.cuh"
 #include "quant_formats.cuh"
 
-// Each warp streams its weights through a ring of slots in its own kRingBytes of shared
+// Each warp streams its weights through a ring of slots in its own Ring bytes of shared
 // memory (16-byte cp.async copies, bypassing registers and L1): while it computes one
 // segment, the copies of the next kSlots - 1 are in flight, across row boundaries, so a
 // warp keeps most of its ring in flight however short its rows are. (Rows loaded into
 // registers one ahead kept one 864-byte row per warp in flight on the 1.5B, and each row
-// cost a full HBM latency.)
-constexpr int kRingBytes = 6144;
+// cost a full HBM latency.) Ring is 6 KB, or 4 KB (two segments) where that fits another
+// block on the SM (codegen/ptx/lower.cpp: ring_bytes).
 constexpr int kSegMax = 2048;  // at most one segment's bytes
 
 __host__ __device__ constexpr int gcd_c(int a, int b) { return b == 0 ? a : gcd_c(b, a % b); }
@@ -84,13 +84,13 @@ __device__ __forceinline__ float segment_dot(const u8* seg, int s, const u8* act
 // and is false past the last. prime() starts the first copies (weights never wait for the
 // previous kernel); run() computes every row, calling done(m, rr, sum) with the whole
 // warp's sum as each row ends.
-template <int K, bool Fine, class F0, class F1, class F2, class RowAt>
+template <int K, int Ring, bool Fine, class F0, class F1, class F2, class RowAt>
 struct WeightStream {
   using S0 = RowSegs<F0, K>;
   using S1 = RowSegs<F1, K>;
   using S2 = RowSegs<F2, K>;
   static constexpr int kSlot = max_c(S0::kBytes, max_c(S1::kBytes, S2::kBytes));
-  static constexpr int kSlots = kRingBytes / kSlot;
+  static constexpr int kSlots = Ring / kSlot;
   static_assert(kSlots >= 2, "a ring of at least two segments");
   // Matrices of one format share one inlined copy of each loop (block sizes name formats).
   static constexpr bool kOneFormat = F0::BB == F1::BB && F1::BB == F2::BB;
@@ -170,10 +170,10 @@ struct WeightStream {
   }
 };
 
-template <int K, bool Fine, class F0, class F1, class F2, class RowAt>
-__device__ __forceinline__ WeightStream<K, Fine, F0, F1, F2, RowAt> weight_stream(
+template <int K, int Ring, bool Fine, class F0, class F1, class F2, class RowAt>
+__device__ __forceinline__ WeightStream<K, Ring, Fine, F0, F1, F2, RowAt> weight_stream(
     const u8* const (&base)[3], const long long (&stride)[3], const RowAt& row_at, u8* ring) {
-  return WeightStream<K, Fine, F0, F1, F2, RowAt>(base, stride, row_at, ring);
+  return WeightStream<K, Ring, Fine, F0, F1, F2, RowAt>(base, stride, row_at, ring);
 }
 
 enum MatvecEpilogue { kStore = 0, kAddResidual = 1 };
@@ -183,7 +183,7 @@ __device__ __forceinline__ float slot_f32(u64 v) { return __uint_as_float(static
 // Argument slots (KArgs.p): 0 x, 1 norm weight, 2 eps (f32 bits), 3 residual, 4 trace,
 // then per matrix m (5 + 5m ..): weights, row stride in bytes, rows, bias, y.
 // Rows of all matrices form one index space spread over every warp of the grid.
-template <int K, int In, int Epi, int NM, class F0, class F1, class F2, class B>
+template <int K, int In, int Epi, int NM, int Ring, class F0, class F1, class F2, class B>
 __device__ void matvec(const KArgs& a, const B& blk) {
   static_assert(F0::kInt8 == F1::kInt8 && F1::kInt8 == F2::kInt8, "one activation kind per brick");
   constexpr bool kInt8 = F0::kInt8;
@@ -214,12 +214,12 @@ __device__ void matvec(const KArgs& a, const B& blk) {
     }
     return first + i * step < total;
   };
-  auto ws = weight_stream<K, is_fine(In), F0, F1, F2>(base, stride, row_at, smem + warp * kRingBytes);
+  auto ws = weight_stream<K, Ring, is_fine(In), F0, F1, F2>(base, stride, row_at, smem + warp * Ring);
   blk.start_dependents();
   ws.prime();
   blk.wait_for_inputs();
   Trace trace(reinterpret_cast<u64*>(a.p[4]), blk);
-  u8* act = smem + kWarps * kRingBytes;
+  u8* act = smem + kWarps * Ring;
   load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]),
                                  reinterpret_cast<const float*>(a.p[1]), slot_f32(a.p[2]), act);
   const float* resid = reinterpret_cast<const float*>(a.p[3]);
@@ -240,7 +240,7 @@ __device__ void matvec(const KArgs& a, const B& blk) {
 // 11 u32 counters[rows / 32] (zero between launches).
 // With OutQ8, each finished row bumps its 32-row group's counter; the warp that finishes
 // a group quantizes it from the f32 scratch and zeroes the counter for the next token.
-template <int K, int In, bool OutQ8, class FG, class FU, class B>
+template <int K, int In, bool OutQ8, int Ring, class FG, class FU, class B>
 __device__ void gate_up_swiglu(const KArgs& a, const B& blk) {
   static_assert(FG::kInt8 == FU::kInt8, "one activation kind per brick");
   constexpr bool kInt8 = FG::kInt8;
@@ -256,12 +256,12 @@ __device__ void gate_up_swiglu(const KArgs& a, const B& blk) {
     rr = first + (i >> 1) * step;
     return rr < rows;
   };
-  auto ws = weight_stream<K, false, FG, FU, FU>(base, stride, row_at, smem + warp * kRingBytes);
+  auto ws = weight_stream<K, Ring, false, FG, FU, FU>(base, stride, row_at, smem + warp * Ring);
   blk.start_dependents();
   ws.prime();
   blk.wait_for_inputs();
   Trace trace(reinterpret_cast<u64*>(a.p[3]), blk);
-  u8* act = smem + kWarps * kRingBytes;
+  u8* act = smem + kWarps * Ring;
   load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]),
                                  reinterpret_cast<const float*>(a.p[1]), slot_f32(a.p[2]), act);
   float* hbuf = reinterpret_cast<float*>(a.p[10]);
