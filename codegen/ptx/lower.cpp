@@ -156,7 +156,8 @@ class Lowering {
       unsupported(fmt::format("{} columns are not a multiple of 64 (the groups of the q8_1 activation)", k));
   }
 
-  // Shared memory of a matvec-family block: its warps' rings, then the activation.
+  // Bytes of a matvec-family block's activation, after its warps' rings in shared memory
+  // (the block's total is kWarps * ring_bytes + act_smem).
   static unsigned act_smem(int64_t k, bool int8, bool fine) {
     return static_cast<unsigned>(int8 ? (k + k / 32 * 8 + 15) / 16 * 16 * (fine ? 2 : 1) : k * 4);  // kernels/activations.cuh: q8_smem
   }
