@@ -2,7 +2,7 @@
 # The device-machine session in one script (DESIGN.md §9): from build/device (made by
 # scripts/device-bundle.sh here), synthesize the models, run the GPU tests and the
 # benchmarks, and leave logs and JSON in $OUT. Steps: devices, tests, models, bench, profile,
-# top, verify, sanitize, longrun, cpu, compare, engines (any subset, in order given). Models
+# top, verify, sanitize, longrun, cpu, compare, serve, engines (any subset, in order given). Models
 # are written to $MODELS (default /tmp/models). bench follows the protocol's defaults (10
 # warm-up, 100 repetitions) unless BENCH_REPS / BENCH_WARMUP say otherwise.
 set -uo pipefail
@@ -109,6 +109,17 @@ for step in "$@"; do
         CUDA_VISIBLE_DEVICES= "$B/brickc" bench -m "$f" --device cpu -t "$(nproc)" -p 512 -n 128 \
           -r "${COMPARE_REPS:-3}" --warmup 1 --llama-bench "$lb" --json "$OUT/cpu-${m/:/-}.json" \
           2>&1 | tee -a "$OUT/cpu.log"
+      done ;;
+    serve)  # continuous batching on the GPU: aggregate decode tok/s of `serve --parallel P`
+            # with P concurrent greedy completions (P = 1 decodes through the one-sequence
+            # graph), then the time to first token of a 2,000-token prompt, cold and with a
+            # shared prefix (--parallel 16), for each model of SERVE_SET
+      for m in ${SERVE_SET:-7b:q4_k_m}; do
+        f=$(model "${m%%:*}" "${m##*:}") || continue
+        python3 bench/serve_parallel.py "$B/brickc" "$f" --device cuda --streams "${SERVE_STREAMS:-1,4,16,64}" \
+          --tokens "${SERVE_TOKENS:-64}" --reps "${SERVE_REPS:-3}" > "$OUT/serve-${m/:/-}.json" 2> >(tee -a "$OUT/serve.log" >&2)
+        python3 bench/serve_ttft.py "$B/brickc" "$f" --device cuda --parallel 16 --tokens 2000 \
+          > "$OUT/serve-ttft-${m/:/-}.json" 2> >(tee -a "$OUT/serve.log" >&2)
       done ;;
     engines)  # decode with the per-brick graph and with the megakernel, one after the other
       for m in $BENCH_SET; do

@@ -24,6 +24,8 @@ constexpr int kThreads = 256;     // kernels/common.cuh: kThreads, the block of 
 constexpr int64_t kGemmTileM = 128, kGemmTileN = 128;
 constexpr unsigned kGemmThreads = 256;
 constexpr unsigned kGemmSmem = 65536;              // gemm.cuh: gemm_smem_bytes()
+constexpr int64_t kDqTokens = 64, kDqRows = 128;   // gemm.cuh: gemm_dq's most tokens, rows per block
+constexpr unsigned kDqSmem = 65536;                 // gemm.cuh: gemm_dq_smem_bytes()
 constexpr int64_t kFlashTileQ = 64;                 // flash_attention.cuh: kFlashBQ
 constexpr unsigned kFlashThreads = 128;
 unsigned flash_smem(int64_t hd) { return static_cast<unsigned>(512 * hd); }  // flash_smem_bytes
@@ -72,7 +74,7 @@ bool int8_format(DType t) { return t != DType::F16 && t != DType::F32; }
 
 class Lowering {
  public:
-  Lowering(const ir::Graph& g, const LowerOptions& o) : g_(g), o_(o) {}
+  Lowering(const ir::Graph& g, const LowerOptions& o) : g_(g), o_(o), seq_(g.find("seq")) {}
 
   KernelPlan run() {
     for (size_t i = 0; i < g_.bricks().size(); ++i) {
@@ -312,9 +314,26 @@ class Lowering {
     // Decode spreads one item (a pair of values) per thread over the grid
     // (rope_kv_append.cuh: kRopeItems); T tokens take a block each.
     const int64_t items = (nq + (append ? 2 * nkv : 0)) * (hd / 2);
-    launch(kernel(stem, call), {val(q), val(k), val(v), step(), val(out), val(cache_k),
-                                val(cache_v), f32(rope ? ir::rope_theta_scale(theta, hd) : 0.0f), trace()})
-        .grid = {static_cast<unsigned>(rows ? g_.n_tokens : (items + kThreads - 1) / kThreads), 1};
+    std::vector<Arg> args = {val(q), val(k), val(v), step(), val(out), val(cache_k),
+                             val(cache_v), f32(rope ? ir::rope_theta_scale(theta, hd) : 0.0f),
+                             trace()};
+    // A batch over several sequences: each token's position and sequence from %pos, %seq.
+    if (rows && seq_) {
+      const size_t seq_at = rope ? 6 : 5;
+      if (append && (o.size() <= seq_at || o[seq_at] != *seq_))
+        unsupported("a cache append of a batch step without its %seq operand");
+      args.insert(args.end(), {value(o[rope && append ? 3 : append ? 2 : 1]),
+                               append ? value(*seq_) : null(),
+                               integer(append ? seq_elements(cache_k) : 0)});
+    }
+    launch(kernel(stem, call), std::move(args)).grid = {
+        static_cast<unsigned>(rows ? g_.n_tokens : (items + kThreads - 1) / kThreads), 1};
+  }
+
+  // f16 elements of one sequence's part of a batch cache [head_dim, n_kv, ctx, n_seq].
+  int64_t seq_elements(ir::ValueId cache) const {
+    const auto& d = g_.type(cache).shape.dims;
+    return d[0] * d[1] * d[2];
   }
 
   void attention(const ir::Brick& b) {
@@ -336,6 +355,28 @@ class Lowering {
                        {value(o[0]), value(o[1]), value(o[2]), step(), scratch(parts),
                         value(b.results[0]), scratch(counters), trace()});
     l.grid = {static_cast<unsigned>(nkv), static_cast<unsigned>(s)};
+  }
+
+  // A step over several sequences: per token, decode attention (attention.cuh) over its own
+  // sequence's cache; (KV head, split) blocks for each of the T tokens.
+  void batch_attention(const ir::Brick& b) {
+    const auto& o = b.operands;
+    const auto& d = g_.type(o[1]).shape.dims;  // [head_dim, n_kv_heads, ctx, n_seq]
+    const int64_t hd = d[0], nkv = d[1], nq = len(o[0]) / hd, t = g_.n_tokens;
+    const int64_t s = attention_splits(nkv, o_.sms);
+    if (hd % 8 != 0 || hd < 32 || 32 % (hd / 8) != 0) unsupported(fmt::format("head_dim {}", hd));
+    if (nq / nkv * hd > 1024) unsupported("more than 1024 query values per KV head");
+    if (o.size() < 5 || o[4] != *seq_) unsupported("batch attention without its %seq operand");
+    const std::string res = g_.value(b.results[0]).name;
+    const size_t parts = add_scratch(static_cast<uint64_t>(t * nq * s * (hd + 2)) * 4,
+                                     "attention partials of %" + res, false);
+    const size_t counters = add_scratch(static_cast<uint64_t>(t * nkv) * 4,
+                                        "attention split counters of %" + res, true);
+    launch(kernel(fmt::format("batch_attention_hd{}_q{}_kv{}", hd, nq, nkv),
+                  fmt::format("batch_attention<{}, {}, {}, {}>", hd, nq, nkv, s)),
+           {value(o[0]), value(o[1]), value(o[2]), step(), scratch(parts), value(b.results[0]),
+            scratch(counters), trace(), value(o[3]), value(*seq_), integer(seq_elements(o[1]))})
+        .grid = {static_cast<unsigned>(nkv), static_cast<unsigned>(s * t)};
   }
 
   // --- T-token steps: every kernel handles step->n_tokens <= T rows (kernels/gemm.cuh,
@@ -375,6 +416,10 @@ class Lowering {
       if (n % kGemmTileN != 0)
         unsupported(fmt::format("weights %{} have {} rows, not a multiple of {}", g_.value(w).name,
                                 n, kGemmTileN));
+      if (t <= kDqTokens && k % 64 == 0) {  // gemm_dq takes sub-blocks in pairs
+        gemm_dq(w, k, n, epi, outs[m], biases[m], aux, xh);
+        continue;
+      }
       Arg wh = value(w);
       if (type(w) != DType::F16) {
         const size_t s = shared_scratch(wh_, static_cast<uint64_t>(n * k) * 2,
@@ -396,6 +441,33 @@ class Lowering {
     }
   }
 
+  // One weight matrix of a step of few tokens (kernels/gemm.cuh: gemm_dq): dequantized in
+  // the GEMM, split over K into S parts where its rows alone would leave SMs idle (two
+  // blocks per SM wanted; each split at least 256 values), the parts then added in order.
+  void gemm_dq(ir::ValueId w, int64_t k, int64_t n, int epi, Arg out, Arg bias, Arg aux,
+               size_t xh) {
+    const int64_t blocks = n / kDqRows;
+    const int64_t s = std::clamp<int64_t>((2 * o_.sms + blocks - 1) / blocks, 1,
+                                          std::max<int64_t>(1, k / 256));
+    const uint64_t stride = gpu_row_stride(type(w), k);
+    std::optional<size_t> part;
+    if (s > 1)
+      part = shared_scratch(dq_part_, static_cast<uint64_t>(s * g_.n_tokens * n) * 4,
+                            "split-K partial sums of few-token matrix products");
+    Launch& l = launch(
+        kernel(fmt::format("gemm_dq_{}_k{}_e{}", name(type(w)), k, epi),
+               fmt::format("gemm_dq<{}, {}, {}>", k, weight_format(w), epi)),
+        {scratch(xh), value(w), integer(static_cast<int64_t>(stride)), integer(n),
+         part ? null() : out, part ? null() : bias, part ? null() : aux, step(), trace(),
+         part ? scratch(*part) : null()});
+    l.grid = {static_cast<unsigned>(blocks), static_cast<unsigned>(s)};
+    l.smem = kDqSmem;
+    if (!part) return;
+    Launch& r = launch(kernel(fmt::format("gemm_reduce_e{}", epi), fmt::format("gemm_reduce<{}>", epi)),
+                       {scratch(*part), integer(s), integer(n), out, bias, aux, step(), trace()});
+    r.work_blocks = (g_.n_tokens * n / 2 + kThreads - 1) / kThreads;
+  }
+
   void gemm_brick(const ir::Brick& b, bool norm, int n_mats, size_t w0) {
     const auto& o = b.operands;
     std::vector<ir::ValueId> ws;
@@ -412,7 +484,18 @@ class Lowering {
   // The LM head of a T-token step: every row's logits as a GEMM, or the last token's alone
   // through the decode matvec kernel on a copy of that row.
   void lm_head_tokens(const ir::Brick& b, bool norm) {
-    if (g_.type(b.results[0]).shape.rows() > 1) return gemm_brick(b, norm, 1, norm ? 2 : 1);
+    const ir::ValueId r = b.results[0];
+    if (g_.type(r).shape.rows() > 1) {
+      gemm_brick(b, norm, 1, norm ? 2 : 1);
+      if (!seq_) return;
+      const int64_t v = len(r);
+      plan_.row_argmax = add_scratch(static_cast<uint64_t>(g_.n_tokens) * 4,
+                                     "each row's argmax of %" + g_.value(r).name, false);
+      launch(kernel(fmt::format("argmax_rows_n{}", v), fmt::format("argmax_rows<{}>", v)),
+             {value(r), scratch(*plan_.row_argmax), step(), trace()})
+          .grid = {static_cast<unsigned>(g_.n_tokens), 1};
+      return;
+    }
     const ir::ValueId x = b.operands[0];
     const size_t row = add_scratch(static_cast<uint64_t>(len(x)) * 4,
                                    "last token's row of %" + g_.value(x).name, false);
@@ -468,6 +551,10 @@ class Lowering {
         if (hd != 64 && hd != 128) unsupported(fmt::format("head_dim {} (T-token steps: 64, 128)", hd));
         if (nq % nkv != 0) unsupported("query heads not a multiple of KV heads");
         if (type(o[1]) != DType::F16 || type(o[2]) != DType::F16) unsupported("a KV cache that is not f16");
+        if (seq_) {
+          batch_attention(b);
+          return true;
+        }
         Launch& l = launch(kernel(fmt::format("flash_attention_hd{}_q{}_kv{}", hd, nq, nkv),
                                   fmt::format("flash_attention<{}, {}, {}>", hd, nq, nkv), kFlashThreads),
                            {value(o[0]), value(o[1]), value(o[2]), step(), value(r), trace()});
@@ -585,18 +672,18 @@ class Lowering {
   size_t brick_ = 0;
   std::map<std::string, size_t> by_call_;
   std::set<std::string> names_;
-  std::optional<size_t> xh_, wh_, gate_;  // scratch shared by the T-token GEMMs
+  std::optional<size_t> xh_, wh_, gate_, dq_part_;  // scratch shared by the T-token GEMMs
+  std::optional<ir::ValueId> seq_;         // %seq: a step over several sequences
 };
 
 }  // namespace
 
 KernelPlan lower(const ir::Graph& g, const LowerOptions& o) {
-  for (uint32_t i = 0; i < g.value_count(); ++i)
-    if (const ir::Value& v = g.value(ir::ValueId{i});
-        v.kind == ir::ValueKind::State && v.type.shape.dims.size() == 4)
-      fail("graph @{}: state %{} : {} holds one cache per sequence; steps over several "
-           "sequences are not lowered for the GPU yet (the CPU executor runs them)",
-           g.name, v.name, ir::to_string(v.type));
+  // Steps over several sequences run the T-token kernels, with positions per token.
+  if (g.find("seq") && (g.n_tokens < 2 || o.megakernel))
+    fail("graph @{}: a step over several sequences (%seq) is lowered for T-token steps of "
+         "per-brick kernels only; this one has {} token{}{}", g.name, g.n_tokens,
+         g.n_tokens == 1 ? "" : "s", o.megakernel ? " and asks for the megakernel" : "");
   KernelPlan plan = Lowering(g, o).run();
   if (o.megakernel) add_megakernel(g, plan);
   return plan;

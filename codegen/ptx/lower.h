@@ -71,6 +71,9 @@ struct KernelPlan {
   std::vector<Launch> launches;
   std::vector<Scratch> scratch;
   std::optional<Megakernel> megakernel;
+  // A batch step (several sequences): the scratch holding each row's greedy choice
+  // (int[T], kernels/argmax.cuh: argmax_rows), so that the host reads T ids, not T rows.
+  std::optional<size_t> row_argmax;
 };
 
 struct LowerOptions {

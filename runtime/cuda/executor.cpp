@@ -98,7 +98,7 @@ void check_fits(const Context& ctx, const gguf::File& file, const ir::Graph& g,
     if (t) weights += weight_bytes(*t);
     if (v.kind == ir::ValueKind::State) {
       kv += ptx::gpu_value_bytes(g, ir::ValueId{i});
-      if (v.type.shape.dims.size() == 3) ctx_len = static_cast<uint64_t>(v.type.shape.dims[2]);
+      if (v.type.shape.dims.size() >= 3) ctx_len = static_cast<uint64_t>(v.type.shape.dims[2]);
     }
   }
   // Activations as the memory plan shares them (a decode step keeps each of its small
@@ -169,20 +169,27 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
     }
     switch (v.kind) {
       case ir::ValueKind::Input:
-        if ((v.name != "tok" && v.name != "pos") || v.type.elem != DType::I32)
-          fail("graph @{}: input %{} is not a step input (%tok, %pos) the GPU provides",
+        if ((v.name != "tok" && v.name != "pos" && v.name != "seq") || v.type.elem != DType::I32)
+          fail("graph @{}: input %{} is not a step input (%tok, %pos, %seq) the GPU provides",
                graph_.name, v.name);
-        // A decode step's token is in the step struct; T tokens need a buffer.
+        // A decode step's token and position are in the step struct; T tokens need a
+        // buffer of ids, and a batch over several sequences positions and sequences too.
         if (v.name == "tok" && graph_.n_tokens > 1) {
           alloc(id, ptx::gpu_value_bytes(graph_, id), "token ids");
           tok_ = id;
         }
+        if (v.name != "tok" && graph_.find("seq")) {
+          alloc(id, ptx::gpu_value_bytes(graph_, id), v.name == "pos" ? "positions" : "sequences");
+          (v.name == "pos" ? pos_ : seq_) = id;
+        }
         break;
       case ir::ValueKind::State: {
         const auto& d = v.type.shape.dims;
-        if (d.size() != 3 || v.type.elem != DType::F16)
-          fail("graph @{}: state %{} : {} is not an f16 KV cache [head_dim, n_kv_heads, max_ctx]",
-               graph_.name, v.name, ir::to_string(v.type));
+        if (d.size() != (graph_.find("seq") ? 4u : 3u) || v.type.elem != DType::F16)
+          fail("graph @{}: state %{} : {} is not an f16 KV cache [head_dim, n_kv_heads, "
+               "max_ctx{}]", graph_.name, v.name, ir::to_string(v.type),
+               graph_.find("seq") ? ", n_seq" : "");
+        n_seq_ = d.size() == 4 ? d[3] : 1;
         if (max_ctx_ != 0 && d[2] != max_ctx_)
           fail("graph @{}: state %{} has {} positions, another cache has {}", graph_.name, v.name,
                d[2], max_ctx_);
@@ -282,7 +289,8 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
   }
   step_host_ = PinnedBuffer(static_cast<size_t>(max_ctx_) * sizeof(Step), "step structs");
   if (graph_.n_tokens > 1)
-    tokens_host_ = PinnedBuffer(static_cast<size_t>(max_ctx_) * 4, "token ids");
+    tokens_host_ = PinnedBuffer(static_cast<size_t>(std::max(max_ctx_, 3 * graph_.n_tokens)) * 4,
+                                "token ids");
   step_back_ = PinnedBuffer(sizeof(Step), "step struct read back");
 
   // Grids: grid-stride kernels get as many blocks as fit on the device at once; with the
@@ -443,7 +451,49 @@ void Executor::step(std::span<const int32_t> tokens, int64_t pos) {
   logits_host_.clear();
 }
 
+void Executor::step_rows(std::span<const int32_t> tokens, std::span<const int32_t> pos,
+                         std::span<const int32_t> seq) {
+  if (seq_.index == UINT32_MAX) fail("graph @{} holds one sequence: its steps take a start position", graph_.name);
+  const auto n = static_cast<int64_t>(tokens.size());
+  if (n < 1 || n > graph_.n_tokens || pos.size() != tokens.size() || seq.size() != tokens.size())
+    fail("graph @{}: a batch step takes 1..{} tokens, each with a position and a sequence; got "
+         "{} tokens, {} positions, {} sequences", graph_.name, graph_.n_tokens, tokens.size(),
+         pos.size(), seq.size());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (seq[i] < 0 || seq[i] >= n_seq_)
+      fail("graph @{}: token {} belongs to sequence {}, outside 0..{}", graph_.name, i, seq[i],
+           n_seq_ - 1);
+    if (pos[i] < 0 || pos[i] >= max_ctx_)
+      fail("graph @{}: token {} is at position {}, outside the KV cache (0..{})", graph_.name, i,
+           pos[i], max_ctx_ - 1);
+  }
+  // One staging area for every step: the previous step must have read it.
+  stream_.sync("waiting before a batch step");
+  n_ = n;
+  auto* host = static_cast<int32_t*>(tokens_host_.data());
+  const auto t = static_cast<size_t>(graph_.n_tokens);
+  std::copy(tokens.begin(), tokens.end(), host);
+  std::copy(pos.begin(), pos.end(), host + t);
+  std::copy(seq.begin(), seq.end(), host + 2 * t);
+  for (auto [v, at] : {std::pair{tok_, host}, {pos_, host + t}, {seq_, host + 2 * t}})
+    check(driver().cuMemcpyHtoDAsync(ptr_[v.index], at, tokens.size() * 4, stream_.get()),
+          "cuMemcpyHtoDAsync");
+  auto* s = static_cast<Step*>(step_host_.data());
+  *s = Step{};
+  s->token = tokens[0];
+  s->n_tokens = static_cast<int32_t>(n);
+  step_.upload_async(s, sizeof(Step), 0, stream_.get());
+  if (opt_.use_graph)
+    cuda_graph_.launch(stream_);
+  else
+    enqueue_all();
+  logits_host_.clear();
+}
+
 void Executor::write_inputs(std::span<const int32_t> tokens, int64_t pos) {
+  if (seq_.index != UINT32_MAX)
+    fail("graph @{} is a batch over {} sequences: its steps name each token's position and "
+         "sequence (step_rows)", graph_.name, n_seq_);
   const int64_t n = runtime::check_step_range(graph_, tokens.size(), pos, max_ctx_);
   n_ = n;
   if (graph_.n_tokens > 1) {
@@ -506,6 +556,23 @@ std::span<const float> Executor::logits_rows() {
     logits_host_ = read(logits_, 0, s.ne0() * (s.rows() == 1 ? 1 : n_));
   }
   return logits_host_;
+}
+
+std::vector<float> Executor::logits_row(int64_t row) {
+  const ir::Shape& s = graph_.type(logits_).shape;
+  if (row < 0 || row >= (s.rows() == 1 ? 1 : n_))
+    fail("graph @{}: row {} of the logits; the last step has {}", graph_.name, row,
+         s.rows() == 1 ? 1 : n_);
+  return read(logits_, row * s.ne0(), s.ne0());
+}
+
+std::vector<int32_t> Executor::argmax_rows() {
+  if (!plan_.row_argmax) fail("graph @{} has no per-row argmax (not a batch step)", graph_.name);
+  stream_.sync("reading each row's argmax");
+  std::vector<int32_t> ids(static_cast<size_t>(n_));
+  check(driver().cuMemcpyDtoH(ids.data(), scratch_[*plan_.row_argmax].ptr(), ids.size() * 4),
+        "cuMemcpyDtoH");
+  return ids;
 }
 
 void Executor::set_step(std::span<const int32_t> tokens, int64_t pos) {

@@ -60,6 +60,13 @@ class Executor final : public runtime::BrickStepper {
   // positions pos .. pos + n - 1; returns without waiting.
   using BrickStepper::step;
   void step(std::span<const int32_t> tokens, int64_t pos) override;
+  // A batch graph (imported with n_seq sequences): one step of n = tokens.size() tokens,
+  // token i at position pos[i] of sequence seq[i]'s cache; each attends positions
+  // 0..pos[i] of its own sequence, written by earlier steps or this one. Waits for the
+  // previous step, then enqueues.
+  void step_rows(std::span<const int32_t> tokens, std::span<const int32_t> pos,
+                 std::span<const int32_t> seq);
+  int64_t n_seq() const { return n_seq_; }
   // Waits for the last step and returns its argmax (the graph's i32 output); fails if the
   // graph has none.
   int32_t argmax();
@@ -71,6 +78,11 @@ class Executor final : public runtime::BrickStepper {
   // n_vocab with a graph of all logits, else the last token's row), and that last row.
   std::span<const float> logits_rows();
   std::span<const float> logits();
+  // Waits and copies row `row` of the last step's logits alone (a batch step's rows that
+  // sample; a graph of all logits).
+  std::vector<float> logits_row(int64_t row);
+  // Waits and copies every row's greedy choice of the last batch step (n ids).
+  std::vector<int32_t> argmax_rows();
   bool has_argmax() const { return argmax_.index != UINT32_MAX; }
 
   // runtime::BrickStepper, for tests and --verify. set_step writes the step struct and
@@ -118,6 +130,8 @@ class Executor final : public runtime::BrickStepper {
   PinnedBuffer step_host_;             // one Step per position: enqueued copies never race
   PinnedBuffer tokens_host_;           // T-token graphs: token ids by position, likewise
   ir::ValueId tok_;                    // T-token graphs: the %tok buffer
+  ir::ValueId pos_, seq_;              // batch graphs: the %pos and %seq buffers
+  int64_t n_seq_ = 1;
   int64_t n_ = 1;                      // tokens in the last step
   PinnedBuffer step_back_;             // the last step struct read back
   uint32_t epoch_ = 0;                 // megakernel steps since its counters were zeroed

@@ -44,7 +44,7 @@ double seconds(std::chrono::steady_clock::duration d) {
 
 }  // namespace
 
-BatchEngine::BatchEngine(cpu::BatchModel& model, const tokenizer::Tokenizer& tok,
+BatchEngine::BatchEngine(runtime::BatchDecoder& model, const tokenizer::Tokenizer& tok,
                          std::vector<int32_t> eog, int64_t max_waiting)
     : Engine(max_waiting),
       model_(model),
@@ -218,13 +218,14 @@ void BatchEngine::run() {
       continue;
     }
     for (auto [j, row] : samples) {
-      const std::span<const float> logits = model_.logits(row);
+      // Greedy requests take the row's argmax, which the GPU gives without its logits; those
+      // are read only for sampling or log-probabilities.
+      const bool greedy = j->sampler.is_plain_greedy();
+      const std::span<const float> logits =
+          greedy && !j->g.logprobs ? std::span<const float>{} : model_.logits(row);
       if (j->pending) ++j->n_decoded;
       j->pending.reset();
-      const int32_t tok = j->sampler.is_plain_greedy()
-                              ? static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) -
-                                                     logits.begin())
-                              : j->sampler.sample(logits);
+      const int32_t tok = greedy ? model_.argmax(row) : j->sampler.sample(logits);
       j->sampler.accept(tok);
       if (j->generated.empty()) {
         j->t_first = std::chrono::steady_clock::now();

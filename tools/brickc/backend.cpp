@@ -2,14 +2,22 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include "ir/error.h"
+#include "runtime/cpu/batch_model.h"
 #include "runtime/cpu/executor.h"
 #include "runtime/cpu/qwen2_decoder.h"
+#include "runtime/cuda/batch_model.h"
 #include "runtime/cuda/driver.h"
 #include "runtime/cuda/model.h"
 
 namespace brickc::tools {
 namespace {
+
+// Rows per step of a batch model: a decode token for each sequence and prompt chunks beside
+// them; every row's logits are kept (64 rows of a 152k vocabulary: 39 MB).
+int64_t batch_rows(int parallel) { return std::max<int64_t>(64, parallel); }
 
 Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
   Backend b;
@@ -45,10 +53,7 @@ Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
   b.label = fmt::format("cpu ({} threads, {}{})", o.threads, kernels, batch);
   if (o.parallel > 1) {
     if (bricks) fail("--parallel {} has no per-brick timing or verification", o.parallel);
-    // Rows per step: a decode token for each sequence and prompt chunks beside them; every
-    // row's logits are kept (64 rows of a 152k vocabulary: 39 MB).
-    const int64_t rows = std::max<int64_t>(64, o.parallel);
-    b.batch = std::make_unique<cpu::BatchModel>(file, g, o.parallel, rows);
+    b.batch = std::make_unique<cpu::BatchModel>(file, g, o.parallel, batch_rows(o.parallel));
     return b;
   }
   b.decoder = std::make_unique<cpu::GraphModel>(file, g, o.each);
@@ -71,6 +76,15 @@ Backend open_cuda(const gguf::File& file, const BackendOptions& o) {
   m.plant_fault = o.plant_fault;
   Backend b;
   b.device = "cuda";
+  if (o.parallel > 1) {
+    if (o.engine == "megakernel" || o.profile || o.verify || o.brick_steps || o.plant_fault)
+      fail("--parallel {} runs the GPU's batch graph: no megakernel, per-brick timing or "
+           "verification", o.parallel);
+    auto batch = std::make_unique<cuda::BatchModel>(file, m, o.parallel, batch_rows(o.parallel));
+    b.label = batch->device_label();
+    b.batch = std::move(batch);
+    return b;
+  }
   auto model = cuda::open_model(file, m);
   b.label = model->device_label();
   b.decoder = std::move(model);
@@ -87,10 +101,6 @@ Backend open_device(const gguf::File& file, const BackendOptions& o) {
   const bool gpu_engine = o.engine == "auto" || o.engine == "megakernel" || o.engine == "graph";
   const bool gpu = o.device == "cuda" ||
                    (p.usable() && gpu_engine && o.activations == cpu::Activations::kF32);
-  if (gpu && o.parallel > 1)
-    fail("--parallel {}: continuous batching runs on the CPU for now (the GPU's kernels take "
-         "one sequence); add --device cpu, or serve with --parallel 1 on the GPU",
-         o.parallel);
   if (!gpu) return open_cpu(file, o);
   if (!p.usable()) fail("CUDA unavailable: {}", p.why_unusable());
   return open_cuda(file, o);

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "frontend/gguf/reader.h"
-#include "runtime/cpu/batch_model.h"
+#include "runtime/batch_decoder.h"
 #include "runtime/cpu/forward.h"
 #include "runtime/session.h"
 #include "runtime/verify.h"
@@ -39,8 +39,8 @@ struct BackendOptions {
   // A brick (ir::Graph::find_brick's spec) made a wrong kernel, to show that --verify
   // catches it.
   std::optional<std::string> plant_fault;
-  // Sequences decoded together (serve --parallel): above 1 the model is a cpu::BatchModel
-  // (continuous batching runs on the CPU for now) and Backend::decoder is null.
+  // Sequences decoded together (serve --parallel): above 1 the model is a batch model (the
+  // CPU's or the GPU's) and Backend::decoder is null.
   int parallel = 1;
 };
 
@@ -50,7 +50,7 @@ struct Backend {
   std::unique_ptr<runtime::Decoder> decoder;
   std::unique_ptr<cpu::Qwen2Model> cpu_model;  // owned here when the decoder wraps one
   std::unique_ptr<runtime::Verifier> verifier;  // with verify: checks the decoder's steps
-  std::unique_ptr<cpu::BatchModel> batch;  // with parallel > 1, instead of the decoder
+  std::unique_ptr<runtime::BatchDecoder> batch;  // with parallel > 1, instead of the decoder
 };
 
 // Errors: --device cuda where CUDA is unusable says why; auto falls back to the CPU.

@@ -1,5 +1,5 @@
 // `brickc serve`: an OpenAI-compatible HTTP server for one model (runtime/serve/). One
-// request generates at a time, or up to --parallel together on the CPU; SIGINT/SIGTERM end
+// request generates at a time, or up to --parallel together (CPU or GPU); SIGINT/SIGTERM end
 // the running ones and exit with status 0.
 #include <fmt/core.h>
 #include <pthread.h>
@@ -120,8 +120,8 @@ void add_serve_command(CLI::App& app) {
                   "Require 'Authorization: Bearer KEY' on every endpoint but /health");
   add_device_flags(cmd, g.device, g.threads, g.engine);
   cmd->add_option("--parallel", o->parallel,
-                  "Requests decoded together (continuous batching, on the CPU for now); each "
-                  "has the whole context")
+                  "Requests decoded together (continuous batching, on the CPU or the GPU); "
+                  "each has the whole context")
       ->capture_default_str();
   cmd->callback([o] { serve(*o); });
 }

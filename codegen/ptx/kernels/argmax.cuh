@@ -1,6 +1,6 @@
 // Greedy token choice on the device: the largest logit and, among equal ones, the lowest
 // index, packed into one 64-bit key that every block folds in with atomicMax. The host
-// reads the key (8 bytes) instead of the logits.
+// reads the key (8 bytes) instead of the logits; a batch step's rows, one index each.
 #pragma once
 #include "common.cuh"
 
@@ -29,5 +29,35 @@ __device__ void argmax(const KArgs& a, const B& blk) {
     best = other > best ? other : best;
   }
   if (threadIdx.x % kWarp == 0) atomicMax(reinterpret_cast<u64*>(a.p[1]), best);
+  trace.end();
+}
+
+// Every row's choice of a step of several tokens (a server's batch, all rows' logits): a
+// block per row folds its keys through shared memory, no atomics, and writes the index.
+// Slots: 0 x (f32[T][N]), 1 out (int[T]), 2 step (n_tokens), 3 trace. Grid (T).
+template <int N, class B>
+__device__ void argmax_rows(const KArgs& a, const B& blk) {
+  __shared__ u64 red[kWarps];
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[3]), blk);
+  if (blk.x < reinterpret_cast<const Step*>(a.p[2])->n_tokens) {  // block-uniform
+    const float* x = reinterpret_cast<const float*>(a.p[0]) + static_cast<long long>(blk.x) * N;
+    u64 best = 0;
+    for (int i = threadIdx.x; i < N; i += kThreads) {
+      const u64 k = argmax_key(x[i], i);
+      best = k > best ? k : best;
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) {
+      const u64 other = __shfl_xor_sync(0xffffffffu, best, o);
+      best = other > best ? other : best;
+    }
+    if (threadIdx.x % kWarp == 0) red[threadIdx.x / kWarp] = best;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      for (int w = 1; w < kWarps; ++w) best = red[w] > best ? red[w] : best;
+      reinterpret_cast<int*>(a.p[1])[blk.x] = static_cast<int>(~static_cast<u32>(best));
+    }
+  }
   trace.end();
 }

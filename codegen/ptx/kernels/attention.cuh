@@ -52,10 +52,22 @@ struct AttnShared {
   u32 arrived;
 };
 
+// What one token's attention reads and writes (slots 0-2 and 4-7 of `attention`, offset to
+// the token's rows and its sequence's cache in a batch).
+struct AttnIO {
+  const float* q;
+  const uint4 *kc, *vc;
+  float *part, *out;
+  u32* counters;
+  u64* trace;
+};
+
 // Block (kvh, y) of a step attending `len` positions in `splits` chunks of `chunk` with GB
-// query heads per block: y = split * (G / GB) + head group.
-template <int HD, int NQ, int NKV, int S, int GB, class B>
-__device__ void attention_blocks(const KArgs& a, const B& blk, AttnShared<NQ / NKV, HD, S>& sh,
+// query heads per block: y = split * (G / GB) + head group. Early: the cache rows before
+// the last position were written by earlier steps, so they are loaded before waiting for
+// this step's inputs (a batch step may append several positions of one sequence: not so).
+template <int HD, int NQ, int NKV, int S, int GB, bool Early, class B>
+__device__ void attention_blocks(const AttnIO& io, const B& blk, AttnShared<NQ / NKV, HD, S>& sh,
                                  int len, int chunk, int splits) {
   constexpr int G = NQ / NKV, NG = G / GB;
   constexpr int R = HD / 8;                // threads per row: 8 halves (16 bytes) each
@@ -67,14 +79,14 @@ __device__ void attention_blocks(const KArgs& a, const B& blk, AttnShared<NQ / N
   const int kvh = blk.x, split = blk.y / NG, g0 = blk.y % NG * GB;
   const int t = threadIdx.x, warp = t / kWarp, lane = t % kWarp, r = t / R, c = t % R;
   if (split >= splits) {
-    Trace(reinterpret_cast<u64*>(a.p[7]), blk).skip();
+    Trace(io.trace, blk).skip();
     return;
   }
   const int p0 = split * chunk, p1 = min(len, p0 + chunk);
   // The cache is written in this step (by another task of the megakernel): loads go
   // through L2 (.cg), never a stale L1 line.
-  const uint4* kc = reinterpret_cast<const uint4*>(a.p[1]);
-  const uint4* vc = reinterpret_cast<const uint4*>(a.p[2]);
+  const uint4* kc = io.kc;
+  const uint4* vc = io.vc;
   auto load = [&](const uint4* cache, int base, int end, uint4(&rows)[LPT]) {
 #pragma unroll
     for (int i = 0; i < LPT; ++i) {
@@ -86,12 +98,12 @@ __device__ void attention_blocks(const KArgs& a, const B& blk, AttnShared<NQ / N
   // The first tile's rows of earlier steps are loaded before waiting for this step's
   // inputs; the step's own row (the last position) after.
   uint4 kv[LPT], vv[LPT];
-  load(kc, p0, min(p1, len - 1), kv);
-  load(vc, p0, min(p1, len - 1), vv);
-  blk.start_dependents();
-  blk.wait_for_inputs();
-  Trace trace(reinterpret_cast<u64*>(a.p[7]), blk);
-  if (p1 == len && len - 1 < p0 + kAttnTile && (len - 1 - p0) % RP == r) {
+  if (!Early) blk.begin();
+  load(kc, p0, min(p1, Early ? len - 1 : len), kv);
+  load(vc, p0, min(p1, Early ? len - 1 : len), vv);
+  if (Early) blk.begin();
+  Trace trace(io.trace, blk);
+  if (Early && p1 == len && len - 1 < p0 + kAttnTile && (len - 1 - p0) % RP == r) {
     const int i = (len - 1 - p0) / RP;
     const long long at = (static_cast<long long>(len - 1) * NKV + kvh) * R + c;
 #pragma unroll
@@ -102,7 +114,7 @@ __device__ void attention_blocks(const KArgs& a, const B& blk, AttnShared<NQ / N
       }
   }
   const int h0 = kvh * G + g0;  // the block's first query head
-  const float* q = reinterpret_cast<const float*>(a.p[0]) + h0 * HD;
+  const float* q = io.q + h0 * HD;
   const float scale = 1.0f / sqrtf(static_cast<float>(HD));
   for (int i = t; i < GB * HD; i += kThreads) sh.qs[i / HD][i % HD] = q[i] * scale;
   if (t < GB) {
@@ -192,11 +204,11 @@ __device__ void attention_blocks(const KArgs& a, const B& blk, AttnShared<NQ / N
       for (int o = R; o < kWarp; o <<= 1) acc[g][j] += __shfl_xor_sync(0xffffffffu, acc[g][j], o);
       if (lane < R) sh.red[warp][g * HD + c * 8 + j] = acc[g][j];
     }
-  float* const out = reinterpret_cast<float*>(a.p[5]) + kvh * G * HD;
+  float* const out = io.out + kvh * G * HD;
   if (splits == 1) {
     attention_sum_warps<GB * HD>(sh.red, [&](int i, float s) { out[g0 * HD + i] = s / sh.lrun[i / HD]; });
   } else {
-    float* const part = reinterpret_cast<float*>(a.p[4]);
+    float* const part = io.part;
     float* const part_ml = part + NQ * S * HD;
     const int head0 = (kvh * S + split) * G + g0;  // this block's first (split, head) slot
     attention_sum_warps<GB * HD>(sh.red, [&](int i, float s) { part[head0 * HD + i] = s; });
@@ -211,7 +223,7 @@ __device__ void attention_blocks(const KArgs& a, const B& blk, AttnShared<NQ / N
     // partial are loaded together, so that a merge of at most kWarps splits (every short
     // cache's) waits for L2 once.
     __syncthreads();
-    u32* counters = reinterpret_cast<u32*>(a.p[6]);
+    u32* counters = io.counters;
     if (t == 0) sh.arrived = arrive_acq_rel(counters + kvh);
     __syncthreads();
     if (sh.arrived == splits * NG - 1) {
@@ -283,25 +295,67 @@ __device__ void attention_blocks(const KArgs& a, const B& blk, AttnShared<NQ / N
   trace.end();
 }
 
-// Slots: 0 q (roped, f32[NQ * HD]), 1 k cache, 2 v cache (f16[ctx][NKV][HD]), 3 step,
-// 4 partials (f32[NKV][S][G][HD], then f32[NKV][S][G][2]: max, sum), 5 out (f32[NQ * HD]),
-// 6 u32 counters[NKV] (zero between launches), 7 trace. Grid (NKV, S), kThreads threads.
-// Positions 0..pos are attended.
-template <int HD, int NQ, int NKV, int S, class B>
-__device__ void attention(const KArgs& a, const B& blk) {
+// Splits and head groups of a step attending `len` positions (see the top of the file).
+template <int HD, int NQ, int NKV, int S, bool Early, class B>
+__device__ __forceinline__ void attention_step(const AttnIO& io, const B& blk,
+                                               AttnShared<NQ / NKV, HD, S>& sh, int len) {
   constexpr int G = NQ / NKV;
-  static_assert(NQ % NKV == 0, "query heads a multiple of KV heads");
-  __shared__ AttnShared<G, HD, S> sh;
-  // The host wrote the step before the launch: the length is known before any wait, and
-  // the blocks a short cache leaves without positions end at once, freeing their SM.
-  const int len = reinterpret_cast<const Step*>(a.p[3])->pos + 1;
   const int chunk = max((len + S - 1) / S, kAttnTile);
   const int splits = (len + chunk - 1) / chunk;
   // A cache short enough that the grid holds a block per (query head, split) gives every
   // head blocks of its own: a G times shorter chain per block where latency is what
   // counts; a longer one shares each K/V row among the G heads of its KV head.
   if (G > 1 && splits * G <= S)
-    attention_blocks<HD, NQ, NKV, S, 1>(a, blk, sh, len, chunk, splits);
+    attention_blocks<HD, NQ, NKV, S, 1, Early>(io, blk, sh, len, chunk, splits);
   else
-    attention_blocks<HD, NQ, NKV, S, G>(a, blk, sh, len, chunk, splits);
+    attention_blocks<HD, NQ, NKV, S, G, Early>(io, blk, sh, len, chunk, splits);
+}
+
+// Slots: 0 q (roped, f32[NQ * HD]), 1 k cache, 2 v cache (f16[ctx][NKV][HD]), 3 step,
+// 4 partials (f32[NKV][S][G][HD], then f32[NKV][S][G][2]: max, sum), 5 out (f32[NQ * HD]),
+// 6 u32 counters[NKV] (zero between launches), 7 trace. Grid (NKV, S), kThreads threads.
+// Positions 0..pos are attended.
+template <int HD, int NQ, int NKV, int S, class B>
+__device__ void attention(const KArgs& a, const B& blk) {
+  static_assert(NQ % NKV == 0, "query heads a multiple of KV heads");
+  __shared__ AttnShared<NQ / NKV, HD, S> sh;
+  // The host wrote the step before the launch: the length is known before any wait, and
+  // the blocks a short cache leaves without positions end at once, freeing their SM.
+  const AttnIO io{reinterpret_cast<const float*>(a.p[0]), reinterpret_cast<const uint4*>(a.p[1]),
+                  reinterpret_cast<const uint4*>(a.p[2]), reinterpret_cast<float*>(a.p[4]),
+                  reinterpret_cast<float*>(a.p[5]), reinterpret_cast<u32*>(a.p[6]),
+                  reinterpret_cast<u64*>(a.p[7])};
+  attention_step<HD, NQ, NKV, S, true>(io, blk, sh, reinterpret_cast<const Step*>(a.p[3])->pos + 1);
+}
+
+// A step of up to T tokens over several sequences (a server's batch): token t attends
+// positions 0..pos[t] of its own sequence's cache, as `attention` does for one token.
+// Slots as attention's, with every buffer per token: 0 q f32[T][NQ * HD], 1 k cache, 2 v
+// cache (f16[n_seq][ctx][NKV][HD]), 3 step (n_tokens), 4 partials [T][...], 5 out
+// f32[T][NQ * HD], 6 counters u32[T][NKV], 7 trace; 8 positions (const int[T]),
+// 9 sequences (const int[T]), 10 elements per sequence of each cache (ctx * NKV * HD).
+// Grid (NKV, S * T): y = token * S + attention's y.
+template <int HD, int NQ, int NKV, int S, class B>
+__device__ void batch_attention(const KArgs& a, const B& blk) {
+  static_assert(NQ % NKV == 0, "query heads a multiple of KV heads");
+  __shared__ AttnShared<NQ / NKV, HD, S> sh;
+  const int t = blk.y / S;
+  B own = blk;  // the token's block as `attention` numbers it
+  own.y = blk.y % S;
+  own.ny = S;
+  u64* const trace = a.p[7] ? reinterpret_cast<u64*>(a.p[7]) + 3ll * t * S * blk.nx : nullptr;
+  if (t >= reinterpret_cast<const Step*>(a.p[3])->n_tokens) {
+    Trace(trace, own).skip();
+    return;
+  }
+  const long long seq = reinterpret_cast<const int*>(a.p[9])[t];
+  const long long cache = seq * static_cast<long long>(a.p[10]) / 8;  // in 16-byte pieces
+  const AttnIO io{reinterpret_cast<const float*>(a.p[0]) + t * NQ * HD,
+                  reinterpret_cast<const uint4*>(a.p[1]) + cache,
+                  reinterpret_cast<const uint4*>(a.p[2]) + cache,
+                  reinterpret_cast<float*>(a.p[4]) + static_cast<long long>(t) * NQ * S * (HD + 2),
+                  reinterpret_cast<float*>(a.p[5]) + t * NQ * HD,
+                  reinterpret_cast<u32*>(a.p[6]) + t * NKV, trace};
+  attention_step<HD, NQ, NKV, S, false>(io, own, sh,
+                                        reinterpret_cast<const int*>(a.p[8])[t] + 1);
 }

@@ -1,7 +1,9 @@
 // The matvec family at T > 1 tokens (prefill): activations rounded to f16 rows
 // (prefill_prep, with the brick's RMSNorm), weights dequantized to f16 rows (dequant_f16),
-// then one tensor-core GEMM per weight matrix with the brick's epilogue (gemm_f16).
-// Not for decode: one token is the dp4a matvec of matvec.cuh.
+// then one tensor-core GEMM per weight matrix with the brick's epilogue (gemm_f16). Steps
+// of at most 64 tokens (a server's batch) dequantize the weights inside the GEMM instead
+// (gemm_dq, at the end of the file). Not for decode: one token is the dp4a matvec of
+// matvec.cuh.
 //
 // Contracts (slots of KArgs.p; n = step->n_tokens, 1 <= n <= T; T = the step capacity):
 //
@@ -214,6 +216,27 @@ __host__ __device__ constexpr int gemm_smem_bytes() { return kGemmStages * kGemm
 
 enum GemmEpilogue { kEpiStore = 0, kEpiResidual = 1, kEpiSwiglu = 2 };
 
+// The epilogue of one pair of results (columns j, j + 1 at element `at` of the output):
+// the bias, then the residual or the SwiGLU gate from aux.
+template <int Epi>
+__device__ __forceinline__ void gemm_store(float* C, const float* bias, const float* aux,
+                                           long long at, int j, float v0, float v1) {
+  if (bias) {
+    v0 += bias[j];
+    v1 += bias[j + 1];
+  }
+  if constexpr (Epi == kEpiResidual) {
+    const float2 r = *reinterpret_cast<const float2*>(aux + at);
+    v0 = r.x + v0;
+    v1 = r.y + v1;
+  } else if constexpr (Epi == kEpiSwiglu) {
+    const float2 gt = *reinterpret_cast<const float2*>(aux + at);
+    v0 = gt.x / (1.0f + expf(-gt.x)) * v0;  // the decode gate_up_swiglu's expression
+    v1 = gt.y / (1.0f + expf(-gt.y)) * v1;
+  }
+  *reinterpret_cast<float2*>(C + at) = make_float2(v0, v1);
+}
+
 // Byte offset of 16-byte chunk c of row r in a 64-byte-row swizzled tile.
 __device__ __forceinline__ int gemm_swz(int r, int c) { return r * 64 + ((c ^ ((r >> 1) & 3)) << 4); }
 
@@ -324,22 +347,8 @@ __device__ __forceinline__ void gemm_tile(const u16* A, const u16* B, int N, int
       for (int ni = 0; ni < 4; ++ni) {
         const int j = n0 + wn * 32 + ni * 8 + 2 * c;
         if (j >= N) continue;  // N % 8 == 0: j < N implies j + 1 < N
-        float v0 = acc[mi][ni][2 * hh], v1 = acc[mi][ni][2 * hh + 1];
-        if (bias) {
-          v0 += bias[j];
-          v1 += bias[j + 1];
-        }
-        const long long at = static_cast<long long>(t) * N + j;
-        if constexpr (Epi == kEpiResidual) {
-          const float2 r = *reinterpret_cast<const float2*>(aux + at);
-          v0 = r.x + v0;
-          v1 = r.y + v1;
-        } else if constexpr (Epi == kEpiSwiglu) {
-          const float2 gt = *reinterpret_cast<const float2*>(aux + at);
-          v0 = gt.x / (1.0f + expf(-gt.x)) * v0;  // the decode gate_up_swiglu's expression
-          v1 = gt.y / (1.0f + expf(-gt.y)) * v1;
-        }
-        *reinterpret_cast<float2*>(C + at) = make_float2(v0, v1);
+        gemm_store<Epi>(C, bias, aux, static_cast<long long>(t) * N + j, j, acc[mi][ni][2 * hh],
+                        acc[mi][ni][2 * hh + 1]);
       }
     }
 }
@@ -360,5 +369,261 @@ __device__ void gemm_f16(const KArgs& a, const B& blk) {
     gemm_tile<K, Epi>(reinterpret_cast<const u16*>(a.p[0]), reinterpret_cast<const u16*>(a.p[1]), N, n,
                       m0, n0, reinterpret_cast<float*>(a.p[3]), reinterpret_cast<const float*>(a.p[4]),
                       reinterpret_cast<const float*>(a.p[5]));
+  trace.end();
+}
+
+// ---------------------------------------------------------------------------------------
+// gemm_dq: the matrix products of steps of at most kDqTokens tokens (a server's batch of
+// decode tokens): the weights are dequantized in registers straight into the MMA's B
+// fragments, so each weight byte is read once from HBM and no f16 copy is written. A lane
+// takes eight consecutive values 8c..8c+7 of a 32-value sub-block of its weight row (one
+// Dequant8) and of its two token rows (one 16-byte shared load each); the MMA's k order is
+// permuted alike for A and B (fragment k 2c, 2c+1 | 2c+8, 2c+9 of the first k16 step are
+// values 8c..8c+3, of the second 8c+4..8c+7), which leaves the dot products unchanged.
+//
+// Block: 8 warps of 16 weight rows (two n8 tiles) each, all the step's tokens (up to four
+// m16 tiles); the tokens' f16 rows are staged in shared memory 256 values at a time, two
+// pieces in flight (row r's 16-byte chunk q at q ^ (r % 8): the eight rows a fragment load
+// reads fall in eight bank groups). Grid (N / 128, S): split s takes sub-blocks [s K/32 / S, (s+1) K/32 / S),
+// so that matrices of few rows still fill the device; with S > 1 each split writes its
+// partial sums and gemm_reduce adds them in split order (deterministic) and applies the
+// epilogue.
+//
+// gemm_dq<K, F, Epi>         block 256, grid (N / 128, S), dynamic shared memory
+//   gemm_dq_smem_bytes() = 65536 (above 48 KB: the runtime raises the function's limit).
+//   0 A (f16 [T][K])  1 W (rows of K elements of format F)  2 row stride (bytes)  3 N
+//   4 out (f32 [T][N])  5 bias (f32 [N] or 0)  6 aux (f32 [T][N] or 0)  7 step  8 trace
+//   9 partials (f32 [S][n][N]; 0 when S = 1)
+//   S = 1: out as gemm_f16's epilogue Epi; S > 1: partials[s][t][j] = split s's sums.
+//   Requires T <= 64, N % 128 == 0, K % 64 == 0.
+// gemm_reduce<Epi>           block 256, grid-stride (any grid)
+//   0 partials  1 S  2 N  3 out  4 bias  5 aux  6 step  7 trace
+//   out[t][j] = Epi(sum over s in order of partials[s][t][j]) for t < n.
+constexpr int kDqTokens = 64, kDqRows = 128, kDqPiece = 8;  // piece: sub-blocks staged at once
+
+__host__ __device__ constexpr int gemm_dq_smem_bytes() { return 2 * kDqTokens * kDqPiece * 64; }
+
+// The B fragments of one sub-block for a lane's two weight rows: values k..k+7 of each.
+template <class F>
+__device__ __forceinline__ void dq_fragments(const u8* const (&wrow)[2], int k, u32 (&bf)[2][4]) {
+#pragma unroll
+  for (int ni = 0; ni < 2; ++ni) {
+    float v[8];
+    Dequant8<F>::values(wrow[ni] + (k / F::QK) * F::BB, k % F::QK, v);
+#pragma unroll
+    for (int e = 0; e < 4; ++e) bf[ni][e] = pack_f16x2(v[2 * e], v[2 * e + 1]);
+  }
+}
+
+// The fragments of an even sub-block and the next (k: the even one's first value plus 8c).
+template <class F>
+struct DqPair {
+  __device__ static void fragments(const u8* const (&wrow)[2], int k, u32 (&b0)[2][4], u32 (&b1)[2][4]) {
+    dq_fragments<F>(wrow, k, b0);
+    dq_fragments<F>(wrow, k + 32, b1);
+  }
+};
+
+// Q4_K: the pair shares its 32 qs bytes (the even sub-block in the low nibbles, the odd one
+// in the high) and the block's header, so a lane loads one 16-byte header and one 8-byte
+// word per row for sixteen values, and decodes two values per instruction in f16x2: a
+// nibble n is placed in a half as 1024 + n (exponent bits 0x6400), 1024 is subtracted
+// (exact), and n * (d * sc) - dmin * m is one fused multiply-add of the rounded factors.
+__device__ __forceinline__ u32 hsub2(u32 a, u32 b) {
+  u32 r;
+  asm("sub.rn.f16x2 %0, %1, %2;" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+__device__ __forceinline__ u32 hfma2(u32 a, u32 b, u32 c) {
+  u32 r;
+  asm("fma.rn.f16x2 %0, %1, %2, %3;" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+  return r;
+}
+
+// Q6_K: the pair (sub-blocks 4h + t and 4h + t + 1, t even) shares its qh bytes (bits 2t and
+// 2t + 2) and its scale bytes' word; each has its own eight ql bytes (the same nibble).
+// Six-bit q as 1024 + q in halves, minus 1056 (exact), times the rounded d * sc.
+__device__ __forceinline__ u32 hmul2(u32 a, u32 b) {
+  u32 r;
+  asm("mul.rn.f16x2 %0, %1, %2;" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+
+template <>
+struct DqPair<FmtQ6_K> {
+  __device__ static void fragments(const u8* const (&wrow)[2], int k, u32 (&b0)[2][4], u32 (&b1)[2][4]) {
+    const int sb = (k & 255) >> 5, h = sb >> 2, t0 = sb & 3, l0 = k & 31;
+#pragma unroll
+    for (int ni = 0; ni < 2; ++ni) {
+      const u8* b = wrow[ni] + (k >> 8) * FmtQ6_K::BB;
+      const u32 qh[2] = {ld_u32_a2(b + 128 + 32 * h + l0), ld_u32_a2(b + 128 + 32 * h + l0 + 4)};
+      const i8* scales = reinterpret_cast<const i8*>(b + 192 + 8 * h + (l0 >> 4));
+      const float d = h2f(*reinterpret_cast<const u16*>(b + 208));
+#pragma unroll
+      for (int s = 0; s < 2; ++s) {
+        const int t = t0 + s;
+        const u8* ql = b + 64 * h + 32 * (t & 1) + l0;
+        const u32 lw[2] = {ld_u32_a2(ql), ld_u32_a2(ql + 4)};
+        const float f = d * static_cast<float>(scales[2 * t]);
+        const u32 scale = pack_f16x2(f, f);
+        u32(&out)[4] = s == 0 ? b0[ni] : b1[ni];
+#pragma unroll
+        for (int w = 0; w < 2; ++w) {
+          const u32 q = ((lw[w] >> (4 * (t >> 1))) & 0x0F0F0F0Fu) | (((qh[w] >> (2 * t)) & 0x03030303u) << 4);
+          const u32 lo = __byte_perm(q, 0x64646464u, 0x5140), hi = __byte_perm(q, 0x64646464u, 0x5342);
+          out[2 * w] = hmul2(hsub2(lo, 0x64206420u), scale);
+          out[2 * w + 1] = hmul2(hsub2(hi, 0x64206420u), scale);
+        }
+      }
+    }
+  }
+};
+
+template <>
+struct DqPair<FmtQ4_K> {
+  __device__ static void fragments(const u8* const (&wrow)[2], int k, u32 (&b0)[2][4], u32 (&b1)[2][4]) {
+    const int p = (k & 255) >> 6, l0 = k & 31;  // the pair in its block, the lane's first value
+#pragma unroll
+    for (int ni = 0; ni < 2; ++ni) {
+      const u8* b = wrow[ni] + (k >> 8) * FmtQ4_K::BB;
+      const uint4 h = *reinterpret_cast<const uint4*>(b);
+      const uint2 qs = *reinterpret_cast<const uint2*>(b + 16 + 32 * p + l0);
+      int sc[2], m[2];
+      k4_pair_scales(h, p, sc, m);
+      const float d = h2f(static_cast<u16>(h.x & 0xFFFFu)), dmin = h2f(static_cast<u16>(h.x >> 16));
+#pragma unroll
+      for (int s = 0; s < 2; ++s) {
+        const u32 scale = pack_f16x2(d * static_cast<float>(sc[s]), d * static_cast<float>(sc[s]));
+        const u32 bias = pack_f16x2(-dmin * static_cast<float>(m[s]), -dmin * static_cast<float>(m[s]));
+        u32(&out)[4] = s == 0 ? b0[ni] : b1[ni];
+#pragma unroll
+        for (int w = 0; w < 2; ++w) {
+          const u32 nib = ((w == 0 ? qs.x : qs.y) >> (4 * s)) & 0x0F0F0F0Fu;
+          // Bytes n0..n3 to halves 1024 + n: (n0, n1) and (n2, n3).
+          const u32 lo = __byte_perm(nib, 0x64646464u, 0x5140), hi = __byte_perm(nib, 0x64646464u, 0x5342);
+          out[2 * w] = hfma2(hsub2(lo, 0x64006400u), scale, bias);
+          out[2 * w + 1] = hfma2(hsub2(hi, 0x64006400u), scale, bias);
+        }
+      }
+    }
+  }
+};
+
+template <int K, class F, int Epi, class B>
+__device__ void gemm_dq(const KArgs& a, const B& blk) {
+  static_assert(K % 64 == 0 && K % F::QK == 0, "whole pairs of sub-blocks, whole format blocks");
+  extern __shared__ __align__(16) u8 smem[];
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[8]), blk);
+  const int n = reinterpret_cast<const Step*>(a.p[7])->n_tokens, N = static_cast<int>(a.p[3]);
+  const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp, g = lane >> 2, c = lane & 3;
+  const int row0 = blk.x * kDqRows + warp * 16, mt = (n + 15) / 16;
+  constexpr int kPairs = K / 64;  // splits, pieces and groups start at even sub-blocks
+  const int sb0 = 2 * (blk.y * kPairs / blk.ny), sb1 = 2 * ((blk.y + 1) * kPairs / blk.ny);
+  const u16* A = reinterpret_cast<const u16*>(a.p[0]);
+  const long long stride = static_cast<long long>(a.p[2]);
+  const u8* wrow[2] = {reinterpret_cast<const u8*>(a.p[1]) + (row0 + g) * stride,
+                       reinterpret_cast<const u8*>(a.p[1]) + (row0 + 8 + g) * stride};
+  const u32 s0 = smem_addr(smem);
+
+  float acc[4][2][4];
+#pragma unroll
+  for (int mi = 0; mi < 4; ++mi)
+#pragma unroll
+    for (int ni = 0; ni < 2; ++ni)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) acc[mi][ni][e] = 0.0f;
+
+  // Piece p (kDqPiece sub-blocks from sb0 + p * kDqPiece) of every token row into buffer
+  // p % 2, one cp.async group.
+  auto stage = [&](int p) {
+    const int first = sb0 + p * kDqPiece, chunks = min(kDqPiece, sb1 - first) * 4;
+    const u32 buf = s0 + (p & 1) * (kDqTokens * kDqPiece * 64);
+    for (int q = threadIdx.x; q < n * chunks; q += kThreads) {
+      const int r = q / chunks, ch = q % chunks;
+      cp_async16(buf + r * (kDqPiece * 64) + ((ch ^ (r & 7)) << 4),
+                 A + static_cast<long long>(r) * K + first * 32 + ch * 8, true);
+    }
+    cp_async_commit();
+  };
+  const int pieces = (sb1 - sb0 + kDqPiece - 1) / kDqPiece;
+  stage(0);
+#pragma unroll 1
+  for (int p = 0; p < pieces; ++p) {
+    // The barrier after the wait publishes piece p and certifies that every warp is done
+    // with piece p - 1, whose buffer piece p + 1 then overwrites while p is computed.
+    cp_async_wait<0>();
+    __syncthreads();
+    if (p + 1 < pieces) stage(p + 1);
+    const u32 buf = s0 + (p & 1) * (kDqTokens * kDqPiece * 64);
+    const int first = sb0 + p * kDqPiece, np = min(kDqPiece, sb1 - first);
+    // Four sub-blocks (two pairs) at a time: their weight loads are all issued before the
+    // first MMA needs them.
+#pragma unroll 1
+    for (int j0 = 0; j0 < np; j0 += 4) {
+      u32 bf[4][2][4];
+      DqPair<F>::fragments(wrow, (first + j0) * 32 + 8 * c, bf[0], bf[1]);
+      if (j0 + 4 <= np) DqPair<F>::fragments(wrow, (first + j0 + 2) * 32 + 8 * c, bf[2], bf[3]);
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        if (j0 + j >= np) break;
+#pragma unroll
+        for (int mi = 0; mi < 4; ++mi) {
+          if (mi >= mt) break;
+          // Rows mi*16 + g and + 8: both swizzle with g.
+          const u32 at = buf + (mi * 16 + g) * (kDqPiece * 64) + ((((j0 + j) * 4 + c) ^ g) << 4);
+          const uint4 lo = lds_u128(at), hi = lds_u128(at + 8 * kDqPiece * 64);
+          const u32 a0[4] = {lo.x, hi.x, lo.y, hi.y}, a1[4] = {lo.z, hi.z, lo.w, hi.w};
+#pragma unroll
+          for (int ni = 0; ni < 2; ++ni) {
+            mma_16816(acc[mi][ni], a0, bf[j][ni][0], bf[j][ni][1]);
+            mma_16816(acc[mi][ni], a1, bf[j][ni][2], bf[j][ni][3]);
+          }
+        }
+      }
+    }
+  }
+
+  float* const out = reinterpret_cast<float*>(blk.ny > 1 ? a.p[9] : a.p[4]);
+  const long long base = blk.ny > 1 ? static_cast<long long>(blk.y) * n * N : 0;
+#pragma unroll
+  for (int mi = 0; mi < 4; ++mi)
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+      const int t = mi * 16 + g + 8 * hh;
+      if (t >= n) continue;
+#pragma unroll
+      for (int ni = 0; ni < 2; ++ni) {
+        const int jj = row0 + ni * 8 + 2 * c;
+        const long long at = static_cast<long long>(t) * N + jj;
+        const float v0 = acc[mi][ni][2 * hh], v1 = acc[mi][ni][2 * hh + 1];
+        if (blk.ny > 1)
+          *reinterpret_cast<float2*>(out + base + at) = make_float2(v0, v1);
+        else
+          gemm_store<Epi>(out, reinterpret_cast<const float*>(a.p[5]),
+                          reinterpret_cast<const float*>(a.p[6]), at, jj, v0, v1);
+      }
+    }
+  trace.end();
+}
+
+template <int Epi, class B>
+__device__ void gemm_reduce(const KArgs& a, const B& blk) {
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[7]), blk);
+  const float* part = reinterpret_cast<const float*>(a.p[0]);
+  const int S = static_cast<int>(a.p[1]), N = static_cast<int>(a.p[2]);
+  const long long pairs = static_cast<long long>(reinterpret_cast<const Step*>(a.p[6])->n_tokens) * N / 2;
+  for (long long i = static_cast<long long>(blk.x) * kThreads + threadIdx.x; i < pairs;
+       i += static_cast<long long>(blk.nx) * kThreads) {
+    float2 v = reinterpret_cast<const float2*>(part)[i];
+    for (int s = 1; s < S; ++s) {
+      const float2 w = reinterpret_cast<const float2*>(part + static_cast<long long>(s) * pairs * 2)[i];
+      v.x += w.x;
+      v.y += w.y;
+    }
+    gemm_store<Epi>(reinterpret_cast<float*>(a.p[3]), reinterpret_cast<const float*>(a.p[4]),
+                    reinterpret_cast<const float*>(a.p[5]), 2 * i, static_cast<int>(2 * i % N), v.x, v.y);
+  }
   trace.end();
 }

@@ -14,7 +14,11 @@
 //   0 q (f32 [T][NQ * HD])  1 k (f32 [T][NKV * HD])  2 v (same)  3 step
 //   4 q out (f32 [T][NQ * HD])  5 k cache  6 v cache (f16 [max_ctx][NKV][HD])
 //   7 angle factor (f32 bits, ir::rope_theta_scale)  8 trace
-//   Token t is rope_kv_append (rope_kv_append.cuh) at position step->pos + t.
+//   9 positions (const int [T]) or null  10 sequences (const int [T]) or null
+//   11 elements per sequence of each cache (max_ctx * NKV * HD)
+//   Token t is rope_kv_append (rope_kv_append.cuh) at position step->pos + t of the one
+//   sequence, or, in a batch over several sequences (slots 9, 10 set), at position pos[t]
+//   of sequence seq[t]'s cache, which follows the others' (f16 [n_seq][max_ctx][NKV][HD]).
 //
 // rmsnorm_rows<K>, swiglu_rows<K>, add_rows<K>   block 256, grid (T)
 //   rmsnorm_rows: 0 x  1 weight  2 eps (f32 bits)  3 out  4 step  5 trace
@@ -55,8 +59,10 @@ __device__ void rope_kv_append_rows(const KArgs& a, const B& blk) {
   Trace trace(reinterpret_cast<u64*>(a.p[8]), blk);
   const int t = blk.x;
   if (t < step_tokens(a.p[3])) {  // block-uniform: the barrier inside is reached by all or none
-    const int pos = reinterpret_cast<const Step*>(a.p[3])->pos + t;
-    const long long at = static_cast<long long>(pos) * NKV * HD;
+    const int pos = a.p[9] ? reinterpret_cast<const int*>(a.p[9])[t]
+                           : reinterpret_cast<const Step*>(a.p[3])->pos + t;
+    const long long seq = a.p[10] ? reinterpret_cast<const int*>(a.p[10])[t] : 0;
+    const long long at = seq * static_cast<long long>(a.p[11]) + static_cast<long long>(pos) * NKV * HD;
     const long long qrow = static_cast<long long>(t) * NQ * HD, kvrow = static_cast<long long>(t) * NKV * HD;
     // Null slots (Rope without Append: no k, v or caches) stay null.
     auto in = [](u64 p, long long off) { return p ? reinterpret_cast<const float*>(p) + off : nullptr; };

@@ -1,6 +1,6 @@
 // Inline PTX for the tensor-core kernels (gemm.cuh, flash_attention.cuh): ldmatrix fragment
-// loads and the m16n8k16 f16 MMA with f32 accumulators (their cp.async copies are in
-// common.cuh, shared with the matvec ring). Not a tiling library: each kernel owns its
+// loads, plain 16-byte shared loads, and the m16n8k16 f16 MMA with f32 accumulators (their
+// cp.async copies are in common.cuh, shared with the matvec ring). Not a tiling library: each kernel owns its
 // tile shapes and swizzles.
 //
 // Fragment layouts of mma.sync.m16n8k16.row.col (PTX ISA, "Matrix fragments for
@@ -26,6 +26,15 @@ __device__ __forceinline__ void ldmatrix_x4_trans(u32 (&r)[4], u32 addr) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(addr));
+}
+
+// 16 bytes of shared memory (an A fragment pair of gemm_dq); volatile as ldmatrix.
+__device__ __forceinline__ uint4 lds_u128(u32 addr) {
+  uint4 v;
+  asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];"
+               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+               : "r"(addr));
+  return v;
 }
 
 // d += a * b for one 16x8x16 tile.
