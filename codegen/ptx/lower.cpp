@@ -442,13 +442,26 @@ class Lowering {
   }
 
   // One weight matrix of a step of few tokens (kernels/gemm.cuh: gemm_dq): dequantized in
-  // the GEMM, split over K into S parts where its rows alone would leave SMs idle (two
-  // blocks per SM wanted; each split at least 256 values), the parts then added in order.
+  // the GEMM, split over K into S parts (each at least 256 values), the parts then added in
+  // order. S is chosen for the shortest time in waves of resident blocks (two per SM), each
+  // wave 1/S of a whole-K block, plus 3 % of that per split for the partial sums' traffic:
+  // few rows want many splits to fill the SMs, and a grid just over a whole number of waves
+  // (the 7B's gate: 148 blocks on 264 slots, twice) wants the split that evens its tail.
+  static int64_t dq_splits(int64_t blocks, int64_t k, int64_t slots) {
+    int64_t best = 1;
+    double best_cost = 1e30;
+    for (int64_t s = 1; s <= std::max<int64_t>(1, k / 256); ++s) {
+      const double cost = static_cast<double>((blocks * s + slots - 1) / slots) / static_cast<double>(s) +
+                          0.03 * static_cast<double>(s);
+      if (cost < best_cost - 1e-9) best = s, best_cost = cost;
+    }
+    return best;
+  }
+
   void gemm_dq(ir::ValueId w, int64_t k, int64_t n, int epi, Arg out, Arg bias, Arg aux,
                size_t xh) {
     const int64_t blocks = n / kDqRows;
-    const int64_t s = std::clamp<int64_t>((2 * o_.sms + blocks - 1) / blocks, 1,
-                                          std::max<int64_t>(1, k / 256));
+    const int64_t s = dq_splits(blocks, k, 2 * static_cast<int64_t>(o_.sms));
     const uint64_t stride = gpu_row_stride(type(w), k);
     std::optional<size_t> part;
     if (s > 1)

@@ -376,18 +376,21 @@ __device__ void gemm_f16(const KArgs& a, const B& blk) {
 // gemm_dq: the matrix products of steps of at most kDqTokens tokens (a server's batch of
 // decode tokens): the weights are dequantized in registers straight into the MMA's B
 // fragments, so each weight byte is read once from HBM and no f16 copy is written. A lane
-// takes eight consecutive values 8c..8c+7 of a 32-value sub-block of its weight row (one
-// Dequant8) and of its two token rows (one 16-byte shared load each); the MMA's k order is
-// permuted alike for A and B (fragment k 2c, 2c+1 | 2c+8, 2c+9 of the first k16 step are
-// values 8c..8c+3, of the second 8c+4..8c+7), which leaves the dot products unchanged.
+// takes eight consecutive values 8c..8c+7 of a 32-value sub-block of its weight row and of
+// its two token rows (one 16-byte shared load each); the MMA's k order is permuted alike
+// for A and B (fragment k 2c, 2c+1 | 2c+8, 2c+9 of the first k16 step are values 8c..8c+3,
+// of the second 8c+4..8c+7), which leaves the dot products unchanged. Sub-blocks go in
+// pairs (DqPair: Q4_K and Q6_K decode a pair from shared bytes, two values per f16x2
+// instruction; other formats per value through Dequant8), and the next pair's bytes are
+// loaded while one pair is decoded and multiplied.
 //
 // Block: 8 warps of 16 weight rows (two n8 tiles) each, all the step's tokens (up to four
 // m16 tiles); the tokens' f16 rows are staged in shared memory 256 values at a time, two
 // pieces in flight (row r's 16-byte chunk q at q ^ (r % 8): the eight rows a fragment load
-// reads fall in eight bank groups). Grid (N / 128, S): split s takes sub-blocks [s K/32 / S, (s+1) K/32 / S),
-// so that matrices of few rows still fill the device; with S > 1 each split writes its
-// partial sums and gemm_reduce adds them in split order (deterministic) and applies the
-// epilogue.
+// reads fall in eight bank groups). Grid (N / 128, S): split s takes the pairs of
+// sub-blocks [s K/64 / S, (s+1) K/64 / S), so that matrices of few rows still fill the
+// device; with S > 1 each split writes its partial sums and gemm_reduce adds them in split
+// order (deterministic) and applies the epilogue.
 //
 // gemm_dq<K, F, Epi>         block 256, grid (N / 128, S), dynamic shared memory
 //   gemm_dq_smem_bytes() = 65536 (above 48 KB: the runtime raises the function's limit).
@@ -415,12 +418,19 @@ __device__ __forceinline__ void dq_fragments(const u8* const (&wrow)[2], int k, 
   }
 }
 
-// The fragments of an even sub-block and the next (k: the even one's first value plus 8c).
+// The fragments of an even sub-block and the next (k: the even one's first value plus 8c),
+// in two steps so that the main loop can load the next pair's bytes (load: into Raw)
+// while it decodes this one's (decode). The generic form loads as it decodes.
 template <class F>
 struct DqPair {
-  __device__ static void fragments(const u8* const (&wrow)[2], int k, u32 (&b0)[2][4], u32 (&b1)[2][4]) {
-    dq_fragments<F>(wrow, k, b0);
-    dq_fragments<F>(wrow, k + 32, b1);
+  struct Raw {
+    int k;
+  };
+  __device__ static void load(const u8* const (&)[2], int k, Raw& r) { r.k = k; }
+  __device__ static void decode(const u8* const (&wrow)[2], const Raw& r, u32 (&b0)[2][4],
+                                u32 (&b1)[2][4]) {
+    dq_fragments<F>(wrow, r.k, b0);
+    dq_fragments<F>(wrow, r.k + 32, b1);
   }
 };
 
@@ -451,46 +461,74 @@ __device__ __forceinline__ u32 hmul2(u32 a, u32 b) {
 
 template <>
 struct DqPair<FmtQ6_K> {
-  __device__ static void fragments(const u8* const (&wrow)[2], int k, u32 (&b0)[2][4], u32 (&b1)[2][4]) {
-    const int sb = (k & 255) >> 5, h = sb >> 2, t0 = sb & 3, l0 = k & 31;
+  struct Raw {
+    u32 qh[2][2], ql[2][2][2];  // [row][word], [row][sub-block][word]
+    u32 sc[2];                  // [row]: the pair's scale bytes 2t and 2t + 2 in bytes 0, 2
+    float d[2];
+    int t0;
+  };
+  __device__ static void load(const u8* const (&wrow)[2], int k, Raw& r) {
+    const int sb = (k & 255) >> 5, h = sb >> 2, l0 = k & 31;
+    r.t0 = sb & 3;
 #pragma unroll
     for (int ni = 0; ni < 2; ++ni) {
       const u8* b = wrow[ni] + (k >> 8) * FmtQ6_K::BB;
-      const u32 qh[2] = {ld_u32_a2(b + 128 + 32 * h + l0), ld_u32_a2(b + 128 + 32 * h + l0 + 4)};
-      const i8* scales = reinterpret_cast<const i8*>(b + 192 + 8 * h + (l0 >> 4));
-      const float d = h2f(*reinterpret_cast<const u16*>(b + 208));
+      r.qh[ni][0] = ld_u32_a2(b + 128 + 32 * h + l0);
+      r.qh[ni][1] = ld_u32_a2(b + 128 + 32 * h + l0 + 4);
 #pragma unroll
       for (int s = 0; s < 2; ++s) {
-        const int t = t0 + s;
-        const u8* ql = b + 64 * h + 32 * (t & 1) + l0;
-        const u32 lw[2] = {ld_u32_a2(ql), ld_u32_a2(ql + 4)};
-        const float f = d * static_cast<float>(scales[2 * t]);
+        const u8* ql = b + 64 * h + 32 * ((r.t0 + s) & 1) + l0;
+        r.ql[ni][s][0] = ld_u32_a2(ql);
+        r.ql[ni][s][1] = ld_u32_a2(ql + 4);
+      }
+      const u8* sc = b + 192 + 8 * h + 2 * r.t0 + (l0 >> 4);  // may be odd: two byte loads
+      r.sc[ni] = static_cast<u32>(sc[0]) | (static_cast<u32>(sc[2]) << 16);
+      r.d[ni] = h2f(*reinterpret_cast<const u16*>(b + 208));
+    }
+  }
+  __device__ static void decode(const u8* const (&)[2], const Raw& r, u32 (&b0)[2][4], u32 (&b1)[2][4]) {
+#pragma unroll
+    for (int ni = 0; ni < 2; ++ni)
+#pragma unroll
+      for (int s = 0; s < 2; ++s) {
+        const int t = r.t0 + s;
+        const float f = r.d[ni] * static_cast<float>(static_cast<i8>((r.sc[ni] >> (16 * s)) & 0xFFu));
         const u32 scale = pack_f16x2(f, f);
         u32(&out)[4] = s == 0 ? b0[ni] : b1[ni];
 #pragma unroll
         for (int w = 0; w < 2; ++w) {
-          const u32 q = ((lw[w] >> (4 * (t >> 1))) & 0x0F0F0F0Fu) | (((qh[w] >> (2 * t)) & 0x03030303u) << 4);
+          const u32 q = ((r.ql[ni][s][w] >> (4 * (t >> 1))) & 0x0F0F0F0Fu) |
+                        (((r.qh[ni][w] >> (2 * t)) & 0x03030303u) << 4);
           const u32 lo = __byte_perm(q, 0x64646464u, 0x5140), hi = __byte_perm(q, 0x64646464u, 0x5342);
           out[2 * w] = hmul2(hsub2(lo, 0x64206420u), scale);
           out[2 * w + 1] = hmul2(hsub2(hi, 0x64206420u), scale);
         }
       }
-    }
   }
 };
 
 template <>
 struct DqPair<FmtQ4_K> {
-  __device__ static void fragments(const u8* const (&wrow)[2], int k, u32 (&b0)[2][4], u32 (&b1)[2][4]) {
-    const int p = (k & 255) >> 6, l0 = k & 31;  // the pair in its block, the lane's first value
+  struct Raw {
+    uint4 h[2];
+    uint2 qs[2];
+    int p;
+  };
+  __device__ static void load(const u8* const (&wrow)[2], int k, Raw& r) {
+    r.p = (k & 255) >> 6;  // the pair in its block
 #pragma unroll
     for (int ni = 0; ni < 2; ++ni) {
       const u8* b = wrow[ni] + (k >> 8) * FmtQ4_K::BB;
-      const uint4 h = *reinterpret_cast<const uint4*>(b);
-      const uint2 qs = *reinterpret_cast<const uint2*>(b + 16 + 32 * p + l0);
+      r.h[ni] = *reinterpret_cast<const uint4*>(b);
+      r.qs[ni] = *reinterpret_cast<const uint2*>(b + 16 + 32 * r.p + (k & 31));
+    }
+  }
+  __device__ static void decode(const u8* const (&)[2], const Raw& r, u32 (&b0)[2][4], u32 (&b1)[2][4]) {
+#pragma unroll
+    for (int ni = 0; ni < 2; ++ni) {
       int sc[2], m[2];
-      k4_pair_scales(h, p, sc, m);
-      const float d = h2f(static_cast<u16>(h.x & 0xFFFFu)), dmin = h2f(static_cast<u16>(h.x >> 16));
+      k4_pair_scales(r.h[ni], r.p, sc, m);
+      const float d = h2f(static_cast<u16>(r.h[ni].x & 0xFFFFu)), dmin = h2f(static_cast<u16>(r.h[ni].x >> 16));
 #pragma unroll
       for (int s = 0; s < 2; ++s) {
         const u32 scale = pack_f16x2(d * static_cast<float>(sc[s]), d * static_cast<float>(sc[s]));
@@ -498,7 +536,7 @@ struct DqPair<FmtQ4_K> {
         u32(&out)[4] = s == 0 ? b0[ni] : b1[ni];
 #pragma unroll
         for (int w = 0; w < 2; ++w) {
-          const u32 nib = ((w == 0 ? qs.x : qs.y) >> (4 * s)) & 0x0F0F0F0Fu;
+          const u32 nib = ((w == 0 ? r.qs[ni].x : r.qs[ni].y) >> (4 * s)) & 0x0F0F0F0Fu;
           // Bytes n0..n3 to halves 1024 + n: (n0, n1) and (n2, n3).
           const u32 lo = __byte_perm(nib, 0x64646464u, 0x5140), hi = __byte_perm(nib, 0x64646464u, 0x5342);
           out[2 * w] = hfma2(hsub2(lo, 0x64006400u), scale, bias);
@@ -546,42 +584,48 @@ __device__ void gemm_dq(const KArgs& a, const B& blk) {
     }
     cp_async_commit();
   };
-  const int pieces = (sb1 - sb0 + kDqPiece - 1) / kDqPiece;
-  stage(0);
-#pragma unroll 1
-  for (int p = 0; p < pieces; ++p) {
-    // The barrier after the wait publishes piece p and certifies that every warp is done
-    // with piece p - 1, whose buffer piece p + 1 then overwrites while p is computed.
-    cp_async_wait<0>();
-    __syncthreads();
-    if (p + 1 < pieces) stage(p + 1);
-    const u32 buf = s0 + (p & 1) * (kDqTokens * kDqPiece * 64);
-    const int first = sb0 + p * kDqPiece, np = min(kDqPiece, sb1 - first);
-    // Four sub-blocks (two pairs) at a time: their weight loads are all issued before the
-    // first MMA needs them.
-#pragma unroll 1
-    for (int j0 = 0; j0 < np; j0 += 4) {
-      u32 bf[4][2][4];
-      DqPair<F>::fragments(wrow, (first + j0) * 32 + 8 * c, bf[0], bf[1]);
-      if (j0 + 4 <= np) DqPair<F>::fragments(wrow, (first + j0 + 2) * 32 + 8 * c, bf[2], bf[3]);
+  const int pieces = (sb1 - sb0 + kDqPiece - 1) / kDqPiece, pairs = (sb1 - sb0) / 2;
+  // Pair q (sub-blocks sb0 + 2q, + 1): its weight bytes are loaded while the pair before it
+  // is decoded and multiplied (two Raw buffers, used in turn).
+  using Raw = typename DqPair<F>::Raw;
+  constexpr int kPiecePairs = kDqPiece / 2;
+  auto pair = [&](int q, const Raw& cur, Raw& next) {
+    if (q % kPiecePairs == 0) {
+      // The barrier after the wait publishes piece q / kPiecePairs and certifies that every
+      // warp is done with the piece before, whose buffer the next piece then overwrites.
+      cp_async_wait<0>();
+      __syncthreads();
+      if (q / kPiecePairs + 1 < pieces) stage(q / kPiecePairs + 1);
+    }
+    if (q + 1 < pairs) DqPair<F>::load(wrow, (sb0 + 2 * q + 2) * 32 + 8 * c, next);
+    const u32 buf = s0 + ((q / kPiecePairs) & 1) * (kDqTokens * kDqPiece * 64);
+    u32 bf[2][2][4];
+    DqPair<F>::decode(wrow, cur, bf[0], bf[1]);
 #pragma unroll
-      for (int j = 0; j < 4; ++j) {
-        if (j0 + j >= np) break;
+    for (int h = 0; h < 2; ++h) {
+      const int j = (q % kPiecePairs) * 2 + h;  // sub-block within the piece
 #pragma unroll
-        for (int mi = 0; mi < 4; ++mi) {
-          if (mi >= mt) break;
-          // Rows mi*16 + g and + 8: both swizzle with g.
-          const u32 at = buf + (mi * 16 + g) * (kDqPiece * 64) + ((((j0 + j) * 4 + c) ^ g) << 4);
-          const uint4 lo = lds_u128(at), hi = lds_u128(at + 8 * kDqPiece * 64);
-          const u32 a0[4] = {lo.x, hi.x, lo.y, hi.y}, a1[4] = {lo.z, hi.z, lo.w, hi.w};
+      for (int mi = 0; mi < 4; ++mi) {
+        if (mi >= mt) break;
+        // Rows mi*16 + g and + 8: both swizzle with g.
+        const u32 at = buf + (mi * 16 + g) * (kDqPiece * 64) + (((j * 4 + c) ^ g) << 4);
+        const uint4 lo = lds_u128(at), hi = lds_u128(at + 8 * kDqPiece * 64);
+        const u32 a0[4] = {lo.x, hi.x, lo.y, hi.y}, a1[4] = {lo.z, hi.z, lo.w, hi.w};
 #pragma unroll
-          for (int ni = 0; ni < 2; ++ni) {
-            mma_16816(acc[mi][ni], a0, bf[j][ni][0], bf[j][ni][1]);
-            mma_16816(acc[mi][ni], a1, bf[j][ni][2], bf[j][ni][3]);
-          }
+        for (int ni = 0; ni < 2; ++ni) {
+          mma_16816(acc[mi][ni], a0, bf[h][ni][0], bf[h][ni][1]);
+          mma_16816(acc[mi][ni], a1, bf[h][ni][2], bf[h][ni][3]);
         }
       }
     }
+  };
+  stage(0);
+  Raw r0, r1;
+  DqPair<F>::load(wrow, sb0 * 32 + 8 * c, r0);
+#pragma unroll 1
+  for (int q = 0; q < pairs; q += 2) {
+    pair(q, r0, r1);
+    if (q + 1 < pairs) pair(q + 1, r1, r0);
   }
 
   float* const out = reinterpret_cast<float*>(blk.ny > 1 ? a.p[9] : a.p[4]);
