@@ -35,6 +35,22 @@ def post(url, body):
         return json.load(r)
 
 
+def start_server(brickc, model, *flags):
+    """`brickc serve` on a free port with `flags`, once /health answers: (process, url).
+    Its log is dropped: a pipe nobody reads would stall it once full."""
+    port = free_port()
+    srv = subprocess.Popen([brickc, "serve", "-m", model, "--port", str(port), *flags],
+                           stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(url + "/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    return srv, url
+
+
 def burst(url, p, tokens, salt):
     out = [0] * p
 
@@ -65,18 +81,9 @@ def main():
     a = ap.parse_args()
     results = []
     for p in [int(x) for x in a.streams.split(",")]:
-        port = free_port()
-        srv = subprocess.Popen([a.brickc, "serve", "-m", a.model, "--device", a.device, "-t",
-                                str(a.threads), "-c", "1024", "--port", str(port),
-                                "--parallel", str(p)], stderr=subprocess.PIPE)
-        url = f"http://127.0.0.1:{port}"
+        srv, url = start_server(a.brickc, a.model, "--device", a.device, "-t", str(a.threads),
+                                "-c", "1024", "--parallel", str(p))
         try:
-            for _ in range(600):
-                try:
-                    urllib.request.urlopen(url + "/health", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
             burst(url, p, a.tokens, "warmup")
             runs = [burst(url, p, a.tokens, f"rep{r}") for r in range(a.reps)]
         finally:

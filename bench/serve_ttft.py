@@ -10,12 +10,11 @@ Usage: serve_ttft.py BRICKC MODEL [--tokens 2000] [--reps 3] [--parallel 16] [--
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
 
-from serve_parallel import free_port, post
+from serve_parallel import post, start_server
 
 
 def ttft(url, prompt):
@@ -43,17 +42,9 @@ def main():
     ap.add_argument("--parallel", type=int, default=16)
     ap.add_argument("--device", default="cuda")
     a = ap.parse_args()
-    port = free_port()
-    srv = subprocess.Popen([a.brickc, "serve", "-m", a.model, "--device", a.device, "-c", "4096",
-                            "--port", str(port), "--parallel", str(a.parallel)])
-    url = f"http://127.0.0.1:{port}"
+    srv, url = start_server(a.brickc, a.model, "--device", a.device, "-c", "4096", "--parallel",
+                            str(a.parallel))
     try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(url + "/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
         per_line = len(post(url + "/tokenize", {"content": code(0, 10)})["tokens"]) / 10
         lines = int(a.tokens / per_line)
         ttft(url, code("warm", 20))

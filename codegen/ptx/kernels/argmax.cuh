@@ -12,14 +12,12 @@ __device__ __forceinline__ u64 argmax_key(float v, int i) {
   return (static_cast<u64>(b) << 32) | static_cast<u64>(~static_cast<u32>(i));
 }
 
-// Slots: 0 x (f32[N]), 1 key (u64, zeroed before the launch), 2 trace.
-template <int N, class B>
-__device__ void argmax(const KArgs& a, const B& blk) {
-  blk.begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[2]), blk);
-  const float* x = reinterpret_cast<const float*>(a.p[0]);
+// The largest key of x[i], i = first, first + stride, ... < N, over the warp (every lane
+// gets it).
+template <int N>
+__device__ __forceinline__ u64 warp_argmax_key(const float* x, int first, int stride) {
   u64 best = 0;
-  for (int i = blk.x * kThreads + threadIdx.x; i < N; i += blk.nx * kThreads) {
+  for (int i = first; i < N; i += stride) {
     const u64 k = argmax_key(x[i], i);
     best = k > best ? k : best;
   }
@@ -28,6 +26,16 @@ __device__ void argmax(const KArgs& a, const B& blk) {
     const u64 other = __shfl_xor_sync(0xffffffffu, best, o);
     best = other > best ? other : best;
   }
+  return best;
+}
+
+// Slots: 0 x (f32[N]), 1 key (u64, zeroed before the launch), 2 trace.
+template <int N, class B>
+__device__ void argmax(const KArgs& a, const B& blk) {
+  blk.begin();
+  Trace trace(reinterpret_cast<u64*>(a.p[2]), blk);
+  const u64 best = warp_argmax_key<N>(reinterpret_cast<const float*>(a.p[0]),
+                                      blk.x * kThreads + threadIdx.x, blk.nx * kThreads);
   if (threadIdx.x % kWarp == 0) atomicMax(reinterpret_cast<u64*>(a.p[1]), best);
   trace.end();
 }
@@ -41,17 +49,8 @@ __device__ void argmax_rows(const KArgs& a, const B& blk) {
   blk.begin();
   Trace trace(reinterpret_cast<u64*>(a.p[3]), blk);
   if (blk.x < reinterpret_cast<const Step*>(a.p[2])->n_tokens) {  // block-uniform
-    const float* x = reinterpret_cast<const float*>(a.p[0]) + static_cast<long long>(blk.x) * N;
-    u64 best = 0;
-    for (int i = threadIdx.x; i < N; i += kThreads) {
-      const u64 k = argmax_key(x[i], i);
-      best = k > best ? k : best;
-    }
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) {
-      const u64 other = __shfl_xor_sync(0xffffffffu, best, o);
-      best = other > best ? other : best;
-    }
+    u64 best = warp_argmax_key<N>(reinterpret_cast<const float*>(a.p[0]) + static_cast<long long>(blk.x) * N,
+                                  threadIdx.x, kThreads);
     if (threadIdx.x % kWarp == 0) red[threadIdx.x / kWarp] = best;
     __syncthreads();
     if (threadIdx.x == 0) {
