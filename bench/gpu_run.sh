@@ -2,7 +2,7 @@
 # The device-machine session in one script (DESIGN.md §9): from build/device (made by
 # scripts/device-bundle.sh here), synthesize the models, run the GPU tests and the
 # benchmarks, and leave logs and JSON in $OUT. Steps: devices, tests, models, bench, profile,
-# top, verify, sanitize, longrun, cpu, compare, serve, engines (any subset, in order given). Models
+# top, verify, sanitize, longrun, cpu, compare, serve, soak, engines (any subset, in order given). Models
 # are written to $MODELS (default /tmp/models). bench follows the protocol's defaults (10
 # warm-up, 100 repetitions) unless BENCH_REPS / BENCH_WARMUP say otherwise.
 set -uo pipefail
@@ -110,6 +110,13 @@ for step in "$@"; do
           -r "${COMPARE_REPS:-3}" --warmup 1 --llama-bench "$lb" --json "$OUT/cpu-${m/:/-}.json" \
           2>&1 | tee -a "$OUT/cpu.log"
       done ;;
+    soak)  # issue 13's soak: SOAK_SECONDS (default 530; a device call runs at most 600 s) of
+           # 64 clients with random requests and dropped streams on serve --parallel 64
+      m=${SOAK_MODEL:-0.5b:q4_k_m}
+      f=$(model "${m%%:*}" "${m##*:}") || continue
+      python3 bench/serve_soak.py "$B/brickc" "$f" --device cuda --seconds "${SOAK_SECONDS:-530}" \
+        > "$OUT/soak-${m/:/-}.json" 2> >(tee -a "$OUT/soak.log" >&2)
+      echo "soak rc=$?" ;;
     serve)  # continuous batching on the GPU: aggregate decode tok/s of `serve --parallel P`
             # with P concurrent greedy completions (P = 1 decodes through the one-sequence
             # graph), then the time to first token of a 2,000-token prompt, cold and with a

@@ -32,6 +32,7 @@ class BatchDecoder {
   // Runs the step: token i at position pos[i] of sequence seq[i].
   virtual void run(std::span<const int32_t> tokens, std::span<const int32_t> pos,
                    std::span<const int32_t> seq) = 0;
+  int64_t n_vocab() const { return n_vocab_; }
 
  private:
   int64_t n_vocab_;

@@ -13,8 +13,7 @@ BatchModel::BatchModel(const gguf::File& file, const GraphModelOptions& opt, int
       exec_(file,
             runtime::decode_graph(file, opt.n_ctx, opt.passes, "cpu",
                                   {std::min(max_rows, opt.n_ctx), true, n_seq}),
-            opt.n_threads, nullptr, opt.kernels),
-      n_vocab_(qwen2::read_config(file).n_vocab) {}
+            opt.n_threads, nullptr, opt.kernels) {}
 
 void BatchModel::run(std::span<const int32_t> tokens, std::span<const int32_t> pos,
                      std::span<const int32_t> seq) {
@@ -22,8 +21,8 @@ void BatchModel::run(std::span<const int32_t> tokens, std::span<const int32_t> p
 }
 
 std::span<const float> BatchModel::logits(size_t row) {
-  return exec_.logits_rows().subspan(row * static_cast<size_t>(n_vocab_),
-                                     static_cast<size_t>(n_vocab_));
+  return exec_.logits_rows().subspan(row * static_cast<size_t>(n_vocab()),
+                                     static_cast<size_t>(n_vocab()));
 }
 
 int32_t BatchModel::argmax(size_t row) {

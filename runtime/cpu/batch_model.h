@@ -25,7 +25,6 @@ class BatchModel final : public runtime::BatchDecoder {
            std::span<const int32_t> seq) override;
 
   GraphExecutor exec_;
-  int64_t n_vocab_;
 };
 
 }  // namespace brickc::cpu

@@ -160,6 +160,7 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
     ptr_[id.index] = o.share->ptr_[other->index];
     if (v.kind == ir::ValueKind::State) max_ctx_ = v.type.shape.dims[2];
   };
+  const bool batch = graph_.find("seq").has_value();  // caches [.., max_ctx, n_seq]
   for (uint32_t i = 0; i < graph_.value_count(); ++i) {
     const ir::ValueId id{i};
     const ir::Value& v = graph_.value(id);
@@ -178,17 +179,17 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
           alloc(id, ptx::gpu_value_bytes(graph_, id), "token ids");
           tok_ = id;
         }
-        if (v.name != "tok" && graph_.find("seq")) {
+        if (v.name != "tok" && batch) {
           alloc(id, ptx::gpu_value_bytes(graph_, id), v.name == "pos" ? "positions" : "sequences");
           (v.name == "pos" ? pos_ : seq_) = id;
         }
         break;
       case ir::ValueKind::State: {
         const auto& d = v.type.shape.dims;
-        if (d.size() != (graph_.find("seq") ? 4u : 3u) || v.type.elem != DType::F16)
+        if (d.size() != (batch ? 4u : 3u) || v.type.elem != DType::F16)
           fail("graph @{}: state %{} : {} is not an f16 KV cache [head_dim, n_kv_heads, "
                "max_ctx{}]", graph_.name, v.name, ir::to_string(v.type),
-               graph_.find("seq") ? ", n_seq" : "");
+               batch ? ", n_seq" : "");
         n_seq_ = d.size() == 4 ? d[3] : 1;
         if (max_ctx_ != 0 && d[2] != max_ctx_)
           fail("graph @{}: state %{} has {} positions, another cache has {}", graph_.name, v.name,
@@ -444,6 +445,10 @@ void Executor::enqueue_all() {
 void Executor::step(std::span<const int32_t> tokens, int64_t pos) {
   if (plan_.megakernel) ++epoch_;
   write_inputs(tokens, pos);
+  launch_step();
+}
+
+void Executor::launch_step() {
   if (opt_.use_graph)
     cuda_graph_.launch(stream_);
   else
@@ -483,11 +488,7 @@ void Executor::step_rows(std::span<const int32_t> tokens, std::span<const int32_
   s->token = tokens[0];
   s->n_tokens = static_cast<int32_t>(n);
   step_.upload_async(s, sizeof(Step), 0, stream_.get());
-  if (opt_.use_graph)
-    cuda_graph_.launch(stream_);
-  else
-    enqueue_all();
-  logits_host_.clear();
+  launch_step();
 }
 
 void Executor::write_inputs(std::span<const int32_t> tokens, int64_t pos) {

@@ -105,6 +105,8 @@ class Executor final : public runtime::BrickStepper {
 
  private:
   void enqueue_all();
+  // The step whose inputs are written: the captured graph or every launch; logits unread.
+  void launch_step();
   // Stages the step struct (and a T-token graph's token ids) and enqueues their upload.
   void write_inputs(std::span<const int32_t> tokens, int64_t pos);
   void enqueue(size_t launch, bool alone);
