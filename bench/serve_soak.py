@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Soak test of `brickc serve --parallel P` (issue 13): --clients threads send requests
 back to back for --seconds: random prompt lengths (code, up to --max-prompt lines), random
-max_tokens, streaming or not, completions or chat, and a share of streams the client drops
-after a random number of events. Every request the client does not drop must end well
-(HTTP 200, a finish reason, usage counts that match, a stream's [DONE]); none may take
-longer than --timeout. Every --sample seconds the server's host RSS and GPU memory are
-read (GPU: the device's used memory). After the soak: the slots all freed (/metrics: nothing processing or waiting), the
-server's answers to fixed greedy prompts unchanged from before the soak, and memory flat:
-RSS and GPU memory at the end within --rss-slack MB / exactly equal to the first sample
-after the warm-up (a quarter of the run). Prints JSON; exit status 1 when a check fails.
+max_tokens, streaming or not, completions or chat, and a share of streams the client hangs
+up on at a random time within --drop-within seconds. Every request the client does not drop
+must end well (HTTP 200, a finish reason, usage counts that match, a stream's [DONE]); none
+may take longer than --timeout. Every --sample seconds the server's host RSS and GPU memory
+(the device's used memory) are read. After the soak: the slots all freed (/metrics: nothing
+processing or waiting), the server's answers to fixed greedy prompts unchanged from before
+the soak, and memory flat: RSS and GPU memory at the end within --rss-slack MB / exactly
+equal to the first sample after the warm-up (a quarter of the run). Prints JSON; exit
+status 1 when a check fails.
 
 Usage: serve_soak.py BRICKC MODEL [--device cuda] [--parallel 64] [--clients 64]
        [--seconds 540] [-c 2048]
@@ -17,6 +18,7 @@ import argparse
 import http.client
 import json
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -98,23 +100,35 @@ class Client:
                         (finish == "length" and n != max_tokens):
                     raise RuntimeError(f"finish {finish} with {n} of {max_tokens} tokens")
                 return "ok"
-            stop_after = rng.randint(1, max_tokens) if drop else None
-            events = 0
+            # A dropping client hangs up at a random time within the stream's expected
+            # length, not after a number of events: tokens that render as no text (a
+            # synthesized model's are often special tokens) send none.
+            hangup = threading.Timer(rng.uniform(0.05, a.drop_within), lambda: c.sock.shutdown(
+                socket.SHUT_RDWR)) if drop else None
+            if hangup:
+                hangup.start()
             finish = None
-            for line in r:
-                if not line.startswith(b"data: "):
-                    continue
-                if line.strip() == b"data: [DONE]":
-                    if finish not in ("stop", "length"):
-                        raise RuntimeError(f"stream ended with finish reason {finish}")
-                    return "ok"
-                ev = json.loads(line[6:])
-                finish = ev["choices"][0].get("finish_reason") or finish
-                events += 1
-                if stop_after is not None and events >= stop_after:
+            try:
+                for line in r:
+                    if not line.startswith(b"data: "):
+                        continue
+                    if line.strip() == b"data: [DONE]":
+                        if finish not in ("stop", "length"):
+                            raise RuntimeError(f"stream ended with finish reason {finish}")
+                        return "ok"
+                    choices = json.loads(line[6:]).get("choices")
+                    if choices:
+                        finish = choices[0].get("finish_reason") or finish
+            except (OSError, http.client.HTTPException):
+                if hangup and hangup.finished.is_set():
                     return "dropped"
+                raise
+            if hangup and hangup.finished.is_set():
+                return "dropped"
             raise RuntimeError("stream closed before [DONE]")
         finally:
+            if drop:
+                hangup.cancel()
             c.close()
 
 
@@ -135,6 +149,7 @@ def main():
     ap.add_argument("--max-prompt", type=int, default=40, help="most code lines (~20 tokens each)")
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--drop-share", type=float, default=0.25)
+    ap.add_argument("--drop-within", type=float, default=5, help="seconds: latest hang-up")
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--sample", type=float, default=5)
     ap.add_argument("--rss-slack", type=float, default=32)

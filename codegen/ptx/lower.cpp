@@ -26,6 +26,9 @@ constexpr unsigned kGemmThreads = 256;
 constexpr unsigned kGemmSmem = 65536;              // gemm.cuh: gemm_smem_bytes()
 constexpr int64_t kDqTokens = 64, kDqRows = 128;   // gemm.cuh: gemm_dq's most tokens, rows per block
 constexpr unsigned kDqSmem = 65536;                 // gemm.cuh: gemm_dq_smem_bytes()
+// Two blocks of gemm_dq per SM (registers at most 128): a lane holds only the next block's
+// or pair's weight bytes, so the SM needs both blocks' loads in flight to cover HBM's latency.
+constexpr unsigned kDqBlocksPerSm = 2;
 constexpr int64_t kFlashTileQ = 64;                 // flash_attention.cuh: kFlashBQ
 constexpr unsigned kFlashThreads = 128;
 unsigned flash_smem(int64_t hd) { return static_cast<unsigned>(512 * hd); }  // flash_smem_bytes
@@ -94,8 +97,8 @@ class Lowering {
              : "");
     for (const Kernel& k : plan_.kernels)
       src += fmt::format(
-          "\nextern \"C\" __global__ void __launch_bounds__({}) {}(const KArgs a) {{\n  {}(a, GridBlock());\n}}\n",
-          k.threads, k.name, k.template_call);
+          "\nextern \"C\" __global__ void __launch_bounds__({}{}) {}(const KArgs a) {{\n  {}(a, GridBlock());\n}}\n",
+          k.threads, k.min_blocks ? fmt::format(", {}", k.min_blocks) : "", k.name, k.template_call);
     plan_.source = std::move(src);
     return std::move(plan_);
   }
@@ -116,12 +119,13 @@ class Lowering {
     return std::string(s);
   }
 
-  size_t kernel(const std::string& stem, const std::string& call, unsigned threads = 256) {
+  size_t kernel(const std::string& stem, const std::string& call, unsigned threads = 256,
+                unsigned min_blocks = 0) {
     if (auto it = by_call_.find(call); it != by_call_.end()) return it->second;
     std::string n = stem;
     for (int i = 2; names_.contains(n); ++i) n = fmt::format("{}_{}", stem, i);
     names_.insert(n);
-    plan_.kernels.push_back({n, call, threads});
+    plan_.kernels.push_back({n, call, threads, min_blocks});
     return by_call_[call] = plan_.kernels.size() - 1;
   }
 
@@ -461,7 +465,7 @@ class Lowering {
   void gemm_dq(ir::ValueId w, int64_t k, int64_t n, int epi, Arg out, Arg bias, Arg aux,
                size_t xh) {
     const int64_t blocks = n / kDqRows;
-    const int64_t s = dq_splits(blocks, k, 2 * static_cast<int64_t>(o_.sms));
+    const int64_t s = dq_splits(blocks, k, kDqBlocksPerSm * static_cast<int64_t>(o_.sms));
     const uint64_t stride = gpu_row_stride(type(w), k);
     std::optional<size_t> part;
     if (s > 1)
@@ -469,7 +473,7 @@ class Lowering {
                             "split-K partial sums of few-token matrix products");
     Launch& l = launch(
         kernel(fmt::format("gemm_dq_{}_k{}_e{}", name(type(w)), k, epi),
-               fmt::format("gemm_dq<{}, {}, {}>", k, weight_format(w), epi)),
+               fmt::format("gemm_dq<{}, {}, {}>", k, weight_format(w), epi), 256, kDqBlocksPerSm),
         {scratch(xh), value(w), integer(static_cast<int64_t>(stride)), integer(n),
          part ? null() : out, part ? null() : bias, part ? null() : aux, step(), trace(),
          part ? scratch(*part) : null()});

@@ -54,6 +54,7 @@ struct Kernel {
   std::string name;      // extern "C" entry point
   std::string template_call;  // e.g. matvec<896, kInNormF32, kStore, 3, FmtQ5_0, ...>
   unsigned threads = 256;     // its block size (__launch_bounds__)
+  unsigned min_blocks = 0;    // blocks per SM its registers must allow (0: no bound)
 };
 
 // The persistent decode kernel (LowerOptions::megakernel; kernels/megakernel.cuh): its

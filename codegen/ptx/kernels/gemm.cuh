@@ -216,25 +216,23 @@ __host__ __device__ constexpr int gemm_smem_bytes() { return kGemmStages * kGemm
 
 enum GemmEpilogue { kEpiStore = 0, kEpiResidual = 1, kEpiSwiglu = 2 };
 
-// The epilogue of one pair of results (columns j, j + 1 at element `at` of the output):
-// the bias, then the residual or the SwiGLU gate from aux.
+// The epilogue of one result (column j, element `at` of the output): the bias, then the
+// residual or the SwiGLU gate from aux.
+template <int Epi>
+__device__ __forceinline__ float gemm_value(const float* bias, const float* aux, long long at, int j,
+                                            float v) {
+  if (bias) v += bias[j];
+  if constexpr (Epi == kEpiResidual) v = aux[at] + v;
+  if constexpr (Epi == kEpiSwiglu) v = aux[at] / (1.0f + expf(-aux[at])) * v;  // as gate_up_swiglu
+  return v;
+}
+
+// The epilogue of one pair of results (columns j, j + 1 at element `at`), stored together.
 template <int Epi>
 __device__ __forceinline__ void gemm_store(float* C, const float* bias, const float* aux,
                                            long long at, int j, float v0, float v1) {
-  if (bias) {
-    v0 += bias[j];
-    v1 += bias[j + 1];
-  }
-  if constexpr (Epi == kEpiResidual) {
-    const float2 r = *reinterpret_cast<const float2*>(aux + at);
-    v0 = r.x + v0;
-    v1 = r.y + v1;
-  } else if constexpr (Epi == kEpiSwiglu) {
-    const float2 gt = *reinterpret_cast<const float2*>(aux + at);
-    v0 = gt.x / (1.0f + expf(-gt.x)) * v0;  // the decode gate_up_swiglu's expression
-    v1 = gt.y / (1.0f + expf(-gt.y)) * v1;
-  }
-  *reinterpret_cast<float2*>(C + at) = make_float2(v0, v1);
+  *reinterpret_cast<float2*>(C + at) =
+      make_float2(gemm_value<Epi>(bias, aux, at, j, v0), gemm_value<Epi>(bias, aux, at + 1, j + 1, v1));
 }
 
 // Byte offset of 16-byte chunk c of row r in a 64-byte-row swizzled tile.
@@ -374,23 +372,23 @@ __device__ void gemm_f16(const KArgs& a, const B& blk) {
 
 // ---------------------------------------------------------------------------------------
 // gemm_dq: the matrix products of steps of at most kDqTokens tokens (a server's batch of
-// decode tokens): the weights are dequantized in registers straight into the MMA's B
-// fragments, so each weight byte is read once from HBM and no f16 copy is written. A lane
-// takes eight consecutive values 8c..8c+7 of a 32-value sub-block of its weight row and of
-// its two token rows (one 16-byte shared load each); the MMA's k order is permuted alike
-// for A and B (fragment k 2c, 2c+1 | 2c+8, 2c+9 of the first k16 step are values 8c..8c+3,
-// of the second 8c+4..8c+7), which leaves the dot products unchanged. Sub-blocks go in
-// pairs (DqPair: Q4_K and Q6_K decode a pair from shared bytes, two values per f16x2
-// instruction; other formats per value through Dequant8), and the next pair's bytes are
-// loaded while one pair is decoded and multiplied.
+// decode tokens): the weights are dequantized in registers straight into MMA fragments, so
+// each weight byte is read once from HBM and no f16 copy is written. The weights are the
+// MMA's A operand (a warp's 16 rows are m16) and the tokens its B operand (n8 tiles), so a
+// step of 8 tokens costs half the MMAs of 16, and each token tile's B fragment of two k16
+// steps is one 16-byte shared load, in place. The k order is permuted alike for both
+// operands, which leaves the dot products unchanged: in pairs of sub-blocks (DqPair; Q6_K
+// decodes a pair from shared bytes, two values per f16x2 instruction, other formats per
+// value through Dequant8) a lane takes values 8c..8c+7 of each sub-block, four per k16
+// step; Q4_K goes a whole block at a time (DqK4, its own order). The next pair's or
+// block's bytes are loaded while one is decoded and multiplied.
 //
-// Block: 8 warps of 16 weight rows (two n8 tiles) each, all the step's tokens (up to four
-// m16 tiles); the tokens' f16 rows are staged in shared memory 256 values at a time, two
-// pieces in flight (row r's 16-byte chunk q at q ^ (r % 8): the eight rows a fragment load
-// reads fall in eight bank groups). Grid (N / 128, S): split s takes the pairs of
-// sub-blocks [s K/64 / S, (s+1) K/64 / S), so that matrices of few rows still fill the
-// device; with S > 1 each split writes its partial sums and gemm_reduce adds them in split
-// order (deterministic) and applies the epilogue.
+// Block: 8 warps of 16 weight rows each, all the step's tokens; the tokens' f16 rows are
+// staged in shared memory 256 values at a time, two pieces in flight (swizzled by
+// dq_chunk). Grid (N / 128, S): split s takes the pairs (Q4_K: blocks) of sub-blocks
+// [s K/64 / S, (s+1) K/64 / S), so that matrices of few rows still fill the device; with
+// S > 1 each split writes its partial sums and gemm_reduce adds them in split order
+// (deterministic) and applies the epilogue.
 //
 // gemm_dq<K, F, Epi>         block 256, grid (N / 128, S), dynamic shared memory
 //   gemm_dq_smem_bytes() = 65536 (above 48 KB: the runtime raises the function's limit).
@@ -406,7 +404,8 @@ constexpr int kDqTokens = 64, kDqRows = 128, kDqPiece = 8;  // piece: sub-blocks
 
 __host__ __device__ constexpr int gemm_dq_smem_bytes() { return 2 * kDqTokens * kDqPiece * 64; }
 
-// The B fragments of one sub-block for a lane's two weight rows: values k..k+7 of each.
+// The weight fragment registers of one sub-block for a lane's two rows: values k..k+7 of
+// each, two per register.
 template <class F>
 __device__ __forceinline__ void dq_fragments(const u8* const (&wrow)[2], int k, u32 (&bf)[2][4]) {
 #pragma unroll
@@ -434,11 +433,7 @@ struct DqPair {
   }
 };
 
-// Q4_K: the pair shares its 32 qs bytes (the even sub-block in the low nibbles, the odd one
-// in the high) and the block's header, so a lane loads one 16-byte header and one 8-byte
-// word per row for sixteen values, and decodes two values per instruction in f16x2: a
-// nibble n is placed in a half as 1024 + n (exponent bits 0x6400), 1024 is subtracted
-// (exact), and n * (d * sc) - dmin * m is one fused multiply-add of the rounded factors.
+// f16x2 arithmetic of the decoders below, two values per instruction.
 __device__ __forceinline__ u32 hsub2(u32 a, u32 b) {
   u32 r;
   asm("sub.rn.f16x2 %0, %1, %2;" : "=r"(r) : "r"(a), "r"(b));
@@ -507,146 +502,202 @@ struct DqPair<FmtQ6_K> {
   }
 };
 
-template <>
-struct DqPair<FmtQ4_K> {
+// Q4_K a whole block per step of the loop (DqK4), which the block's share of the
+// instructions needs: per pair, a lane's address arithmetic and scale decoding cost more
+// than its sixteen values' decoding (ncu: 2.2 instructions per cycle per SM at under 1 TB/s
+// on the 7B's gate). Lane c takes the block's pair c, sub-blocks 2c and 2c + 1: its 32 qs
+// bytes (two 16-byte loads per row), whose low nibbles are the first sub-block and high
+// nibbles the second, and the pair's scales once. MMA step j (16 per block) takes the
+// lane's values 4j..4j+3 (real k = 64c + 4j + i for its fragment k 2c, 2c+1, 2c+8, 2c+9):
+// qs word j's low nibbles for j < 8, word j - 8's high nibbles after; the activations of
+// those k are the lane's 16-byte chunk 8c + j / 2 of the token row.
+// Only the qs bytes are loaded a block ahead: the header shares a 128-byte line with
+// them, so it is read from L1 when its block starts, and 8 registers fewer keep the
+// kernel at two blocks per SM without spills.
+struct DqK4 {
   struct Raw {
-    uint4 h[2];
-    uint2 qs[2];
-    int p;
+    uint4 q[2][2];  // [row][half]: the pair's qs bytes
   };
-  __device__ static void load(const u8* const (&wrow)[2], int k, Raw& r) {
-    r.p = (k & 255) >> 6;  // the pair in its block
+  __device__ static const uint4* at(const u8* row, int blk) {
+    return reinterpret_cast<const uint4*>(row + blk * FmtQ4_K::BB);
+  }
+  __device__ static void load(const u8* const (&wrow)[2], int blk, int c, Raw& r) {
 #pragma unroll
     for (int ni = 0; ni < 2; ++ni) {
-      const u8* b = wrow[ni] + (k >> 8) * FmtQ4_K::BB;
-      r.h[ni] = *reinterpret_cast<const uint4*>(b);
-      r.qs[ni] = *reinterpret_cast<const uint2*>(b + 16 + 32 * r.p + (k & 31));
+      r.q[ni][0] = at(wrow[ni], blk)[1 + 2 * c];
+      r.q[ni][1] = at(wrow[ni], blk)[2 + 2 * c];
     }
   }
-  __device__ static void decode(const u8* const (&)[2], const Raw& r, u32 (&b0)[2][4], u32 (&b1)[2][4]) {
+  // f16x2 factors of the pair's sub-blocks: d * sc and -dmin * m.
+  __device__ static void factors(const uint4& h, int c, u32 (&scale)[2], u32 (&bias)[2]) {
+    int sc[2], m[2];
+    k4_pair_scales(h, c, sc, m);
+    const float d = h2f(static_cast<u16>(h.x & 0xFFFFu)), dmin = h2f(static_cast<u16>(h.x >> 16));
 #pragma unroll
-    for (int ni = 0; ni < 2; ++ni) {
-      int sc[2], m[2];
-      k4_pair_scales(r.h[ni], r.p, sc, m);
-      const float d = h2f(static_cast<u16>(r.h[ni].x & 0xFFFFu)), dmin = h2f(static_cast<u16>(r.h[ni].x >> 16));
-#pragma unroll
-      for (int s = 0; s < 2; ++s) {
-        const u32 scale = pack_f16x2(d * static_cast<float>(sc[s]), d * static_cast<float>(sc[s]));
-        const u32 bias = pack_f16x2(-dmin * static_cast<float>(m[s]), -dmin * static_cast<float>(m[s]));
-        u32(&out)[4] = s == 0 ? b0[ni] : b1[ni];
-#pragma unroll
-        for (int w = 0; w < 2; ++w) {
-          const u32 nib = ((w == 0 ? r.qs[ni].x : r.qs[ni].y) >> (4 * s)) & 0x0F0F0F0Fu;
-          // Bytes n0..n3 to halves 1024 + n: (n0, n1) and (n2, n3).
-          const u32 lo = __byte_perm(nib, 0x64646464u, 0x5140), hi = __byte_perm(nib, 0x64646464u, 0x5342);
-          out[2 * w] = hfma2(hsub2(lo, 0x64006400u), scale, bias);
-          out[2 * w + 1] = hfma2(hsub2(hi, 0x64006400u), scale, bias);
-        }
-      }
+    for (int s = 0; s < 2; ++s) {
+      scale[s] = pack_f16x2(d * static_cast<float>(sc[s]), d * static_cast<float>(sc[s]));
+      bias[s] = pack_f16x2(-dmin * static_cast<float>(m[s]), -dmin * static_cast<float>(m[s]));
     }
+  }
+  // A row's two fragment registers of four nibbles n0..n3 (one per byte of nib): a nibble n is
+  // placed in a half as 1024 + n (exponent bits 0x6400), 1024 is subtracted (exact), and
+  // n * scale + bias is one fused multiply-add of the rounded factors.
+  __device__ static void fragment(u32 nib, u32 scale, u32 bias, u32& b0, u32& b1) {
+    const u32 lo = __byte_perm(nib, 0x64646464u, 0x5140), hi = __byte_perm(nib, 0x64646464u, 0x5342);
+    b0 = hfma2(hsub2(lo, 0x64006400u), scale, bias);
+    b1 = hfma2(hsub2(hi, 0x64006400u), scale, bias);
   }
 };
+
+// Where the 16-byte chunk q of token row r of a staged piece lies: the lanes of one load
+// phase (rows 8 ti + g for two neighbouring g, chunks 4 j + c or 8c + t for c = 0..3)
+// read eight distinct bank groups when the chunk is XORed with its bits 3-4 and the
+// row's parity.
+__device__ __forceinline__ int dq_chunk(int r, int q) { return q ^ (((q >> 3) & 3) | ((r & 1) << 2)); }
+
+template <class F>
+constexpr bool kDqWhole = false;  // decoded a whole block at a time (DqK4), not in pairs
+template <>
+constexpr bool kDqWhole<FmtQ4_K> = true;
 
 template <int K, class F, int Epi, class B>
 __device__ void gemm_dq(const KArgs& a, const B& blk) {
   static_assert(K % 64 == 0 && K % F::QK == 0, "whole pairs of sub-blocks, whole format blocks");
+  constexpr bool kK4 = kDqWhole<F>;
   extern __shared__ __align__(16) u8 smem[];
   blk.begin();
   Trace trace(reinterpret_cast<u64*>(a.p[8]), blk);
   const int n = reinterpret_cast<const Step*>(a.p[7])->n_tokens, N = static_cast<int>(a.p[3]);
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp, g = lane >> 2, c = lane & 3;
-  const int row0 = blk.x * kDqRows + warp * 16, mt = (n + 15) / 16;
-  constexpr int kPairs = K / 64;  // splits, pieces and groups start at even sub-blocks
-  const int sb0 = 2 * (blk.y * kPairs / blk.ny), sb1 = 2 * ((blk.y + 1) * kPairs / blk.ny);
-  const u16* A = reinterpret_cast<const u16*>(a.p[0]);
+  const int row0 = blk.x * kDqRows + warp * 16, nt = (n + 7) / 8;
+  // Splits, pieces and groups start at even sub-blocks; DqK4's at whole blocks.
+  constexpr int kUnit = kK4 ? 8 : 2, kUnits = K / 32 / kUnit;
+  const int sb0 = kUnit * (blk.y * kUnits / blk.ny), sb1 = kUnit * ((blk.y + 1) * kUnits / blk.ny);
   const long long stride = static_cast<long long>(a.p[2]);
-  const u8* wrow[2] = {reinterpret_cast<const u8*>(a.p[1]) + (row0 + g) * stride,
-                       reinterpret_cast<const u8*>(a.p[1]) + (row0 + 8 + g) * stride};
+  // DqK4 counts blocks from the split's first, so its rows start there.
+  const long long skip = kK4 ? sb0 / 8 * FmtQ4_K::BB : 0;
+  const u8* const wrow[2] = {reinterpret_cast<const u8*>(a.p[1]) + (row0 + g) * stride + skip,
+                             reinterpret_cast<const u8*>(a.p[1]) + (row0 + 8 + g) * stride + skip};
   const u32 s0 = smem_addr(smem);
+  constexpr int kRowBytes = kDqPiece * 64, kBufBytes = kDqTokens * kRowBytes;
 
-  float acc[4][2][4];
+  // acc[ti]: rows g, g + 8 of the warp's 16 times tokens 8 ti + 2c, + 1 (the C fragment).
+  float acc[kDqTokens / 8][4];
 #pragma unroll
-  for (int mi = 0; mi < 4; ++mi)
+  for (int ti = 0; ti < kDqTokens / 8; ++ti)
 #pragma unroll
-    for (int ni = 0; ni < 2; ++ni)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) acc[mi][ni][e] = 0.0f;
+    for (int e = 0; e < 4; ++e) acc[ti][e] = 0.0f;
 
   // Piece p (kDqPiece sub-blocks from sb0 + p * kDqPiece) of every token row into buffer
-  // p % 2, one cp.async group.
+  // p % 2, one cp.async group. A is read from the parameters here, not kept in registers.
   auto stage = [&](int p) {
+    const u16* A = reinterpret_cast<const u16*>(a.p[0]);
     const int first = sb0 + p * kDqPiece, chunks = min(kDqPiece, sb1 - first) * 4;
-    const u32 buf = s0 + (p & 1) * (kDqTokens * kDqPiece * 64);
+    const u32 buf = s0 + (p & 1) * kBufBytes;
     for (int q = threadIdx.x; q < n * chunks; q += kThreads) {
       const int r = q / chunks, ch = q % chunks;
-      cp_async16(buf + r * (kDqPiece * 64) + ((ch ^ (r & 7)) << 4),
+      cp_async16(buf + r * kRowBytes + (dq_chunk(r, ch) << 4),
                  A + static_cast<long long>(r) * K + first * 32 + ch * 8, true);
     }
     cp_async_commit();
   };
-  const int pieces = (sb1 - sb0 + kDqPiece - 1) / kDqPiece, pairs = (sb1 - sb0) / 2;
-  // Pair q (sub-blocks sb0 + 2q, + 1): its weight bytes are loaded while the pair before it
-  // is decoded and multiplied (two Raw buffers, used in turn).
-  using Raw = typename DqPair<F>::Raw;
-  constexpr int kPiecePairs = kDqPiece / 2;
-  auto pair = [&](int q, const Raw& cur, Raw& next) {
-    if (q % kPiecePairs == 0) {
-      // The barrier after the wait publishes piece q / kPiecePairs and certifies that every
-      // warp is done with the piece before, whose buffer the next piece then overwrites.
-      cp_async_wait<0>();
-      __syncthreads();
-      if (q / kPiecePairs + 1 < pieces) stage(q / kPiecePairs + 1);
-    }
-    if (q + 1 < pairs) DqPair<F>::load(wrow, (sb0 + 2 * q + 2) * 32 + 8 * c, next);
-    const u32 buf = s0 + ((q / kPiecePairs) & 1) * (kDqTokens * kDqPiece * 64);
-    u32 bf[2][2][4];
-    DqPair<F>::decode(wrow, cur, bf[0], bf[1]);
+  const int pieces = (sb1 - sb0 + kDqPiece - 1) / kDqPiece;
+  // The barrier after the wait publishes piece p and certifies that every warp is done
+  // with the piece before, whose buffer the next piece then overwrites.
+  auto next_piece = [&](int p) {
+    cp_async_wait<0>();
+    __syncthreads();
+    if (p + 1 < pieces) stage(p + 1);
+  };
+  // Two k16 steps for every token tile: w0, w1 the weight fragments, chunk the 16-byte
+  // chunk of token row 8 ti + g holding the steps' activations (the first step's in its
+  // first 8 bytes: the B fragment's two registers, loaded in place).
+  auto steps = [&](u32 buf, int chunk, const u32 (&w0)[4], const u32 (&w1)[4]) {
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int j = (q % kPiecePairs) * 2 + h;  // sub-block within the piece
-#pragma unroll
-      for (int mi = 0; mi < 4; ++mi) {
-        if (mi >= mt) break;
-        // Rows mi*16 + g and + 8: both swizzle with g.
-        const u32 at = buf + (mi * 16 + g) * (kDqPiece * 64) + (((j * 4 + c) ^ g) << 4);
-        const uint4 lo = lds_u128(at), hi = lds_u128(at + 8 * kDqPiece * 64);
-        const u32 a0[4] = {lo.x, hi.x, lo.y, hi.y}, a1[4] = {lo.z, hi.z, lo.w, hi.w};
-#pragma unroll
-        for (int ni = 0; ni < 2; ++ni) {
-          mma_16816(acc[mi][ni], a0, bf[h][ni][0], bf[h][ni][1]);
-          mma_16816(acc[mi][ni], a1, bf[h][ni][2], bf[h][ni][3]);
-        }
-      }
+    for (int ti = 0; ti < kDqTokens / 8; ++ti) {
+      if (ti >= nt) break;
+      const int r = 8 * ti + g;
+      const uint4 x = lds_u128(buf + r * kRowBytes + (dq_chunk(r, chunk) << 4));
+      mma_16816(acc[ti], w0, x.x, x.y);
+      mma_16816(acc[ti], w1, x.z, x.w);
     }
   };
   stage(0);
-  Raw r0, r1;
-  DqPair<F>::load(wrow, sb0 * 32 + 8 * c, r0);
+  if constexpr (kK4) {
+    static_assert(kDqPiece == 8, "a piece is one Q4_K block");
+    // Block p: its qs bytes were loaded while block p - 1 was decoded and multiplied.
+    auto block = [&](int p, const DqK4::Raw& cur, DqK4::Raw& next) {
+      u32 scale[2][2], bias[2][2];
+#pragma unroll
+      for (int ni = 0; ni < 2; ++ni) DqK4::factors(DqK4::at(wrow[ni], p)[0], c, scale[ni], bias[ni]);
+      next_piece(p);
+      if (p + 1 < pieces) DqK4::load(wrow, p + 1, c, next);
+      const u32 buf = s0 + (p & 1) * kBufBytes;
+#pragma unroll
+      for (int w = 0; w < 8; w += 2)
+#pragma unroll
+        for (int hh = 0; hh < 2; ++hh) {
+          // Steps w, w + 1 (hh 0: words w, w + 1's low nibbles) or 8 + w, 9 + w (high).
+          u32 f[2][4];  // [step]: rows g, g + 8 in the A fragment's order
+#pragma unroll
+          for (int e = 0; e < 2; ++e)
+#pragma unroll
+            for (int ni = 0; ni < 2; ++ni) {
+              const uint4& v = cur.q[ni][(w + e) >> 2];
+              const int i = (w + e) & 3;
+              const u32 word = i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
+              DqK4::fragment((word >> (4 * hh)) & 0x0F0F0F0Fu, scale[ni][hh], bias[ni][hh],
+                             f[e][ni], f[e][ni + 2]);
+            }
+          steps(buf, 8 * c + 4 * hh + w / 2, f[0], f[1]);
+        }
+    };
+    DqK4::Raw r0, r1;
+    DqK4::load(wrow, 0, c, r0);
 #pragma unroll 1
-  for (int q = 0; q < pairs; q += 2) {
-    pair(q, r0, r1);
-    if (q + 1 < pairs) pair(q + 1, r1, r0);
+    for (int p = 0; p < pieces; p += 2) {
+      block(p, r0, r1);
+      if (p + 1 < pieces) block(p + 1, r1, r0);
+    }
+  } else {
+    // Pair q (sub-blocks sb0 + 2q, + 1): its weight bytes are loaded while the pair before
+    // it is decoded and multiplied (two Raw buffers, used in turn).
+    using Raw = typename DqPair<F>::Raw;
+    constexpr int kPiecePairs = kDqPiece / 2;
+    const int pairs = (sb1 - sb0) / 2;
+    auto pair = [&](int q, const Raw& cur, Raw& next) {
+      if (q % kPiecePairs == 0) next_piece(q / kPiecePairs);
+      if (q + 1 < pairs) DqPair<F>::load(wrow, (sb0 + 2 * q + 2) * 32 + 8 * c, next);
+      u32 bf[2][2][4];
+      DqPair<F>::decode(wrow, cur, bf[0], bf[1]);
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const u32 w0[4] = {bf[h][0][0], bf[h][1][0], bf[h][0][1], bf[h][1][1]};
+        const u32 w1[4] = {bf[h][0][2], bf[h][1][2], bf[h][0][3], bf[h][1][3]};
+        steps(s0 + ((q / kPiecePairs) & 1) * kBufBytes, ((q % kPiecePairs) * 2 + h) * 4 + c, w0, w1);
+      }
+    };
+    Raw r0, r1;
+    DqPair<F>::load(wrow, sb0 * 32 + 8 * c, r0);
+#pragma unroll 1
+    for (int q = 0; q < pairs; q += 2) {
+      pair(q, r0, r1);
+      if (q + 1 < pairs) pair(q + 1, r1, r0);
+    }
   }
 
   float* const out = reinterpret_cast<float*>(blk.ny > 1 ? a.p[9] : a.p[4]);
   const long long base = blk.ny > 1 ? static_cast<long long>(blk.y) * n * N : 0;
 #pragma unroll
-  for (int mi = 0; mi < 4; ++mi)
+  for (int ti = 0; ti < kDqTokens / 8; ++ti)
 #pragma unroll
-    for (int hh = 0; hh < 2; ++hh) {
-      const int t = mi * 16 + g + 8 * hh;
+    for (int e = 0; e < 4; ++e) {
+      const int t = 8 * ti + 2 * c + (e & 1), j = row0 + g + 8 * (e >> 1);
       if (t >= n) continue;
-#pragma unroll
-      for (int ni = 0; ni < 2; ++ni) {
-        const int jj = row0 + ni * 8 + 2 * c;
-        const long long at = static_cast<long long>(t) * N + jj;
-        const float v0 = acc[mi][ni][2 * hh], v1 = acc[mi][ni][2 * hh + 1];
-        if (blk.ny > 1)
-          *reinterpret_cast<float2*>(out + base + at) = make_float2(v0, v1);
-        else
-          gemm_store<Epi>(out, reinterpret_cast<const float*>(a.p[5]),
-                          reinterpret_cast<const float*>(a.p[6]), at, jj, v0, v1);
-      }
+      const long long at = static_cast<long long>(t) * N + j;
+      out[base + at] = blk.ny > 1 ? acc[ti][e]
+                                  : gemm_value<Epi>(reinterpret_cast<const float*>(a.p[5]),
+                                                    reinterpret_cast<const float*>(a.p[6]), at, j, acc[ti][e]);
     }
   trace.end();
 }
