@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 
 from serve_parallel import post, start_server
 
@@ -56,11 +57,7 @@ def gpu_mb():
 
 
 def metrics(url):
-    u = urllib.parse.urlparse(url)
-    c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
-    c.request("GET", "/metrics")
-    text = c.getresponse().read().decode()
-    c.close()
+    text = urllib.request.urlopen(url + "/metrics", timeout=30).read().decode()
     return {ln.split()[0]: float(ln.split()[1]) for ln in text.splitlines()
             if ln and not ln.startswith("#")}
 
@@ -103,8 +100,15 @@ class Client:
             # A dropping client hangs up at a random time within the stream's expected
             # length, not after a number of events: tokens that render as no text (a
             # synthesized model's are often special tokens) send none.
-            hangup = threading.Timer(rng.uniform(0.05, a.drop_within), lambda: c.sock.shutdown(
-                socket.SHUT_RDWR)) if drop else None
+            # hung_up is set before the socket closes (a Timer's own flag only after its
+            # function returns: the reader could see the end of the stream first).
+            hung_up = threading.Event()
+
+            def hang_up():
+                hung_up.set()
+                c.sock.shutdown(socket.SHUT_RDWR)
+
+            hangup = threading.Timer(rng.uniform(0.05, a.drop_within), hang_up) if drop else None
             if hangup:
                 hangup.start()
             finish = None
@@ -120,10 +124,10 @@ class Client:
                     if choices:
                         finish = choices[0].get("finish_reason") or finish
             except (OSError, http.client.HTTPException):
-                if hangup and hangup.finished.is_set():
+                if hung_up.is_set():
                     return "dropped"
                 raise
-            if hangup and hangup.finished.is_set():
+            if hung_up.is_set():
                 return "dropped"
             raise RuntimeError("stream closed before [DONE]")
         finally:
@@ -179,12 +183,15 @@ def main():
                     counts[kind] += 1
                     latencies.append(time.monotonic() - s)
 
+        def sample():
+            samples.append({"t": round(time.monotonic() - t0, 1), "rss_mb": rss_mb(srv.pid),
+                            "gpu_mb": gpu_mb()})
+
         threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(a.clients)]
         for t in threads:
             t.start()
         while time.monotonic() < deadline:
-            samples.append({"t": round(time.monotonic() - t0, 1), "rss_mb": rss_mb(srv.pid),
-                            "gpu_mb": gpu_mb()})
+            sample()
             time.sleep(a.sample)
         for t in threads:
             t.join(timeout=a.timeout + 10)
@@ -192,8 +199,7 @@ def main():
         time.sleep(1)  # the last dropped streams leave at the next step
         m = metrics(url)
         after = [greedy(url, p) for p in FIXED]
-        samples.append({"t": round(time.monotonic() - t0, 1), "rss_mb": rss_mb(srv.pid),
-                        "gpu_mb": gpu_mb()})
+        sample()
         alive = srv.poll() is None
     finally:
         srv.terminate()
