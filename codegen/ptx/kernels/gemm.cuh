@@ -7,7 +7,8 @@
 //
 // Contracts (slots of KArgs.p; n = step->n_tokens, 1 <= n <= T; T = the step capacity):
 //
-// prefill_prep<K, Norm>      block kThreads (256), grid (T). No dynamic shared memory.
+// prefill_prep<K, Norm>      block kThreads (256), grid (T, ceil(K / kPrepChunk)). No
+//   dynamic shared memory. Requires K % 8 == 0.
 //   0 x (f32 [T][K])  1 norm weight (f32 [K]; read when Norm)  2 eps (f32 bits, low 32)
 //   3 out (f16 [T][K], u16 storage)  4 step  5 trace
 //   Row t < n: out = f16(Norm ? x * (1 / sqrt(mean(x²) + eps)) * w : x). Rows >= n untouched.
@@ -35,36 +36,46 @@
 #include "tensor_core.cuh"
 
 // ---------------------------------------------------------------------------------------
-// prefill_prep: one block per token row. The row (at most 32 KB) is read twice: for the
-// sum of squares, then to scale it (the second read hits L1/L2). Two values per thread
-// per step: 8-byte loads, one 4-byte store of two halves; warps stay coalesced.
+// prefill_prep: block (t, y) converts the y-th kPrepChunk values of token row t, eight
+// per thread (two 16-byte loads in flight, one 16-byte store). A block per row alone (16
+// blocks for 16 tokens) left the SMs idle: 17.6 us for the 7B's 18944-value rows (H200).
+// With Norm each block first sums the squares of its whole row (at most 108 KB, read from
+// L2 by all but the first): cheaper than a launch to share the sum.
+constexpr int kPrepChunk = 8 * kThreads;
 template <int K, bool Norm, class B>
 __device__ void prefill_prep(const KArgs& a, const B& blk) {
-  static_assert(K % 2 == 0, "pairs of values");
+  static_assert(K % 8 == 0, "eight values per thread");
   blk.begin();
   Trace trace(reinterpret_cast<u64*>(a.p[5]), blk);
   const int t = blk.x;
   if (t < reinterpret_cast<const Step*>(a.p[4])->n_tokens) {
-    const float2* x = reinterpret_cast<const float2*>(a.p[0]) + static_cast<long long>(t) * (K / 2);
-    u32* out = reinterpret_cast<u32*>(a.p[3]) + static_cast<long long>(t) * (K / 2);
+    const float4* x = reinterpret_cast<const float4*>(a.p[0]) + static_cast<long long>(t) * (K / 4);
     float scale = 1.0f;
     if constexpr (Norm) {
       float ss = 0.0f;
-      for (int i = threadIdx.x; i < K / 2; i += kThreads) {
-        const float2 v = x[i];
-        ss += v.x * v.x + v.y * v.y;
+      for (int i = threadIdx.x; i < K / 4; i += kThreads) {
+        const float4 v = x[i];
+        ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
       }
       scale = 1.0f / sqrtf(block_sum(ss) / static_cast<float>(K) + __uint_as_float(static_cast<u32>(a.p[2])));
     }
-    const float2* w = reinterpret_cast<const float2*>(a.p[1]);
-    for (int i = threadIdx.x; i < K / 2; i += kThreads) {
-      float2 v = x[i];
+    const int i = blk.y * (kPrepChunk / 4) + 2 * threadIdx.x;  // K % 8 == 0: i < K / 4 holds i + 1 too
+    if (i < K / 4) {
+      float4 v[2] = {x[i], x[i + 1]};
       if constexpr (Norm) {
-        const float2 wv = w[i];
-        v.x = v.x * scale * wv.x;  // the order of the decode kernels' x * scale * w
-        v.y = v.y * scale * wv.y;
+        const float4* w = reinterpret_cast<const float4*>(a.p[1]);
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          const float4 wv = w[i + h];
+          v[h].x = v[h].x * scale * wv.x;  // the order of the decode kernels' x * scale * w
+          v[h].y = v[h].y * scale * wv.y;
+          v[h].z = v[h].z * scale * wv.z;
+          v[h].w = v[h].w * scale * wv.w;
+        }
       }
-      out[i] = pack_f16x2(v.x, v.y);
+      reinterpret_cast<uint4*>(a.p[3])[(static_cast<long long>(t) * K + 4 * i) / 8] =
+          make_uint4(pack_f16x2(v[0].x, v[0].y), pack_f16x2(v[0].z, v[0].w), pack_f16x2(v[1].x, v[1].y),
+                     pack_f16x2(v[1].z, v[1].w));
     }
   }
   trace.end();
@@ -377,29 +388,30 @@ __device__ void gemm_f16(const KArgs& a, const B& blk) {
 // MMA's A operand (a warp's 16 rows are m16) and the tokens its B operand (n8 tiles), so a
 // step of 8 tokens costs half the MMAs of 16, and each token tile's B fragment of two k16
 // steps is one 16-byte shared load, in place. The k order is permuted alike for both
-// operands, which leaves the dot products unchanged: in pairs of sub-blocks (DqPair; Q6_K
-// decodes a pair from shared bytes, two values per f16x2 instruction, other formats per
-// value through Dequant8) a lane takes values 8c..8c+7 of each sub-block, four per k16
-// step; Q4_K goes a whole block at a time (DqK4, its own order). The next pair's or
-// block's bytes are loaded while one is decoded and multiplied.
+// operands, which leaves the dot products unchanged. Q4_K and Q6_K go a whole block at a
+// time (DqK4, DqK6: two values per f16x2 instruction, each its own order); other formats
+// in pairs of sub-blocks (DqPair, per value through Dequant8), a lane taking values
+// 8c..8c+7 of each sub-block, four per k16 step. The next block's or pair's bytes are
+// loaded while one is decoded and multiplied.
 //
 // Block: 8 warps of 16 weight rows each, all the step's tokens; the tokens' f16 rows are
 // staged in shared memory 256 values at a time, two pieces in flight (swizzled by
 // dq_chunk). Grid (N / 128, S): split s takes the pairs (Q4_K: blocks) of sub-blocks
 // [s K/64 / S, (s+1) K/64 / S), so that matrices of few rows still fill the device; with
-// S > 1 each split writes its partial sums and gemm_reduce adds them in split order
-// (deterministic) and applies the epilogue.
+// S > 1 each split writes its partial sums, and the last split of a row block to finish
+// adds them in split order (deterministic) and applies the epilogue: a reduction kernel
+// after each split product cost the 7B's 16-token step seven launches per layer, 4 to 5 us
+// each (H200).
 //
 // gemm_dq<K, F, Epi>         block 256, grid (N / 128, S), dynamic shared memory
 //   gemm_dq_smem_bytes() = 65536 (above 48 KB: the runtime raises the function's limit).
 //   0 A (f16 [T][K])  1 W (rows of K elements of format F)  2 row stride (bytes)  3 N
 //   4 out (f32 [T][N])  5 bias (f32 [N] or 0)  6 aux (f32 [T][N] or 0)  7 step  8 trace
-//   9 partials (f32 [S][n][N]; 0 when S = 1)
-//   S = 1: out as gemm_f16's epilogue Epi; S > 1: partials[s][t][j] = split s's sums.
-//   Requires T <= 64, N % 128 == 0, K % 64 == 0.
-// gemm_reduce<Epi>           block 256, grid-stride (any grid)
-//   0 partials  1 S  2 N  3 out  4 bias  5 aux  6 step  7 trace
-//   out[t][j] = Epi(sum over s in order of partials[s][t][j]) for t < n.
+//   9 partials (f32 [S][n][N]; unused when S = 1)  10 counters (u32 [N / 128], zero before
+//   the launch and left zero after it; unused when S = 1)
+//   out = gemm_f16's epilogue Epi of the sums over K (with S > 1: of the splits' partial
+//   sums added in split order). aux may alias out. Requires T <= 64, N % 128 == 0,
+//   K % 64 == 0.
 constexpr int kDqTokens = 64, kDqRows = 128, kDqPiece = 8;  // piece: sub-blocks staged at once
 
 __host__ __device__ constexpr int gemm_dq_smem_bytes() { return 2 * kDqTokens * kDqPiece * 64; }
@@ -445,62 +457,11 @@ __device__ __forceinline__ u32 hfma2(u32 a, u32 b, u32 c) {
   return r;
 }
 
-// Q6_K: the pair (sub-blocks 4h + t and 4h + t + 1, t even) shares its qh bytes (bits 2t and
-// 2t + 2) and its scale bytes' word; each has its own eight ql bytes (the same nibble).
-// Six-bit q as 1024 + q in halves, minus 1056 (exact), times the rounded d * sc.
 __device__ __forceinline__ u32 hmul2(u32 a, u32 b) {
   u32 r;
   asm("mul.rn.f16x2 %0, %1, %2;" : "=r"(r) : "r"(a), "r"(b));
   return r;
 }
-
-template <>
-struct DqPair<FmtQ6_K> {
-  struct Raw {
-    u32 qh[2][2], ql[2][2][2];  // [row][word], [row][sub-block][word]
-    u32 sc[2];                  // [row]: the pair's scale bytes 2t and 2t + 2 in bytes 0, 2
-    float d[2];
-    int t0;
-  };
-  __device__ static void load(const u8* const (&wrow)[2], int k, Raw& r) {
-    const int sb = (k & 255) >> 5, h = sb >> 2, l0 = k & 31;
-    r.t0 = sb & 3;
-#pragma unroll
-    for (int ni = 0; ni < 2; ++ni) {
-      const u8* b = wrow[ni] + (k >> 8) * FmtQ6_K::BB;
-      r.qh[ni][0] = ld_u32_a2(b + 128 + 32 * h + l0);
-      r.qh[ni][1] = ld_u32_a2(b + 128 + 32 * h + l0 + 4);
-#pragma unroll
-      for (int s = 0; s < 2; ++s) {
-        const u8* ql = b + 64 * h + 32 * ((r.t0 + s) & 1) + l0;
-        r.ql[ni][s][0] = ld_u32_a2(ql);
-        r.ql[ni][s][1] = ld_u32_a2(ql + 4);
-      }
-      const u8* sc = b + 192 + 8 * h + 2 * r.t0 + (l0 >> 4);  // may be odd: two byte loads
-      r.sc[ni] = static_cast<u32>(sc[0]) | (static_cast<u32>(sc[2]) << 16);
-      r.d[ni] = h2f(*reinterpret_cast<const u16*>(b + 208));
-    }
-  }
-  __device__ static void decode(const u8* const (&)[2], const Raw& r, u32 (&b0)[2][4], u32 (&b1)[2][4]) {
-#pragma unroll
-    for (int ni = 0; ni < 2; ++ni)
-#pragma unroll
-      for (int s = 0; s < 2; ++s) {
-        const int t = r.t0 + s;
-        const float f = r.d[ni] * static_cast<float>(static_cast<i8>((r.sc[ni] >> (16 * s)) & 0xFFu));
-        const u32 scale = pack_f16x2(f, f);
-        u32(&out)[4] = s == 0 ? b0[ni] : b1[ni];
-#pragma unroll
-        for (int w = 0; w < 2; ++w) {
-          const u32 q = ((r.ql[ni][s][w] >> (4 * (t >> 1))) & 0x0F0F0F0Fu) |
-                        (((r.qh[ni][w] >> (2 * t)) & 0x03030303u) << 4);
-          const u32 lo = __byte_perm(q, 0x64646464u, 0x5140), hi = __byte_perm(q, 0x64646464u, 0x5342);
-          out[2 * w] = hmul2(hsub2(lo, 0x64206420u), scale);
-          out[2 * w + 1] = hmul2(hsub2(hi, 0x64206420u), scale);
-        }
-      }
-  }
-};
 
 // Q4_K a whole block per step of the loop (DqK4), which the block's share of the
 // instructions needs: per pair, a lane's address arithmetic and scale decoding cost more
@@ -518,6 +479,9 @@ struct DqK4 {
   struct Raw {
     uint4 q[2][2];  // [row][half]: the pair's qs bytes
   };
+  struct Factors {
+    u32 scale[2][2], bias[2][2];  // [row][sub-block]: d * sc and -dmin * m in f16x2
+  };
   __device__ static const uint4* at(const u8* row, int blk) {
     return reinterpret_cast<const uint4*>(row + blk * FmtQ4_K::BB);
   }
@@ -528,15 +492,18 @@ struct DqK4 {
       r.q[ni][1] = at(wrow[ni], blk)[2 + 2 * c];
     }
   }
-  // f16x2 factors of the pair's sub-blocks: d * sc and -dmin * m.
-  __device__ static void factors(const uint4& h, int c, u32 (&scale)[2], u32 (&bias)[2]) {
-    int sc[2], m[2];
-    k4_pair_scales(h, c, sc, m);
-    const float d = h2f(static_cast<u16>(h.x & 0xFFFFu)), dmin = h2f(static_cast<u16>(h.x >> 16));
+  __device__ static void factors(const u8* const (&wrow)[2], int blk, int c, Factors& f) {
 #pragma unroll
-    for (int s = 0; s < 2; ++s) {
-      scale[s] = pack_f16x2(d * static_cast<float>(sc[s]), d * static_cast<float>(sc[s]));
-      bias[s] = pack_f16x2(-dmin * static_cast<float>(m[s]), -dmin * static_cast<float>(m[s]));
+    for (int ni = 0; ni < 2; ++ni) {
+      const uint4 h = at(wrow[ni], blk)[0];
+      int sc[2], m[2];
+      k4_pair_scales(h, c, sc, m);
+      const float d = h2f(static_cast<u16>(h.x & 0xFFFFu)), dmin = h2f(static_cast<u16>(h.x >> 16));
+#pragma unroll
+      for (int s = 0; s < 2; ++s) {
+        f.scale[ni][s] = pack_f16x2(d * static_cast<float>(sc[s]), d * static_cast<float>(sc[s]));
+        f.bias[ni][s] = pack_f16x2(-dmin * static_cast<float>(m[s]), -dmin * static_cast<float>(m[s]));
+      }
     }
   }
   // A row's two fragment registers of four nibbles n0..n3 (one per byte of nib): a nibble n is
@@ -547,6 +514,111 @@ struct DqK4 {
     b0 = hfma2(hsub2(lo, 0x64006400u), scale, bias);
     b1 = hfma2(hsub2(hi, 0x64006400u), scale, bias);
   }
+  // The block's 16 k16 steps in pairs: steps(chunk, w0, w1) with the token chunk of steps
+  // w, w + 1 (hh 0: words w, w + 1's low nibbles) or 8 + w, 9 + w (high).
+  template <class Steps>
+  __device__ static void multiply(const Raw& r, const Factors& f, int c, const Steps& steps) {
+#pragma unroll
+    for (int w = 0; w < 8; w += 2)
+#pragma unroll
+      for (int hh = 0; hh < 2; ++hh) {
+        u32 fr[2][4];  // [step]: rows g, g + 8 in the A fragment's order
+#pragma unroll
+        for (int e = 0; e < 2; ++e)
+#pragma unroll
+          for (int ni = 0; ni < 2; ++ni) {
+            const uint4& v = r.q[ni][(w + e) >> 2];
+            const int i = (w + e) & 3;
+            const u32 word = i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
+            fragment((word >> (4 * hh)) & 0x0F0F0F0Fu, f.scale[ni][hh], f.bias[ni][hh], fr[e][ni],
+                     fr[e][ni + 2]);
+          }
+        steps(8 * c + 4 * hh + w / 2, fr[0], fr[1]);
+      }
+  }
+};
+
+// Q6_K a whole block per loop step (DqK6): lane c takes values 8c..8c+7 of each of the
+// block's eight 32-value groups 4n + j (the pair path's k order, so the token chunk of a
+// group's two steps is 4 (4n + j) + c): ql bytes 64n + 32 (j & 1) + 8c.., nibble j >> 1,
+// and qh bytes 32n + 8c.., bits 2j, loaded once for the four groups of a half; the scale
+// bytes and d once per block. Blocks are 210 bytes, 2-byte aligned: words through ld_u32_a2.
+struct DqK6 {
+  struct Raw {
+    u32 ql[2][2][2][2];  // [row][half n][ql half][word]
+    u32 qh[2][2][2];     // [row][half n][word]
+  };
+  struct Factors {
+    u32 sc[2][4];  // [row]: the 16 scale bytes
+    float d[2];
+  };
+  __device__ static const u8* at(const u8* row, int blk) { return row + blk * FmtQ6_K::BB; }
+  __device__ static void load(const u8* const (&wrow)[2], int blk, int c, Raw& r) {
+#pragma unroll
+    for (int ni = 0; ni < 2; ++ni) {
+      const u8* b = at(wrow[ni], blk);
+#pragma unroll
+      for (int n = 0; n < 2; ++n)
+#pragma unroll
+        for (int w = 0; w < 2; ++w) {
+          r.ql[ni][n][0][w] = ld_u32_a2(b + 64 * n + 8 * c + 4 * w);
+          r.ql[ni][n][1][w] = ld_u32_a2(b + 64 * n + 32 + 8 * c + 4 * w);
+          r.qh[ni][n][w] = ld_u32_a2(b + 128 + 32 * n + 8 * c + 4 * w);
+        }
+    }
+  }
+  __device__ static void factors(const u8* const (&wrow)[2], int blk, int, Factors& f) {
+#pragma unroll
+    for (int ni = 0; ni < 2; ++ni) {
+      const u8* b = at(wrow[ni], blk);
+#pragma unroll
+      for (int i = 0; i < 4; ++i) f.sc[ni][i] = ld_u32_a2(b + 192 + 4 * i);
+      f.d[ni] = h2f(*reinterpret_cast<const u16*>(b + 208));
+    }
+  }
+  template <class Steps>
+  __device__ static void multiply(const Raw& r, const Factors& f, int c, const Steps& steps) {
+#pragma unroll
+    for (int n = 0; n < 2; ++n)
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        u32 fr[2][4];  // [step]: rows g, g + 8 in the A fragment's order
+#pragma unroll
+        for (int ni = 0; ni < 2; ++ni) {
+          // Sub-block 8n + 2j + (c >> 1): scale word 2n + (j >> 1), byte 2 (j & 1) + (c >> 1).
+          const u32 sb = f.sc[ni][2 * n + (j >> 1)] >> (8 * (2 * (j & 1) + (c >> 1)));
+          const float s = f.d[ni] * static_cast<float>(static_cast<i8>(sb & 0xFFu));
+          const u32 scale = pack_f16x2(s, s);
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            const u32 q = ((r.ql[ni][n][j & 1][e] >> (4 * (j >> 1))) & 0x0F0F0F0Fu) |
+                          (((r.qh[ni][n][e] >> (2 * j)) & 0x03030303u) << 4);
+            // Six-bit q as 1024 + q in halves, minus 1056 (exact), times the rounded d * sc.
+            const u32 lo = __byte_perm(q, 0x64646464u, 0x5140), hi = __byte_perm(q, 0x64646464u, 0x5342);
+            fr[e][ni] = hmul2(hsub2(lo, 0x64206420u), scale);
+            fr[e][ni + 2] = hmul2(hsub2(hi, 0x64206420u), scale);
+          }
+        }
+        steps(4 * (4 * n + j) + c, fr[0], fr[1]);
+      }
+  }
+};
+
+// The whole-block decoder of a format (on) or none (pairs, DqPair).
+template <class F>
+struct DqWhole {
+  static constexpr bool on = false;
+  using D = void;
+};
+template <>
+struct DqWhole<FmtQ4_K> {
+  static constexpr bool on = true;
+  using D = DqK4;
+};
+template <>
+struct DqWhole<FmtQ6_K> {
+  static constexpr bool on = true;
+  using D = DqK6;
 };
 
 // Where the 16-byte chunk q of token row r of a staged piece lies: the lanes of one load
@@ -555,27 +627,23 @@ struct DqK4 {
 // row's parity.
 __device__ __forceinline__ int dq_chunk(int r, int q) { return q ^ (((q >> 3) & 3) | ((r & 1) << 2)); }
 
-template <class F>
-constexpr bool kDqWhole = false;  // decoded a whole block at a time (DqK4), not in pairs
-template <>
-constexpr bool kDqWhole<FmtQ4_K> = true;
-
 template <int K, class F, int Epi, class B>
 __device__ void gemm_dq(const KArgs& a, const B& blk) {
   static_assert(K % 64 == 0 && K % F::QK == 0, "whole pairs of sub-blocks, whole format blocks");
-  constexpr bool kK4 = kDqWhole<F>;
+  using Whole = typename DqWhole<F>::D;
+  constexpr bool kWhole = DqWhole<F>::on;  // a whole block per loop step
   extern __shared__ __align__(16) u8 smem[];
   blk.begin();
   Trace trace(reinterpret_cast<u64*>(a.p[8]), blk);
   const int n = reinterpret_cast<const Step*>(a.p[7])->n_tokens, N = static_cast<int>(a.p[3]);
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp, g = lane >> 2, c = lane & 3;
   const int row0 = blk.x * kDqRows + warp * 16, nt = (n + 7) / 8;
-  // Splits, pieces and groups start at even sub-blocks; DqK4's at whole blocks.
-  constexpr int kUnit = kK4 ? 8 : 2, kUnits = K / 32 / kUnit;
+  // Splits, pieces and groups start at even sub-blocks; the whole-block decoders' at whole blocks.
+  constexpr int kUnit = kWhole ? 8 : 2, kUnits = K / 32 / kUnit;
   const int sb0 = kUnit * (blk.y * kUnits / blk.ny), sb1 = kUnit * ((blk.y + 1) * kUnits / blk.ny);
   const long long stride = static_cast<long long>(a.p[2]);
-  // DqK4 counts blocks from the split's first, so its rows start there.
-  const long long skip = kK4 ? sb0 / 8 * FmtQ4_K::BB : 0;
+  // The whole-block decoders count blocks from the split's first, so its rows start there.
+  const long long skip = kWhole ? sb0 / 8 * F::BB : 0;
   const u8* const wrow[2] = {reinterpret_cast<const u8*>(a.p[1]) + (row0 + g) * stride + skip,
                              reinterpret_cast<const u8*>(a.p[1]) + (row0 + 8 + g) * stride + skip};
   const u32 s0 = smem_addr(smem);
@@ -623,37 +691,21 @@ __device__ void gemm_dq(const KArgs& a, const B& blk) {
     }
   };
   stage(0);
-  if constexpr (kK4) {
-    static_assert(kDqPiece == 8, "a piece is one Q4_K block");
-    // Block p: its qs bytes were loaded while block p - 1 was decoded and multiplied.
-    auto block = [&](int p, const DqK4::Raw& cur, DqK4::Raw& next) {
-      u32 scale[2][2], bias[2][2];
-#pragma unroll
-      for (int ni = 0; ni < 2; ++ni) DqK4::factors(DqK4::at(wrow[ni], p)[0], c, scale[ni], bias[ni]);
+  if constexpr (kWhole) {
+    static_assert(kDqPiece == 8, "a piece is one 256-value block");
+    // Block p: its bytes were loaded while block p - 1 was decoded and multiplied.
+    auto block = [&](int p, const typename Whole::Raw& cur, typename Whole::Raw& next) {
+      typename Whole::Factors f;
+      Whole::factors(wrow, p, c, f);
       next_piece(p);
-      if (p + 1 < pieces) DqK4::load(wrow, p + 1, c, next);
+      if (p + 1 < pieces) Whole::load(wrow, p + 1, c, next);
       const u32 buf = s0 + (p & 1) * kBufBytes;
-#pragma unroll
-      for (int w = 0; w < 8; w += 2)
-#pragma unroll
-        for (int hh = 0; hh < 2; ++hh) {
-          // Steps w, w + 1 (hh 0: words w, w + 1's low nibbles) or 8 + w, 9 + w (high).
-          u32 f[2][4];  // [step]: rows g, g + 8 in the A fragment's order
-#pragma unroll
-          for (int e = 0; e < 2; ++e)
-#pragma unroll
-            for (int ni = 0; ni < 2; ++ni) {
-              const uint4& v = cur.q[ni][(w + e) >> 2];
-              const int i = (w + e) & 3;
-              const u32 word = i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
-              DqK4::fragment((word >> (4 * hh)) & 0x0F0F0F0Fu, scale[ni][hh], bias[ni][hh],
-                             f[e][ni], f[e][ni + 2]);
-            }
-          steps(buf, 8 * c + 4 * hh + w / 2, f[0], f[1]);
-        }
+      Whole::multiply(cur, f, c, [&](int chunk, const u32(&w0)[4], const u32(&w1)[4]) {
+        steps(buf, chunk, w0, w1);
+      });
     };
-    DqK4::Raw r0, r1;
-    DqK4::load(wrow, 0, c, r0);
+    typename Whole::Raw r0, r1;
+    Whole::load(wrow, 0, c, r0);
 #pragma unroll 1
     for (int p = 0; p < pieces; p += 2) {
       block(p, r0, r1);
@@ -686,8 +738,10 @@ __device__ void gemm_dq(const KArgs& a, const B& blk) {
     }
   }
 
-  float* const out = reinterpret_cast<float*>(blk.ny > 1 ? a.p[9] : a.p[4]);
-  const long long base = blk.ny > 1 ? static_cast<long long>(blk.y) * n * N : 0;
+  float* const out = reinterpret_cast<float*>(a.p[4]);
+  const float *const bias = reinterpret_cast<const float*>(a.p[5]), *const aux = reinterpret_cast<const float*>(a.p[6]);
+  float* const part = reinterpret_cast<float*>(a.p[9]);
+  const long long base = static_cast<long long>(blk.y) * n * N;  // split blk.y's partial sums
 #pragma unroll
   for (int ti = 0; ti < kDqTokens / 8; ++ti)
 #pragma unroll
@@ -695,30 +749,38 @@ __device__ void gemm_dq(const KArgs& a, const B& blk) {
       const int t = 8 * ti + 2 * c + (e & 1), j = row0 + g + 8 * (e >> 1);
       if (t >= n) continue;
       const long long at = static_cast<long long>(t) * N + j;
-      out[base + at] = blk.ny > 1 ? acc[ti][e]
-                                  : gemm_value<Epi>(reinterpret_cast<const float*>(a.p[5]),
-                                                    reinterpret_cast<const float*>(a.p[6]), at, j, acc[ti][e]);
+      if (blk.ny > 1)
+        part[base + at] = acc[ti][e];
+      else
+        out[at] = gemm_value<Epi>(bias, aux, at, j, acc[ti][e]);
     }
-  trace.end();
-}
-
-template <int Epi, class B>
-__device__ void gemm_reduce(const KArgs& a, const B& blk) {
-  blk.begin();
-  Trace trace(reinterpret_cast<u64*>(a.p[7]), blk);
-  const float* part = reinterpret_cast<const float*>(a.p[0]);
-  const int S = static_cast<int>(a.p[1]), N = static_cast<int>(a.p[2]);
-  const long long pairs = static_cast<long long>(reinterpret_cast<const Step*>(a.p[6])->n_tokens) * N / 2;
-  for (long long i = static_cast<long long>(blk.x) * kThreads + threadIdx.x; i < pairs;
-       i += static_cast<long long>(blk.nx) * kThreads) {
-    float2 v = reinterpret_cast<const float2*>(part)[i];
-    for (int s = 1; s < S; ++s) {
-      const float2 w = reinterpret_cast<const float2*>(part + static_cast<long long>(s) * pairs * 2)[i];
-      v.x += w.x;
-      v.y += w.y;
+  if (blk.ny > 1) {
+    // The barrier orders every thread's partial sums before thread 0's release; the last
+    // arrival's acquire, and the barrier after it, order the other splits' sums before the
+    // loads (through L2, where they are) that add them.
+    __shared__ u32 arrived;
+    u32* const counters = reinterpret_cast<u32*>(a.p[10]);
+    __syncthreads();
+    if (threadIdx.x == 0) arrived = arrive_acq_rel(counters + blk.x);
+    __syncthreads();
+    if (arrived == static_cast<u32>(blk.ny) - 1) {
+      constexpr int kQuads = kDqRows / 4;  // four rows per thread and token: 16-byte loads
+      for (int q = threadIdx.x; q < n * kQuads; q += kThreads) {
+        const int j = blk.x * kDqRows + 4 * (q % kQuads);
+        const long long at = static_cast<long long>(q / kQuads) * N + j;
+        float4 v = __ldcg(reinterpret_cast<const float4*>(part + at));
+        for (int sp = 1; sp < blk.ny; ++sp) {
+          const float4 w = __ldcg(reinterpret_cast<const float4*>(part + sp * static_cast<long long>(n) * N + at));
+          v.x += w.x;
+          v.y += w.y;
+          v.z += w.z;
+          v.w += w.w;
+        }
+        gemm_store<Epi>(out, bias, aux, at, j, v.x, v.y);
+        gemm_store<Epi>(out, bias, aux, at + 2, j + 2, v.z, v.w);
+      }
+      if (threadIdx.x == 0) counters[blk.x] = 0;  // for the next product that shares them
     }
-    gemm_store<Epi>(reinterpret_cast<float*>(a.p[3]), reinterpret_cast<const float*>(a.p[4]),
-                    reinterpret_cast<const float*>(a.p[5]), 2 * i, static_cast<int>(2 * i % N), v.x, v.y);
   }
   trace.end();
 }
