@@ -9,6 +9,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sys/socket.h>
 
 #include "frontend/chat/chatml.h"
 #include "frontend/chat/fim.h"
@@ -113,6 +114,7 @@ struct Server::Impl {
   int64_t created;
   httplib::Server http;
   int bound_port = -1;
+  int listen_socket = -1;  // as cpp-httplib made it (widen_backlog)
   std::atomic<bool> stopped{false};
 };
 
@@ -347,6 +349,14 @@ Server::~Server() = default;
 
 void Server::bind() {
   auto& i = *impl_;
+  // cpp-httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into
+  // Debian's library), so of 64 clients that connect at once some were reset (the H200
+  // machine's 64-stream bursts). The listening socket is kept as it is made, and a second
+  // listen() after the bind raises its backlog in place (Linux).
+  i.http.set_socket_options([&i](socket_t s) {
+    httplib::default_socket_options(s);
+    i.listen_socket = s;
+  });
   errno = 0;
   if (i.o.port == 0) {
     i.bound_port = i.http.bind_to_any_port(i.o.host);
@@ -357,6 +367,9 @@ void Server::bind() {
            errno ? std::strerror(errno) : "the address is in use or not local");
     i.bound_port = i.o.port;
   }
+  if (::listen(i.listen_socket, SOMAXCONN) != 0)
+    fail("cannot listen on {}:{} with a backlog of {}: {}", i.o.host, i.bound_port, SOMAXCONN,
+         std::strerror(errno));
 }
 
 int Server::port() const { return impl_->bound_port; }

@@ -489,6 +489,28 @@ def api_key_checks(model):
     srv.stop(signal.SIGINT)
 
 
+def backlog_checks(srv):
+    """cpp-httplib listens with a backlog of 5, which reset some of 64 clients connecting at
+    once; the server raises it. ss reports a listening socket's backlog as its Send-Q. Then
+    100 connections opened together each get their answer."""
+    out = subprocess.run(["ss", "-ltnH", f"sport = :{srv.port}"], capture_output=True,
+                         text=True, timeout=30).stdout.split()
+    backlog = int(out[2]) if len(out) >= 3 and out[2].isdigit() else -1
+    check(backlog >= 128, f"backlog: listen backlog {backlog} (ss: {out}), expected >= 128")
+    socks = [socket.create_connection(("127.0.0.1", srv.port), timeout=60) for _ in range(100)]
+    for s in socks:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    statuses = []
+    for s in socks:
+        with s:
+            try:
+                statuses.append(s.recv(64).split(b" ")[1].decode())
+            except (OSError, IndexError) as e:
+                statuses.append(repr(e))
+    bad = [x for x in statuses if x != "200"]
+    check(not bad, f"backlog: {len(bad)} of 100 simultaneous connections got {bad[:3]}, not 200")
+
+
 def main():
     WORK.mkdir(parents=True, exist_ok=True)
     seed = int(os.environ.get("BRICKC_SEED", random.randrange(1 << 30)))
@@ -501,6 +523,7 @@ def main():
     t0 = time.monotonic()
     srv = Server(model, "serve")
     try:
+        backlog_checks(srv)
         _, n_prompt, q = openai_checks(srv, model, rng)
         logprobs_checks(srv, model, rng)
         batching_checks(srv, model, rng)
