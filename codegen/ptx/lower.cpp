@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
+#include <span>
 
 #include "codegen/ptx/megakernel.h"
 #include "ir/error.h"
@@ -416,16 +418,24 @@ class Lowering {
              {value(x), norm ? value(b.operands[1]) : null(),
               f32(norm ? b.float_attr("eps") : 0.0f), scratch(xh), step(), trace()})
           .grid = {static_cast<unsigned>(t), static_cast<unsigned>((k + kPrepChunk - 1) / kPrepChunk)};
+    for (ir::ValueId w : ws)
+      if (g_.type(w).shape.dims[1] % kGemmTileN != 0)
+        unsupported(fmt::format("weights %{} have {} rows, not a multiple of {}", g_.value(w).name,
+                                g_.type(w).shape.dims[1], kGemmTileN));
+    if (t <= kDqTokens && k % 64 == 0) {  // gemm_dq takes sub-blocks in pairs
+      // Consecutive matrices of one format share a launch.
+      for (size_t m0 = 0; m0 < ws.size();) {
+        size_t m1 = m0 + 1;
+        while (m1 < ws.size() && type(ws[m1]) == type(ws[m0])) ++m1;
+        gemm_dq(std::span(ws).subspan(m0, m1 - m0), k, epi, std::span(outs).subspan(m0, m1 - m0),
+                std::span(biases).subspan(m0, m1 - m0), aux, xh);
+        m0 = m1;
+      }
+      return;
+    }
     for (size_t m = 0; m < ws.size(); ++m) {
       const ir::ValueId w = ws[m];
       const int64_t n = g_.type(w).shape.dims[1];
-      if (n % kGemmTileN != 0)
-        unsupported(fmt::format("weights %{} have {} rows, not a multiple of {}", g_.value(w).name,
-                                n, kGemmTileN));
-      if (t <= kDqTokens && k % 64 == 0) {  // gemm_dq takes sub-blocks in pairs
-        gemm_dq(w, k, n, epi, outs[m], biases[m], aux, xh);
-        continue;
-      }
       Arg wh = value(w);
       if (type(w) != DType::F16) {
         const size_t s = shared_scratch(wh_, static_cast<uint64_t>(n * k) * 2,
@@ -467,23 +477,33 @@ class Lowering {
     return best;
   }
 
-  void gemm_dq(ir::ValueId w, int64_t k, int64_t n, int epi, Arg out, Arg bias, Arg aux,
-               size_t xh) {
-    const int64_t blocks = n / kDqRows;
+  // Matrices ws (one format, at most three) against the same f16 rows xh in one launch.
+  void gemm_dq(std::span<const ir::ValueId> ws, int64_t k, int epi, std::span<const Arg> outs,
+               std::span<const Arg> biases, Arg aux, size_t xh) {
+    if (ws.size() > 3) unsupported("more than three matrices in one few-token product");  // slots
+    int64_t rows = 0;
+    for (ir::ValueId w : ws) rows += g_.type(w).shape.dims[1];
+    const int64_t blocks = rows / kDqRows;
     const int64_t s = dq_splits(blocks, k, kDqBlocksPerSm * static_cast<int64_t>(o_.sms));
-    const uint64_t stride = gpu_row_stride(type(w), k);
     std::optional<size_t> part, counters;
     if (s > 1) {
-      part = shared_scratch(dq_part_, static_cast<uint64_t>(s * g_.n_tokens * n) * 4,
+      part = shared_scratch(dq_part_, static_cast<uint64_t>(s * g_.n_tokens * rows) * 4,
                             "split-K partial sums of few-token matrix products");
       counters = shared_scratch(dq_counters_, static_cast<uint64_t>(blocks) * 4,
                                 "split-K arrival counters of few-token matrix products", true);
     }
+    auto matrix = [&](size_t m) -> std::array<Arg, 5> {
+      if (m >= ws.size()) return {null(), integer(0), integer(0), null(), null()};
+      return {value(ws[m]), integer(static_cast<int64_t>(gpu_row_stride(type(ws[m]), k))),
+              integer(g_.type(ws[m]).shape.dims[1]), outs[m], biases[m]};
+    };
+    const auto w0 = matrix(0), w1 = matrix(1), w2 = matrix(2);
     Launch& l = launch(
-        kernel(fmt::format("gemm_dq_{}_k{}_e{}", name(type(w)), k, epi),
-               fmt::format("gemm_dq<{}, {}, {}>", k, weight_format(w), epi), 256, kDqBlocksPerSm),
-        {scratch(xh), value(w), integer(static_cast<int64_t>(stride)), integer(n), out, bias, aux,
-         step(), trace(), part ? scratch(*part) : null(), counters ? scratch(*counters) : null()});
+        kernel(fmt::format("gemm_dq_{}_k{}_e{}", name(type(ws[0])), k, epi),
+               fmt::format("gemm_dq<{}, {}, {}>", k, weight_format(ws[0]), epi), 256, kDqBlocksPerSm),
+        {scratch(xh), w0[0], w0[1], w0[2], w0[3], w0[4], aux, step(), trace(),
+         part ? scratch(*part) : null(), counters ? scratch(*counters) : null(),
+         w1[0], w1[1], w1[2], w1[3], w1[4], w2[0], w2[1], w2[2], w2[3], w2[4]});
     l.grid = {static_cast<unsigned>(blocks), static_cast<unsigned>(s)};
     l.smem = kDqSmem;
   }

@@ -403,15 +403,21 @@ __device__ void gemm_f16(const KArgs& a, const B& blk) {
 // after each split product cost the 7B's 16-token step seven launches per layer, 4 to 5 us
 // each (H200).
 //
-// gemm_dq<K, F, Epi>         block 256, grid (N / 128, S), dynamic shared memory
-//   gemm_dq_smem_bytes() = 65536 (above 48 KB: the runtime raises the function's limit).
-//   0 A (f16 [T][K])  1 W (rows of K elements of format F)  2 row stride (bytes)  3 N
-//   4 out (f32 [T][N])  5 bias (f32 [N] or 0)  6 aux (f32 [T][N] or 0)  7 step  8 trace
-//   9 partials (f32 [S][n][N]; unused when S = 1)  10 counters (u32 [N / 128], zero before
-//   the launch and left zero after it; unused when S = 1)
-//   out = gemm_f16's epilogue Epi of the sums over K (with S > 1: of the splits' partial
-//   sums added in split order). aux may alias out. Requires T <= 64, N % 128 == 0,
-//   K % 64 == 0.
+// Up to three matrices of one format and K against the same tokens (a QKV brick's) share
+// a launch, their row blocks one after another over the grid: the 7B's k and v products
+// alone were 4 row blocks each, 9 to 11 us of mostly latency per launch (H200).
+//
+// gemm_dq<K, F, Epi>         block 256, grid ((N0 + N1 + N2) / 128, S), dynamic shared
+//   memory gemm_dq_smem_bytes() = 65536 (above 48 KB: the runtime raises the limit).
+//   0 A (f16 [T][K])  1 W0 (rows of K elements of format F)  2 W0's row stride (bytes)
+//   3 N0  4 out0 (f32 [T][N0])  5 bias0 (f32 [N0] or 0)  6 aux (f32 [T][N0] or 0; with one
+//   matrix)  7 step  8 trace  9 partials (f32 [S][n][N0 + N1 + N2]; unused when S = 1)
+//   10 counters (u32 [(N0 + N1 + N2) / 128], zero before the launch and left zero after
+//   it; unused when S = 1)  11-15 W1, stride, N1, out1, bias1  16-20 W2, ... (N1, N2 = 0:
+//   no such matrix)
+//   out_m = gemm_f16's epilogue Epi of W_m's sums over K (with S > 1: of the splits'
+//   partial sums added in split order). aux may alias out0. Requires T <= 64,
+//   N_m % 128 == 0, K % 64 == 0.
 constexpr int kDqTokens = 64, kDqRows = 128, kDqPiece = 8;  // piece: sub-blocks staged at once
 
 __host__ __device__ constexpr int gemm_dq_smem_bytes() { return 2 * kDqTokens * kDqPiece * 64; }
@@ -635,17 +641,24 @@ __device__ void gemm_dq(const KArgs& a, const B& blk) {
   extern __shared__ __align__(16) u8 smem[];
   blk.begin();
   Trace trace(reinterpret_cast<u64*>(a.p[8]), blk);
-  const int n = reinterpret_cast<const Step*>(a.p[7])->n_tokens, N = static_cast<int>(a.p[3]);
+  const int n = reinterpret_cast<const Step*>(a.p[7])->n_tokens;
+  // This block's matrix m, its row block xb in it, and `before`: the rows of the matrices
+  // ahead of m (where m's columns start in the partial sums).
+  const int n0 = static_cast<int>(a.p[3]), n1 = static_cast<int>(a.p[13]);
+  const int m = blk.x * kDqRows < n0 ? 0 : blk.x * kDqRows < n0 + n1 ? 1 : 2;
+  const int before = m == 0 ? 0 : m == 1 ? n0 : n0 + n1, xb = blk.x - before / kDqRows;
+  const u64 w_base = m == 0 ? a.p[1] : m == 1 ? a.p[11] : a.p[16];
+  const int N = static_cast<int>(m == 0 ? a.p[3] : m == 1 ? a.p[13] : a.p[18]);
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp, g = lane >> 2, c = lane & 3;
-  const int row0 = blk.x * kDqRows + warp * 16, nt = (n + 7) / 8;
+  const int row0 = xb * kDqRows + warp * 16, nt = (n + 7) / 8;
   // Splits, pieces and groups start at even sub-blocks; the whole-block decoders' at whole blocks.
   constexpr int kUnit = kWhole ? 8 : 2, kUnits = K / 32 / kUnit;
   const int sb0 = kUnit * (blk.y * kUnits / blk.ny), sb1 = kUnit * ((blk.y + 1) * kUnits / blk.ny);
-  const long long stride = static_cast<long long>(a.p[2]);
+  const long long stride = static_cast<long long>(m == 0 ? a.p[2] : m == 1 ? a.p[12] : a.p[17]);
   // The whole-block decoders count blocks from the split's first, so its rows start there.
   const long long skip = kWhole ? sb0 / 8 * F::BB : 0;
-  const u8* const wrow[2] = {reinterpret_cast<const u8*>(a.p[1]) + (row0 + g) * stride + skip,
-                             reinterpret_cast<const u8*>(a.p[1]) + (row0 + 8 + g) * stride + skip};
+  const u8* const wrow[2] = {reinterpret_cast<const u8*>(w_base) + (row0 + g) * stride + skip,
+                             reinterpret_cast<const u8*>(w_base) + (row0 + 8 + g) * stride + skip};
   const u32 s0 = smem_addr(smem);
   constexpr int kRowBytes = kDqPiece * 64, kBufBytes = kDqTokens * kRowBytes;
 
@@ -738,10 +751,12 @@ __device__ void gemm_dq(const KArgs& a, const B& blk) {
     }
   }
 
-  float* const out = reinterpret_cast<float*>(a.p[4]);
-  const float *const bias = reinterpret_cast<const float*>(a.p[5]), *const aux = reinterpret_cast<const float*>(a.p[6]);
-  float* const part = reinterpret_cast<float*>(a.p[9]);
-  const long long base = static_cast<long long>(blk.y) * n * N;  // split blk.y's partial sums
+  float* const out = reinterpret_cast<float*>(m == 0 ? a.p[4] : m == 1 ? a.p[14] : a.p[19]);
+  const float* const bias = reinterpret_cast<const float*>(m == 0 ? a.p[5] : m == 1 ? a.p[15] : a.p[20]);
+  const float* const aux = reinterpret_cast<const float*>(a.p[6]);
+  // Matrix m's partial sums, after the other matrices' before it; split blk.y's at base.
+  float* const part = reinterpret_cast<float*>(a.p[9]) + static_cast<long long>(blk.ny) * n * before;
+  const long long base = static_cast<long long>(blk.y) * n * N;
 #pragma unroll
   for (int ti = 0; ti < kDqTokens / 8; ++ti)
 #pragma unroll
@@ -766,7 +781,7 @@ __device__ void gemm_dq(const KArgs& a, const B& blk) {
     if (arrived == static_cast<u32>(blk.ny) - 1) {
       constexpr int kQuads = kDqRows / 4;  // four rows per thread and token: 16-byte loads
       for (int q = threadIdx.x; q < n * kQuads; q += kThreads) {
-        const int j = blk.x * kDqRows + 4 * (q % kQuads);
+        const int j = xb * kDqRows + 4 * (q % kQuads);
         const long long at = static_cast<long long>(q / kQuads) * N + j;
         float4 v = __ldcg(reinterpret_cast<const float4*>(part + at));
         for (int sp = 1; sp < blk.ny; ++sp) {
