@@ -114,7 +114,7 @@ struct Server::Impl {
   int64_t created;
   httplib::Server http;
   int bound_port = -1;
-  int listen_socket = -1;  // as cpp-httplib made it (widen_backlog)
+  int listen_socket = -1;  // as cpp-httplib made it (bind raises its backlog)
   std::atomic<bool> stopped{false};
 };
 

@@ -39,8 +39,8 @@
 // prefill_prep: block (t, y) converts the y-th kPrepChunk values of token row t, eight
 // per thread (two 16-byte loads in flight, one 16-byte store). A block per row alone (16
 // blocks for 16 tokens) left the SMs idle: 17.6 us for the 7B's 18944-value rows (H200).
-// With Norm each block first sums the squares of its whole row (at most 108 KB, read from
-// L2 by all but the first): cheaper than a launch to share the sum.
+// With Norm each block first sums the squares of its whole row (a hidden state: 20 KB for
+// Qwen2.5's widest, read from L2 by all but the first): cheaper than a launch to share it.
 constexpr int kPrepChunk = 8 * kThreads;
 template <int K, bool Norm, class B>
 __device__ void prefill_prep(const KArgs& a, const B& blk) {
