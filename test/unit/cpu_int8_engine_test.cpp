@@ -3,10 +3,16 @@
 // mean KL(reference || int8) over the positions < 1e-3 per file and top-1 agreement >= 99 %
 // (the bounds), for a prompt prefilled in one T-token step and for token-by-token
 // decode.
+//
+// The mean over a random prompt's positions is heavy-tailed: a near-tie position can hold a
+// KL of 0.08 (llama.cpp's own CPU path: 0.03 to 0.05 at that position of that prompt), so
+// the 0.5B shape's mean over 128 positions spread from 2e-4 to 1.06e-3 across seeds. It runs
+// 512 positions: 2.6e-4 to 3.8e-4 over eight prompts.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -18,52 +24,65 @@
 namespace brickc::cpu {
 namespace {
 
-constexpr int64_t kTokens = 128;
 using Logits = std::vector<std::vector<float>>;  // [position][vocab]
+using OnLogits = std::function<void(int64_t position, std::span<const float> logits)>;
 
-Logits run(const gguf::File& f, Kernels k, const std::vector<int32_t>& tokens, bool prefill) {
+void run(const gguf::File& f, Kernels k, const std::vector<int32_t>& tokens, bool prefill,
+         const OnLogits& on_logits) {
   GraphModelOptions o;
   o.n_threads = 2;
-  o.n_ctx = kTokens;
+  o.n_ctx = static_cast<int64_t>(tokens.size());
   o.kernels = k;
   o.poison = true;
-  Logits out;
-  GraphModel m(f, o, [&](int64_t, std::span<const float> l) { out.emplace_back(l.begin(), l.end()); });
+  GraphModel m(f, o, on_logits);
   if (prefill) {
     m.prefill(tokens);
   } else {
     for (int32_t t : tokens) m.decode(t);
   }
+}
+
+// The reference's log-probabilities at every position.
+Logits reference(const gguf::File& f, const std::vector<int32_t>& tokens) {
+  Logits out;
+  run(f, Kernels::kReference, tokens, true, [&](int64_t, std::span<const float> l) {
+    const double m = *std::max_element(l.begin(), l.end());
+    double z = 0;
+    for (float x : l) z += std::exp(x - m);
+    const double shift = m + std::log(z);
+    auto& row = out.emplace_back(l.size());
+    for (size_t i = 0; i < l.size(); ++i) row[i] = static_cast<float>(l[i] - shift);
+  });
   return out;
 }
 
-// Mean KL(p || q) in nats and the share of positions whose argmax agrees.
-std::pair<double, double> agreement(const Logits& ref, const Logits& got) {
-  double kl = 0, same = 0;
-  for (size_t p = 0; p < ref.size(); ++p) {
-    const auto& a = ref[p];
-    const auto& b = got[p];
-    const double ma = *std::max_element(a.begin(), a.end()), mb = *std::max_element(b.begin(), b.end());
-    double za = 0, zb = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-      za += std::exp(a[i] - ma);
-      zb += std::exp(b[i] - mb);
-    }
+// Mean KL(ref || got) in nats and the share of positions whose argmax agrees, over the
+// positions got's run reports (compared as they come: the 0.5B shape's 512 positions of
+// 151,936 logits are 311 MB a run).
+std::pair<double, double> agreement(const Logits& ref, const gguf::File& f, Kernels k,
+                                    const std::vector<int32_t>& tokens, bool prefill) {
+  double kl = 0, same = 0, n = 0;
+  run(f, k, tokens, prefill, [&](int64_t p, std::span<const float> b) {
+    const auto& la = ref.at(static_cast<size_t>(p));
+    const double mb = *std::max_element(b.begin(), b.end());
+    double zb = 0;
+    for (float x : b) zb += std::exp(x - mb);
+    const double shift = mb + std::log(zb);
     double d = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-      const double la = a[i] - ma - std::log(za), lb = b[i] - mb - std::log(zb);
-      d += std::exp(la) * (la - lb);
-    }
+    for (size_t i = 0; i < b.size(); ++i) d += std::exp(double{la[i]}) * (la[i] - (b[i] - shift));
     kl += d;
-    same += std::max_element(a.begin(), a.end()) - a.begin() == std::max_element(b.begin(), b.end()) - b.begin();
-  }
-  return {kl / static_cast<double>(ref.size()), same / static_cast<double>(ref.size())};
+    same += std::max_element(la.begin(), la.end()) - la.begin() == std::max_element(b.begin(), b.end()) - b.begin();
+    ++n;
+  });
+  EXPECT_EQ(n, static_cast<double>(tokens.size()));
+  return {kl / n, same / n};
 }
 
 struct EngineCase {
   const char* preset;
   synth::QuantMix mix;
   std::optional<uint32_t> layers;
+  size_t tokens;
 };
 
 std::vector<EngineCase> cases() {
@@ -71,13 +90,13 @@ std::vector<EngineCase> cases() {
   for (const char* p : {"test-tiny", "test-small", "test-fallback"})
     for (auto m : {synth::QuantMix::Q4_K_M, synth::QuantMix::Q4_0, synth::QuantMix::Q8_0,
                    synth::QuantMix::F16})
-      v.push_back({p, m, std::nullopt});
-  v.push_back({"qwen2.5-coder-0.5b", synth::QuantMix::Q4_K_M, 2});
+      v.push_back({p, m, std::nullopt, 128});
+  v.push_back({"qwen2.5-coder-0.5b", synth::QuantMix::Q4_K_M, 2, 512});
   return v;
 }
 
 // KL per file; top-1 pooled over all files' positions, because one flipped near-tie among
-// one file's positions is already 1/kTokens of disagreement.
+// one file's 128 positions is already 0.8 % of disagreement.
 TEST(Int8Engine, AgreesWithTheF32ReferenceOnEveryMix) {
   const uint32_t seed = std::random_device{}();
   SCOPED_TRACE(::testing::Message() << "token seed " << seed);
@@ -86,14 +105,12 @@ TEST(Int8Engine, AgreesWithTheF32ReferenceOnEveryMix) {
   for (const EngineCase& c : cases()) {
     const gguf::File& f = testing::synth_model(c.preset, c.mix, c.layers);
     std::uniform_int_distribution<int32_t> id(0, static_cast<int32_t>(qwen2::read_config(f).n_vocab) - 1);
-    std::vector<int32_t> tokens(kTokens);
+    std::vector<int32_t> tokens(c.tokens);
     for (auto& t : tokens) t = id(rng);
-    const Logits ref = run(f, Kernels::kReference, tokens, true);
+    const Logits ref = reference(f, tokens);
     ASSERT_EQ(ref.size(), tokens.size());
     for (bool prefill : {true, false}) {
-      const Logits got = run(f, Kernels::kInt8, tokens, prefill);
-      ASSERT_EQ(got.size(), tokens.size());
-      const auto [kl, top1] = agreement(ref, got);
+      const auto [kl, top1] = agreement(ref, f, Kernels::kInt8, tokens, prefill);
       const std::string what = std::string(c.preset) + " " + std::string(synth::name(c.mix)) +
                                (c.layers ? " (2 layers)" : "") + (prefill ? ", prefill" : ", decode");
       std::printf("  %s: mean KL %.2e, top-1 %.1f%%\n", what.c_str(), kl, 100 * top1);
