@@ -110,15 +110,13 @@ void dequant_q8_0(const uint8_t* __restrict x, float* __restrict y, int64_t nb) 
   }
 }
 
-// The 8 six-bit scales and mins of a Q4_K/Q5_K block, packed in 12 bytes: bytes 0-3 hold
-// scales 0-3 (low 6 bits) and the top 2 bits of scales 4-7; bytes 4-7 the same for mins;
-// bytes 8-11 the low nibbles of scales 4-7 (low half) and mins 4-7 (high half).
-void unpack_k_scales(const uint8_t* s, float d, float dmin, float* dsc, float* msc) {
-  for (int j = 0; j < 4; ++j) {
-    dsc[j] = d * static_cast<float>(s[j] & 63);
-    msc[j] = dmin * static_cast<float>(s[j + 4] & 63);
-    dsc[j + 4] = d * static_cast<float>((s[j + 8] & 0x0f) | ((s[j] >> 6) << 4));
-    msc[j + 4] = dmin * static_cast<float>((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
+// The block's scales and mins times d and dmin.
+void scaled_k_scales(const uint8_t* s, float d, float dmin, float* dsc, float* msc) {
+  uint8_t sc[8], m[8];
+  quant::unpack_k_scales(s, sc, m);
+  for (int j = 0; j < 8; ++j) {
+    dsc[j] = d * static_cast<float>(sc[j]);
+    msc[j] = dmin * static_cast<float>(m[j]);
   }
 }
 
@@ -128,7 +126,7 @@ void unpack_k_scales(const uint8_t* s, float d, float dmin, float* dsc, float* m
 void dequant_q4_k(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   for (int64_t b = 0; b < nb; ++b, x += 144, y += 256) {
     float dsc[8], msc[8];
-    unpack_k_scales(x + 4, half_to_float(load_u16(x)), half_to_float(load_u16(x + 2)), dsc, msc);
+    scaled_k_scales(x + 4, half_to_float(load_u16(x)), half_to_float(load_u16(x + 2)), dsc, msc);
     const uint8_t* qs = x + 16;
     for (int c = 0; c < 4; ++c) {
       const uint8_t* q = qs + 32 * c;
@@ -147,7 +145,7 @@ void dequant_q4_k(const uint8_t* __restrict x, float* __restrict y, int64_t nb) 
 void dequant_q5_k(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   for (int64_t b = 0; b < nb; ++b, x += 176, y += 256) {
     float dsc[8], msc[8];
-    unpack_k_scales(x + 4, half_to_float(load_u16(x)), half_to_float(load_u16(x + 2)), dsc, msc);
+    scaled_k_scales(x + 4, half_to_float(load_u16(x)), half_to_float(load_u16(x + 2)), dsc, msc);
     const uint8_t* qh = x + 16;
     const uint8_t* qs = x + 48;
     for (int c = 0; c < 4; ++c) {
@@ -227,6 +225,15 @@ Dequantizer dequantizer(DType t) {
 }
 
 }  // namespace
+
+void unpack_k_scales(const uint8_t* s, uint8_t* scales, uint8_t* mins) {
+  for (int j = 0; j < 4; ++j) {
+    scales[j] = s[j] & 63;
+    mins[j] = s[j + 4] & 63;
+    scales[j + 4] = static_cast<uint8_t>((s[j + 8] & 0x0f) | ((s[j] >> 6) << 4));
+    mins[j + 4] = static_cast<uint8_t>((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
+  }
+}
 
 void dequantize(DType t, const void* src, float* dst, int64_t n) {
   const Dequantizer fn = dequantizer(t);

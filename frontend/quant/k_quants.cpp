@@ -132,7 +132,7 @@ float fit_symmetric_scale(int n, int nmax, const float* x, int8_t* L) {
 }
 
 // Q4_K/Q5_K scale bytes: 6-bit scale ls[j] and min lm[j] of 8 sub-blocks in 12 bytes (layout
-// in dequantize.cpp's unpack_k_scales).
+// in quant.h's unpack_k_scales).
 void pack_k_scales(const uint8_t* ls, const uint8_t* lm, uint8_t* s) {
   for (int j = 0; j < 4; ++j) {
     s[j] = static_cast<uint8_t>(ls[j] | ((ls[j + 4] >> 4) << 6));

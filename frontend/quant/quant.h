@@ -17,6 +17,11 @@ uint16_t f32_to_bf16(float f);  // round to nearest even; NaN stays NaN (ggml's 
 // undequantizable type or a bad n is an Error.
 void dequantize(DType t, const void* src, float* dst, int64_t n);
 
+// The 8 six-bit scales and 8 mins of a Q4_K/Q5_K block, packed in its 12 bytes at s: bytes
+// 0-3 hold scales 0-3 (low 6 bits) and the top 2 bits of scales 4-7; bytes 4-7 the same for
+// mins; bytes 8-11 the low nibbles of scales 4-7 (low half) and mins 4-7 (high half).
+void unpack_k_scales(const uint8_t* s, uint8_t* scales, uint8_t* mins);
+
 // Types quantize() can produce: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K,
 // Q6_K, Q8_K.
 bool can_quantize(DType t);

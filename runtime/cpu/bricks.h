@@ -16,6 +16,8 @@ struct Matrix {
   const uint8_t* data = nullptr;
   int64_t cols = 0, rows = 0;
   uint64_t row_bytes = 0;
+  // The int8 engine's copy of the rows repacked eight at a time (simd/rows8.h), or null.
+  const uint8_t* rows8 = nullptr;
 };
 
 // Dot product in f32 with 8 independent partial sums (so that it vectorizes). matmul forms

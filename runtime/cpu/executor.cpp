@@ -204,7 +204,13 @@ void GraphExecutor::bind_weight(const gguf::File& file, const ir::Value& v, Slot
   if (t.ne.size() != 2 || !bytes)
     fail("{}: tensor {} {} is not a vector or a matrix of whole {} blocks", file.path(), t.name,
          t.shape_string(), name(t.type));
-  s.m = {t.type, resident_ ? resident_->get(t) : t.data, t.ne[0], t.n_rows(), *bytes};
+  s.m = {t.type, t.data, t.ne[0], t.n_rows(), *bytes};
+  if (resident_) {
+    // Repacked rows serve the products; an embedding lookup of the same tensor (a tied
+    // LM head) reads its GGUF row from the mapping.
+    const ResidentWeights::Copy c = resident_->get(t);
+    (c.rows8 ? s.m.rows8 : s.m.data) = c.data;
+  }
 }
 
 void GraphExecutor::clear_cache() {

@@ -12,6 +12,7 @@
 
 #include "frontend/quant/quant.h"
 #include "runtime/cpu/simd/qdot.h"
+#include "runtime/cpu/simd/rows8.h"
 
 namespace brickc::cpu::simd {
 namespace {
@@ -63,21 +64,32 @@ Case make_case(DType t, uint32_t seed) {
   return c;
 }
 
-// The first nt tokens of c, interleaved by block as QActivations lays them out (pitch nt).
-std::vector<float> run(DotFn f, DType t, const Case& c, int nt) {
+// The first nt tokens of c, interleaved by block as QActivations lays them out (pitch nt):
+// the quants and, for Q8_0, the scales as f32.
+struct Interleaved {
+  std::vector<uint8_t> q;
+  std::vector<float> d;
+  QActivations view(int nt) const { return {q.data(), d.empty() ? nullptr : d.data(), nt}; }
+};
+
+Interleaved interleave(DType t, const Case& c, int nt) {
   const DType a = activation_type(t);
   const uint64_t size = info(a).block_bytes;
   const int64_t blocks = kCols / info(a).block_elems;
-  std::vector<uint8_t> q(size * blocks * nt);
-  std::vector<float> d;
+  Interleaved x;
+  x.q.resize(size * blocks * nt);
   for (int64_t b = 0; b < blocks; ++b)
     for (int k = 0; k < nt; ++k) {
-      std::memcpy(q.data() + size * (b * nt + k), c.x.data() + c.x_row * k + size * b, size);
-      if (!c.xd.empty()) d.push_back(c.xd[k * blocks + b]);
+      std::memcpy(x.q.data() + size * (b * nt + k), c.x.data() + c.x_row * k + size * b, size);
+      if (!c.xd.empty()) x.d.push_back(c.xd[k * blocks + b]);
     }
+  return x;
+}
+
+std::vector<float> run(DotFn f, DType t, const Case& c, int nt) {
+  const Interleaved x = interleave(t, c, nt);
   std::vector<float> out(nt, NAN);
-  f(c.w.data(), QActivations{q.data(), d.empty() ? nullptr : d.data(), nt}, nt, kCols,
-    out.data());
+  f(c.w.data(), x.view(nt), nt, kCols, out.data());
   return out;
 }
 
@@ -127,6 +139,60 @@ TEST(CpuQdot, SimdMatchesPortableOnTheSameBlocks) {
     }
   }
   if (ran == 0) GTEST_SKIP() << "this processor has none of brickc's SIMD sets";
+}
+
+// The repacked kernels (rows8.h) on 16 rows, two groups of 8, against the portable kernel
+// on the same rows in their GGUF blocks: this checks the repacking and the kernel together.
+TEST(CpuQdot, RepackedRowsMatchPortableOnTheSameBlocks) {
+  constexpr int kRows = 2 * kRows8;
+  const uint32_t seed = std::random_device{}();
+  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  int ran = 0;
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    if (!supported(isa)) continue;
+    for (DType t : kFormats) {
+      const Rows8Fn kernel = rows8_kernel(t, isa);
+      if (!kernel) continue;
+      ++ran;
+      std::printf("  checking the %s %s repacked kernel\n", std::string(name(isa)).c_str(),
+                  std::string(name(t)).c_str());
+      // Row r is case seed + r's weights; every row meets case seed's activations.
+      std::vector<Case> rows;
+      std::vector<uint8_t> w;
+      for (int r = 0; r < kRows; ++r) {
+        rows.push_back(make_case(t, seed + r));
+        w.insert(w.end(), rows.back().w.begin(), rows.back().w.end());
+      }
+      const Case& x = rows[0];
+      std::vector<uint8_t> packed(rows8_bytes(t, kRows, kCols));
+      ASSERT_FALSE(packed.empty());
+      repack_rows8(t, w.data(), kRows, kCols, packed.data());
+      const uint64_t group = packed.size() / (kRows / kRows8);
+      std::vector<float> wd(kCols), xd(kCols);
+      for (int nt = 1; nt <= kMaxTokens; ++nt) {
+        const Interleaved xt = interleave(t, x, nt);
+        for (int g = 0; g < kRows / kRows8; ++g) {
+          std::vector<float> out(nt * kRows8, NAN);
+          kernel(packed.data() + group * g, xt.view(nt), nt, kCols, out.data());
+          for (int r = 0; r < kRows8; ++r) {
+            const Case& row = rows[static_cast<size_t>(kRows8 * g + r)];
+            std::vector<float> want(nt, NAN);
+            portable_kernel(t)(row.w.data(), xt.view(nt), nt, kCols, want.data());
+            quant::dequantize(t, row.w.data(), wd.data(), kCols);
+            for (int k = 0; k < nt; ++k) {
+              quant::dequantize(activation_type(t), x.x.data() + x.x_row * k, xd.data(), kCols);
+              double abs = 0;
+              for (int64_t i = 0; i < kCols; ++i) abs += std::fabs(static_cast<double>(wd[i]) * xd[i]);
+              EXPECT_NEAR(out[k * kRows8 + r], want[k], 1e-5 * abs)
+                  << name(isa) << " " << name(t) << " nt " << nt << " row " << kRows8 * g + r
+                  << " token " << k;
+            }
+          }
+        }
+      }
+    }
+  }
+  if (ran == 0) GTEST_SKIP() << "no repacked kernel for this processor's SIMD sets";
 }
 
 TEST(CpuQdot, BestIsaIsSupported) { EXPECT_TRUE(supported(best_isa())); }

@@ -11,6 +11,7 @@
 #include <immintrin.h>
 
 #include "runtime/cpu/simd/qdot_x86.h"
+#include "runtime/cpu/simd/rows8.h"
 
 namespace brickc::cpu::simd {
 namespace {
@@ -196,6 +197,98 @@ void dot_q6_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out) {
   for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
 }
 
+// Q4_K repacked eight rows at a time (rows8.h) against Q8_K, NT tokens: a register holds
+// four columns of each of the 8 rows, multiplied by one token's four activations broadcast
+// (vpmaddubsw), so every lane is a row. The int16 products of a 32-column sub-block are
+// summed before its scale is applied: each is at most 2·15·127, and eight of them fit in
+// int16, which halves the vpmaddwd count of the GGUF-row kernel. acc stays in out between
+// super-blocks so that the loop's sums fit the 16 registers.
+template <int NT>
+void rows8_q4_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  // Sub-block j's scale of row r in int16 lanes 2r and 2r+1, from byte r of 8.
+  const __m256i pick_scale = _mm256_setr_epi8(0, -1, 0, -1, 1, -1, 1, -1, 2, -1, 2, -1, 3, -1, 3, -1,
+                                              4, -1, 4, -1, 5, -1, 5, -1, 6, -1, 6, -1, 7, -1, 7, -1);
+  // Mins of sub-blocks 2i and 2i+1 of row r in int16 lanes 2r and 2r+1, from bytes r, 8+r.
+  const __m256i pick_mins = _mm256_setr_epi8(0, -1, 8, -1, 1, -1, 9, -1, 2, -1, 10, -1, 3, -1, 11, -1,
+                                             4, -1, 12, -1, 5, -1, 13, -1, 6, -1, 14, -1, 7, -1, 15, -1);
+  #pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, _mm256_setzero_ps());
+  const int64_t step = 292 * xa.pitch;
+  const uint8_t* x = xa.q;
+  for (int64_t b = 0; b < n / 256; ++b, w += kQ4KRows8Bytes, x += step) {
+    __m256i isum[NT];
+    #pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
+    #pragma GCC unroll 1
+    for (int j = 0; j < 8; ++j) {
+      const uint8_t* qs = w + 160 + 128 * j;
+      __m256i p16[NT];
+      #pragma GCC unroll 8
+      for (int t = 0; t < NT; ++t) p16[t] = _mm256_setzero_si256();
+      // Not unrolled: unrolled, gcc computes the 32 products first and spills them.
+      #pragma GCC unroll 1
+      for (int p = 0; p < 4; ++p) {
+        const __m256i v = load(qs + 32 * p);
+        const __m256i q0 = _mm256_and_si256(v, low4), q1 = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+        #pragma GCC unroll 8
+        for (int t = 0; t < NT; ++t) {
+          const uint8_t* xt = x + 292 * t + 4 + 32 * j + 8 * p;
+          int32_t a0, a1;
+          std::memcpy(&a0, xt, 4);
+          std::memcpy(&a1, xt + 4, 4);
+          p16[t] = _mm256_add_epi16(p16[t], _mm256_maddubs_epi16(q0, _mm256_set1_epi32(a0)));
+          p16[t] = _mm256_add_epi16(p16[t], _mm256_maddubs_epi16(q1, _mm256_set1_epi32(a1)));
+        }
+      }
+      int64_t sc8;
+      std::memcpy(&sc8, w + 32 + 8 * j, 8);
+      const __m256i sc = _mm256_shuffle_epi8(_mm256_set1_epi64x(sc8), pick_scale);
+      #pragma GCC unroll 8
+      for (int t = 0; t < NT; ++t) isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(p16[t], sc));
+    }
+    const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
+    const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16)));
+    #pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) {
+      const uint8_t* xt = x + 292 * t;
+      // The 8 sums of 32 activations (pairs of the block's sums of 16), B_j in int16 lane j
+      // of dword j/2 within each 128-bit half: B0-B3 low, B4-B7 high.
+      const __m256i bsums = load(xt + 260);
+      const __m256i b32 = _mm256_hadd_epi16(bsums, bsums);
+      __m256i msum = _mm256_setzero_si256();
+      #pragma GCC unroll 4
+      for (int i = 0; i < 4; ++i) {
+        __m128i mp;
+        std::memcpy(&mp, w + 96 + 16 * i, 16);
+        const __m256i mins = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(mp), pick_mins);
+        const __m256i pair = _mm256_permutevar8x32_epi32(b32, _mm256_set1_epi32(i < 2 ? i : i + 2));
+        msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins, pair));
+      }
+      const __m256 dx = _mm256_set1_ps(f32(xt));
+      __m256 acc = _mm256_loadu_ps(out + 8 * t);
+      acc = _mm256_fmadd_ps(_mm256_mul_ps(d, dx), _mm256_cvtepi32_ps(isum[t]), acc);
+      acc = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, dx), _mm256_cvtepi32_ps(msum), acc);
+      _mm256_storeu_ps(out + 8 * t, acc);
+    }
+  }
+}
+
+// rows8_q4_k for any nt <= kMaxTokens, four tokens at a time.
+void rows8_q4_k_tokens(const uint8_t* w, const QActivations& xa, int nt, int64_t n, float* out) {
+  QActivations x = xa;
+  for (; nt > 4; nt -= 4, out += 4 * kRows8) {
+    rows8_q4_k<4>(w, x, n, out);
+    x.q += 4 * 292;
+  }
+  switch (nt) {
+    case 1: return rows8_q4_k<1>(w, x, n, out);
+    case 2: return rows8_q4_k<2>(w, x, n, out);
+    case 3: return rows8_q4_k<3>(w, x, n, out);
+    default: return rows8_q4_k<4>(w, x, n, out);
+  }
+}
+
 // The kernels as by_tokens takes them: run<NT> is the instantiation for NT tokens.
 template <DType T>
 struct Small {
@@ -228,12 +321,17 @@ DotFn avx2_kernel(DType weight) {
   }
 }
 
+Rows8Fn avx2_rows8_kernel(DType weight) {
+  return weight == DType::Q4_K ? rows8_q4_k_tokens : nullptr;
+}
+
 }  // namespace brickc::cpu::simd
 
 #else
 
 namespace brickc::cpu::simd {
 DotFn avx2_kernel(DType) { return nullptr; }
+Rows8Fn avx2_rows8_kernel(DType) { return nullptr; }
 }  // namespace brickc::cpu::simd
 
 #endif

@@ -80,24 +80,14 @@ float dot1_small(const uint8_t* w, const uint8_t* x, int64_t step, int64_t n) {
 const int8_t* q8_k_qs(const uint8_t* x) { return reinterpret_cast<const int8_t*>(x + 4); }
 int32_t q8_k_bsum(const uint8_t* x, int g) { return i16(x + 260 + 2 * g); }
 
-// The 6-bit scales and mins of a Q4_K/Q5_K block (12 bytes; frontend/quant/dequantize.cpp).
-void k_scales(const uint8_t* s, int* sc, int* m) {
-  for (int j = 0; j < 4; ++j) {
-    sc[j] = s[j] & 63;
-    m[j] = s[j + 4] & 63;
-    sc[j + 4] = (s[j + 8] & 0x0f) | ((s[j] >> 6) << 4);
-    m[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
-  }
-}
-
 // Q4_K (144 bytes: d, dmin, scales[12], qs[128]) and Q5_K (176: + qh[32] before qs):
 // value = d·sc·q − dmin·m per 32-element sub-block.
 template <bool Five>
 float dot1_q45_k(const uint8_t* w, const uint8_t* x, int64_t step, int64_t n) {
   float sum = 0;
   for (int64_t b = 0; b < n / 256; ++b, w += Five ? 176 : 144, x += step) {
-    int sc[8], m[8];
-    k_scales(w + 4, sc, m);
+    uint8_t sc[8], m[8];
+    quant::unpack_k_scales(w + 4, sc, m);
     const uint8_t* qh = w + 16;
     const uint8_t* qs = w + (Five ? 48 : 16);
     const int8_t* xq = q8_k_qs(x);

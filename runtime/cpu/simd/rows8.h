@@ -1,0 +1,39 @@
+// Weight rows repacked eight at a time for the int8 engine's GEMM kernels (llama.cpp repacks
+// its CPU GEMM operands the same way): one SIMD register holds the same four columns of
+// eight rows, so each activation value is broadcast once for eight rows and the kernel's
+// lanes are rows, with no horizontal sums. Only formats and instruction sets with such a
+// kernel are repacked; the others keep their GGUF blocks (simd/qdot.h).
+#pragma once
+#include <cstdint>
+
+#include "ir/dtype.h"
+#include "runtime/cpu/simd/qdot.h"
+
+namespace brickc::cpu::simd {
+
+// Q4_K, per group of 8 rows and 256-column super-block, 1,184 bytes (the 8 GGUF blocks are
+// 1,152: the 6-bit scales and mins are widened to bytes so that the kernel picks them with
+// one shuffle):
+//   d[8], dmin[8] as f16 (row r at index r)
+//   scales[8][8], mins[8][8]  (u8, [sub-block j][row r])
+//   qs[8][4][32]: sub-block j, column quad pair p: byte 4r + i holds column 32j + 8p + i of
+//   row r in its low nibble and column 32j + 8p + 4 + i in its high nibble.
+inline constexpr int kRows8 = 8;
+inline constexpr uint64_t kQ4KRows8Bytes = 1184;
+
+// out[t·8 + r] = Σ row r · x_t over n columns for t < nt (1 <= nt <= kMaxTokens): w one group
+// of 8 repacked rows (its super-blocks in order), x as for DotFn.
+using Rows8Fn = void (*)(const uint8_t* w, const QActivations& x, int nt, int64_t n, float* out);
+
+// The kernel for `weight` on `isa`, or nullptr where that pair keeps GGUF rows.
+Rows8Fn rows8_kernel(DType weight, Isa isa);
+Rows8Fn avx2_rows8_kernel(DType weight);  // qdot_avx2.cpp
+
+// Bytes of `rows` rows of `cols` columns repacked; 0 where they have no repacked layout (a
+// format without one, rows not a multiple of 8, columns not of whole super-blocks).
+uint64_t rows8_bytes(DType weight, int64_t rows, int64_t cols);
+
+// Repacks `rows` GGUF rows of `weight` (row_bytes apart) into dst (rows8_bytes long).
+void repack_rows8(DType weight, const uint8_t* src, int64_t rows, int64_t cols, uint8_t* dst);
+
+}  // namespace brickc::cpu::simd
