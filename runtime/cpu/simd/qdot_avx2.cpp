@@ -274,18 +274,78 @@ void rows8_q4_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out)
   }
 }
 
-// rows8_q4_k for any nt <= kMaxTokens, four tokens at a time.
-void rows8_q4_k_tokens(const uint8_t* w, const QActivations& xa, int nt, int64_t n, float* out) {
+// Q5_0 / Q8_0 repacked eight rows at a time (rows8.h) against Q8_0, NT tokens, as
+// rows8_q4_k: a register is a column quad of 8 rows times one token's quad broadcast. The
+// weights are signed, so their magnitudes go to vpmaddubsw and their signs onto the
+// activations (vpsignb). Q5_0's eight products of a block fit int16 (2·16·127 each) and are
+// summed before one vpmaddwd; Q8_0's (2·127·127) each take their own.
+template <DType T, int NT>
+void rows8_small(const uint8_t* w, const QActivations& x, int64_t n, float* out) {
+  constexpr bool five = T == DType::Q5_0;
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  __m256 acc[NT];
+  #pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / 32; ++b, w += five ? 176 : 272) {
+    const uint8_t* xb = x.q + 34 * x.pitch * b + 2;  // token t's quants at xb + 34t
+    const float* db = x.d + x.pitch * b;
+    __m256i sum[NT];  // int16 lanes for Q5_0, int32 for Q8_0
+    #pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) sum[t] = _mm256_setzero_si256();
+    #pragma GCC unroll 1
+    for (int p = 0; p < 4; ++p) {  // column quads 2p and 2p + 1
+      __m256i q[2];
+      if constexpr (five) {
+        const __m256i v = load(w + 48 + 32 * p), low4 = _mm256_set1_epi8(0x0f);
+        // Fifth bits of quads 2p and 2p + 1 moved to bits 0 and 1, then to bit 4.
+        const __m256i h = _mm256_srl_epi16(load(w + 16), _mm_cvtsi32_si128(2 * p));
+        const __m256i bit4 = _mm256_set1_epi8(0x10), sixteen = _mm256_set1_epi8(16);
+        q[0] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(v, low4),
+                                               _mm256_and_si256(_mm256_slli_epi16(h, 4), bit4)), sixteen);
+        q[1] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low4),
+                                               _mm256_and_si256(_mm256_slli_epi16(h, 3), bit4)), sixteen);
+      } else {
+        q[0] = load(w + 16 + 64 * p);
+        q[1] = load(w + 48 + 64 * p);
+      }
+      #pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
+        const __m256i aq = _mm256_abs_epi8(q[h]);
+        #pragma GCC unroll 8
+        for (int t = 0; t < NT; ++t) {
+          int32_t a;
+          std::memcpy(&a, xb + 34 * t + 8 * p + 4 * h, 4);
+          const __m256i prod = _mm256_maddubs_epi16(aq, _mm256_sign_epi8(_mm256_set1_epi32(a), q[h]));
+          sum[t] = five ? _mm256_add_epi16(sum[t], prod) : _mm256_add_epi32(sum[t], _mm256_madd_epi16(prod, ones16));
+        }
+      }
+    }
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
+    #pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) {
+      const __m256i i32 = five ? _mm256_madd_epi16(sum[t], ones16) : sum[t];
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i32), _mm256_mul_ps(dw, _mm256_set1_ps(db[t])), acc[t]);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
+}
+
+// A repacked kernel K (K::run<NT>) for any nt <= kMaxTokens, four tokens at a time; Bytes:
+// the activation block's size.
+template <class K, int Bytes>
+void rows8_by_tokens(const uint8_t* w, const QActivations& xa, int nt, int64_t n, float* out) {
   QActivations x = xa;
   for (; nt > 4; nt -= 4, out += 4 * kRows8) {
-    rows8_q4_k<4>(w, x, n, out);
-    x.q += 4 * 292;
+    K::template run<4>(w, x, n, out);
+    x.q += 4 * Bytes;
+    if (x.d) x.d += 4;
   }
   switch (nt) {
-    case 1: return rows8_q4_k<1>(w, x, n, out);
-    case 2: return rows8_q4_k<2>(w, x, n, out);
-    case 3: return rows8_q4_k<3>(w, x, n, out);
-    default: return rows8_q4_k<4>(w, x, n, out);
+    case 1: return K::template run<1>(w, x, n, out);
+    case 2: return K::template run<2>(w, x, n, out);
+    case 3: return K::template run<3>(w, x, n, out);
+    default: return K::template run<4>(w, x, n, out);
   }
 }
 
@@ -303,6 +363,15 @@ struct Q45K {
 struct Q6K {
   template <int NT>
   static constexpr auto run = &dot_q6_k<NT>;
+};
+struct Rows8Q4K {
+  template <int NT>
+  static constexpr auto run = &rows8_q4_k<NT>;
+};
+template <DType T>
+struct Rows8Small {
+  template <int NT>
+  static constexpr auto run = &rows8_small<T, NT>;
 };
 
 }  // namespace
@@ -322,7 +391,12 @@ DotFn avx2_kernel(DType weight) {
 }
 
 Rows8Fn avx2_rows8_kernel(DType weight) {
-  return weight == DType::Q4_K ? rows8_q4_k_tokens : nullptr;
+  switch (weight) {
+    case DType::Q4_K: return rows8_by_tokens<Rows8Q4K, 292>;
+    case DType::Q5_0: return rows8_by_tokens<Rows8Small<DType::Q5_0>, 34>;
+    case DType::Q8_0: return rows8_by_tokens<Rows8Small<DType::Q8_0>, 34>;
+    default: return nullptr;
+  }
 }
 
 }  // namespace brickc::cpu::simd

@@ -1,6 +1,7 @@
 #include "runtime/cpu/simd/rows8.h"
 
 #include <cstring>
+#include <optional>
 
 #include "frontend/quant/quant.h"
 #include "ir/error.h"
@@ -33,6 +34,46 @@ void repack_q4_k(const uint8_t* const* src, uint8_t* dst) {
       }
 }
 
+// Q5_0 (GGUF: d, qh[4] with bit c the fifth bit of column c, qs[16] with column c < 16 in
+// the low nibble of byte c and column c + 16 in its high nibble).
+void repack_q5_0(const uint8_t* const* src, uint8_t* dst) {
+  std::memset(dst + 16, 0, 32);
+  for (int r = 0; r < kRows8; ++r) {
+    std::memcpy(dst + 2 * r, src[r], 2);
+    uint32_t qh;
+    std::memcpy(&qh, src[r] + 2, 4);
+    auto low = [&](int c) { return c < 16 ? src[r][6 + c] & 0x0f : src[r][6 + c - 16] >> 4; };
+    for (int c = 0; c < 32; ++c)
+      dst[16 + 4 * r + c % 4] |= static_cast<uint8_t>(((qh >> c) & 1) << (c / 4));
+    for (int p = 0; p < 4; ++p)
+      for (int i = 0; i < 4; ++i)
+        dst[48 + 32 * p + 4 * r + i] = static_cast<uint8_t>(low(8 * p + i) | low(8 * p + 4 + i) << 4);
+  }
+}
+
+// Q8_0 (GGUF: d, qs[32]).
+void repack_q8_0(const uint8_t* const* src, uint8_t* dst) {
+  for (int r = 0; r < kRows8; ++r) {
+    std::memcpy(dst + 2 * r, src[r], 2);
+    for (int k = 0; k < 8; ++k) std::memcpy(dst + 16 + 32 * k + 4 * r, src[r] + 2 + 4 * k, 4);
+  }
+}
+
+struct Layout {
+  int64_t block_cols;
+  uint64_t gguf_bytes, bytes;  // of one row's block; of 8 rows' repacked block
+  void (*repack)(const uint8_t* const* src, uint8_t* dst);
+};
+
+std::optional<Layout> layout(DType weight) {
+  switch (weight) {
+    case DType::Q4_K: return Layout{256, 144, kQ4KRows8Bytes, repack_q4_k};
+    case DType::Q5_0: return Layout{32, 22, 176, repack_q5_0};
+    case DType::Q8_0: return Layout{32, 34, 272, repack_q8_0};
+    default: return std::nullopt;
+  }
+}
+
 }  // namespace
 
 Rows8Fn rows8_kernel(DType weight, Isa isa) {
@@ -41,21 +82,23 @@ Rows8Fn rows8_kernel(DType weight, Isa isa) {
 }
 
 uint64_t rows8_bytes(DType weight, int64_t rows, int64_t cols) {
-  if (weight != DType::Q4_K || rows % kRows8 != 0 || cols % 256 != 0) return 0;
-  return static_cast<uint64_t>(rows / kRows8) * static_cast<uint64_t>(cols / 256) * kQ4KRows8Bytes;
+  const auto l = layout(weight);
+  if (!l || rows % kRows8 != 0 || cols % l->block_cols != 0) return 0;
+  return static_cast<uint64_t>(rows / kRows8) * static_cast<uint64_t>(cols / l->block_cols) * l->bytes;
 }
 
 void repack_rows8(DType weight, const uint8_t* src, int64_t rows, int64_t cols, uint8_t* dst) {
   if (rows8_bytes(weight, rows, cols) == 0)
     fail("internal: no repacked layout for {} rows of {} x {}", name(weight), rows, cols);
-  const int64_t blocks = cols / 256;
-  const uint64_t row_bytes = static_cast<uint64_t>(blocks) * 144;
+  const Layout l = *layout(weight);
+  const int64_t blocks = cols / l.block_cols;
+  const uint64_t row_bytes = static_cast<uint64_t>(blocks) * l.gguf_bytes;
   for (int64_t g = 0; g < rows / kRows8; ++g)
-    for (int64_t b = 0; b < blocks; ++b, dst += kQ4KRows8Bytes) {
+    for (int64_t b = 0; b < blocks; ++b, dst += l.bytes) {
       const uint8_t* block[kRows8];
       for (int r = 0; r < kRows8; ++r)
-        block[r] = src + static_cast<uint64_t>(g * kRows8 + r) * row_bytes + 144 * static_cast<uint64_t>(b);
-      repack_q4_k(block, dst);
+        block[r] = src + static_cast<uint64_t>(g * kRows8 + r) * row_bytes + l.gguf_bytes * static_cast<uint64_t>(b);
+      l.repack(block, dst);
     }
 }
 

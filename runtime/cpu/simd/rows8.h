@@ -11,13 +11,17 @@
 
 namespace brickc::cpu::simd {
 
-// Q4_K, per group of 8 rows and 256-column super-block, 1,184 bytes (the 8 GGUF blocks are
-// 1,152: the 6-bit scales and mins are widened to bytes so that the kernel picks them with
-// one shuffle):
+// The layouts, per group of 8 rows and block (256 columns for Q4_K, 32 for the others); in
+// each, a 32-byte register's byte 4r + i is column c + i of row r for a column quad c:
+// Q4_K, 1,184 bytes (the 8 GGUF blocks are 1,152: the 6-bit scales and mins are widened to
+// bytes so that the kernel picks them with one shuffle):
 //   d[8], dmin[8] as f16 (row r at index r)
 //   scales[8][8], mins[8][8]  (u8, [sub-block j][row r])
 //   qs[8][4][32]: sub-block j, column quad pair p: byte 4r + i holds column 32j + 8p + i of
 //   row r in its low nibble and column 32j + 8p + 4 + i in its high nibble.
+// Q5_0, 176 bytes (= 8 × 22): d[8] f16; qh[32]: bit k of byte 4r + i is the fifth bit of
+//   column 4k + i of row r; qs[4][32]: pair p as for Q4_K (columns 8p + i and 8p + 4 + i).
+// Q8_0, 272 bytes (= 8 × 34): d[8] f16; qs[8][32]: quad k, byte 4r + i = column 4k + i.
 inline constexpr int kRows8 = 8;
 inline constexpr uint64_t kQ4KRows8Bytes = 1184;
 
