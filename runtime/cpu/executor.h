@@ -46,7 +46,7 @@ class GraphExecutor final : public runtime::BrickStepper {
   // logits). Buffers, including the zeroed KV cache state, are allocated here, never per
   // step. With `share_cache`, the KV cache states are that executor's (bound by name), so
   // that a prefill graph and a decode graph of one model fill and read one cache. kInt8
-  // runs on the widest SIMD set of this processor (simd::best_isa()) and reads its matrices
+  // runs on simd::best_isa() (the widest SIMD set, or BRICKC_SIMD's) and reads its matrices
   // from a ResidentWeights copy (share_cache's, if it has one).
   GraphExecutor(const gguf::File& file, ir::Graph graph, int n_threads = 1,
                 const GraphExecutor* share_cache = nullptr,

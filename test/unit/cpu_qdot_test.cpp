@@ -2,6 +2,7 @@
 // f32 dot product of the dequantized blocks (quant::dequantize, itself checked against the
 // gguf package), and every SIMD set this processor has against the portable one on the same
 // blocks, for each token count of a group.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "frontend/quant/quant.h"
+#include "ir/error.h"
 #include "runtime/cpu/simd/qdot.h"
 #include "runtime/cpu/simd/rows8.h"
 
@@ -196,6 +198,27 @@ TEST(CpuQdot, RepackedRowsMatchPortableOnTheSameBlocks) {
 }
 
 TEST(CpuQdot, BestIsaIsSupported) { EXPECT_TRUE(supported(best_isa())); }
+
+TEST(CpuQdot, ChooseIsaTakesASupportedNameOrTheWidest) {
+  EXPECT_EQ(choose_isa("portable"), Isa::kPortable);
+  const Isa widest = supported(Isa::kAvx512) ? Isa::kAvx512
+                     : supported(Isa::kAvx2) ? Isa::kAvx2
+                                             : Isa::kPortable;
+  EXPECT_EQ(choose_isa(nullptr), widest);
+  EXPECT_EQ(choose_isa(""), widest);
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    const std::string n(name(isa));
+    if (supported(isa)) {
+      EXPECT_EQ(choose_isa(n.c_str()), isa);
+    } else {
+      EXPECT_THAT([&] { choose_isa(n.c_str()); },
+                  ::testing::ThrowsMessage<brickc::Error>(::testing::HasSubstr("does not support " + n)));
+    }
+  }
+  EXPECT_THAT([] { choose_isa("sse2"); },
+              ::testing::ThrowsMessage<brickc::Error>(
+                  ::testing::HasSubstr("BRICKC_SIMD=sse2: expected portable, avx2 or avx512vnni")));
+}
 
 }  // namespace
 }  // namespace brickc::cpu::simd

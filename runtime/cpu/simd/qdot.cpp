@@ -1,5 +1,10 @@
 #include "runtime/cpu/simd/qdot.h"
 
+#include <algorithm>
+#include <cstdlib>
+
+#include "ir/error.h"
+
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
@@ -48,10 +53,19 @@ bool supported(Isa isa) {
   return false;
 }
 
+Isa choose_isa(const char* wanted) {
+  const Isa all[] = {Isa::kAvx512, Isa::kAvx2, Isa::kPortable};  // widest first
+  if (!wanted || !*wanted) return *std::ranges::find_if(all, supported);
+  for (Isa isa : all) {
+    if (name(isa) != wanted) continue;
+    if (!supported(isa)) fail("BRICKC_SIMD={}: this processor does not support {}", wanted, wanted);
+    return isa;
+  }
+  fail("BRICKC_SIMD={}: expected portable, avx2 or avx512vnni", wanted);
+}
+
 Isa best_isa() {
-  static const Isa isa = supported(Isa::kAvx512) ? Isa::kAvx512
-                         : supported(Isa::kAvx2) ? Isa::kAvx2
-                                                 : Isa::kPortable;
+  static const Isa isa = choose_isa(std::getenv("BRICKC_SIMD"));
   return isa;
 }
 

@@ -15,9 +15,12 @@ namespace brickc::cpu::simd {
 enum class Isa { kPortable, kAvx2, kAvx512 };
 
 std::string_view name(Isa isa);
-// The widest set this processor and OS support (cpuid + XGETBV, through the compiler's
-// __builtin_cpu_supports); kPortable elsewhere.
+// The set the int8 engine runs: choose_isa(getenv("BRICKC_SIMD")), once per process.
 Isa best_isa();
+// `name` (portable, avx2, avx512vnni), which this processor must support, so that one
+// machine can measure each set; without one, the widest set this processor and OS support
+// (cpuid + XGETBV, through the compiler's __builtin_cpu_supports), kPortable elsewhere.
+Isa choose_isa(const char* name);
 bool supported(Isa isa);
 
 // A group of tokens' activations quantized to activation_type(weight), interleaved by
