@@ -118,7 +118,9 @@ void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> part
   // and the tiles are multiples of 8, so that each of their slices starts at a group of 8.
   const auto repacked = std::stable_partition(jobs.begin(), jobs.begin() + n_jobs,
                                               [](const Job& j) { return j.rows8 != nullptr; });
-  const int64_t tile = n_tokens > simd::kMaxTokens ? 32 : repacked != jobs.begin() ? simd::kRows8 : 4;
+  const int64_t tile = n_tokens > simd::kMaxTokens  ? 32
+                       : repacked != jobs.begin() ? simd::kRows8
+                                                  : 4;
   const int64_t chunks = 8 * static_cast<int64_t>(pool.n_threads());
   const int64_t grain = std::max(tile, (total_rows / chunks + tile - 1) / tile * tile);
   pool.run_parallel(total_rows, grain, [&](int64_t g0, int64_t g1) {
@@ -135,7 +137,8 @@ void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> part
           if (j.rows8) {
             for (int64_t i = 0; i < nr; i += simd::kRows8) {
               float dots[simd::kMaxTokens * simd::kRows8];
-              j.rows8(w.rows8 + static_cast<uint64_t>((r + i) / simd::kRows8) * j.group_bytes, xt, nt, cols, dots);
+              const uint64_t group = static_cast<uint64_t>((r + i) / simd::kRows8);
+              j.rows8(w.rows8 + group * j.group_bytes, xt, nt, cols, dots);
               for (int k = 0; k < nt; ++k)
                 for (int64_t q = 0; q < simd::kRows8; ++q)
                   j.part->y[(t + k) * w.rows + r + i + q] =

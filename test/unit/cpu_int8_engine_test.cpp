@@ -71,7 +71,7 @@ std::pair<double, double> agreement(const Logits& ref, const gguf::File& f, Kern
     double d = 0;
     for (size_t i = 0; i < b.size(); ++i) d += std::exp(double{la[i]}) * (la[i] - (b[i] - shift));
     kl += d;
-    same += std::max_element(la.begin(), la.end()) - la.begin() == std::max_element(b.begin(), b.end()) - b.begin();
+    same += std::ranges::max_element(la) - la.begin() == std::ranges::max_element(b) - b.begin();
     ++n;
   });
   EXPECT_EQ(n, static_cast<double>(tokens.size()));

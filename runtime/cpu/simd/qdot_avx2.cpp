@@ -245,7 +245,8 @@ void rows8_q4_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out)
       std::memcpy(&sc8, w + 32 + 8 * j, 8);
       const __m256i sc = _mm256_shuffle_epi8(_mm256_set1_epi64x(sc8), pick_scale);
       #pragma GCC unroll 8
-      for (int t = 0; t < NT; ++t) isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(p16[t], sc));
+      for (int t = 0; t < NT; ++t)
+        isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(p16[t], sc));
     }
     const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
     const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16)));
@@ -316,7 +317,8 @@ void rows8_small(const uint8_t* w, const QActivations& x, int64_t n, float* out)
           int32_t a;
           std::memcpy(&a, xb + 34 * t + 8 * p + 4 * h, 4);
           const __m256i prod = _mm256_maddubs_epi16(aq, _mm256_sign_epi8(_mm256_set1_epi32(a), q[h]));
-          sum[t] = five ? _mm256_add_epi16(sum[t], prod) : _mm256_add_epi32(sum[t], _mm256_madd_epi16(prod, ones16));
+          sum[t] = five ? _mm256_add_epi16(sum[t], prod)
+                        : _mm256_add_epi32(sum[t], _mm256_madd_epi16(prod, ones16));
         }
       }
     }

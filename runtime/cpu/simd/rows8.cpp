@@ -22,7 +22,7 @@ void repack_q4_k(const uint8_t* const* src, uint8_t* dst) {
     }
   }
   // GGUF: byte 32c + l of qs holds column 64c + l in its low nibble and 64c + 32 + l in
-  // its high one, so sub-block j is nibble j % 2 of bytes 32·(j / 2) ...
+  // its high one: sub-block j is nibble j % 2 of bytes 32·(j / 2) to 32·(j / 2) + 31.
   uint8_t* qs = dst + 160;
   for (int j = 0; j < 8; ++j)
     for (int p = 0; p < 4; ++p, qs += 32)
@@ -30,7 +30,8 @@ void repack_q4_k(const uint8_t* const* src, uint8_t* dst) {
         const uint8_t* in = src[r] + 16 + 32 * (j / 2) + 8 * p;
         const int shift = 4 * (j % 2);
         for (int i = 0; i < 4; ++i)
-          qs[4 * r + i] = static_cast<uint8_t>(((in[i] >> shift) & 0x0f) | ((in[i + 4] >> shift) & 0x0f) << 4);
+          qs[4 * r + i] =
+              static_cast<uint8_t>(((in[i] >> shift) & 0x0f) | ((in[i + 4] >> shift) & 0x0f) << 4);
       }
 }
 
@@ -97,7 +98,8 @@ void repack_rows8(DType weight, const uint8_t* src, int64_t rows, int64_t cols, 
     for (int64_t b = 0; b < blocks; ++b, dst += l.bytes) {
       const uint8_t* block[kRows8];
       for (int r = 0; r < kRows8; ++r)
-        block[r] = src + static_cast<uint64_t>(g * kRows8 + r) * row_bytes + l.gguf_bytes * static_cast<uint64_t>(b);
+        block[r] = src + static_cast<uint64_t>(g * kRows8 + r) * row_bytes +
+                   l.gguf_bytes * static_cast<uint64_t>(b);
       l.repack(block, dst);
     }
 }
