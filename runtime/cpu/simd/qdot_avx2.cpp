@@ -250,6 +250,13 @@ void rows8_q4_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out)
     }
     const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
     const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16)));
+    __m256i mins[4];  // sub-blocks 2i and 2i+1, shared by the tokens
+    #pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+      __m128i mp;
+      std::memcpy(&mp, w + 96 + 16 * i, 16);
+      mins[i] = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(mp), pick_mins);
+    }
     #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
       const uint8_t* xt = x + 292 * t;
@@ -260,11 +267,8 @@ void rows8_q4_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out)
       __m256i msum = _mm256_setzero_si256();
       #pragma GCC unroll 4
       for (int i = 0; i < 4; ++i) {
-        __m128i mp;
-        std::memcpy(&mp, w + 96 + 16 * i, 16);
-        const __m256i mins = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(mp), pick_mins);
         const __m256i pair = _mm256_permutevar8x32_epi32(b32, _mm256_set1_epi32(i < 2 ? i : i + 2));
-        msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins, pair));
+        msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[i], pair));
       }
       const __m256 dx = _mm256_set1_ps(f32(xt));
       __m256 acc = _mm256_loadu_ps(out + 8 * t);
@@ -333,24 +337,6 @@ void rows8_small(const uint8_t* w, const QActivations& x, int64_t n, float* out)
   for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
 }
 
-// A repacked kernel K (K::run<NT>) for any nt <= kMaxTokens, four tokens at a time; Bytes:
-// the activation block's size.
-template <class K, int Bytes>
-void rows8_by_tokens(const uint8_t* w, const QActivations& xa, int nt, int64_t n, float* out) {
-  QActivations x = xa;
-  for (; nt > 4; nt -= 4, out += 4 * kRows8) {
-    K::template run<4>(w, x, n, out);
-    x.q += 4 * Bytes;
-    if (x.d) x.d += 4;
-  }
-  switch (nt) {
-    case 1: return K::template run<1>(w, x, n, out);
-    case 2: return K::template run<2>(w, x, n, out);
-    case 3: return K::template run<3>(w, x, n, out);
-    default: return K::template run<4>(w, x, n, out);
-  }
-}
-
 // The kernels as by_tokens takes them: run<NT> is the instantiation for NT tokens.
 template <DType T>
 struct Small {
@@ -394,9 +380,9 @@ DotFn avx2_kernel(DType weight) {
 
 Rows8Fn avx2_rows8_kernel(DType weight) {
   switch (weight) {
-    case DType::Q4_K: return rows8_by_tokens<Rows8Q4K, 292>;
-    case DType::Q5_0: return rows8_by_tokens<Rows8Small<DType::Q5_0>, 34>;
-    case DType::Q8_0: return rows8_by_tokens<Rows8Small<DType::Q8_0>, 34>;
+    case DType::Q4_K: return by_tokens<Rows8Q4K, 4, 292, kRows8>;
+    case DType::Q5_0: return by_tokens<Rows8Small<DType::Q5_0>, 4, 34, kRows8>;
+    case DType::Q8_0: return by_tokens<Rows8Small<DType::Q8_0>, 4, 34, kRows8>;
     default: return nullptr;
   }
 }

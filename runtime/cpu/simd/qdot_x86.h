@@ -51,13 +51,14 @@ __m256 mins_dot(const uint8_t* x, __m128i m) {
   return _mm256_cvtepi32_ps(_mm256_zextsi128_si256(_mm_madd_epi16(bs, m)));
 }
 
-// One DotFn per format: nt picks K::run<nt>; a kernel whose registers hold at most Max
-// tokens (the K-quants' 8 unpacked sub-blocks leave room for 4) takes more in groups.
-// Bytes: the activation block's size.
-template <class K, int Max, int Bytes>
+// One DotFn (or Rows8Fn) per format: nt picks K::run<nt>; a kernel whose registers hold at
+// most Max tokens (the K-quants' 8 unpacked sub-blocks leave room for 4) takes more in
+// groups. Bytes: the activation block's size; Rows: the outputs per token (8 for a repacked
+// kernel, rows8.h).
+template <class K, int Max, int Bytes, int Rows = 1>
 void by_tokens(const uint8_t* w, const QActivations& xa, int nt, int64_t n, float* out) {
   QActivations x = xa;
-  for (; nt > Max; nt -= Max, out += Max) {
+  for (; nt > Max; nt -= Max, out += Max * Rows) {
     K::template run<Max>(w, x, n, out);
     x.q += Max * Bytes;  // the next tokens of each block
     if (x.d) x.d += Max;
