@@ -244,9 +244,12 @@ class Lowering {
     }
     const unsigned act = act_smem(k, int8, fine && type(x) == DType::F32);
     const int ring = ring_bytes(rows, act);
+    // Rows in pairs (kernels/matvec.cuh) where every warp gets at least two pairs even at
+    // the most blocks per SM, so that halving the items costs no parallelism: the LM head.
+    const bool paired = n_mats == 1 && rows % 2 == 0 && rows / 2 >= 2 * kMatvecBlocks * o_.sms * kWarps;
     const std::string call =
-        fmt::format("matvec<{}, {}, {}, {}, {}{}>", k, input_kind(x, norm, int8, fine),
-                    residual ? "kAddResidual" : "kStore", n_mats, ring, fmts);
+        fmt::format("matvec<{}, {}, {}, {}, {}, {}{}>", k, input_kind(x, norm, int8, fine),
+                    residual ? "kAddResidual" : "kStore", n_mats, paired, ring, fmts);
     Launch& l = launch(kernel(stem + ring_suffix(ring), call), std::move(args));
     l.work_blocks = (rows + kWarps - 1) / kWarps;
     l.smem = kWarps * ring + act;
