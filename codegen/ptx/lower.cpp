@@ -21,6 +21,7 @@ constexpr int kWarps = 8;         // kernels/common.cuh: kWarps
 constexpr int kRingBytes = 6144;  // kernels/matvec.cuh: Ring, each warp's weight ring, or
 constexpr int kRingSmall = 4096;  // two 2 KB segments where that fits another block
 constexpr int kMatvecBlocks = 4;  // matvec-family blocks per SM at 64 registers (the 7B's)
+constexpr int kDenseBlocks = 6;   // ... at 40 registers (kernels/matvec.cuh on Q5_0 rows)
 constexpr int kThreads = 256;     // kernels/common.cuh: kThreads, the block of every decode kernel
 // T-token steps (kernels/gemm.cuh, flash_attention.cuh): tile sizes, block sizes, shared memory.
 constexpr int64_t kGemmTileM = 128, kGemmTileN = 128;
@@ -178,15 +179,19 @@ class Lowering {
   // down projection (3,584 rows of 15 KB) had 3 blocks of 8 warps per SM, 3,168 warps, and
   // 416 of them took a second row while the rest of the device waited.
   int ring_bytes(int64_t rows, unsigned act) const {
-    auto blocks = [&](int ring) {
-      return std::min<int64_t>(kMatvecBlocks, o_.smem_per_sm / (kWarps * ring + act + 1024));
-    };
-    auto most = [&](int64_t b) {
-      const int64_t warps = std::max<int64_t>(1, b * o_.sms * kWarps);
-      return (rows + warps - 1) / warps;
-    };
-    const int64_t b6 = blocks(kRingBytes), b4 = blocks(kRingSmall);
-    return b4 > b6 && most(b4) < most(b6) && most(b6) <= 4 ? kRingSmall : kRingBytes;
+    const int64_t b6 = ring_blocks(kRingBytes, act, kMatvecBlocks);
+    const int64_t b4 = ring_blocks(kRingSmall, act, kMatvecBlocks);
+    const int64_t m6 = most_items(rows, b6);
+    return b4 > b6 && most_items(rows, b4) < m6 && m6 <= 4 ? kRingSmall : kRingBytes;
+  }
+  // Blocks of a matvec-family kernel per SM its shared memory allows, at most cap.
+  int64_t ring_blocks(int ring, unsigned act, int64_t cap) const {
+    return std::min<int64_t>(cap, o_.smem_per_sm / (kWarps * ring + act + 1024));
+  }
+  // The most rows (or pairs) a warp takes when `blocks` blocks per SM run them.
+  int64_t most_items(int64_t rows, int64_t blocks) const {
+    const int64_t warps = std::max<int64_t>(1, blocks * o_.sms * kWarps);
+    return (rows + warps - 1) / warps;
   }
   // Kernel names tell the small ring's instances apart.
   static std::string ring_suffix(int ring) { return ring == kRingSmall ? "_ring4k" : ""; }
@@ -266,7 +271,17 @@ class Lowering {
     const bool q8 = type(out) == DType::Q8_1;
     if (q8 && rows % 32 != 0) unsupported("a q8_1 result whose length is not a multiple of 32");
     const unsigned act = act_smem(k, int8, false);
-    const int ring = ring_bytes(rows, act);
+    int ring = ring_bytes(rows, act);
+    // Where the small ring at kDenseBlocks blocks per SM gives every warp one pair of rows
+    // and the large ring's blocks leave some warps two, take the small ring and bound the
+    // registers to fit them: the 0.5B's gate/up (4,864 pairs; 4,224 warps at 4 blocks of 8
+    // on 132 SMs) needs 40 registers, which 6 blocks allow.
+    unsigned min_blocks = 0;
+    if (ring == kRingBytes && ring_blocks(kRingSmall, act, kDenseBlocks) == kDenseBlocks &&
+        most_items(rows, kDenseBlocks) == 1 && most_items(rows, ring_blocks(kRingBytes, act, kMatvecBlocks)) == 2) {
+      ring = kRingSmall;
+      min_blocks = kDenseBlocks;
+    }
     const std::string call = fmt::format("gate_up_swiglu<{}, {}, {}, {}, {}, {}>", k,
                                          input_kind(x, norm, int8, false), q8 ? "true" : "false",
                                          ring, weight_format(wg), weight_format(wu));
@@ -277,7 +292,7 @@ class Lowering {
     const size_t c = add_scratch(static_cast<uint64_t>(rows / 32 + 1) * 4,
                                  "SwiGLU group counters of %" + res, true);
     Launch& l = launch(
-        kernel(stem, call),
+        kernel(stem, call, kThreads, min_blocks),
         {value(x), norm ? value(o[1]) : null(), f32(norm ? b.float_attr("eps") : 0.0f), trace(),
          value(wg), integer(static_cast<int64_t>(gpu_row_stride(type(wg), k))), value(wu),
          integer(static_cast<int64_t>(gpu_row_stride(type(wu), k))), integer(rows), value(out),
