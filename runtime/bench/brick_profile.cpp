@@ -123,11 +123,12 @@ std::string format_profile(const ProfileReport& r) {
   }
   const bool busy = r.sm_busy_pct.has_value();
   std::string out = fmt::format(
-      "\nper-brick time over {} decode steps (sum of each brick's p50; budget: the roofline "
+      "\nper-brick time over {} decode steps{} (sum of each brick's p50; budget: the roofline "
       "pass at {:.0f} GB/s):\n"
       "| brick | count | µs (p50) | % of step | budget µs | GB/s | % of bandwidth | over budget |{}\n"
       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |{}\n",
-      r.steps, r.bandwidth_gbs, busy ? " SMs busy |" : "", busy ? " ---: |" : "");
+      r.steps, r.depth > 0 ? fmt::format(" at depth {}", r.depth) : "", r.bandwidth_gbs,
+      busy ? " SMs busy |" : "", busy ? " ---: |" : "");
   for (const auto& [name, k] : kinds) {
     const double gbs = k.p50 > 0 ? static_cast<double>(k.bytes) / (k.p50 * 1e3) : 0.0;
     out += fmt::format("| {} | {} | {:.1f} | {:.1f} % | {:.1f} | {:.0f} | {:.1f} % | {} of {} |{}\n",

@@ -34,6 +34,7 @@ struct BrickRow {
 struct ProfileReport {
   std::vector<BrickRow> rows;  // graph order
   size_t steps = 0;
+  int depth = 0;           // cached positions before the first step (bench -d)
   double step_p50_us = 0;  // sum of the bricks' p50
   double roofline_us = 0;  // sum of the budgets
   double bandwidth_gbs = 0;

@@ -11,7 +11,9 @@
 #include <fstream>
 #include <memory>
 #include <map>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "brickc_commit.h"
 #include "frontend/gguf/reader.h"
@@ -63,18 +65,29 @@ struct BenchOptions {
 // --budget-check and --plot need the bricks' times.
 bool profiling(const BenchOptions& o) { return o.profile || o.budget_factor > 0 || !o.plot.empty(); }
 
-// --profile: n_gen decode steps from an empty cache, every brick timed in each; the report
-// holds them against the budgets of the device profile the graph was optimized for.
-bench::ProfileReport profile_bricks(runtime::Decoder& d, int n_steps, double bandwidth_gbs) {
+// --profile: n_gen decode steps from a cache filled to the bench's depth (as its tg test),
+// every brick timed in each; the report holds them against the budgets of the device
+// profile the graph was optimized for.
+bench::ProfileReport profile_bricks(runtime::Decoder& d, int n_steps, int depth, int32_t n_vocab,
+                                    double bandwidth_gbs) {
   const ir::Graph* g = d.profiled_graph();
   if (!g) fail("internal: the backend does not time its bricks");
+  std::mt19937 gen(kPromptSeed);
+  std::uniform_int_distribution<int32_t> pick(0, n_vocab - 1);
+  std::vector<int32_t> context(static_cast<size_t>(depth));
+  for (int32_t& t : context) t = pick(gen);
   bench::BrickProfiler prof(*g);
-  bench::greedy_steps(d, 0, n_steps, [&] {
-    const runtime::Decoder::BrickTimes t = d.last_brick_times();
-    prof.add_step(t.us, t.sm_busy);
-  });
+  bench::greedy_steps(
+      d, 0, n_steps,
+      [&] {
+        const runtime::Decoder::BrickTimes t = d.last_brick_times();
+        prof.add_step(t.us, t.sm_busy);
+      },
+      context);
   d.reset();
-  return prof.report(bandwidth_gbs);
+  bench::ProfileReport r = prof.report(bandwidth_gbs);
+  r.depth = depth;
+  return r;
 }
 
 // --verify: n_gen decode steps from an empty cache, every brick checked against the CPU
@@ -221,7 +234,8 @@ void run(const BenchOptions& o) {
     Backend backend = open_backend(*file, bo);
     runtime::Decoder& d = *backend.decoder;
     if (profiling(o)) {
-      r.profile = profile_bricks(d, o.settings.n_gen, r.roofline.bandwidth_gbs);
+      r.profile = profile_bricks(d, o.settings.n_gen, o.settings.depth, static_cast<int32_t>(cfg.n_vocab),
+                                 r.roofline.bandwidth_gbs);
       if (o.budget_factor > 0) {
         std::vector<double> p50;
         for (const bench::BrickRow& row : r.profile->rows) p50.push_back(row.us.p50);
