@@ -59,10 +59,12 @@ RepTiming run_rep(runtime::Decoder& d, const std::vector<int32_t>& prompt,
 
 std::vector<double> greedy_steps(runtime::Decoder& d, int32_t first, int n,
                                  const std::function<void()>& after_step,
-                                 std::span<const int32_t> context) {
+                                 std::span<const int32_t> context,
+                                 const std::function<void()>& after_fill) {
   std::vector<double> s;
   s.reserve(static_cast<size_t>(n));
   fill(d, context);
+  if (after_fill) after_fill();
   int32_t tok = first;
   for (int i = 0; i < n; ++i) {
     const auto t0 = Clock::now();

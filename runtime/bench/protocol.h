@@ -55,10 +55,11 @@ BenchResult run_bench(runtime::Decoder& d, const BenchSettings& settings, int32_
 // n greedy decode steps, as llama-bench's tg test: the cache emptied and filled with
 // `context` (untimed), `first` at the position after it, then each step's argmax fed back.
 // The seconds of each step (its feed and argmax); `after_step`, if set, runs after each
-// one, outside its time.
+// one, outside its time, and `after_fill` once between the fill and the first step.
 std::vector<double> greedy_steps(runtime::Decoder& d, int32_t first, int n,
                                  const std::function<void()>& after_step = {},
-                                 std::span<const int32_t> context = {});
+                                 std::span<const int32_t> context = {},
+                                 const std::function<void()>& after_fill = {});
 
 // Why a result is not a stable measurement (`brickc bench --stat-check`): a prefill or
 // decode rate whose coefficient of variation over repetitions exceeds max_cv, or a
