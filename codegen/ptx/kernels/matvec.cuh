@@ -159,15 +159,16 @@ struct WeightStream {
   __device__ void issue() {
     if (load.ok) {
       const u32 dst = smem_addr(ring + next_slot * kSlot);
-      if (Paired) {
+      if constexpr (Paired) {
         copy_segment<F0, K, kSeg>(base0 + load.rr * stride0, load.s, dst);
         copy_segment<F0, K, kSeg>(base1 + load.rr * stride1, load.s, dst + S0::kBytes);
-      } else if (load.m == 0) {
-        copy_segment<F0, K, kSeg>(base0 + load.rr * stride0, load.s, dst);
-      } else if (load.m == 1) {
-        copy_segment<F1, K, kSeg>(base1 + load.rr * stride1, load.s, dst);
       } else {
-        copy_segment<F2, K, kSeg>(base2 + load.rr * stride2, load.s, dst);
+        if (load.m == 0)
+          copy_segment<F0, K, kSeg>(base0 + load.rr * stride0, load.s, dst);
+        else if (load.m == 1)
+          copy_segment<F1, K, kSeg>(base1 + load.rr * stride1, load.s, dst);
+        else
+          copy_segment<F2, K, kSeg>(base2 + load.rr * stride2, load.s, dst);
       }
       advance(load);
     }
