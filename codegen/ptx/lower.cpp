@@ -178,11 +178,23 @@ class Lowering {
   // (at most 4), since then one row more is a large share of the brick's time: the 7B's
   // down projection (3,584 rows of 15 KB) had 3 blocks of 8 warps per SM, 3,168 warps, and
   // 416 of them took a second row while the rest of the device waited.
-  int ring_bytes(int64_t rows, unsigned act) const {
+  // `dense`: the kernel fits kDenseBlocks blocks per SM in registers. Where the small ring
+  // at that many blocks gives every warp one item and the large ring leaves some two, it
+  // takes the small ring and the registers are bounded to fit them (min_blocks): the
+  // 0.5B's gate/up (4,864 pairs; 4,224 warps at 4 blocks of 8 on 132 SMs; 40 registers).
+  struct Ring {
+    int bytes;
+    unsigned min_blocks;  // 0: no bound
+  };
+  Ring ring_for(int64_t rows, unsigned act, bool dense) const {
     const int64_t b6 = ring_blocks(kRingBytes, act, kMatvecBlocks);
     const int64_t b4 = ring_blocks(kRingSmall, act, kMatvecBlocks);
     const int64_t m6 = most_items(rows, b6);
-    return b4 > b6 && most_items(rows, b4) < m6 && m6 <= 4 ? kRingSmall : kRingBytes;
+    if (b4 > b6 && most_items(rows, b4) < m6 && m6 <= 4) return {kRingSmall, 0};
+    if (dense && m6 == 2 && ring_blocks(kRingSmall, act, kDenseBlocks) == kDenseBlocks &&
+        most_items(rows, kDenseBlocks) == 1)
+      return {kRingSmall, static_cast<unsigned>(kDenseBlocks)};
+    return {kRingBytes, 0};
   }
   // Blocks of a matvec-family kernel per SM its shared memory allows, at most cap.
   int64_t ring_blocks(int ring, unsigned act, int64_t cap) const {
@@ -248,7 +260,7 @@ class Lowering {
       rows += n;
     }
     const unsigned act = act_smem(k, int8, fine && type(x) == DType::F32);
-    const int ring = ring_bytes(rows, act);
+    const int ring = ring_for(rows, act, false).bytes;
     // Rows in pairs (kernels/matvec.cuh) where every warp gets at least two pairs even at
     // the most blocks per SM, so that halving the items costs no parallelism: the LM head.
     const bool paired = n_mats == 1 && rows % 2 == 0 && rows / 2 >= 2 * kMatvecBlocks * o_.sms * kWarps;
@@ -271,17 +283,10 @@ class Lowering {
     const bool q8 = type(out) == DType::Q8_1;
     if (q8 && rows % 32 != 0) unsupported("a q8_1 result whose length is not a multiple of 32");
     const unsigned act = act_smem(k, int8, false);
-    int ring = ring_bytes(rows, act);
-    // Where the small ring at kDenseBlocks blocks per SM gives every warp one pair of rows
-    // and the large ring's blocks leave some warps two, take the small ring and bound the
-    // registers to fit them: the 0.5B's gate/up (4,864 pairs; 4,224 warps at 4 blocks of 8
-    // on 132 SMs) needs 40 registers, which 6 blocks allow.
-    unsigned min_blocks = 0;
-    if (ring == kRingBytes && ring_blocks(kRingSmall, act, kDenseBlocks) == kDenseBlocks &&
-        most_items(rows, kDenseBlocks) == 1 && most_items(rows, ring_blocks(kRingBytes, act, kMatvecBlocks)) == 2) {
-      ring = kRingSmall;
-      min_blocks = kDenseBlocks;
-    }
+    // Gate/up over 32-weight integer blocks fits the dense ring's 40 registers without
+    // spills (ptxas: 39-40 for q4_0 .. q8_0); the K-quants' kernels need up to 64.
+    const bool dense = int8 && info(type(wg)).block_elems == 32 && info(type(wu)).block_elems == 32;
+    const auto [ring, min_blocks] = ring_for(rows, act, dense);
     const std::string call = fmt::format("gate_up_swiglu<{}, {}, {}, {}, {}, {}>", k,
                                          input_kind(x, norm, int8, false), q8 ? "true" : "false",
                                          ring, weight_format(wg), weight_format(wu));

@@ -79,16 +79,19 @@ std::vector<double> greedy_steps(runtime::Decoder& d, int32_t first, int n,
   return s;
 }
 
+BenchTokens bench_tokens(const BenchSettings& settings, int32_t n_vocab, uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::uniform_int_distribution<int32_t> pick(0, n_vocab - 1);
+  BenchTokens t{std::vector<int32_t>(settings.n_prompt), std::vector<int32_t>(settings.depth)};
+  for (int32_t& id : t.prompt) id = pick(gen);
+  for (int32_t& id : t.context) id = pick(gen);
+  return t;
+}
+
 BenchResult run_bench(runtime::Decoder& d, const BenchSettings& settings, int32_t n_vocab,
                       uint32_t seed) {
   check(settings, d.n_ctx(), n_vocab);
-  std::mt19937 gen(seed);
-  std::uniform_int_distribution<int32_t> pick(0, n_vocab - 1);
-  std::vector<int32_t> prompt(settings.n_prompt);
-  for (int32_t& t : prompt) t = pick(gen);
-  // Drawn after the prompt, so that a depth leaves the prompt as it was without one.
-  std::vector<int32_t> context(settings.depth);
-  for (int32_t& t : context) t = pick(gen);
+  const auto [prompt, context] = bench_tokens(settings, n_vocab, seed);
 
   for (int i = 0; i < settings.warmup; ++i) run_rep(d, prompt, context, settings.n_gen);
   BenchResult r;

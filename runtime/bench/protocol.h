@@ -42,13 +42,19 @@ struct BenchResult {
   Summary prefill, decode, ttft, token_latency;
 };
 
+// The bench's token ids: n_prompt drawn uniformly from [0, n_vocab) by a generator seeded
+// with `seed`, then the context's `depth` ids (after the prompt's, so that a depth leaves
+// the prompt as it was without one).
+struct BenchTokens {
+  std::vector<int32_t> prompt, context;
+};
+BenchTokens bench_tokens(const BenchSettings& settings, int32_t n_vocab, uint32_t seed);
+
 // Runs settings.warmup + settings.reps repetitions; the prefill and the generation each
 // start from an empty cache (reset()) filled with `depth` context tokens, untimed and
-// synchronized (an argmax() read back) before the clock starts.
-// The prompt is n_prompt ids drawn uniformly from [0, n_vocab) by a generator seeded with
-// `seed`, then the context's `depth` ids, the same for every repetition. Errors: settings
-// out of range (n_prompt, n_gen, reps >= 1, warmup, depth >= 0), n_vocab < 1,
-// depth + n_prompt + n_gen > d.n_ctx().
+// synchronized (an argmax() read back) before the clock starts. The tokens are
+// bench_tokens', the same for every repetition. Errors: settings out of range (n_prompt,
+// n_gen, reps >= 1, warmup, depth >= 0), n_vocab < 1, depth + n_prompt + n_gen > d.n_ctx().
 BenchResult run_bench(runtime::Decoder& d, const BenchSettings& settings, int32_t n_vocab,
                       uint32_t seed);
 

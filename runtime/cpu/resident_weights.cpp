@@ -16,8 +16,8 @@ void ResidentWeights::Free::operator()(uint8_t* p) const { std::free(p); }
 ResidentWeights::Copy ResidentWeights::get(const gguf::TensorInfo& t) {
   auto& [copy, rows8] = copies_[t.name];
   if (copy) return {copy.get(), rows8};
-  const bool matrix = t.ne.size() == 2 && simd::rows8_kernel(t.type, simd::best_isa());
-  const uint64_t packed = matrix ? simd::rows8_bytes(t.type, t.n_rows(), t.ne[0]) : 0;
+  const bool repackable = t.ne.size() == 2 && simd::rows8_kernel(t.type, simd::best_isa());
+  const uint64_t packed = repackable ? simd::rows8_bytes(t.type, t.n_rows(), t.ne[0]) : 0;
   rows8 = packed != 0;
   constexpr size_t kHugePage = size_t{2} << 20;
   const size_t size = ((rows8 ? packed : t.nbytes) + kHugePage - 1) / kHugePage * kHugePage;

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <map>
-#include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -65,24 +65,13 @@ struct BenchOptions {
 // --budget-check and --plot need the bricks' times.
 bool profiling(const BenchOptions& o) { return o.profile || o.budget_factor > 0 || !o.plot.empty(); }
 
-// `depth` random token ids: the context --profile and --verify fill the cache with.
-std::vector<int32_t> depth_context(int depth, int32_t n_vocab) {
-  std::mt19937 gen(kPromptSeed);
-  std::uniform_int_distribution<int32_t> pick(0, n_vocab - 1);
-  std::vector<int32_t> context(static_cast<size_t>(depth));
-  for (int32_t& t : context) t = pick(gen);
-  return context;
-}
-
-// --profile: n_gen decode steps from a cache filled to the bench's depth (as its tg test),
-// every brick timed in each; the report holds them against the budgets of the device
-// profile the graph was optimized for.
-
-bench::ProfileReport profile_bricks(runtime::Decoder& d, int n_steps, int depth, int32_t n_vocab,
+// --profile: n_gen decode steps from a cache filled with the bench's context (as its tg
+// test), every brick timed in each; the report holds them against the budgets of the
+// device profile the graph was optimized for.
+bench::ProfileReport profile_bricks(runtime::Decoder& d, int n_steps, std::span<const int32_t> context,
                                     double bandwidth_gbs) {
   const ir::Graph* g = d.profiled_graph();
   if (!g) fail("internal: the backend does not time its bricks");
-  const std::vector<int32_t> context = depth_context(depth, n_vocab);
   bench::BrickProfiler prof(*g);
   bench::greedy_steps(
       d, 0, n_steps,
@@ -93,18 +82,18 @@ bench::ProfileReport profile_bricks(runtime::Decoder& d, int n_steps, int depth,
       context);
   d.reset();
   bench::ProfileReport r = prof.report(bandwidth_gbs);
-  r.depth = depth;
+  r.depth = static_cast<int>(context.size());
   return r;
 }
 
-// --verify: n_gen decode steps from a cache filled to the bench's depth (the fill itself
-// unchecked), every brick checked against the CPU reference; failures are counted here and
-// stop the line after the report is printed.
-runtime::VerifyStats verify_bricks(runtime::Decoder& d, const gguf::File& file, int n_steps, int depth,
-                                   int32_t n_vocab, int threads) {
+// --verify: n_gen decode steps from a cache filled with the bench's context (the fill
+// itself unchecked), every brick checked against the CPU reference; failures are counted
+// here and stop the line after the report is printed.
+runtime::VerifyStats verify_bricks(runtime::Decoder& d, const gguf::File& file, int n_steps,
+                                   std::span<const int32_t> context, int threads) {
   runtime::Verifier v(file, threads);
   v.set_stop_on_failure(false);
-  bench::greedy_steps(d, 0, n_steps, {}, depth_context(depth, n_vocab), [&] { v.attach(d); });
+  bench::greedy_steps(d, 0, n_steps, {}, context, [&] { v.attach(d); });
   runtime::Verifier::detach(d);
   d.reset();
   return v.stats();
@@ -240,18 +229,17 @@ void run(const BenchOptions& o) {
     bo.brick_steps = o.verify;
     Backend backend = open_backend(*file, bo);
     runtime::Decoder& d = *backend.decoder;
+    const std::vector<int32_t> context =
+        bench::bench_tokens(o.settings, static_cast<int32_t>(cfg.n_vocab), kPromptSeed).context;
     if (profiling(o)) {
-      r.profile = profile_bricks(d, o.settings.n_gen, o.settings.depth, static_cast<int32_t>(cfg.n_vocab),
-                                 r.roofline.bandwidth_gbs);
+      r.profile = profile_bricks(d, o.settings.n_gen, context, r.roofline.bandwidth_gbs);
       if (o.budget_factor > 0) {
         std::vector<double> p50;
         for (const bench::BrickRow& row : r.profile->rows) p50.push_back(row.us.p50);
         violation = bench::budget_violation(*d.profiled_graph(), p50, o.budget_factor);
       }
     }
-    if (o.verify)
-      r.verify = verify_bricks(d, *file, o.settings.n_gen, o.settings.depth, static_cast<int32_t>(cfg.n_vocab),
-                               o.threads);
+    if (o.verify) r.verify = verify_bricks(d, *file, o.settings.n_gen, context, o.threads);
   }  // the models are released: llama-bench gets the device to itself
   r.memory.host_peak_rss_bytes = host_peak_rss();
 
