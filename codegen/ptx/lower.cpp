@@ -37,8 +37,18 @@ constexpr double kDqBlockCost = 1.0;  // a gemm_dq block's fixed cost in 256-val
 constexpr int64_t kFlashTileQ = 64;                 // flash_attention.cuh: kFlashBQ
 constexpr unsigned kFlashThreads = 128;
 unsigned flash_smem(int64_t hd) { return static_cast<unsigned>(512 * hd); }  // flash_smem_bytes
+// attention.cuh: attention_part_floats and attention_counters, a token's partials (per
+// split and per group of 8 splits) and merge counters.
+int64_t attention_part_floats(int64_t nq, int64_t s, int64_t hd) { return nq * (s + (s + 7) / 8) * (hd + 2); }
+int64_t attention_counters(int64_t nkv, int64_t s) { return nkv * (1 + (s + 7) / 8); }
+// attention.cuh: attention_smem_bytes, the long-cache path's ring of K and V tiles of 64
+// rows, as many as fill 64 KB and at least two.
+unsigned attention_smem(int64_t hd) {
+  const int64_t stage = 2 * 64 * hd * 2;
+  return static_cast<unsigned>(std::max<int64_t>(2, 65536 / stage) * stage);
+}
 // Decode attention's most KV splits: at long context, (KV head, split) blocks enough for
-// every SM, a power of two, at most 128 (the merge reads every split's partial).
+// every SM, a power of two, at most 128 (a merge's shared memory holds a weight per split).
 int64_t attention_splits(int64_t nkv, unsigned sms) {
   int64_t s = 1;
   while (s < 128 && s * nkv < static_cast<int64_t>(sms)) s *= 2;
@@ -367,25 +377,35 @@ class Lowering {
     return d[0] * d[1] * d[2];
   }
 
+  // What attention.cuh's kernels take: 16-byte pieces of a head that tile a warp; at most
+  // 8 query heads per KV head (the columns of the P^T fragment of an MMA) and 1,024 query
+  // values (the merge's shared memory).
+  void decode_attention_shape(int64_t hd, int64_t nq, int64_t nkv) {
+    if (hd % 8 != 0 || hd < 32 || 32 % (hd / 8) != 0) unsupported(fmt::format("head_dim {}", hd));
+    if (nq % nkv != 0) unsupported("query heads not a multiple of KV heads");
+    if (nq / nkv > 8) unsupported(fmt::format("{} query heads per KV head (at most 8)", nq / nkv));
+    if (nq / nkv * hd > 1024) unsupported("more than 1024 query values per KV head");
+  }
+
   void attention(const ir::Brick& b) {
     const auto& o = b.operands;
     const auto& d = g_.type(o[1]).shape.dims;  // [head_dim, n_kv_heads, ctx]
     const int64_t hd = d[0], nkv = d[1], nq = len(o[0]) / hd;
     const int64_t s = attention_splits(nkv, o_.sms);
-    if (hd % 8 != 0 || hd < 32 || 32 % (hd / 8) != 0) unsupported(fmt::format("head_dim {}", hd));
-    if (nq % nkv != 0) unsupported("query heads not a multiple of KV heads");
-    if (nq / nkv * hd > 1024) unsupported("more than 1024 query values per KV head");  // shared memory
+    decode_attention_shape(hd, nq, nkv);
     if (type(o[1]) != DType::F16 || type(o[2]) != DType::F16) unsupported("a KV cache that is not f16");
     const std::string res = g_.value(b.results[0]).name;
-    const size_t parts = add_scratch(static_cast<uint64_t>(nq * s * (hd + 2)) * 4,
+    const size_t parts = add_scratch(static_cast<uint64_t>(attention_part_floats(nq, s, hd)) * 4,
                                      "attention partials of %" + res, false);
-    const size_t counters =
-        add_scratch(static_cast<uint64_t>(nkv) * 4, "attention split counters of %" + res, true);
+    const size_t counters = add_scratch(static_cast<uint64_t>(attention_counters(nkv, s)) * 4,
+                                        "attention split counters of %" + res, true);
     const std::string call = fmt::format("attention<{}, {}, {}, {}>", hd, nq, nkv, s);
-    Launch& l = launch(kernel(fmt::format("attention_hd{}_q{}_kv{}", hd, nq, nkv), call),
+    // Registers for two blocks per SM, whose rings keep 64 KB of K/V rows in flight.
+    Launch& l = launch(kernel(fmt::format("attention_hd{}_q{}_kv{}", hd, nq, nkv), call, kThreads, 2),
                        {value(o[0]), value(o[1]), value(o[2]), step(), scratch(parts),
                         value(b.results[0]), scratch(counters), trace()});
     l.grid = {static_cast<unsigned>(nkv), static_cast<unsigned>(s)};
+    l.smem = attention_smem(hd);
   }
 
   // A step over several sequences: per token, decode attention (attention.cuh) over its own
@@ -395,19 +415,19 @@ class Lowering {
     const auto& d = g_.type(o[1]).shape.dims;  // [head_dim, n_kv_heads, ctx, n_seq]
     const int64_t hd = d[0], nkv = d[1], nq = len(o[0]) / hd, t = g_.n_tokens;
     const int64_t s = attention_splits(nkv, o_.sms);
-    if (hd % 8 != 0 || hd < 32 || 32 % (hd / 8) != 0) unsupported(fmt::format("head_dim {}", hd));
-    if (nq / nkv * hd > 1024) unsupported("more than 1024 query values per KV head");
+    decode_attention_shape(hd, nq, nkv);
     if (o.size() < 5 || o[4] != *seq_) unsupported("batch attention without its %seq operand");
     const std::string res = g_.value(b.results[0]).name;
-    const size_t parts = add_scratch(static_cast<uint64_t>(t * nq * s * (hd + 2)) * 4,
+    const size_t parts = add_scratch(static_cast<uint64_t>(t * attention_part_floats(nq, s, hd)) * 4,
                                      "attention partials of %" + res, false);
-    const size_t counters = add_scratch(static_cast<uint64_t>(t * nkv) * 4,
+    const size_t counters = add_scratch(static_cast<uint64_t>(t * attention_counters(nkv, s)) * 4,
                                         "attention split counters of %" + res, true);
-    launch(kernel(fmt::format("batch_attention_hd{}_q{}_kv{}", hd, nq, nkv),
-                  fmt::format("batch_attention<{}, {}, {}, {}>", hd, nq, nkv, s)),
-           {value(o[0]), value(o[1]), value(o[2]), step(), scratch(parts), value(b.results[0]),
-            scratch(counters), trace(), value(o[3]), value(*seq_), integer(seq_elements(o[1]))})
-        .grid = {static_cast<unsigned>(nkv), static_cast<unsigned>(s * t)};
+    Launch& l = launch(kernel(fmt::format("batch_attention_hd{}_q{}_kv{}", hd, nq, nkv),
+                              fmt::format("batch_attention<{}, {}, {}, {}>", hd, nq, nkv, s), kThreads, 2),
+                       {value(o[0]), value(o[1]), value(o[2]), step(), scratch(parts), value(b.results[0]),
+                        scratch(counters), trace(), value(o[3]), value(*seq_), integer(seq_elements(o[1]))});
+    l.grid = {static_cast<unsigned>(nkv), static_cast<unsigned>(s * t)};
+    l.smem = attention_smem(hd);
   }
 
   // --- T-token steps: every kernel handles step->n_tokens <= T rows (kernels/gemm.cuh,

@@ -86,12 +86,14 @@ TEST(GpuBricks, OtherFormats) {
 // reference gets the same rows), then single steps at lengths that take one KV split, two,
 // many, and the most the grid has with more than one tile each (kernels/attention.cuh: a
 // split per tile of 64 positions, up to 128 splits on the H200's 132 SMs), on both sides of
-// the length where blocks stop taking one query head each (1,152 positions on the 0.5B's
-// 7 heads per KV head and 128 splits; 576 on the 7B's 7 and 64).
+// the length where blocks stop taking one query head each and the tensor-core path takes
+// over (1,152 positions on the 0.5B's 7 heads per KV head and 128 splits; 576 on the 7B's
+// 7 and 64, 1,024 on the 3B's 8 and 128), with one group of splits merged and several
+// (more than 8 splits), the last group whole (1,024 on the 7B) and not (1,152 on the 0.5B).
 TEST(GpuBricks, AttentionOverALongCache) {
   BRICKC_REQUIRE_GPU();
   constexpr int64_t kLongCtx = 16384;
-  for (const char* preset : {"qwen2.5-coder-0.5b", "qwen2.5-coder-7b"}) {
+  for (const char* preset : {"qwen2.5-coder-0.5b", "qwen2.5-coder-3b", "qwen2.5-coder-7b"}) {
     const gguf::File& file = testing::synth_model(preset, QuantMix::Q4_K_M, 1);
     ir::Graph g = runtime::decode_graph(file, kLongCtx, std::nullopt, "h100-sxm");
     cuda::Executor gpu(testing::gpu_context(), file, g, {.use_graph = false});
@@ -108,8 +110,8 @@ TEST(GpuBricks, AttentionOverALongCache) {
     const int64_t n_vocab = file.tensor("token_embd.weight").ne[1];
     testing::BrickCheckLog log(file.path() + ", long cache");
     for (const int64_t pos : {int64_t{63}, int64_t{64}, int64_t{200}, int64_t{575}, int64_t{576},
-                              int64_t{1000}, int64_t{1151}, int64_t{1152}, int64_t{8191},
-                              int64_t{12345}, kLongCtx - 1}) {
+                              int64_t{1000}, int64_t{1023}, int64_t{1024}, int64_t{1151},
+                              int64_t{1152}, int64_t{8191}, int64_t{12345}, kLongCtx - 1}) {
       gpu.poison();
       cpu.poison();
       log.add(runtime::check_step(gpu, cpu, static_cast<int32_t>(rng() % n_vocab), pos));

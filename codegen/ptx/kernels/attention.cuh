@@ -1,18 +1,19 @@
-// Decode attention (one query position) split over the KV length, in one kernel: block
-// (KV head, split) attends a range of positions for all G query heads of its KV head
-// (GQA), so that every K/V row is read once per step. The block takes kAttnTile positions
-// at a time, each thread a 16-byte piece of several rows with all its loads in flight
-// together; per tile it computes the G x tile scores, updates each head's online softmax
-// (running max and sum) and adds the weighted V rows. The last block of a KV head to
-// finish (a counter, reset by that block) merges the splits' partials into the output.
+// Decode attention (one query position) split over the KV length, in one kernel: the
+// grid's blocks (KV head, y) each attend a chunk of positions; the last block of a KV head
+// to finish (a counter, reset by that block) merges the splits' partials into the output.
 //
 // The grid has S splits (sized from the SM count for long caches); a step uses only as
-// many as give each at least one tile of positions. A cache short enough to leave most of
-// the grid idle is attended by a block per (query head, split) instead: there the step is
-// bound by each block's chain of reductions, not by the K/V bytes. One that fits in one
-// tile writes the output itself: no partials, no merge.
+// many as give each at least one tile of kAttnTile positions. Two paths, chosen per step
+// from the length:
+//  - a cache short enough to leave most of the grid idle is attended by a block per
+//    (query head, split) on CUDA cores (attention_head): there the step is bound by each
+//    block's chain of reductions, not by the K/V bytes;
+//  - a longer one by a block per (KV head, split) for all G query heads of the KV head
+//    (GQA: every K/V row is read once per step), on tensor cores, with the rows streamed
+//    through shared memory by cp.async (attention_mma): there the step is bound by HBM.
+// A block that is the only split writes the output itself: no partials, no merge.
 #pragma once
-#include "common.cuh"
+#include "tensor_core.cuh"
 
 constexpr int kAttnTile = 64;  // positions a block attends per round
 
@@ -39,16 +40,32 @@ __device__ __forceinline__ void attention_sum_warps(const float (&red)[kWarps][M
   }
 }
 
-// The block's shared memory, sized for all G query heads of a KV head; a block of fewer
-// heads uses the first rows.
-template <int G, int HD, int S>
-struct AttnShared {
-  float qs[G][HD];            // the queries, times 1/sqrt(HD)
-  float sc[2][G][kAttnTile];  // scores, then weights (two tiles: no barrier between one
+// The long-cache path streams K and V through a ring of stages in shared memory, each a K
+// tile and a V tile of kAttnTile rows: as many stages as fill 64 KB, at least two. That is
+// the kernel's dynamic shared memory; the per-head path and the merge reuse it.
+__host__ __device__ constexpr int attention_stage_bytes(int hd) { return 2 * kAttnTile * hd * 2; }
+__host__ __device__ constexpr int attention_stages(int hd) {
+  return 65536 / attention_stage_bytes(hd) > 2 ? 65536 / attention_stage_bytes(hd) : 2;
+}
+__host__ __device__ constexpr int attention_smem_bytes(int hd) {
+  return attention_stages(hd) * attention_stage_bytes(hd);
+}
+
+// The per-head path's shared memory.
+template <int HD>
+struct AttnHeadShared {
+  float qs[HD];               // the query, times 1/sqrt(HD)
+  float sc[2][kAttnTile];     // scores, then weights (two tiles: no barrier between one
                               // tile's V sums and the next's scores)
-  float corr[G], mrun[G], lrun[G];
+  float corr, mrun, lrun;
+  float red[kWarps][HD];      // per-warp sums
+};
+
+// The merge's shared memory.
+template <int G, int HD, int S>
+struct AttnMergeShared {
   float red[kWarps][G * HD];  // per-warp sums
-  float fw[G][S];             // the merge's split weights
+  float fw[G][S];             // split weights
   u32 arrived;
 };
 
@@ -62,21 +79,152 @@ struct AttnIO {
   u64* trace;
 };
 
-// Block (kvh, y) of a step attending `len` positions in `splits` chunks of `chunk` with GB
-// query heads per block: y = split * (G / GB) + head group. Early: the cache rows before
-// the last position were written by earlier steps, so they are loaded before waiting for
-// this step's inputs (a batch step may append several positions of one sequence: not so).
-template <int HD, int NQ, int NKV, int S, int GB, bool Early, class B>
-__device__ void attention_blocks(const AttnIO& io, const B& blk, AttnShared<NQ / NKV, HD, S>& sh,
-                                 int len, int chunk, int splits) {
-  constexpr int G = NQ / NKV, NG = G / GB;
+// Splits are merged in two levels where there are more than kAttnGroup: the last block of
+// each group of kAttnGroup splits merges the group's partials into one, the last of those
+// merges the groups'. A single merging block reads every partial of its KV head through
+// L2 (a few hundred KB at S = 128), the one block at work while the rest of the GPU idles.
+constexpr int kAttnGroup = 8;
+
+// A token's scratch (slot 4): per (split, head) partial sums f32[NKV][S][G][HD], their
+// maxima (natural-log domain) and sums f32[NKV][S][G][2], then the same per (group, head);
+// and its counters (slot 6): u32[NKV] for the KV heads' final merges, then u32[NKV][SG]
+// for the groups'.
+__host__ __device__ constexpr int attention_groups(int s) { return (s + kAttnGroup - 1) / kAttnGroup; }
+__host__ __device__ constexpr long long attention_part_floats(int nq, int s, int hd) {
+  return static_cast<long long>(nq) * (s + attention_groups(s)) * (hd + 2);
+}
+__host__ __device__ constexpr int attention_counters(int nkv, int s) { return nkv * (1 + attention_groups(s)); }
+
+// Counts the block's arrival (its partial written by every thread) on `counter`; true in
+// the last of `arrivals` blocks, which resets the counter for the next step.
+template <int G, int HD, int S>
+__device__ bool attention_arrive(u32* counter, int arrivals, AttnMergeShared<G, HD, S>& sh) {
+  __syncthreads();  // every thread's partial is written (and no one reads shared memory)
+  if (threadIdx.x == 0) sh.arrived = arrive_acq_rel(counter);
+  __syncthreads();
+  if (sh.arrived != static_cast<u32>(arrivals - 1)) return false;
+  if (threadIdx.x == 0) *counter = 0;
+  return true;
+}
+
+// Merges n partials of a KV head's G heads (sums [n][G][HD], maxima and sums ml [n][G][2])
+// into `out`: the output, normalized, with out_ml null; else one partial, with its maxima
+// and sums in out_ml. Each head's weights exp(m_j - m) (over the sum for the output) first,
+// then warp w sums partials w, w + kWarps, ... (loads through L2, where the other blocks'
+// writes are). The maxima, the sums and each warp's first partial are loaded together, so
+// that a merge of at most kWarps partials waits for L2 once.
+template <int HD, int G, int S>
+__device__ void attention_merge(const float* sums, const float* ml, int n, float* out, float* out_ml,
+                                AttnMergeShared<G, HD, S>& sh) {
+  constexpr int N4 = G * HD / 4, K4 = (N4 + kWarp - 1) / kWarp, J = (S + kWarp - 1) / kWarp;
+  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+  const float4* p4 = reinterpret_cast<const float4*>(sums);
+  float4 o[K4];
+#pragma unroll
+  for (int k = 0; k < K4; ++k) {
+    const int i4 = k * kWarp + lane;
+    o[k] = warp < n && i4 < N4 ? __ldcg(p4 + warp * N4 + i4) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+  }
+  for (int g = warp; g < G; g += kWarps) {
+    float m[J], l[J], mx = BRICKC_NEG_INF, sum = 0.0f;
+#pragma unroll
+    for (int i = 0; i < J; ++i) {
+      const int j = i * kWarp + lane;
+      m[i] = j < n ? __ldcg(ml + (j * G + g) * 2) : BRICKC_NEG_INF;
+      l[i] = j < n ? __ldcg(ml + (j * G + g) * 2 + 1) : 0.0f;
+      mx = fmaxf(mx, m[i]);
+    }
+    mx = warp_max(mx);
+#pragma unroll
+    for (int i = 0; i < J; ++i) {
+      m[i] = expf(m[i] - mx);  // a missing partial's -inf gives 0
+      sum += l[i] * m[i];
+    }
+    sum = warp_sum(sum);
+    const float scale = out_ml ? 1.0f : 1.0f / sum;
+#pragma unroll
+    for (int i = 0; i < J; ++i)
+      if (i * kWarp + lane < n) sh.fw[g][i * kWarp + lane] = m[i] * scale;
+    if (out_ml && lane == 0) {
+      out_ml[g * 2] = mx;
+      out_ml[g * 2 + 1] = sum;
+    }
+  }
+  __syncthreads();
+#pragma unroll
+  for (int k = 0; k < K4; ++k) {
+    const int i4 = k * kWarp + lane;
+    const float f = warp < n && i4 < N4 ? sh.fw[i4 * 4 / HD][warp] : 0.0f;
+    o[k] = make_float4(o[k].x * f, o[k].y * f, o[k].z * f, o[k].w * f);
+  }
+#pragma unroll 1
+  for (int j = warp + kWarps; j < n; j += kWarps) {
+#pragma unroll
+    for (int k = 0; k < K4; ++k) {
+      const int i4 = k * kWarp + lane;
+      if (i4 < N4) {
+        const float4 v = __ldcg(p4 + j * N4 + i4);
+        const float f = sh.fw[i4 * 4 / HD][j];
+        o[k].x += v.x * f;
+        o[k].y += v.y * f;
+        o[k].z += v.z * f;
+        o[k].w += v.w * f;
+      }
+    }
+  }
+#pragma unroll
+  for (int k = 0; k < K4; ++k) {
+    const int i4 = k * kWarp + lane;
+    if (i4 < N4) {
+      sh.red[warp][i4 * 4] = o[k].x;
+      sh.red[warp][i4 * 4 + 1] = o[k].y;
+      sh.red[warp][i4 * 4 + 2] = o[k].z;
+      sh.red[warp][i4 * 4 + 3] = o[k].w;
+    }
+  }
+  attention_sum_warps<G * HD>(sh.red, [&](int i, float s) { out[i] = s; });
+}
+
+// After the block has written the partial of `split` (every head of its KV head): the
+// merges that fall to it (see kAttnGroup).
+template <int HD, int NQ, int NKV, int S>
+__device__ void attention_merge_splits(const AttnIO& io, u8* smem, int kvh, int split, int splits) {
+  constexpr int G = NQ / NKV, SG = attention_groups(S);
+  static_assert(sizeof(AttnMergeShared<G, HD, S>) <= attention_smem_bytes(HD), "shared memory");
+  auto& sh = *reinterpret_cast<AttnMergeShared<G, HD, S>*>(smem);
+  float* const sums = io.part + kvh * S * G * HD;
+  float* const ml = io.part + NQ * S * HD + kvh * S * G * 2;
+  float* const gsums = io.part + NQ * S * (HD + 2) + kvh * SG * G * HD;
+  float* const gml = io.part + NQ * S * (HD + 2) + NQ * SG * HD + kvh * SG * G * 2;
+  float* const out = io.out + kvh * G * HD;
+  if (splits <= kAttnGroup) {
+    if (attention_arrive(io.counters + kvh, splits, sh)) attention_merge(sums, ml, splits, out, nullptr, sh);
+    return;
+  }
+  const int grp = split / kAttnGroup, first = grp * kAttnGroup, n = min(kAttnGroup, splits - first);
+  if (!attention_arrive(io.counters + NKV + kvh * SG + grp, n, sh)) return;
+  attention_merge(sums + first * G * HD, ml + first * G * 2, n, gsums + grp * G * HD, gml + grp * G * 2, sh);
+  const int groups = (splits + kAttnGroup - 1) / kAttnGroup;
+  if (attention_arrive(io.counters + kvh, groups, sh)) attention_merge(gsums, gml, groups, out, nullptr, sh);
+}
+
+// The short-cache path: block (kvh, y = split * G + g) attends `len` positions in `splits`
+// chunks of `chunk` for query head kvh * G + g alone. Early: the cache rows before the
+// last position were written by earlier steps, so they are loaded before waiting for this
+// step's inputs (a batch step may append several positions of one sequence: not so).
+// The block takes kAttnTile positions at a time, each thread a 16-byte piece of several
+// rows with all its loads in flight together.
+template <int HD, int NQ, int NKV, int S, bool Early, class B>
+__device__ void attention_head(const AttnIO& io, const B& blk, u8* smem, int len, int chunk, int splits) {
+  constexpr int G = NQ / NKV;
   constexpr int R = HD / 8;                // threads per row: 8 halves (16 bytes) each
   constexpr int RP = kThreads / R;         // rows the block loads at once
   constexpr int LPT = kAttnTile / RP;      // rows per thread per tile
   constexpr int NT = kAttnTile / kWarp;    // scores per lane in the softmax update
   static_assert(HD % 8 == 0 && kWarp % R == 0 && kAttnTile % RP == 0, "head_dim");
-  static_assert(G % GB == 0, "head groups");
-  const int kvh = blk.x, split = blk.y / NG, g0 = blk.y % NG * GB;
+  static_assert(sizeof(AttnHeadShared<HD>) <= attention_smem_bytes(HD), "shared memory");
+  auto& sh = *reinterpret_cast<AttnHeadShared<HD>*>(smem);
+  const int kvh = blk.x, split = blk.y / G, hg = blk.y % G;
   const int t = threadIdx.x, warp = t / kWarp, lane = t % kWarp, r = t / R, c = t % R;
   if (split >= splits) {
     Trace(io.trace, blk).skip();
@@ -113,192 +261,312 @@ __device__ void attention_blocks(const AttnIO& io, const B& blk, AttnShared<NQ /
         vv[j] = __ldcg(vc + at);
       }
   }
-  const int h0 = kvh * G + g0;  // the block's first query head
-  const float* q = io.q + h0 * HD;
+  const int h = kvh * G + hg;
   const float scale = 1.0f / sqrtf(static_cast<float>(HD));
-  for (int i = t; i < GB * HD; i += kThreads) sh.qs[i / HD][i % HD] = q[i] * scale;
-  if (t < GB) {
-    sh.mrun[t] = BRICKC_NEG_INF;
-    sh.lrun[t] = 0.0f;
+  for (int i = t; i < HD; i += kThreads) sh.qs[i] = io.q[h * HD + i] * scale;
+  if (t == 0) {
+    sh.mrun = BRICKC_NEG_INF;
+    sh.lrun = 0.0f;
   }
   __syncthreads();
 
-  float acc[GB][8];
+  float acc[8];
 #pragma unroll
-  for (int g = 0; g < GB; ++g)
-#pragma unroll
-    for (int j = 0; j < 8; ++j) acc[g][j] = 0.0f;
+  for (int j = 0; j < 8; ++j) acc[j] = 0.0f;
   int buf = 0;
   for (int base = p0; base < p1; base += kAttnTile, buf ^= 1) {
     const int next = base + kAttnTile;
-    // Scores: each thread's 8-dimension piece of a row against every query, summed over
+    // Scores: each thread's 8-dimension piece of a row against the query, summed over
     // the R threads of the row.
 #pragma unroll
     for (int i = 0; i < LPT; ++i) {
       float kf[8];
       unpack_h8(kv[i], kf);
+      float s = 0.0f;
 #pragma unroll
-      for (int g = 0; g < GB; ++g) {
-        float s = 0.0f;
+      for (int j = 0; j < 8; ++j) s += sh.qs[c * 8 + j] * kf[j];
 #pragma unroll
-        for (int j = 0; j < 8; ++j) s += sh.qs[g][c * 8 + j] * kf[j];
-#pragma unroll
-        for (int o = R / 2; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
-        if (c == 0) sh.sc[buf][g][i * RP + r] = base + i * RP + r < p1 ? s : BRICKC_NEG_INF;
-      }
+      for (int o = R / 2; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+      if (c == 0) sh.sc[buf][i * RP + r] = base + i * RP + r < p1 ? s : BRICKC_NEG_INF;
     }
     if (next < p1) load(kc, next, p1, kv);  // in flight during this tile's softmax and V sums
     __syncthreads();
-    // Online softmax: warp g folds the tile into head g's running max and sum and turns
-    // the scores into weights.
-    for (int g = warp; g < GB; g += kWarps) {
+    // Online softmax: warp 0 folds the tile into the running max and sum and turns the
+    // scores into weights.
+    if (warp == 0) {
       float v[NT], mx = BRICKC_NEG_INF;
 #pragma unroll
       for (int j = 0; j < NT; ++j) {
-        v[j] = sh.sc[buf][g][j * kWarp + lane];
+        v[j] = sh.sc[buf][j * kWarp + lane];
         mx = fmaxf(mx, v[j]);
       }
-      const float mo = sh.mrun[g], mn = fmaxf(mo, warp_max(mx));
+      const float mo = sh.mrun, mn = fmaxf(mo, warp_max(mx));
       float sum = 0.0f;
 #pragma unroll
       for (int j = 0; j < NT; ++j) {
         const float w = expf(v[j] - mn);
-        sh.sc[buf][g][j * kWarp + lane] = w;
+        sh.sc[buf][j * kWarp + lane] = w;
         sum += w;
       }
       sum = warp_sum(sum);
-      __syncwarp();  // every lane has read mrun[g] before lane 0 writes it
+      __syncwarp();  // every lane has read mrun before lane 0 writes it
       if (lane == 0) {
         const float f = expf(mo - mn);
-        sh.corr[g] = f;
-        sh.lrun[g] = sh.lrun[g] * f + sum;
-        sh.mrun[g] = mn;
+        sh.corr = f;
+        sh.lrun = sh.lrun * f + sum;
+        sh.mrun = mn;
       }
     }
     __syncthreads();
 #pragma unroll
-    for (int g = 0; g < GB; ++g)
-#pragma unroll
-      for (int j = 0; j < 8; ++j) acc[g][j] *= sh.corr[g];
+    for (int j = 0; j < 8; ++j) acc[j] *= sh.corr;
 #pragma unroll
     for (int i = 0; i < LPT; ++i) {
       float vf[8];
       unpack_h8(vv[i], vf);
+      const float w = sh.sc[buf][i * RP + r];
 #pragma unroll
-      for (int g = 0; g < GB; ++g) {
-        const float w = sh.sc[buf][g][i * RP + r];
-#pragma unroll
-        for (int j = 0; j < 8; ++j) acc[g][j] += w * vf[j];
-      }
+      for (int j = 0; j < 8; ++j) acc[j] += w * vf[j];
     }
     if (next < p1) load(vc, next, p1, vv);
   }
 
-  // The block's rows into one partial per head: the threads of one dimension piece are
-  // summed within each warp, then over the warps.
+  // The block's rows into one partial: the threads of one dimension piece are summed
+  // within each warp, then over the warps.
 #pragma unroll
-  for (int g = 0; g < GB; ++g)
+  for (int j = 0; j < 8; ++j) {
 #pragma unroll
-    for (int j = 0; j < 8; ++j) {
-#pragma unroll
-      for (int o = R; o < kWarp; o <<= 1) acc[g][j] += __shfl_xor_sync(0xffffffffu, acc[g][j], o);
-      if (lane < R) sh.red[warp][g * HD + c * 8 + j] = acc[g][j];
-    }
-  float* const out = io.out + kvh * G * HD;
+    for (int o = R; o < kWarp; o <<= 1) acc[j] += __shfl_xor_sync(0xffffffffu, acc[j], o);
+    if (lane < R) sh.red[warp][c * 8 + j] = acc[j];
+  }
   if (splits == 1) {
-    attention_sum_warps<GB * HD>(sh.red, [&](int i, float s) { out[g0 * HD + i] = s / sh.lrun[i / HD]; });
+    attention_sum_warps<HD>(sh.red, [&](int i, float s) { io.out[h * HD + i] = s / sh.lrun; });
   } else {
-    float* const part = io.part;
-    float* const part_ml = part + NQ * S * HD;
-    const int head0 = (kvh * S + split) * G + g0;  // this block's first (split, head) slot
-    attention_sum_warps<GB * HD>(sh.red, [&](int i, float s) { part[head0 * HD + i] = s; });
-    if (t < GB) {
-      part_ml[(head0 + t) * 2] = sh.mrun[t];
-      part_ml[(head0 + t) * 2 + 1] = sh.lrun[t];
+    const int slot = (kvh * S + split) * G + hg;  // this block's (split, head) partial
+    attention_sum_warps<HD>(sh.red, [&](int i, float s) { io.part[slot * HD + i] = s; });
+    if (t == 0) {
+      float* const ml = io.part + NQ * S * HD + slot * 2;
+      ml[0] = sh.mrun;
+      ml[1] = sh.lrun;
     }
-
-    // The last block of this KV head merges the splits: each head's split weights
-    // exp(m_j - m) / sum first, then warp w sums splits w, w + kWarps, ... (loads through L2,
-    // where the other blocks' writes are). The maxima, the sums and each warp's first
-    // partial are loaded together, so that a merge of at most kWarps splits (every short
-    // cache's) waits for L2 once.
-    __syncthreads();
-    u32* counters = io.counters;
-    if (t == 0) sh.arrived = arrive_acq_rel(counters + kvh);
-    __syncthreads();
-    if (sh.arrived == splits * NG - 1) {
-      constexpr int N4 = G * HD / 4, K4 = (N4 + kWarp - 1) / kWarp, J = (S + kWarp - 1) / kWarp;
-      const float4* p4 = reinterpret_cast<const float4*>(part + kvh * S * G * HD);
-      float4 o[K4];
-#pragma unroll
-      for (int k = 0; k < K4; ++k) {
-        const int i4 = k * kWarp + lane;
-        o[k] = warp < splits && i4 < N4 ? __ldcg(p4 + warp * N4 + i4) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-      }
-      const float* ml = part_ml + kvh * S * G * 2;
-      for (int g = warp; g < G; g += kWarps) {
-        float m[J], l[J], mx = BRICKC_NEG_INF, sum = 0.0f;
-#pragma unroll
-        for (int i = 0; i < J; ++i) {
-          const int j = i * kWarp + lane;
-          m[i] = j < splits ? __ldcg(ml + (j * G + g) * 2) : BRICKC_NEG_INF;
-          l[i] = j < splits ? __ldcg(ml + (j * G + g) * 2 + 1) : 0.0f;
-          mx = fmaxf(mx, m[i]);
-        }
-        mx = warp_max(mx);
-#pragma unroll
-        for (int i = 0; i < J; ++i) {
-          m[i] = expf(m[i] - mx);  // a missing split's -inf gives 0
-          sum += l[i] * m[i];
-        }
-        sum = warp_sum(sum);
-#pragma unroll
-        for (int i = 0; i < J; ++i)
-          if (i * kWarp + lane < splits) sh.fw[g][i * kWarp + lane] = m[i] / sum;
-      }
-      __syncthreads();
-#pragma unroll
-      for (int k = 0; k < K4; ++k) {
-        const int i4 = k * kWarp + lane;
-        const float f = warp < splits && i4 < N4 ? sh.fw[i4 * 4 / HD][warp] : 0.0f;
-        o[k] = make_float4(o[k].x * f, o[k].y * f, o[k].z * f, o[k].w * f);
-      }
-#pragma unroll 4
-      for (int j = warp + kWarps; j < splits; j += kWarps) {
-#pragma unroll
-        for (int k = 0; k < K4; ++k) {
-          const int i4 = k * kWarp + lane;
-          if (i4 < N4) {
-            const float4 v = __ldcg(p4 + j * N4 + i4);
-            const float f = sh.fw[i4 * 4 / HD][j];
-            o[k].x += v.x * f;
-            o[k].y += v.y * f;
-            o[k].z += v.z * f;
-            o[k].w += v.w * f;
-          }
-        }
-      }
-#pragma unroll
-      for (int k = 0; k < K4; ++k) {
-        const int i4 = k * kWarp + lane;
-        if (i4 < N4) {
-          sh.red[warp][i4 * 4] = o[k].x;
-          sh.red[warp][i4 * 4 + 1] = o[k].y;
-          sh.red[warp][i4 * 4 + 2] = o[k].z;
-          sh.red[warp][i4 * 4 + 3] = o[k].w;
-        }
-      }
-      attention_sum_warps<G * HD>(sh.red, [&](int i, float s) { out[i] = s; });
-      if (t == 0) counters[kvh] = 0;
-    }
+    auto& msh = *reinterpret_cast<AttnMergeShared<G, HD, S>*>(smem);
+    if (attention_arrive(io.counters + kvh, splits * G, msh))
+      attention_merge(io.part + kvh * S * G * HD, io.part + NQ * S * HD + kvh * S * G * 2, splits,
+                      io.out + kvh * G * HD, nullptr, msh);
   }
   trace.end();
 }
 
-// Splits and head groups of a step attending `len` positions (see the top of the file).
+// K/V rows in the ring are HD * 2 bytes (HD / 8 chunks of 16 bytes); chunk c of row r
+// sits at chunk c ^ f(r), f spreading the 8 rows an ldmatrix matrix reads over the 8
+// 16-byte bank groups (rows of 64 bytes share a 128-byte line in pairs).
+template <int HD>
+__device__ __forceinline__ u32 attention_swz(int r, int c) {
+  constexpr int C = HD / 8, PerLine = C >= 8 ? 1 : 8 / C, Mod = C >= 8 ? 8 : C;
+  return static_cast<u32>(r * (HD * 2) + ((c ^ ((r / PerLine) % Mod)) << 4));
+}
+
+// The long-cache path, on tensor cores: block (kvh, split) attends its chunk of positions
+// for all G query heads of the KV head, so that every K/V row is read once per step. The
+// chunk streams through the ring (16-byte cp.async, loads of later tiles in flight while a
+// tile is computed); warp w takes rows 8w..8w+7 of every tile with its own online softmax:
+//   S (heads x 8 keys) = Q K^T   m16n8k16, Q as f16 A fragments (heads in rows 0-7; G <= 8),
+//                                K through ldmatrix as the col-major B;
+//   O^T (dims x heads) += V^T P^T   m16n8k8, V^T through ldmatrix.trans as A, and P^T, the
+//                                S accumulators rounded to f16, as B without a shuffle.
+// At the end the warps' (max, sum, O^T) are combined in shared memory into the block's
+// partial. Numerics as flash_attention.cuh: q * log2(e) / sqrt(HD) and the weights are
+// rounded to f16 for the MMAs; the softmax runs in f32 in the log2 domain.
 template <int HD, int NQ, int NKV, int S, bool Early, class B>
-__device__ __forceinline__ void attention_step(const AttnIO& io, const B& blk,
-                                               AttnShared<NQ / NKV, HD, S>& sh, int len) {
+__device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len, int chunk, int splits) {
+  constexpr int G = NQ / NKV;
+  constexpr int C = HD / 8;                      // 16-byte chunks of a K/V row
+  constexpr int kTileBytes = kAttnTile * HD * 2;
+  constexpr int kStages = attention_stages(HD);
+  constexpr int kCopies = kAttnTile * C / kThreads;  // chunks per thread per K (or V) tile
+  constexpr int MT = HD / 16;                        // O^T fragments (16 dims each)
+  static_assert(G <= 8 && HD % 32 == 0, "at most 8 query heads per KV head; head_dim a multiple of 32");
+  static_assert(kAttnTile == 8 * kWarps && kAttnTile * C % kThreads == 0, "tile");
+  static_assert((kWarps * G * HD + 2 * kWarps * G) * 4 <= attention_smem_bytes(HD), "shared memory");
+  const int kvh = blk.x, split = blk.y;
+  if (split >= splits) {
+    Trace(io.trace, blk).skip();
+    return;
+  }
+  const int p0 = split * chunk, p1 = min(len, p0 + chunk);
+  const int nt = (p1 - p0 + kAttnTile - 1) / kAttnTile;
+  const int t = threadIdx.x, warp = t / kWarp, lane = t % kWarp, g = lane >> 2, c = lane & 3;
+  const u32 s0 = smem_addr(smem);
+
+  // Thread t copies chunk t % C of rows t / C + i * kRowStep of every tile: one chunk, and
+  // rows whose swizzle term is the same (kRowStep is a multiple of 8).
+  constexpr int kRowStep = kThreads / C;
+  static_assert(kThreads % C == 0 && kRowStep % 8 == 0, "copy rows");
+  const int r0 = t / C, ch = t % C;
+  const u32 dst0 = attention_swz<HD>(r0, ch);
+  // Tile j of the chunk into its stage; rows at or past `end` are zero-filled.
+  auto load = [&](int j, int end) {
+    const u32 sk = s0 + (j % kStages) * 2 * kTileBytes + dst0, sv = sk + kTileBytes;
+    const int key0 = p0 + j * kAttnTile + r0;
+    const uint4* kp = io.kc + (static_cast<long long>(key0) * NKV + kvh) * C + ch;
+    const uint4* vp = io.vc + (static_cast<long long>(key0) * NKV + kvh) * C + ch;
+#pragma unroll
+    for (int i = 0; i < kCopies; ++i) {
+      const bool ok = key0 + i * kRowStep < end;
+      const int at = ok ? i * kRowStep * NKV * C : 0;
+      cp_async16(sk + i * kRowStep * HD * 2, kp + at, ok);
+      cp_async16(sv + i * kRowStep * HD * 2, vp + at, ok);
+    }
+  };
+  // The step's own row (the last position), which a copy issued before the wait for this
+  // step's inputs left out: the threads that copy its chunks store them, after their own
+  // copies of the tile are complete, so nothing overwrites them.
+  auto load_last = [&](int j) {
+    const int r = len - 1 - (p0 + j * kAttnTile);
+    if (r < r0 || (r - r0) % kRowStep != 0 || r >= kAttnTile) return;
+    u8* const sk = smem + (j % kStages) * 2 * kTileBytes + dst0 + (r - r0) * HD * 2;
+    const long long at = (static_cast<long long>(len - 1) * NKV + kvh) * C + ch;
+    *reinterpret_cast<uint4*>(sk) = __ldcg(io.kc + at);
+    *reinterpret_cast<uint4*>(sk + kTileBytes) = __ldcg(io.vc + at);
+  };
+
+  // Every group is committed, empty or not: tile j is group j, and waiting until at most
+  // kStages - 1 groups are in flight in iteration j completes it.
+  if (!Early) blk.begin();
+#pragma unroll
+  for (int j = 0; j < kStages - 1; ++j) {
+    if (j < nt) load(j, Early ? min(p1, len - 1) : p1);
+    cp_async_commit();
+  }
+  if (Early) blk.begin();
+  Trace trace(io.trace, blk);
+
+  // Q (head g of the KV head in row g, rows 8-15 zero) as A fragments, scaled before the
+  // rounding: scores come out in the log2 domain.
+  const float sl = 1.4426950408889634f / sqrtf(static_cast<float>(HD));
+  u32 qf[HD / 16][4];
+#pragma unroll
+  for (int kd = 0; kd < HD / 16; ++kd) {
+    const float* q = io.q + (kvh * G + g) * HD + 16 * kd + 2 * c;
+    const float2 z = make_float2(0.0f, 0.0f);
+    const float2 x0 = g < G ? *reinterpret_cast<const float2*>(q) : z;
+    const float2 x1 = g < G ? *reinterpret_cast<const float2*>(q + 8) : z;
+    qf[kd][0] = pack_f16x2(x0.x * sl, x0.y * sl);
+    qf[kd][1] = 0u;
+    qf[kd][2] = pack_f16x2(x1.x * sl, x1.y * sl);
+    qf[kd][3] = 0u;
+  }
+
+  float o[MT][4], m_run = BRICKC_NEG_INF, l_run = 0.0f;
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt) o[mt][0] = o[mt][1] = o[mt][2] = o[mt][3] = 0.0f;
+  // ldmatrix lanes 8m..8m+7 address matrix m: the warp's 8 rows, chunk 4i + m. For K that
+  // is b0, b1 of d steps 2i, 2i + 1; for V (.trans) a0, a1 of O^T fragments 2i, 2i + 1.
+  const int lrow = 8 * warp + (lane & 7), lchunk = lane >> 3;
+#pragma unroll 1
+  for (int j = 0; j < nt; ++j) {
+    if (j + kStages - 1 < nt) load(j + kStages - 1, p1);
+    cp_async_commit();
+    cp_async_wait<kStages - 1>();
+    if (Early && j < kStages - 1) load_last(j);
+    __syncthreads();
+    const int key0 = p0 + j * kAttnTile + 8 * warp;  // the warp's first row
+    if (key0 < p1) {
+      const u32 sk = s0 + (j % kStages) * 2 * kTileBytes, sv = sk + kTileBytes;
+      float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll
+      for (int i = 0; i < HD / 32; ++i) {
+        u32 kb[4];
+        ldmatrix_x4(kb, sk + attention_swz<HD>(lrow, 4 * i + lchunk));
+        mma_16816(s, qf[2 * i], kb[0], kb[1]);
+        mma_16816(s, qf[2 * i + 1], kb[2], kb[3]);
+      }
+      // Elements 0, 1: head g, keys key0 + 2c, + 1 (2, 3: the zero rows). A head's 8
+      // scores sit in its quad; the running sum stays per lane (the quad's are added at
+      // the end).
+      const float x0 = key0 + 2 * c < p1 ? s[0] : BRICKC_NEG_INF;
+      const float x1 = key0 + 2 * c + 1 < p1 ? s[1] : BRICKC_NEG_INF;
+      float mx = fmaxf(x0, x1);
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+      const float m_new = fmaxf(m_run, mx);
+      const float m_use = m_new == BRICKC_NEG_INF ? 0.0f : m_new;  // (never -inf - -inf)
+      const float corr = exp2f(m_run - m_use);
+      m_run = m_new;
+      const float e0 = exp2f(x0 - m_use), e1 = exp2f(x1 - m_use);
+      l_run = l_run * corr + e0 + e1;
+      const u32 pb = pack_f16x2(e0, e1);
+      // This lane's O^T columns are heads 2c, 2c + 1, whose corrections lanes 8c and
+      // 8c + 4 hold.
+      const float ca = __shfl_sync(0xffffffffu, corr, 8 * c), cb = __shfl_sync(0xffffffffu, corr, 8 * c + 4);
+#pragma unroll
+      for (int i = 0; i < HD / 32; ++i) {
+        u32 va[4];
+        ldmatrix_x4_trans(va, sv + attention_swz<HD>(lrow, 4 * i + lchunk));
+#pragma unroll
+        for (int mt = 2 * i; mt < 2 * i + 2; ++mt) {
+          o[mt][0] *= ca;
+          o[mt][1] *= cb;
+          o[mt][2] *= ca;
+          o[mt][3] *= cb;
+          mma_1688(o[mt], va[2 * (mt - 2 * i)], va[2 * (mt - 2 * i) + 1], pb);
+        }
+      }
+    }
+    __syncthreads();  // the stage is read: iteration j + 1 copies into it
+  }
+  cp_async_wait<0>();  // (only empty groups are left)
+
+  // The warps' maxima, sums and O^T into shared memory (the ring is free), then combined
+  // per (head, dim) into the block's partial, or the output if the block is the only split.
+  float* const wo = reinterpret_cast<float*>(smem);  // [kWarps][G][HD]
+  float* const wm = wo + kWarps * G * HD;             // [kWarps][G]
+  float* const wl = wm + kWarps * G;
+  l_run += __shfl_xor_sync(0xffffffffu, l_run, 1);
+  l_run += __shfl_xor_sync(0xffffffffu, l_run, 2);
+  if (c == 0 && g < G) {
+    wm[warp * G + g] = m_run;
+    wl[warp * G + g] = l_run;
+  }
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int h = 2 * c + (e & 1), d = 16 * mt + g + 8 * (e >> 1);
+      if (h < G) wo[(warp * G + h) * HD + d] = o[mt][e];
+    }
+  __syncthreads();
+  const int slot = (kvh * S + split) * G;  // the block's first (split, head) partial
+  for (int i = t; i < G * HD; i += kThreads) {
+    const int h = i / HD;
+    float m = BRICKC_NEG_INF;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) m = fmaxf(m, wm[w * G + h]);
+    float sum = 0.0f, l = 0.0f;  // a warp without rows has m = -inf: weight 0
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) {
+      const float f = exp2f(wm[w * G + h] - m);
+      sum += f * wo[(w * G + h) * HD + i % HD];
+      l += f * wl[w * G + h];
+    }
+    if (splits == 1) {
+      io.out[kvh * G * HD + i] = sum / l;
+    } else {
+      io.part[slot * HD + i] = sum;
+      if (i % HD == 0) {
+        float* const ml = io.part + NQ * S * HD + (slot + h) * 2;
+        ml[0] = m * 0.6931471805599453f;  // the merge's natural-log domain
+        ml[1] = l;
+      }
+    }
+  }
+  if (splits > 1) attention_merge_splits<HD, NQ, NKV, S>(io, smem, kvh, split, splits);
+  trace.end();
+}
+
+// Splits and path of a step attending `len` positions (see the top of the file).
+template <int HD, int NQ, int NKV, int S, bool Early, class B>
+__device__ __forceinline__ void attention_step(const AttnIO& io, const B& blk, u8* smem, int len) {
   constexpr int G = NQ / NKV;
   const int chunk = max((len + S - 1) / S, kAttnTile);
   const int splits = (len + chunk - 1) / chunk;
@@ -306,39 +574,40 @@ __device__ __forceinline__ void attention_step(const AttnIO& io, const B& blk,
   // head blocks of its own: a G times shorter chain per block where latency is what
   // counts; a longer one shares each K/V row among the G heads of its KV head.
   if (G > 1 && splits * G <= S)
-    attention_blocks<HD, NQ, NKV, S, 1, Early>(io, blk, sh, len, chunk, splits);
+    attention_head<HD, NQ, NKV, S, Early>(io, blk, smem, len, chunk, splits);
   else
-    attention_blocks<HD, NQ, NKV, S, G, Early>(io, blk, sh, len, chunk, splits);
+    attention_mma<HD, NQ, NKV, S, Early>(io, blk, smem, len, chunk, splits);
 }
 
 // Slots: 0 q (roped, f32[NQ * HD]), 1 k cache, 2 v cache (f16[ctx][NKV][HD]), 3 step,
-// 4 partials (f32[NKV][S][G][HD], then f32[NKV][S][G][2]: max, sum), 5 out (f32[NQ * HD]),
-// 6 u32 counters[NKV] (zero between launches), 7 trace. Grid (NKV, S), kThreads threads.
-// Positions 0..pos are attended.
+// 4 partials (f32[attention_part_floats], laid out above kAttnGroup), 5 out (f32[NQ * HD]),
+// 6 counters (u32[attention_counters], zero between launches), 7 trace. Grid (NKV, S),
+// kThreads threads, attention_smem_bytes(HD) of dynamic shared memory. Positions 0..pos
+// are attended.
 template <int HD, int NQ, int NKV, int S, class B>
 __device__ void attention(const KArgs& a, const B& blk) {
   static_assert(NQ % NKV == 0, "query heads a multiple of KV heads");
-  __shared__ AttnShared<NQ / NKV, HD, S> sh;
+  extern __shared__ __align__(16) u8 smem[];
   // The host wrote the step before the launch: the length is known before any wait, and
   // the blocks a short cache leaves without positions end at once, freeing their SM.
   const AttnIO io{reinterpret_cast<const float*>(a.p[0]), reinterpret_cast<const uint4*>(a.p[1]),
                   reinterpret_cast<const uint4*>(a.p[2]), reinterpret_cast<float*>(a.p[4]),
                   reinterpret_cast<float*>(a.p[5]), reinterpret_cast<u32*>(a.p[6]),
                   reinterpret_cast<u64*>(a.p[7])};
-  attention_step<HD, NQ, NKV, S, true>(io, blk, sh, reinterpret_cast<const Step*>(a.p[3])->pos + 1);
+  attention_step<HD, NQ, NKV, S, true>(io, blk, smem, reinterpret_cast<const Step*>(a.p[3])->pos + 1);
 }
 
 // A step of up to T tokens over several sequences (a server's batch): token t attends
 // positions 0..pos[t] of its own sequence's cache, as `attention` does for one token.
 // Slots as attention's, with every buffer per token: 0 q f32[T][NQ * HD], 1 k cache, 2 v
 // cache (f16[n_seq][ctx][NKV][HD]), 3 step (n_tokens), 4 partials [T][...], 5 out
-// f32[T][NQ * HD], 6 counters u32[T][NKV], 7 trace; 8 positions (const int[T]),
+// f32[T][NQ * HD], 6 counters [T][...], 7 trace; 8 positions (const int[T]),
 // 9 sequences (const int[T]), 10 elements per sequence of each cache (ctx * NKV * HD).
 // Grid (NKV, S * T): y = token * S + attention's y.
 template <int HD, int NQ, int NKV, int S, class B>
 __device__ void batch_attention(const KArgs& a, const B& blk) {
   static_assert(NQ % NKV == 0, "query heads a multiple of KV heads");
-  __shared__ AttnShared<NQ / NKV, HD, S> sh;
+  extern __shared__ __align__(16) u8 smem[];
   const int t = blk.y / S;
   B own = blk;  // the token's block as `attention` numbers it
   own.y = blk.y % S;
@@ -353,9 +622,9 @@ __device__ void batch_attention(const KArgs& a, const B& blk) {
   const AttnIO io{reinterpret_cast<const float*>(a.p[0]) + t * NQ * HD,
                   reinterpret_cast<const uint4*>(a.p[1]) + cache,
                   reinterpret_cast<const uint4*>(a.p[2]) + cache,
-                  reinterpret_cast<float*>(a.p[4]) + static_cast<long long>(t) * NQ * S * (HD + 2),
+                  reinterpret_cast<float*>(a.p[4]) + t * attention_part_floats(NQ, S, HD),
                   reinterpret_cast<float*>(a.p[5]) + t * NQ * HD,
-                  reinterpret_cast<u32*>(a.p[6]) + t * NKV, trace};
-  attention_step<HD, NQ, NKV, S, false>(io, own, sh,
+                  reinterpret_cast<u32*>(a.p[6]) + t * attention_counters(NKV, S), trace};
+  attention_step<HD, NQ, NKV, S, false>(io, own, smem,
                                         reinterpret_cast<const int*>(a.p[8])[t] + 1);
 }

@@ -1,7 +1,7 @@
-// Inline PTX for the tensor-core kernels (gemm.cuh, flash_attention.cuh): ldmatrix fragment
-// loads, plain 16-byte shared loads, and the m16n8k16 f16 MMA with f32 accumulators (their
-// cp.async copies are in common.cuh, shared with the matvec ring). Not a tiling library: each kernel owns its
-// tile shapes and swizzles.
+// Inline PTX for the tensor-core kernels (gemm.cuh, flash_attention.cuh, attention.cuh):
+// ldmatrix fragment loads, plain 16-byte shared loads, and the m16n8k16 and m16n8k8 f16 MMAs
+// with f32 accumulators (their cp.async copies are in common.cuh, shared with the matvec
+// ring). Not a tiling library: each kernel owns its tile shapes and swizzles.
 //
 // Fragment layouts of mma.sync.m16n8k16.row.col (PTX ISA, "Matrix fragments for
 // mma.m16n8k16"), with g = lane / 4 and c = lane % 4, two f16 per 32-bit register, the
@@ -43,6 +43,15 @@ __device__ __forceinline__ void mma_16816(float (&d)[4], const u32 (&a)[4], u32 
       "{%8, %9}, {%0, %1, %2, %3};"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// d += a * b for one 16x8x8 tile: A (16x8, row) a0 (g, 2c..2c+1) a1 (g+8, 2c..), B (8x8,
+// col) b (k 2c..2c+1, n g), C as above.
+__device__ __forceinline__ void mma_1688(float (&d)[4], u32 a0, u32 a1, u32 b) {
+  asm("mma.sync.aligned.m16n8k8.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5}, {%6}, "
+      "{%0, %1, %2, %3};"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a0), "r"(a1), "r"(b));
 }
 
 // Two f32 rounded to f16 (as f2h) in one register, lo in the lower half. (cvt's first
