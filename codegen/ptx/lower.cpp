@@ -38,9 +38,11 @@ constexpr int64_t kFlashTileQ = 64;                 // flash_attention.cuh: kFla
 constexpr unsigned kFlashThreads = 128;
 unsigned flash_smem(int64_t hd) { return static_cast<unsigned>(512 * hd); }  // flash_smem_bytes
 // attention.cuh: attention_part_floats and attention_counters, a token's partials (per
-// split and per group of 8 splits) and merge counters.
-int64_t attention_part_floats(int64_t nq, int64_t s, int64_t hd) { return nq * (s + (s + 7) / 8) * (hd + 2); }
-int64_t attention_counters(int64_t nkv, int64_t s) { return nkv * (1 + (s + 7) / 8); }
+// split and per group of kAttnGroup splits) and merge counters.
+constexpr int64_t kAttnGroup = 8;
+int64_t attention_groups(int64_t s) { return (s + kAttnGroup - 1) / kAttnGroup; }
+int64_t attention_part_floats(int64_t nq, int64_t s, int64_t hd) { return nq * (s + attention_groups(s)) * (hd + 2); }
+int64_t attention_counters(int64_t nkv, int64_t s) { return nkv * (1 + attention_groups(s)); }
 // attention.cuh: attention_smem_bytes, the long-cache path's ring of K and V tiles of 64
 // rows, as many as fill 64 KB and at least two.
 unsigned attention_smem(int64_t hd) {
@@ -377,55 +379,35 @@ class Lowering {
     return d[0] * d[1] * d[2];
   }
 
-  // What attention.cuh's kernels take: 16-byte pieces of a head that tile a warp; at most
-  // 8 query heads per KV head (the columns of the P^T fragment of an MMA) and 1,024 query
-  // values (the merge's shared memory).
-  void decode_attention_shape(int64_t hd, int64_t nq, int64_t nkv) {
+  // Decode attention (attention.cuh): `attention` for one token, or with `batch`
+  // `batch_attention`, per token over its own sequence's cache (%seq); (KV head, split)
+  // blocks for each of the step's tokens. Its kernels take 16-byte pieces of a head that
+  // tile a warp, at most 8 query heads per KV head (the columns of the P^T fragment of an
+  // MMA) and 1,024 query values (the merge's shared memory).
+  void decode_attention(const ir::Brick& b, bool batch) {
+    const auto& o = b.operands;
+    const auto& d = g_.type(o[1]).shape.dims;  // [head_dim, n_kv_heads, ctx(, n_seq)]
+    const int64_t hd = d[0], nkv = d[1], nq = len(o[0]) / hd, t = batch ? g_.n_tokens : 1;
+    const int64_t s = attention_splits(nkv, o_.sms);
     if (hd % 8 != 0 || hd < 32 || 32 % (hd / 8) != 0) unsupported(fmt::format("head_dim {}", hd));
     if (nq % nkv != 0) unsupported("query heads not a multiple of KV heads");
     if (nq / nkv > 8) unsupported(fmt::format("{} query heads per KV head (at most 8)", nq / nkv));
     if (nq / nkv * hd > 1024) unsupported("more than 1024 query values per KV head");
-  }
-
-  void attention(const ir::Brick& b) {
-    const auto& o = b.operands;
-    const auto& d = g_.type(o[1]).shape.dims;  // [head_dim, n_kv_heads, ctx]
-    const int64_t hd = d[0], nkv = d[1], nq = len(o[0]) / hd;
-    const int64_t s = attention_splits(nkv, o_.sms);
-    decode_attention_shape(hd, nq, nkv);
     if (type(o[1]) != DType::F16 || type(o[2]) != DType::F16) unsupported("a KV cache that is not f16");
-    const std::string res = g_.value(b.results[0]).name;
-    const size_t parts = add_scratch(static_cast<uint64_t>(attention_part_floats(nq, s, hd)) * 4,
-                                     "attention partials of %" + res, false);
-    const size_t counters = add_scratch(static_cast<uint64_t>(attention_counters(nkv, s)) * 4,
-                                        "attention split counters of %" + res, true);
-    const std::string call = fmt::format("attention<{}, {}, {}, {}>", hd, nq, nkv, s);
-    // Registers for two blocks per SM, whose rings keep 64 KB of K/V rows in flight.
-    Launch& l = launch(kernel(fmt::format("attention_hd{}_q{}_kv{}", hd, nq, nkv), call, kThreads, 2),
-                       {value(o[0]), value(o[1]), value(o[2]), step(), scratch(parts),
-                        value(b.results[0]), scratch(counters), trace()});
-    l.grid = {static_cast<unsigned>(nkv), static_cast<unsigned>(s)};
-    l.smem = attention_smem(hd);
-  }
-
-  // A step over several sequences: per token, decode attention (attention.cuh) over its own
-  // sequence's cache; (KV head, split) blocks for each of the T tokens.
-  void batch_attention(const ir::Brick& b) {
-    const auto& o = b.operands;
-    const auto& d = g_.type(o[1]).shape.dims;  // [head_dim, n_kv_heads, ctx, n_seq]
-    const int64_t hd = d[0], nkv = d[1], nq = len(o[0]) / hd, t = g_.n_tokens;
-    const int64_t s = attention_splits(nkv, o_.sms);
-    decode_attention_shape(hd, nq, nkv);
-    if (o.size() < 5 || o[4] != *seq_) unsupported("batch attention without its %seq operand");
+    if (batch && (o.size() < 5 || o[4] != *seq_)) unsupported("batch attention without its %seq operand");
     const std::string res = g_.value(b.results[0]).name;
     const size_t parts = add_scratch(static_cast<uint64_t>(t * attention_part_floats(nq, s, hd)) * 4,
                                      "attention partials of %" + res, false);
     const size_t counters = add_scratch(static_cast<uint64_t>(t * attention_counters(nkv, s)) * 4,
                                         "attention split counters of %" + res, true);
-    Launch& l = launch(kernel(fmt::format("batch_attention_hd{}_q{}_kv{}", hd, nq, nkv),
-                              fmt::format("batch_attention<{}, {}, {}, {}>", hd, nq, nkv, s), kThreads, 2),
-                       {value(o[0]), value(o[1]), value(o[2]), step(), scratch(parts), value(b.results[0]),
-                        scratch(counters), trace(), value(o[3]), value(*seq_), integer(seq_elements(o[1]))});
+    std::vector<Arg> args = {value(o[0]), value(o[1]), value(o[2]), step(), scratch(parts),
+                             value(b.results[0]), scratch(counters), trace()};
+    if (batch) args.insert(args.end(), {value(o[3]), value(*seq_), integer(seq_elements(o[1]))});
+    const std::string kind = batch ? "batch_attention" : "attention";
+    // Registers for two blocks per SM, whose rings keep 64 KB of K/V rows in flight.
+    Launch& l = launch(kernel(fmt::format("{}_hd{}_q{}_kv{}", kind, hd, nq, nkv),
+                              fmt::format("{}<{}, {}, {}, {}>", kind, hd, nq, nkv, s), kThreads, 2),
+                       std::move(args));
     l.grid = {static_cast<unsigned>(nkv), static_cast<unsigned>(s * t)};
     l.smem = attention_smem(hd);
   }
@@ -635,7 +617,7 @@ class Lowering {
         if (nq % nkv != 0) unsupported("query heads not a multiple of KV heads");
         if (type(o[1]) != DType::F16 || type(o[2]) != DType::F16) unsupported("a KV cache that is not f16");
         if (seq_) {
-          batch_attention(b);
+          decode_attention(b, true);
           return true;
         }
         Launch& l = launch(kernel(fmt::format("flash_attention_hd{}_q{}_kv{}", hd, nq, nkv),
@@ -718,7 +700,7 @@ class Lowering {
       case BrickKind::Rope: return rope_append(b, true, false);
       case BrickKind::KvAppend: return rope_append(b, false, true);
       case BrickKind::RopeKvAppend: return rope_append(b, true, true);
-      case BrickKind::Attention: return attention(b);
+      case BrickKind::Attention: return decode_attention(b, false);
       case BrickKind::Argmax: {
         const int64_t n = len(o[0]);
         Launch& l = launch(kernel(fmt::format("argmax_n{}", n), fmt::format("argmax<{}>", n)),
