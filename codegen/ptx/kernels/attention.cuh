@@ -95,6 +95,22 @@ __host__ __device__ constexpr long long attention_part_floats(int nq, int s, int
 }
 __host__ __device__ constexpr int attention_counters(int nkv, int s) { return nkv * (1 + attention_groups(s)); }
 
+// Where a KV head's partials sit in that scratch: the sums of (split, head) and their
+// (maximum, sum) pairs, and those of (group, head) after every split's.
+template <int HD, int NQ, int NKV, int S>
+struct AttnParts {
+  static constexpr int G = NQ / NKV, SG = attention_groups(S);
+  float* sums;  // [S][G][HD] of this KV head
+  float* ml;    // [S][G][2]
+  float* gsums;  // [SG][G][HD]
+  float* gml;    // [SG][G][2]
+  __device__ AttnParts(float* part, int kvh)
+      : sums(part + kvh * S * G * HD),
+        ml(part + NQ * S * HD + kvh * S * G * 2),
+        gsums(part + NQ * S * (HD + 2) + kvh * SG * G * HD),
+        gml(part + NQ * S * (HD + 2) + NQ * SG * HD + kvh * SG * G * 2) {}
+};
+
 // Counts the block's arrival (its partial written by every thread) on `counter`; true in
 // the last of `arrivals` blocks, which resets the counter for the next step.
 template <int G, int HD, int S>
@@ -192,20 +208,17 @@ __device__ void attention_merge_splits(const AttnIO& io, u8* smem, int kvh, int 
   constexpr int G = NQ / NKV, SG = attention_groups(S);
   static_assert(sizeof(AttnMergeShared<G, HD, S>) <= attention_smem_bytes(HD), "shared memory");
   auto& sh = *reinterpret_cast<AttnMergeShared<G, HD, S>*>(smem);
-  float* const sums = io.part + kvh * S * G * HD;
-  float* const ml = io.part + NQ * S * HD + kvh * S * G * 2;
-  float* const gsums = io.part + NQ * S * (HD + 2) + kvh * SG * G * HD;
-  float* const gml = io.part + NQ * S * (HD + 2) + NQ * SG * HD + kvh * SG * G * 2;
+  const AttnParts<HD, NQ, NKV, S> p(io.part, kvh);
   float* const out = io.out + kvh * G * HD;
   if (splits <= kAttnGroup) {
-    if (attention_arrive(io.counters + kvh, splits, sh)) attention_merge(sums, ml, splits, out, nullptr, sh);
+    if (attention_arrive(io.counters + kvh, splits, sh)) attention_merge(p.sums, p.ml, splits, out, nullptr, sh);
     return;
   }
   const int grp = split / kAttnGroup, first = grp * kAttnGroup, n = min(kAttnGroup, splits - first);
   if (!attention_arrive(io.counters + NKV + kvh * SG + grp, n, sh)) return;
-  attention_merge(sums + first * G * HD, ml + first * G * 2, n, gsums + grp * G * HD, gml + grp * G * 2, sh);
+  attention_merge(p.sums + first * G * HD, p.ml + first * G * 2, n, p.gsums + grp * G * HD, p.gml + grp * G * 2, sh);
   const int groups = (splits + kAttnGroup - 1) / kAttnGroup;
-  if (attention_arrive(io.counters + kvh, groups, sh)) attention_merge(gsums, gml, groups, out, nullptr, sh);
+  if (attention_arrive(io.counters + kvh, groups, sh)) attention_merge(p.gsums, p.gml, groups, out, nullptr, sh);
 }
 
 // The short-cache path: block (kvh, y = split * G + g) attends `len` positions in `splits`
@@ -342,17 +355,16 @@ __device__ void attention_head(const AttnIO& io, const B& blk, u8* smem, int len
   if (splits == 1) {
     attention_sum_warps<HD>(sh.red, [&](int i, float s) { io.out[h * HD + i] = s / sh.lrun; });
   } else {
-    const int slot = (kvh * S + split) * G + hg;  // this block's (split, head) partial
-    attention_sum_warps<HD>(sh.red, [&](int i, float s) { io.part[slot * HD + i] = s; });
+    const AttnParts<HD, NQ, NKV, S> p(io.part, kvh);
+    const int slot = split * G + hg;  // this block's (split, head) partial
+    attention_sum_warps<HD>(sh.red, [&](int i, float s) { p.sums[slot * HD + i] = s; });
     if (t == 0) {
-      float* const ml = io.part + NQ * S * HD + slot * 2;
-      ml[0] = sh.mrun;
-      ml[1] = sh.lrun;
+      p.ml[slot * 2] = sh.mrun;
+      p.ml[slot * 2 + 1] = sh.lrun;
     }
     auto& msh = *reinterpret_cast<AttnMergeShared<G, HD, S>*>(smem);
     if (attention_arrive(io.counters + kvh, splits * G, msh))
-      attention_merge(io.part + kvh * S * G * HD, io.part + NQ * S * HD + kvh * S * G * 2, splits,
-                      io.out + kvh * G * HD, nullptr, msh);
+      attention_merge(p.sums, p.ml, splits, io.out + kvh * G * HD, nullptr, msh);
   }
   trace.end();
 }
@@ -536,7 +548,8 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
       if (h < G) wo[(warp * G + h) * HD + d] = o[mt][e];
     }
   __syncthreads();
-  const int slot = (kvh * S + split) * G;  // the block's first (split, head) partial
+  const AttnParts<HD, NQ, NKV, S> p(io.part, kvh);
+  const int slot = split * G;  // the block's first (split, head) partial
   for (int i = t; i < G * HD; i += kThreads) {
     const int h = i / HD;
     float m = BRICKC_NEG_INF;
@@ -552,11 +565,10 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
     if (splits == 1) {
       io.out[kvh * G * HD + i] = sum / l;
     } else {
-      io.part[slot * HD + i] = sum;
+      p.sums[slot * HD + i] = sum;
       if (i % HD == 0) {
-        float* const ml = io.part + NQ * S * HD + (slot + h) * 2;
-        ml[0] = m * 0.6931471805599453f;  // the merge's natural-log domain
-        ml[1] = l;
+        p.ml[(slot + h) * 2] = m * 0.6931471805599453f;  // the merge's natural-log domain
+        p.ml[(slot + h) * 2 + 1] = l;
       }
     }
   }
