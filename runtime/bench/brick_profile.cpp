@@ -30,6 +30,7 @@ ProfileReport BrickProfiler::report(double bandwidth_gbs) const {
   if (steps_ == 0) fail("brick profile: no step was measured");
   ProfileReport r;
   r.steps = steps_;
+  r.kv_len = g_.kv_len;
   r.bandwidth_gbs = bandwidth_gbs;
   for (size_t i = 0; i < samples_.size(); ++i) {
     const ir::Brick& b = g_.bricks()[i];
@@ -123,11 +124,11 @@ std::string format_profile(const ProfileReport& r) {
   }
   const bool busy = r.sm_busy_pct.has_value();
   std::string out = fmt::format(
-      "\nper-brick time over {} decode steps{} (sum of each brick's p50; budget: the roofline "
-      "pass at {:.0f} GB/s):\n"
+      "\nper-brick time over {} decode steps{} (sum of each brick's p50; bytes and budgets of "
+      "a step attending {} positions; budget: the roofline pass at {:.0f} GB/s):\n"
       "| brick | count | µs (p50) | % of step | budget µs | GB/s | % of bandwidth | over budget |{}\n"
       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |{}\n",
-      r.steps, r.depth > 0 ? fmt::format(" at depth {}", r.depth) : "", r.bandwidth_gbs,
+      r.steps, r.depth > 0 ? fmt::format(" at depth {}", r.depth) : "", r.kv_len, r.bandwidth_gbs,
       busy ? " SMs busy |" : "", busy ? " ---: |" : "");
   for (const auto& [name, k] : kinds) {
     const double gbs = k.p50 > 0 ? static_cast<double>(k.bytes) / (k.p50 * 1e3) : 0.0;

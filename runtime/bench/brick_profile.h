@@ -35,6 +35,7 @@ struct ProfileReport {
   std::vector<BrickRow> rows;  // graph order
   size_t steps = 0;
   int depth = 0;           // cached positions before the first step (bench -d)
+  int64_t kv_len = 1;      // cached positions the bytes and budgets assume (the graph's)
   double step_p50_us = 0;  // sum of the bricks' p50
   double roofline_us = 0;  // sum of the budgets
   double bandwidth_gbs = 0;

@@ -33,7 +33,7 @@ ojson profile_to_json(const ProfileReport& p) {
   }
   ojson by_layer = ojson::object();
   for (const auto& [layer, row] : p.slowest_in_layer) by_layer[std::to_string(layer)] = row;
-  ojson out = {{"steps", p.steps},           {"depth", p.depth},
+  ojson out = {{"steps", p.steps},           {"depth", p.depth},           {"kv_len", p.kv_len},
                {"step_p50_us", p.step_p50_us},
                {"roofline_us", p.roofline_us}, {"bandwidth_gbs", p.bandwidth_gbs},
                {"bricks", bricks},           {"slowest", p.slowest},
@@ -49,6 +49,7 @@ ProfileReport profile_from_json(const nlohmann::json& j, const std::string& path
   ProfileReport r;
   r.steps = f.count("steps");
   if (j.contains("depth")) r.depth = static_cast<int>(f.count("depth"));  // older reports have none
+  if (j.contains("kv_len")) r.kv_len = static_cast<int64_t>(f.count("kv_len"));
   r.step_p50_us = f.number("step_p50_us");
   r.roofline_us = f.number("roofline_us");
   r.bandwidth_gbs = f.number("bandwidth_gbs");
