@@ -6,8 +6,20 @@
 
 #include "ir/cost.h"
 #include "ir/error.h"
+#include "passes/pass.h"
 
 namespace brickc::bench {
+
+ir::Graph costed_at(const ir::Graph& g, int64_t kv_len, const std::string& profile,
+                    std::optional<double> bandwidth_gbs) {
+  ir::Graph c = g;
+  c.kv_len = kv_len;
+  passes::PassOptions po;
+  po.device = profile;
+  po.bandwidth_gbs = bandwidth_gbs;
+  passes::assign_budgets(c, po);
+  return c;
+}
 
 BrickProfiler::BrickProfiler(const ir::Graph& g) : g_(g), samples_(g.bricks().size()) {}
 

@@ -15,6 +15,13 @@
 
 namespace brickc::bench {
 
+// `g` with the bytes and budgets of a step attending kv_len cached positions
+// (Graph::kv_len), budgets from the roofline of device profile `profile`
+// (passes/device_profile.h): what steps at that cache length are held against. A graph's
+// own costs are those of its first position, where attention reads almost nothing.
+ir::Graph costed_at(const ir::Graph& g, int64_t kv_len, const std::string& profile,
+                    std::optional<double> bandwidth_gbs = {});
+
 struct BrickRow {
   size_t brick = 0;
   std::string kind, value;  // IR keyword, first result

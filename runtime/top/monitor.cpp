@@ -6,6 +6,7 @@
 
 #include "frontend/qwen2/config.h"
 #include "ir/error.h"
+#include "passes/device_profile.h"
 
 namespace brickc::top {
 namespace {
@@ -24,8 +25,6 @@ Monitor::Monitor(runtime::Decoder& d, const gguf::File& file, const MonitorOptio
     : d_(d), file_(file), o_(o), graph_(timed_graph(d)), verify_(o.verify_every > 0) {
   if (o.window < 1) fail("brickc top: a window of {} steps holds nothing", o.window);
   if (o.prompt_tokens < 1) fail("brickc top: the prompt needs a token, got {}", o.prompt_tokens);
-  if (!(o.bandwidth_gbs > 0))
-    fail("brickc top: bandwidth {} GB/s is not positive", o.bandwidth_gbs);
   if (d.n_ctx() < o.prompt_tokens + 2)
     fail("brickc top: a context of {} positions cannot hold the {}-token prompt and a step",
          d.n_ctx(), o.prompt_tokens);
@@ -36,7 +35,7 @@ Monitor::Monitor(runtime::Decoder& d, const gguf::File& file, const MonitorOptio
 
   published_.model = o.model;
   published_.device = o.device;
-  published_.bandwidth_gbs = o.bandwidth_gbs;
+  published_.bandwidth_gbs = passes::device_profile(o.budget_profile).bandwidth_gbs;
   published_.verify_every = o.verify_every;
   thread_ = std::thread([this] { generate(); });
 }
@@ -51,17 +50,23 @@ void Monitor::stop() {
 Snapshot Monitor::snapshot() const {
   Snapshot s;
   std::vector<std::vector<double>> window;
+  int64_t kv_sum = 0;
   {
     std::lock_guard lock(mu_);
     s = published_;
     window.assign(brick_us_.begin(), brick_us_.end());
     s.step_us.assign(step_us_.begin(), step_us_.end());
+    for (int64_t n : kv_len_) kv_sum += n;
   }
   // The statistics are computed outside the lock, so that the generator never waits on them.
+  // Bytes and budgets are a step's at the window's mean cache length: attention's grow with
+  // the context.
   if (!window.empty()) {
-    bench::BrickProfiler prof(graph_);
+    const ir::Graph costed = bench::costed_at(graph_, kv_sum / static_cast<int64_t>(window.size()),
+                                              o_.budget_profile);
+    bench::BrickProfiler prof(costed);
     for (const auto& us : window) prof.add_step(us);
-    s.profile = prof.report(o_.bandwidth_gbs);
+    s.profile = prof.report(s.bandwidth_gbs);
   }
   return s;
 }
@@ -134,9 +139,11 @@ void Monitor::step(int32_t& token, bool timed) {
   std::lock_guard lock(mu_);
   brick_us_.push_back(std::move(us));
   step_us_.push_back(wall_us);
+  kv_len_.push_back(d_.n_past());
   if (brick_us_.size() > o_.window) {
     brick_us_.pop_front();
     step_us_.pop_front();
+    kv_len_.pop_front();
   }
   ++published_.samples;
 }

@@ -26,7 +26,7 @@ namespace brickc::top {
 
 struct MonitorOptions {
   std::string model, device;  // labels for the header
-  double bandwidth_gbs = 0;   // of the device profile the budgets came from
+  std::string budget_profile = "cpu";  // the device profile budgets come from
   size_t window = 256;        // timed steps the statistics cover
   // Steps after the start that are neither timed nor verified: the first steps pay for
   // page faults, thread start-up and cold caches.
@@ -96,6 +96,7 @@ class Monitor {
   mutable std::condition_variable changed_;
   std::deque<std::vector<double>> brick_us_;  // the window, oldest first
   std::deque<double> step_us_;
+  std::deque<int64_t> kv_len_;  // positions each step attended
   Snapshot published_;  // every field but the window's
 
   std::atomic<bool> stop_{false};

@@ -5,7 +5,6 @@
 
 #include <chrono>
 
-#include "passes/device_profile.h"
 #include "runtime/cuda/model.h"
 #include "runtime/top/monitor.h"
 #include "runtime/top/nvml.h"
@@ -41,7 +40,7 @@ TEST(TopMonitorGpu, TimesAndVerifiesTheGpuBricks) {
   top::MonitorOptions o;
   o.model = "0.5b";
   o.device = model->device_label();
-  o.bandwidth_gbs = passes::device_profile(cuda::budget_profile(o.device)).bandwidth_gbs;
+  o.budget_profile = cuda::budget_profile(o.device);
   o.verify_every = 8;
   o.verify_threads = 4;
   o.max_samples = 40;  // 50 steps: a restart after 24 (8 prompt positions of 32)

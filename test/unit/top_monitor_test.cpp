@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "ir/cost.h"
 #include "ir/error.h"
 #include "runtime/cpu/executor.h"
 #include "runtime/top/frame.h"
@@ -34,7 +35,6 @@ MonitorOptions options() {
   MonitorOptions o;
   o.model = "test-tiny";
   o.device = "cpu";
-  o.bandwidth_gbs = 20;
   o.warmup = 0;
   o.verify_every = 0;
   o.prompt_tokens = 8;
@@ -88,6 +88,33 @@ TEST(TopMonitor, KeepsAWindowOfTimedSteps) {
   }
   for (double us : s.step_us) EXPECT_GT(us, 0.0);
   EXPECT_EQ(s.model, "test-tiny");
+}
+
+TEST(TopMonitor, BytesAndBudgetsAreThoseOfTheWindowsCacheLength) {
+  // 8 prompt positions, then step i attends 8 + i: the window of the last 8 of 12 steps
+  // attends 13 .. 20, 16 on average (rounded down).
+  auto m = model(256);
+  MonitorOptions o = options();
+  o.window = 8;
+  o.max_samples = 12;
+  Monitor mon(*m, tiny_model(), o);
+  const Snapshot s = mon.wait_for_samples(12, seconds(60));
+  ASSERT_TRUE(s.error.empty()) << s.error;
+  ASSERT_TRUE(s.profile.has_value());
+  EXPECT_EQ(s.profile->kv_len, 16);
+  // Each attention brick reads 15 positions more of K and V than at the graph's own single
+  // position: f16 [head_dim, n_kv_heads, ctx] caches.
+  const ir::Graph& g = m->executor().graph();
+  int checked = 0;
+  for (const auto& row : s.profile->rows) {
+    const ir::Brick& b = g.bricks()[row.brick];
+    if (b.kind != ir::BrickKind::Attention) continue;
+    const auto& dims = g.type(b.operands[1]).shape.dims;
+    const uint64_t position = 2 * static_cast<uint64_t>(dims[0] * dims[1]) * 2;
+    EXPECT_EQ(row.bytes - ir::cost(g, b)->bytes(), 15 * position) << row.value;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2) << "test-tiny has two layers";
 }
 
 TEST(TopMonitor, StartsOverWhenTheContextIsFull) {

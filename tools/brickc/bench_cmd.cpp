@@ -21,7 +21,6 @@
 #include "ir/error.h"
 #include "ir/cost.h"
 #include "passes/device_profile.h"
-#include "passes/pass.h"
 #include "runtime/bench/brick_profile.h"
 #include "runtime/bench/llama_bench.h"
 #include "runtime/bench/profile_svg.h"
@@ -71,22 +70,10 @@ bool profiling(const BenchOptions& o) { return o.profile || o.budget_factor > 0 
 // attention counts the cache it reads (at 16,384 positions, 0.94 GB of a 7B's 5.3 GB).
 int64_t mean_kv_len(const bench::BenchSettings& s) { return int64_t{s.depth} + (s.n_gen + 1) / 2; }
 
-// `g` (the graph a backend times) with its costs and budgets at kv_len cached positions.
-ir::Graph costed_at(const ir::Graph& g, int64_t kv_len, const std::string& profile,
-                    std::optional<double> bandwidth_gbs) {
-  ir::Graph c = g;
-  c.kv_len = kv_len;
-  passes::PassOptions po;
-  po.device = profile;
-  po.bandwidth_gbs = bandwidth_gbs;
-  passes::assign_budgets(c, po);
-  return c;
-}
-
 // --profile: n_gen decode steps from a cache filled with the bench's context (as its tg
 // test), every brick timed in each; the report holds them against the budgets of the
 // device profile the graph was optimized for.
-// `costed`: the decoder's graph at the steps' cache length (costed_at).
+// `costed`: the decoder's graph at the steps' cache length (bench::costed_at).
 bench::ProfileReport profile_bricks(runtime::Decoder& d, const ir::Graph& costed, int n_steps,
                                     std::span<const int32_t> context, double bandwidth_gbs) {
   bench::BrickProfiler prof(costed);
@@ -252,8 +239,8 @@ void run(const BenchOptions& o) {
         bench::bench_tokens(o.settings, static_cast<int32_t>(cfg.n_vocab), kPromptSeed).context;
     if (profiling(o)) {
       if (!d.profiled_graph()) fail("internal: the backend does not time its bricks");
-      const ir::Graph costed = costed_at(*d.profiled_graph(), mean_kv_len(o.settings),
-                                         r.roofline.profile, o.bandwidth_gbs);
+      const ir::Graph costed = bench::costed_at(*d.profiled_graph(), mean_kv_len(o.settings),
+                                                r.roofline.profile, o.bandwidth_gbs);
       r.profile = profile_bricks(d, costed, o.settings.n_gen, context, r.roofline.bandwidth_gbs);
       if (o.budget_factor > 0) {
         std::vector<double> p50;

@@ -18,7 +18,6 @@
 #include "frontend/gguf/reader.h"
 #include "frontend/qwen2/config.h"
 #include "ir/error.h"
-#include "passes/device_profile.h"
 #include "runtime/cpu/cores.h"
 #include "runtime/cuda/model.h"
 #include "runtime/top/frame.h"
@@ -188,9 +187,7 @@ void run(const TopOptions& o) {
   top::MonitorOptions mo;
   mo.model = model_name(*file);
   mo.device = backend.label;
-  mo.bandwidth_gbs =
-      passes::device_profile(backend.device == "cuda" ? cuda::budget_profile(backend.label) : "cpu")
-          .bandwidth_gbs;
+  mo.budget_profile = backend.device == "cuda" ? cuda::budget_profile(backend.label) : "cpu";
   mo.verify_every = o.verify_every;
   mo.verify_threads = o.threads;
   if (o.once) mo.max_samples = o.once_steps;
