@@ -123,9 +123,9 @@ class GraphExecutor final : public runtime::BrickStepper {
   const float* in(ir::ValueId v) const { return slot(v).floats().data(); }
   // Elements per token row.
   int64_t len(ir::ValueId v) const { return graph_.type(v).shape.ne0(); }
-  // Writes k and v at `pos` of sequence `seq`'s caches (k already roped).
-  void append_kv(const float* k, const float* v, int64_t pos, int64_t seq, ir::ValueId kc,
-                 ir::ValueId vc);
+  // Writes k and v at `pos` of sequence `seq`'s caches; returns k's row there.
+  float* append_kv(const float* k, const float* v, int64_t pos, int64_t seq, ir::ValueId kc,
+                   ir::ValueId vc);
   // The products of one brick that share the input x (n token rows).
   void matmuls(std::initializer_list<MatmulPart> parts, const float* x, int64_t n);
 

@@ -171,6 +171,33 @@ TEST_P(ExecutorModels, EachPassAloneKeepsLogits) {
 INSTANTIATE_TEST_SUITE_P(Synth, ExecutorModels, ::testing::ValuesIn(all_cases()),
                          [](const auto& info) { return case_name(info.param); });
 
+// A prompt's T-token steps spread their norms, SwiGLU, adds and RoPE over the pool by
+// tokens and values: each value is computed by one thread with the same code, so every
+// position's logits must be bit for bit those of one thread, for both kernel sets (a
+// scratch buffer shared between threads would not give that).
+TEST(CpuExecutor, APromptsLogitsDoNotDependOnTheThreadCount) {
+  const gguf::File& f = model_file({"test-small", synth::QuantMix::Q4_K_M});
+  const uint32_t seed = std::random_device{}();
+  SCOPED_TRACE(::testing::Message() << "token seed " << seed);
+  const auto tokens = random_tokens(f, seed);
+  for (Kernels k : {Kernels::kReference, Kernels::kInt8}) {
+    auto prompt_logits = [&](int threads) {
+      GraphModelOptions o = options(kCtx);
+      o.n_threads = threads;
+      o.kernels = k;
+      Logits out;
+      GraphModel m(f, o, [&](int64_t, std::span<const float> l) { out.emplace_back(l.begin(), l.end()); });
+      m.prefill(tokens);
+      return out;
+    };
+    const Logits one = prompt_logits(1), four = prompt_logits(4);
+    ASSERT_EQ(one.size(), tokens.size());
+    ASSERT_EQ(four.size(), tokens.size());
+    for (size_t p = 0; p < one.size(); ++p)
+      ASSERT_TRUE(one[p] == four[p]) << (k == Kernels::kInt8 ? "int8" : "f32") << " kernels, position " << p;
+  }
+}
+
 // The default pipeline must leave composite bricks for the executor to run, or the
 // equivalence above checks nothing. Every Qwen2 norm has one reader once q, k, v merge and
 // gate/up fuse, so no standalone rmsnorm may remain; rmsnorm_matvec needs a norm with a
