@@ -17,7 +17,6 @@ struct StepShape {
   int64_t n_tokens = 1;
   bool all_logits = false;
   int64_t n_seq = 1;  // sequences the tokens may belong to (a server's batch)
-  int64_t kv_len = 0;  // cached positions the step's costs and budgets assume; 0: n_tokens
 };
 
 // `device_profile` names the roofline the budget pass assigns budgets from (passes/

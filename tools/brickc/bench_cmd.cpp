@@ -111,10 +111,9 @@ BenchReport::Roofline roofline(const gguf::File& file, int64_t n_ctx, int64_t kv
   r.bandwidth_gbs = dp.bandwidth_gbs;
   r.datasheet_gbs = bandwidth_gbs ? *bandwidth_gbs : dp.datasheet_gbs;
   r.reference = bandwidth_gbs ? "given" : dp.assumed ? "assumed" : "datasheet";
-  runtime::StepShape shape;
-  shape.kv_len = kv_len;
-  r.decode_bytes_per_token =
-      ir::total_cost(runtime::decode_graph(file, n_ctx, std::nullopt, profile, shape)).bytes();
+  ir::Graph g = runtime::decode_graph(file, n_ctx, std::nullopt, profile);
+  g.kv_len = kv_len;  // costs only: the budgets are not read here
+  r.decode_bytes_per_token = ir::total_cost(g).bytes();
   return r;
 }
 

@@ -217,7 +217,7 @@ __device__ void attention_merge_splits(const AttnIO& io, u8* smem, int kvh, int 
   const int grp = split / kAttnGroup, first = grp * kAttnGroup, n = min(kAttnGroup, splits - first);
   if (!attention_arrive(io.counters + NKV + kvh * SG + grp, n, sh)) return;
   attention_merge(p.sums + first * G * HD, p.ml + first * G * 2, n, p.gsums + grp * G * HD, p.gml + grp * G * 2, sh);
-  const int groups = (splits + kAttnGroup - 1) / kAttnGroup;
+  const int groups = attention_groups(splits);
   if (attention_arrive(io.counters + kvh, groups, sh)) attention_merge(p.gsums, p.gml, groups, out, nullptr, sh);
 }
 
