@@ -74,6 +74,27 @@ void axpy(float a, const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
+// y += a0·x0 + a1·x1 + a2·x2 + a3·x3, each term added in that order as four axpy calls
+// would (so the same bits), with y loaded and stored once instead of four times.
+void axpy4(const float* a, const float* x0, const float* x1, const float* x2, const float* x3,
+           float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    f32x4 v = load4(y + i);
+    v += a[0] * load4(x0 + i);
+    v += a[1] * load4(x1 + i);
+    v += a[2] * load4(x2 + i);
+    v += a[3] * load4(x3 + i);
+    std::memcpy(y + i, &v, sizeof v);
+  }
+  for (; i < n; ++i) {
+    y[i] += a[0] * x0[i];
+    y[i] += a[1] * x1[i];
+    y[i] += a[2] * x2[i];
+    y[i] += a[3] * x3[i];
+  }
+}
+
 }  // namespace
 
 float dot(const float* a, const float* b, int64_t n) {
@@ -173,38 +194,69 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
   const int64_t hd = s.head_dim, group = s.n_head / s.n_head_kv;
   const int64_t q_stride = s.n_head * hd, kv_stride = s.n_head_kv * hd;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  pool.run_parallel(n_tokens * s.n_head, 1, [&](int64_t b, int64_t e) {
+  // A pool item is a block of up to kBlock queries of one head: each chunk of kKeys keys,
+  // then of values, is read once per block rather than once per query (a prompt's queries
+  // otherwise stream the whole cache each, which made attention a third of a 16-thread
+  // prompt step). Long caches take fewer queries per block to bound the scores' buffer.
+  // Every score, softmax and weighted sum is formed in the same order as query by query,
+  // so the results do not depend on the blocking.
+  constexpr int64_t kBlock = 16, kKeys = 64, kMaxScores = int64_t{1} << 20;
+  const int64_t block = std::clamp<int64_t>(kMaxScores / (pos0 + n_tokens), 1, kBlock);
+  const int64_t n_blocks = (n_tokens + block - 1) / block;
+  pool.run_parallel(n_blocks * s.n_head, 1, [&](int64_t b, int64_t e) {
     thread_local std::vector<float> p;
     for (int64_t item = b; item < e; ++item) {
-      const int64_t t = item / s.n_head, h = item % s.n_head, kvh = h / group;
-      const int64_t n_kv = pos0 + t + 1;  // causal: positions 0 .. own position
-      const float* qh = q + t * q_stride + h * hd;
-      p.resize(static_cast<size_t>(n_kv));
-      // Four keys per pass share the loads of q (dot4 gives dot()'s bits).
+      // The last blocks, which see the most keys, first: the pool's tail is then short.
+      const int64_t blk = n_blocks - 1 - item / s.n_head, h = item % s.n_head, kvh = h / group;
+      const int64_t t0 = blk * block, nt = std::min(block, n_tokens - t0);
+      const int64_t width = pos0 + t0 + nt;  // the keys the block's last query sees
+      p.resize(static_cast<size_t>(nt * width));
       const float* k = k_cache + kvh * hd;
-      int64_t j = 0;
-      for (; j + 4 <= n_kv; j += 4)
-        dot4(k + j * kv_stride, k + (j + 1) * kv_stride, k + (j + 2) * kv_stride,
-             k + (j + 3) * kv_stride, qh, hd, p.data() + j);
-      for (; j < n_kv; ++j) p[j] = dot(qh, k + j * kv_stride, hd);
-      float max = -std::numeric_limits<float>::infinity();
-      for (j = 0; j < n_kv; ++j) {
-        p[j] *= scale;
-        max = std::max(max, p[j]);
+      const float* v = v_cache + kvh * hd;
+      auto n_kv = [&](int64_t i) { return pos0 + t0 + i + 1; };  // causal
+      auto query = [&](int64_t i) { return q + (t0 + i) * q_stride + h * hd; };
+      for (int64_t j0 = 0; j0 < width; j0 += kKeys)
+        for (int64_t i = 0; i < nt; ++i) {
+          float* pi = p.data() + i * width;
+          const int64_t j1 = std::min(j0 + kKeys, n_kv(i));
+          int64_t j = j0;
+          // Four keys per pass share the loads of q (dot4 gives dot()'s bits).
+          for (; j + 4 <= j1; j += 4)
+            dot4(k + j * kv_stride, k + (j + 1) * kv_stride, k + (j + 2) * kv_stride,
+                 k + (j + 3) * kv_stride, query(i), hd, pi + j);
+          for (; j < j1; ++j) pi[j] = dot(query(i), k + j * kv_stride, hd);
+        }
+      for (int64_t i = 0; i < nt; ++i) {  // scores to probabilities, in place
+        float* pi = p.data() + i * width;
+        float max = -std::numeric_limits<float>::infinity();
+        for (int64_t j = 0; j < n_kv(i); ++j) {
+          pi[j] *= scale;
+          max = std::max(max, pi[j]);
+        }
+        double sum = 0.0;  // ggml's soft_max sums in double too
+        for (int64_t j = 0; j < n_kv(i); ++j) {
+          pi[j] = std::exp(pi[j] - max);
+          sum += pi[j];
+        }
+        const float inv = static_cast<float>(1.0 / sum);
+        for (int64_t j = 0; j < n_kv(i); ++j) {
+          pi[j] *= inv;
+          if (s.f16_probabilities) pi[j] = quant::fp16_to_f32(quant::f32_to_fp16(pi[j]));
+        }
+        float* o = out + (t0 + i) * q_stride + h * hd;
+        std::fill(o, o + hd, 0.0f);
       }
-      double sum = 0.0;  // ggml's soft_max sums in double too
-      for (int64_t j = 0; j < n_kv; ++j) {
-        p[j] = std::exp(p[j] - max);
-        sum += p[j];
-      }
-      const float inv = static_cast<float>(1.0 / sum);
-      float* o = out + t * q_stride + h * hd;
-      std::fill(o, o + hd, 0.0f);
-      for (int64_t j = 0; j < n_kv; ++j) {
-        float pj = p[j] * inv;
-        if (s.f16_probabilities) pj = quant::fp16_to_f32(quant::f32_to_fp16(pj));
-        axpy(pj, v_cache + j * kv_stride + kvh * hd, o, hd);
-      }
+      for (int64_t j0 = 0; j0 < width; j0 += kKeys)
+        for (int64_t i = 0; i < nt; ++i) {
+          const float* pi = p.data() + i * width;
+          float* o = out + (t0 + i) * q_stride + h * hd;
+          const int64_t j1 = std::min(j0 + kKeys, n_kv(i));
+          int64_t j = j0;
+          for (; j + 4 <= j1; j += 4)
+            axpy4(pi + j, v + j * kv_stride, v + (j + 1) * kv_stride, v + (j + 2) * kv_stride,
+                  v + (j + 3) * kv_stride, o, hd);
+          for (; j < j1; ++j) axpy(pi[j], v + j * kv_stride, o, hd);
+        }
     }
   });
 }

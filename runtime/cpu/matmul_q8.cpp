@@ -8,6 +8,7 @@
 #include "frontend/quant/quant.h"
 #include "ir/error.h"
 #include "runtime/cpu/simd/rows8.h"
+#include "runtime/cpu/simd/tiles.h"
 
 namespace brickc::cpu {
 namespace {
@@ -61,12 +62,73 @@ void quantize_tokens(ThreadPool& pool, const float* x, int64_t cols, int64_t n_t
   });
 }
 
+// A prompt step's products on AMX tiles (simd/tiles.h): each pool chunk is a strip of 16
+// rows of one matrix, unpacked once and multiplied with every tile of 16 tokens.
+void matmul_tiles(ThreadPool& pool, std::span<const MatmulPart> parts, const float* x,
+                  int64_t n_tokens) {
+  const int64_t cols = parts[0].w->cols;
+  thread_local std::array<simd::TileActivations, 2> packed;  // per activation type
+  std::array<const simd::TileActivations*, kMaxMatmulParts> act{};
+  std::array<int64_t, kMaxMatmulParts + 1> first_strip{};  // of each part, in one numbering
+  int n_types = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const DType type = simd::activation_type(parts[i].w->type);
+    for (int k = 0; k < n_types; ++k)
+      if (packed[k].type == type) act[i] = &packed[k];
+    if (!act[i]) {
+      simd::TileActivations& a = packed[n_types++];
+      a.reset(type, cols, n_tokens);
+      // Whole tiles per chunk: the tokens of a tile share cache lines.
+      pool.run_parallel(n_tokens, simd::kTileTokens, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) a.quantize(t, x + t * cols);
+      });
+      act[i] = &a;
+    }
+    first_strip[i + 1] = first_strip[i] + (parts[i].w->rows + simd::kTileRows - 1) / simd::kTileRows;
+  }
+  pool.run_parallel(first_strip[parts.size()], 1, [&](int64_t s0, int64_t s1) {
+    thread_local simd::TileStrip strip;
+    alignas(64) float out[simd::kTileRows * simd::kTileTokens];
+    for (int64_t s = s0; s < s1; ++s) {
+      size_t i = 0;
+      while (s >= first_strip[i + 1]) ++i;
+      const MatmulPart& p = parts[i];
+      const Matrix& w = *p.w;
+      const int64_t r0 = (s - first_strip[i]) * simd::kTileRows;
+      const int nr = static_cast<int>(std::min<int64_t>(simd::kTileRows, w.rows - r0));
+      simd::unpack_strip(w.type, w.data + static_cast<uint64_t>(r0) * w.row_bytes, w.row_bytes, nr,
+                         cols, strip);
+      for (int64_t tile = 0; tile < act[i]->tiles(); ++tile) {
+        simd::amx_strip_product(strip, *act[i], tile, out);
+        const int64_t t0 = tile * simd::kTileTokens;
+        const int64_t nt = std::min<int64_t>(simd::kTileTokens, n_tokens - t0);
+        for (int64_t n = 0; n < nt; ++n)
+          for (int m = 0; m < nr; ++m)
+            p.y[(t0 + n) * w.rows + r0 + m] =
+                out[m * simd::kTileTokens + n] + (p.bias ? p.bias[r0 + m] : 0.0f);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> parts,
                const float* x, int64_t n_tokens) {
   if (parts.empty()) return;
   const int64_t cols = parts[0].w->cols;
+  if (isa == simd::Isa::kAmx && n_tokens > simd::kMaxTokens) {
+    std::array<MatmulPart, kMaxMatmulParts> tiled;
+    size_t n_tiled = 0;
+    for (const MatmulPart& p : parts) {
+      if (simd::has_tile_strip(p.w->type))
+        tiled.at(n_tiled++) = p;
+      else
+        matmul(pool, *p.w, x, n_tokens, p.y, p.bias);
+    }
+    if (n_tiled > 0) matmul_tiles(pool, std::span(tiled).first(n_tiled), x, n_tokens);
+    return;
+  }
   // At most two activation types (Q8_0 and Q8_K) appear in one group. Fixed-size state:
   // this runs several times per layer of every decode step.
   thread_local std::array<Quantized, 2> quantized;

@@ -260,6 +260,29 @@ TEST(CpuBricks, AttentionIgnoresFuturePositions) {
   EXPECT_EQ(a, b);
 }
 
+// A prompt's queries go through attention in blocks that share each chunk of keys; the
+// result must be that of each query alone, bit for bit: blocks of 16 and a partial one,
+// more than one chunk of 64 keys, each query seeing only the keys up to its position.
+TEST(CpuBricks, AttentionOfAPromptIsThatOfEachQueryAlone) {
+  auto rng = fresh_rng();
+  const AttentionConfig s{6, 2, 32};
+  const int64_t n_tokens = 40, pos0 = 70, n_pos = pos0 + n_tokens;
+  const int64_t qd = s.n_head * s.head_dim, kvd = s.n_head_kv * s.head_dim;
+  const auto q = random_vec(rng, n_tokens * qd), k = random_vec(rng, n_pos * kvd),
+             v = random_vec(rng, n_pos * kvd);
+  ThreadPool pool(3);
+  for (bool f16 : {false, true}) {
+    AttentionConfig c = s;
+    c.f16_probabilities = f16;
+    std::vector<float> all(n_tokens * qd, kNaN), one(n_tokens * qd, kNaN);
+    attention(pool, c, q.data(), n_tokens, pos0, k.data(), v.data(), all.data());
+    for (int64_t t = 0; t < n_tokens; ++t)
+      attention(pool, c, q.data() + t * qd, 1, pos0 + t, k.data(), v.data(), one.data() + t * qd);
+    for (int64_t i = 0; i < n_tokens * qd; ++i)
+      ASSERT_EQ(all[i], one[i]) << "token " << i / qd << " f16 " << f16;
+  }
+}
+
 TEST(CpuBricks, SwigluAndAdd) {
   auto rng = fresh_rng();
   const int64_t n = 1000;

@@ -201,12 +201,13 @@ TEST(CpuQdot, BestIsaIsSupported) { EXPECT_TRUE(supported(best_isa())); }
 
 TEST(CpuQdot, ChooseIsaTakesASupportedNameOrTheWidest) {
   EXPECT_EQ(choose_isa("portable"), Isa::kPortable);
-  const Isa widest = supported(Isa::kAvx512) ? Isa::kAvx512
-                     : supported(Isa::kAvx2) ? Isa::kAvx2
-                                             : Isa::kPortable;
+  const Isa widest = supported(Isa::kAmx)      ? Isa::kAmx
+                     : supported(Isa::kAvx512) ? Isa::kAvx512
+                     : supported(Isa::kAvx2)   ? Isa::kAvx2
+                                               : Isa::kPortable;
   EXPECT_EQ(choose_isa(nullptr), widest);
   EXPECT_EQ(choose_isa(""), widest);
-  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512, Isa::kAmx}) {
     const std::string n(name(isa));
     if (supported(isa)) {
       EXPECT_EQ(choose_isa(n.c_str()), isa);
@@ -217,7 +218,7 @@ TEST(CpuQdot, ChooseIsaTakesASupportedNameOrTheWidest) {
   }
   EXPECT_THAT([] { choose_isa("sse2"); },
               ::testing::ThrowsMessage<brickc::Error>(
-                  ::testing::HasSubstr("BRICKC_SIMD=sse2: expected portable, avx2 or avx512vnni")));
+                  ::testing::HasSubstr("BRICKC_SIMD=sse2: expected portable, avx2, avx512vnni or amx")));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "ir/error.h"
+#include "runtime/cpu/simd/tiles.h"
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -27,6 +28,7 @@ std::string_view name(Isa isa) {
     case Isa::kPortable: return "portable";
     case Isa::kAvx2: return "avx2";
     case Isa::kAvx512: return "avx512vnni";
+    case Isa::kAmx: return "amx";
   }
   return "?";
 }
@@ -49,19 +51,20 @@ bool supported(Isa isa) {
 #else
       return false;
 #endif
+    case Isa::kAmx: return supported(Isa::kAvx512) && amx_usable();
   }
   return false;
 }
 
 Isa choose_isa(const char* wanted) {
-  const Isa all[] = {Isa::kAvx512, Isa::kAvx2, Isa::kPortable};  // widest first
+  const Isa all[] = {Isa::kAmx, Isa::kAvx512, Isa::kAvx2, Isa::kPortable};  // widest first
   if (!wanted || !*wanted) return *std::ranges::find_if(all, supported);
   for (Isa isa : all) {
     if (name(isa) != wanted) continue;
     if (!supported(isa)) fail("BRICKC_SIMD={}: this processor does not support {}", wanted, wanted);
     return isa;
   }
-  fail("BRICKC_SIMD={}: expected portable, avx2 or avx512vnni", wanted);
+  fail("BRICKC_SIMD={}: expected portable, avx2, avx512vnni or amx", wanted);
 }
 
 Isa best_isa() {
@@ -86,7 +89,8 @@ DType activation_type(DType weight) {
 DotFn dot_kernel(DType weight, Isa isa) {
   switch (isa) {
     case Isa::kAvx2: return avx2_kernel(weight);
-    case Isa::kAvx512: return avx512_kernel(weight);
+    case Isa::kAvx512:
+    case Isa::kAmx: return avx512_kernel(weight);
     case Isa::kPortable: break;
   }
   return portable_kernel(weight);

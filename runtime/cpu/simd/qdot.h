@@ -11,13 +11,13 @@
 namespace brickc::cpu::simd {
 
 // kAvx512: AVX-512 BW, VL and VNNI (with AVX2, whose kernels it keeps for the formats with
-// 32-element blocks).
-enum class Isa { kPortable, kAvx2, kAvx512 };
+// 32-element blocks). kAmx: kAvx512's kernels, and prompt steps on AMX tiles (simd/tiles.h).
+enum class Isa { kPortable, kAvx2, kAvx512, kAmx };
 
 std::string_view name(Isa isa);
 // The set the int8 engine runs: choose_isa(getenv("BRICKC_SIMD")), once per process.
 Isa best_isa();
-// `name` (portable, avx2, avx512vnni), which this processor must support, so that one
+// `name` (portable, avx2, avx512vnni, amx), which this processor must support, so that one
 // machine can measure each set; without one, the widest set this processor and OS support
 // (cpuid + XGETBV, through the compiler's __builtin_cpu_supports), kPortable elsewhere.
 Isa choose_isa(const char* name);

@@ -1,0 +1,259 @@
+#include "runtime/cpu/simd/tiles.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "frontend/quant/quant.h"
+#include "ir/error.h"
+
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+namespace brickc::cpu::simd {
+namespace {
+
+float f16(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, sizeof h);
+  return quant::fp16_to_f32(h);
+}
+
+// One row's blocks of format T into q (cols int8), scale (one per group) and bias (one
+// per 32 columns, for formats with a minimum). A template per format, with unaliased
+// pointers, so that the compiler vectorizes the quants' loops: a prompt step unpacks every
+// weight once.
+// Where one row's values go (tiles.h's TileStrip, at that row).
+struct RowOut {
+  int8_t* __restrict q;
+  float* __restrict scale;
+  float* __restrict bias;
+};
+
+template <DType T>
+void unpack_row(const uint8_t* __restrict w, int64_t cols, const RowOut& o) {
+  int8_t* __restrict q = o.q;
+  if constexpr (T == DType::Q4_K || T == DType::Q5_K) {
+    constexpr bool kFive = T == DType::Q5_K;
+    float* __restrict scale = o.scale;
+    float* __restrict bias = o.bias;
+    for (int64_t b = 0; b < cols / 256; ++b, w += kFive ? 176 : 144, q += 256) {
+      uint8_t sc[8], m[8];
+      quant::unpack_k_scales(w + 4, sc, m);
+      const float d = f16(w), dmin = f16(w + 2);
+      for (int j = 0; j < 8; ++j) {
+        scale[8 * b + j] = d * sc[j];
+        bias[8 * b + j] = -dmin * m[j];
+      }
+      const uint8_t* qh = w + 16;
+      const uint8_t* qs = w + (kFive ? 48 : 16);
+      for (int c = 0; c < 4; ++c)
+        for (int l = 0; l < 32; ++l) {
+          int lo = qs[32 * c + l] & 0x0f, hi = qs[32 * c + l] >> 4;
+          if constexpr (kFive) {
+            lo |= ((qh[l] >> (2 * c)) & 1) << 4;
+            hi |= ((qh[l] >> (2 * c + 1)) & 1) << 4;
+          }
+          q[64 * c + l] = static_cast<int8_t>(lo);
+          q[64 * c + 32 + l] = static_cast<int8_t>(hi);
+        }
+    }
+  } else if constexpr (T == DType::Q6_K) {
+    float* __restrict scale = o.scale;
+    for (int64_t b = 0; b < cols / 256; ++b, w += 210, q += 256) {
+      const float d = f16(w + 208);
+      for (int k = 0; k < 16; ++k) scale[16 * b + k] = d * static_cast<int8_t>(w[192 + k]);
+      for (int h = 0; h < 2; ++h) {
+        const uint8_t* ql = w + 64 * h;
+        const uint8_t* qh = w + 128 + 32 * h;
+        int8_t* o = q + 128 * h;
+        for (int l = 0; l < 32; ++l) {
+          o[l] = static_cast<int8_t>(((ql[l] & 0x0f) | ((qh[l] & 3) << 4)) - 32);
+          o[l + 32] = static_cast<int8_t>(((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32);
+          o[l + 64] = static_cast<int8_t>(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+          o[l + 96] = static_cast<int8_t>(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
+        }
+      }
+    }
+  } else {  // 32-element blocks: d, [m], [qh: bit j the fifth bit of element j], qs
+    float* __restrict scale = o.scale;
+    float* __restrict bias = o.bias;
+    constexpr bool kMin = T == DType::Q4_1 || T == DType::Q5_1;
+    constexpr bool kFive = T == DType::Q5_0 || T == DType::Q5_1;
+    constexpr int kOffset = kMin ? 0 : (kFive ? 16 : 8);
+    constexpr uint64_t kBytes = T == DType::Q8_0 ? 34 : 2 + (kMin ? 2 : 0) + (kFive ? 4 : 0) + 16;
+    for (int64_t b = 0; b < cols / 32; ++b, w += kBytes, q += 32) {
+      scale[b] = f16(w);
+      if constexpr (kMin) bias[b] = f16(w + 2);
+      if constexpr (T == DType::Q8_0) {
+        std::memcpy(q, w + 2, 32);
+      } else {
+        const uint8_t* qs = w + (kMin ? 4 : 2) + (kFive ? 4 : 0);
+        uint32_t qh = 0;
+        if constexpr (kFive) std::memcpy(&qh, w + (kMin ? 4 : 2), 4);
+        // qs[j]: element j < 16 in the low nibble, j + 16 in the high one.
+        for (int j = 0; j < 16; ++j) {
+          q[j] = static_cast<int8_t>((qs[j] & 0x0f) + ((qh >> j) & 1) * 16 - kOffset);
+          q[j + 16] = static_cast<int8_t>((qs[j] >> 4) + ((qh >> (j + 16)) & 1) * 16 - kOffset);
+        }
+      }
+    }
+  }
+}
+
+using UnpackRow = void (*)(const uint8_t*, int64_t, const RowOut&);
+
+UnpackRow unpack_row_for(DType t) {
+  switch (t) {
+    case DType::Q4_0: return unpack_row<DType::Q4_0>;
+    case DType::Q4_1: return unpack_row<DType::Q4_1>;
+    case DType::Q5_0: return unpack_row<DType::Q5_0>;
+    case DType::Q5_1: return unpack_row<DType::Q5_1>;
+    case DType::Q8_0: return unpack_row<DType::Q8_0>;
+    case DType::Q4_K: return unpack_row<DType::Q4_K>;
+    case DType::Q5_K: return unpack_row<DType::Q5_K>;
+    case DType::Q6_K: return unpack_row<DType::Q6_K>;
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+void TileActivations::reset(DType act, int64_t c, int64_t n) {
+  if (act != DType::Q8_0 && act != DType::Q8_K)
+    fail("internal: tile activations are Q8_0 or Q8_K, not {}", name(act));
+  type = act;
+  cols = c;
+  n_tokens = n;
+  // Only the padding is zeroed (as the values of a zero row): the tokens' entries are all
+  // written by put, and a prompt's activations are megabytes to clear on one thread.
+  q.resize(static_cast<size_t>(tiles() * cols * kTileTokens));
+  d.resize(static_cast<size_t>(tiles() * groups() * kTileTokens));
+  s.resize(d.size());
+  const std::vector<uint8_t> zero(*row_bytes(act, static_cast<uint64_t>(cols)), 0);
+  for (int64_t t = n_tokens; t < tiles() * kTileTokens; ++t) put(t, zero.data());
+}
+
+void TileActivations::put(int64_t t, const uint8_t* row) {
+  const int64_t tile = t / kTileTokens, n = t % kTileTokens;
+  int8_t* tq = q.data() + tile * cols * kTileTokens + 4 * n;
+  float* td = d.data() + tile * groups() * kTileTokens + n;
+  float* ts = s.data() + tile * groups() * kTileTokens + n;
+  for (int64_t g = 0; g < groups(); ++g) {
+    // Q8_0: block g is f16 d, int8 qs[32]; Q8_K: block g / 8 is f32 d, int8 qs[256], sums.
+    const int8_t* xq;
+    float dx;
+    if (type == DType::Q8_0) {
+      xq = reinterpret_cast<const int8_t*>(row + 34 * g + 2);
+      dx = f16(row + 34 * g);
+    } else {
+      const uint8_t* block = row + 292 * (g / 8);
+      xq = reinterpret_cast<const int8_t*>(block + 4 + 32 * (g % 8));
+      std::memcpy(&dx, block, sizeof dx);
+    }
+    int sum = 0;
+    for (int i = 0; i < 32; ++i) sum += xq[i];
+    for (int k = 0; k < 8; ++k) std::memcpy(tq + 64 * (8 * g + k), xq + 4 * k, 4);
+    td[kTileTokens * g] = dx;
+    ts[kTileTokens * g] = dx * static_cast<float>(sum);
+  }
+}
+
+void TileActivations::quantize(int64_t t, const float* x) {
+  if (type != DType::Q8_K) {
+    thread_local std::vector<uint8_t> row;
+    row.resize(*row_bytes(type, static_cast<uint64_t>(cols)));
+    quant::quantize(type, x, row.data(), cols);
+    put(t, row.data());
+    return;
+  }
+  // quantize_q8_k's arithmetic four values at a time (vector extensions: SSE2 on any
+  // x86-64): per 256 values the first of largest magnitude sets iscale = -127 / max; each
+  // value is min(127, nearest_int(iscale · x)) by the same float rounding trick.
+  using f32x4 = float __attribute__((vector_size(16)));
+  using i32x4 = int32_t __attribute__((vector_size(16)));
+  using i8x4 = int8_t __attribute__((vector_size(4)));
+  const int64_t tile = t / kTileTokens, n = t % kTileTokens;
+  int8_t* tq = q.data() + tile * cols * kTileTokens + 4 * n;
+  float* td = d.data() + tile * groups() * kTileTokens + n;
+  float* ts = s.data() + tile * groups() * kTileTokens + n;
+  for (int64_t b = 0; b < cols / 256; ++b, x += 256) {
+    f32x4 m = {};
+    for (int j = 0; j < 256; j += 4) {
+      f32x4 v;
+      std::memcpy(&v, x + j, sizeof v);
+      v = v < 0 ? -v : v;
+      m = v > m ? v : m;
+    }
+    const float amax = std::max(std::max(m[0], m[1]), std::max(m[2], m[3]));
+    int first = 0;
+    while (first < 255 && std::fabs(x[first]) != amax) ++first;
+    const float iscale = amax == 0 ? 0.0f : -127.0f / x[first];
+    const float dx = amax == 0 ? 0.0f : 1 / iscale;
+    for (int g = 0; g < 8; ++g) {
+      i32x4 sum = {};
+      for (int k = 0; k < 8; ++k) {
+        f32x4 v;
+        std::memcpy(&v, x + 32 * g + 4 * k, sizeof v);
+        const f32x4 biased = v * iscale + 12582912.0f;
+        i32x4 qi;
+        std::memcpy(&qi, &biased, sizeof qi);
+        qi = (qi & 0x007fffff) - 0x00400000;
+        qi = qi > 127 ? 127 : qi;
+        sum += qi;
+        const i8x4 q8 = __builtin_convertvector(qi, i8x4);
+        std::memcpy(tq + 64 * (64 * b + 8 * g + k), &q8, sizeof q8);
+      }
+      const int64_t at = kTileTokens * (8 * b + g);
+      td[at] = dx;
+      ts[at] = dx * static_cast<float>(sum[0] + sum[1] + sum[2] + sum[3]);
+    }
+  }
+}
+
+bool has_tile_strip(DType weight) { return unpack_row_for(weight) != nullptr; }
+
+void unpack_strip(DType weight, const uint8_t* rows, uint64_t row_bytes, int n_rows, int64_t cols,
+                  TileStrip& strip) {
+  const UnpackRow unpack_row = unpack_row_for(weight);
+  if (!unpack_row) fail("internal: {} has no tile strip", name(weight));
+  const bool has_min = weight == DType::Q4_1 || weight == DType::Q5_1 || weight == DType::Q4_K ||
+                       weight == DType::Q5_K;
+  strip.cols = cols;
+  strip.group = weight == DType::Q6_K ? 16 : 32;
+  const int64_t groups = cols / strip.group, biases = has_min ? cols / 32 : 0;
+  strip.q.resize(static_cast<size_t>(kTileRows * cols));
+  strip.scale.resize(static_cast<size_t>(kTileRows * groups));
+  strip.bias.resize(static_cast<size_t>(kTileRows * biases));
+  for (int r = 0; r < kTileRows; ++r) {
+    const RowOut o{strip.q.data() + r * cols, strip.scale.data() + r * groups,
+                   has_min ? strip.bias.data() + r * biases : nullptr};
+    if (r < n_rows) {
+      unpack_row(rows + row_bytes * static_cast<uint64_t>(r), cols, o);
+      continue;
+    }
+    std::fill(o.q, o.q + cols, int8_t{0});
+    std::fill(o.scale, o.scale + groups, 0.0f);
+    if (o.bias) std::fill(o.bias, o.bias + biases, 0.0f);
+  }
+}
+
+bool amx_usable() {
+#if defined(__x86_64__) && defined(__linux__)
+  // Linux hands a process the 8 KB tile state only when asked (ARCH_REQ_XCOMP_PERM for
+  // XFEATURE_XTILEDATA); a tile instruction before that faults.
+  static const bool ok = [] {
+    constexpr long kReqXcompPerm = 0x1023, kXtiledata = 18;
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("amx-tile") &&
+           __builtin_cpu_supports("amx-int8") &&
+           syscall(SYS_arch_prctl, kReqXcompPerm, kXtiledata) == 0;
+  }();
+  return ok;
+#else
+  return false;
+#endif
+}
+
+}  // namespace brickc::cpu::simd
