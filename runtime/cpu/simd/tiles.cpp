@@ -128,7 +128,8 @@ void TileActivations::reset(DType act, int64_t c, int64_t n) {
   cols = c;
   n_tokens = n;
   // Only the padding is zeroed (as the values of a zero row): the tokens' entries are all
-  // written by put, and a prompt's activations are megabytes to clear on one thread.
+  // written by put or quantize, and a prompt's activations are megabytes to clear on one
+  // thread.
   q.resize(static_cast<size_t>(tiles() * cols * kTileTokens));
   d.resize(static_cast<size_t>(tiles() * groups() * kTileTokens));
   s.resize(d.size());
