@@ -8,6 +8,7 @@
 #include "ir/error.h"
 
 #if defined(__x86_64__) && defined(__linux__)
+#include <cpuid.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
@@ -245,10 +246,13 @@ bool amx_usable() {
 #if defined(__x86_64__) && defined(__linux__)
   // Linux hands a process the 8 KB tile state only when asked (ARCH_REQ_XCOMP_PERM for
   // XFEATURE_XTILEDATA); a tile instruction before that faults.
+  // AMX-TILE and AMX-INT8 are CPUID leaf 7's EDX bits 24 and 25 (clang 14's
+  // __builtin_cpu_supports has no names for them).
   static const bool ok = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    const bool tiles = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d >> 24 & 1) && (d >> 25 & 1);
     constexpr long kReqXcompPerm = 0x1023, kXtiledata = 18;
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("amx-tile") &&
-           __builtin_cpu_supports("amx-int8") &&
+    return tiles && __builtin_cpu_supports("avx512f") &&
            syscall(SYS_arch_prctl, kReqXcompPerm, kXtiledata) == 0;
   }();
   return ok;

@@ -73,24 +73,20 @@ struct AmxTiles {
     BRICKC_TILE(C, BRICKC_STORE)
 #undef BRICKC_STORE
   }
-  // The weight and activation tiles come in pairs (A, A + 1).
+  // Products go to tile 4 or 5 from the pairs (0, 1), (2, 3) and (6, 7) (clang checks
+  // the tile numbers of every spelled call, so only these are spelled).
   template <int C, int A, int B>
   static void dp() {
-    static_assert(B == A + 1);
-#define BRICKC_DP0(n) _tile_dpbssd(n, 0, 1)
-#define BRICKC_DP2(n) _tile_dpbssd(n, 2, 3)
-#define BRICKC_DP6(n) _tile_dpbssd(n, 6, 7)
-    if constexpr (A == 0) {
-      BRICKC_TILE(C, BRICKC_DP0)
-    } else if constexpr (A == 2) {
-      BRICKC_TILE(C, BRICKC_DP2)
+    static_assert((C == 4 || C == 5) && (A == 0 || A == 2 || A == 6) && B == A + 1);
+    if constexpr (C == 4) {
+      if constexpr (A == 0) _tile_dpbssd(4, 0, 1);
+      else if constexpr (A == 2) _tile_dpbssd(4, 2, 3);
+      else _tile_dpbssd(4, 6, 7);
     } else {
-      static_assert(A == 6);
-      BRICKC_TILE(C, BRICKC_DP6)
+      if constexpr (A == 0) _tile_dpbssd(5, 0, 1);
+      else if constexpr (A == 2) _tile_dpbssd(5, 2, 3);
+      else _tile_dpbssd(5, 6, 7);
     }
-#undef BRICKC_DP0
-#undef BRICKC_DP2
-#undef BRICKC_DP6
   }
 };
 
