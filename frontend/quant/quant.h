@@ -9,6 +9,7 @@
 namespace brickc::quant {
 
 float fp16_to_f32(uint16_t h);  // exact; NaN payloads kept bit for bit (as numpy's cast)
+float load_fp16(const uint8_t* p);  // fp16_to_f32 of the 2 bytes at p (a block's scale)
 uint16_t f32_to_fp16(float f);  // round to nearest even, as ggml's GGML_FP32_TO_FP16
 float bf16_to_f32(uint16_t h);
 uint16_t f32_to_bf16(float f);  // round to nearest even; NaN stays NaN (ggml's rule)

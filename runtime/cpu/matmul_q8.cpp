@@ -84,7 +84,8 @@ void matmul_tiles(ThreadPool& pool, std::span<const MatmulPart> parts, const flo
       });
       act[i] = &a;
     }
-    first_strip[i + 1] = first_strip[i] + (parts[i].w->rows + simd::kTileRows - 1) / simd::kTileRows;
+    first_strip[i + 1] =
+        first_strip[i] + (parts[i].w->rows + simd::kTileRows - 1) / simd::kTileRows;
   }
   pool.run_parallel(first_strip[parts.size()], 1, [&](int64_t s0, int64_t s1) {
     thread_local simd::TileStrip strip;

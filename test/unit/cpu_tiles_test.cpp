@@ -42,7 +42,8 @@ struct ModelTiles {
   template <int T>
   static void load(const void* p, int64_t stride) {
     for (int r = 0; r < shape(T).rows; ++r)
-      std::memcpy(tiles[T].data() + 64 * r, static_cast<const uint8_t*>(p) + stride * r, shape(T).colsb);
+      std::memcpy(tiles[T].data() + 64 * r, static_cast<const uint8_t*>(p) + stride * r,
+                  shape(T).colsb);
   }
   template <int C>
   static void store(void* p, int64_t stride) {
@@ -88,7 +89,8 @@ void check(Product product, const char* what) {
     for (auto& v : xf) v = g(rng);
     const uint64_t wrow = *row_bytes(t, kCols);
     std::vector<uint8_t> w(wrow * kRows);
-    for (int r = 0; r < kRows; ++r) quant::quantize(t, wf.data() + r * kCols, w.data() + wrow * r, kCols);
+    for (int r = 0; r < kRows; ++r)
+      quant::quantize(t, wf.data() + r * kCols, w.data() + wrow * r, kCols);
     const DType a = activation_type(t);
     const uint64_t xrow = *row_bytes(a, kCols);
     std::vector<uint8_t> xq(xrow * kTokens);
@@ -117,7 +119,8 @@ void check(Product product, const char* what) {
             // The portable kernel on one token (pitch 1: the row as quantized; it reads the
             // Q8_0 scales from the blocks).
             float want = NAN;
-            portable_kernel(t)(w.data() + wrow * r, {xq.data() + xrow * k, nullptr, 1}, 1, kCols, &want);
+            portable_kernel(t)(w.data() + wrow * r, {xq.data() + xrow * k, nullptr, 1}, 1, kCols,
+                               &want);
             quant::dequantize(t, w.data() + wrow * r, wd.data(), kCols);
             quant::dequantize(a, xq.data() + xrow * k, xd.data(), kCols);
             double abs = 0;

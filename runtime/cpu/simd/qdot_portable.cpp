@@ -9,12 +9,6 @@
 namespace brickc::cpu::simd {
 namespace {
 
-float f16(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, sizeof h);
-  return quant::fp16_to_f32(h);
-}
-
 float f32(const uint8_t* p) {
   float f;
   std::memcpy(&f, p, sizeof f);
@@ -52,7 +46,7 @@ float dot1_small(const uint8_t* w, const uint8_t* x, int64_t step, int64_t n) {
   constexpr int block = T == DType::Q8_0 ? 34 : 2 + (has_min ? 2 : 0) + (five ? 4 : 0) + 16;
   float sum = 0;
   for (int64_t b = 0; b < n / 32; ++b, w += block, x += step) {
-    const float d = f16(w) * f16(x);
+    const float d = quant::load_fp16(w) * quant::load_fp16(x);
     const int8_t* xq = q8_0_qs(x);
     int8_t q[32];
     if constexpr (T == DType::Q8_0) {
@@ -70,7 +64,7 @@ float dot1_small(const uint8_t* w, const uint8_t* x, int64_t step, int64_t n) {
     if constexpr (has_min) {
       int32_t xs = 0;
       for (int i = 0; i < 32; ++i) xs += xq[i];
-      sum += f16(w + 2) * f16(x) * static_cast<float>(xs);
+      sum += quant::load_fp16(w + 2) * quant::load_fp16(x) * static_cast<float>(xs);
     }
   }
   return sum;
@@ -106,7 +100,8 @@ float dot1_q45_k(const uint8_t* w, const uint8_t* x, int64_t step, int64_t n) {
     }
     for (int j = 0; j < 8; ++j) msum += m[j] * (q8_k_bsum(x, 2 * j) + q8_k_bsum(x, 2 * j + 1));
     const float dx = f32(x);
-    sum += f16(w) * dx * static_cast<float>(isum) - f16(w + 2) * dx * static_cast<float>(msum);
+    sum += quant::load_fp16(w) * dx * static_cast<float>(isum) -
+           quant::load_fp16(w + 2) * dx * static_cast<float>(msum);
   }
   return sum;
 }
@@ -132,7 +127,7 @@ float dot1_q6_k(const uint8_t* w, const uint8_t* x, int64_t step, int64_t n) {
     int32_t isum = 0;
     for (int k = 0; k < 16; ++k)
       isum += sc[k] * (idot(q + 16 * k, xq + 16 * k, 16) - 32 * q8_k_bsum(x, k));
-    sum += f16(w + 208) * f32(x) * static_cast<float>(isum);
+    sum += quant::load_fp16(w + 208) * f32(x) * static_cast<float>(isum);
   }
   return sum;
 }

@@ -16,12 +16,6 @@
 namespace brickc::cpu::simd {
 namespace {
 
-float f16(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, sizeof h);
-  return quant::fp16_to_f32(h);
-}
-
 // One row's blocks of format T into q (cols int8), scale (one per group) and bias (one
 // per 32 columns, for formats with a minimum). A template per format, with unaliased
 // pointers, so that the compiler vectorizes the quants' loops: a prompt step unpacks every
@@ -43,7 +37,7 @@ void unpack_row(const uint8_t* __restrict w, int64_t cols, const RowOut& o) {
     for (int64_t b = 0; b < cols / 256; ++b, w += kFive ? 176 : 144, q += 256) {
       uint8_t sc[8], m[8];
       quant::unpack_k_scales(w + 4, sc, m);
-      const float d = f16(w), dmin = f16(w + 2);
+      const float d = quant::load_fp16(w), dmin = quant::load_fp16(w + 2);
       for (int j = 0; j < 8; ++j) {
         scale[8 * b + j] = d * sc[j];
         bias[8 * b + j] = -dmin * m[j];
@@ -64,7 +58,7 @@ void unpack_row(const uint8_t* __restrict w, int64_t cols, const RowOut& o) {
   } else if constexpr (T == DType::Q6_K) {
     float* __restrict scale = o.scale;
     for (int64_t b = 0; b < cols / 256; ++b, w += 210, q += 256) {
-      const float d = f16(w + 208);
+      const float d = quant::load_fp16(w + 208);
       for (int k = 0; k < 16; ++k) scale[16 * b + k] = d * static_cast<int8_t>(w[192 + k]);
       for (int h = 0; h < 2; ++h) {
         const uint8_t* ql = w + 64 * h;
@@ -86,8 +80,8 @@ void unpack_row(const uint8_t* __restrict w, int64_t cols, const RowOut& o) {
     constexpr int kOffset = kMin ? 0 : (kFive ? 16 : 8);
     constexpr uint64_t kBytes = T == DType::Q8_0 ? 34 : 2 + (kMin ? 2 : 0) + (kFive ? 4 : 0) + 16;
     for (int64_t b = 0; b < cols / 32; ++b, w += kBytes, q += 32) {
-      scale[b] = f16(w);
-      if constexpr (kMin) bias[b] = f16(w + 2);
+      scale[b] = quant::load_fp16(w);
+      if constexpr (kMin) bias[b] = quant::load_fp16(w + 2);
       if constexpr (T == DType::Q8_0) {
         std::memcpy(q, w + 2, 32);
       } else {
@@ -149,7 +143,7 @@ void TileActivations::put(int64_t t, const uint8_t* row) {
     float dx;
     if (type == DType::Q8_0) {
       xq = reinterpret_cast<const int8_t*>(row + 34 * g + 2);
-      dx = f16(row + 34 * g);
+      dx = quant::load_fp16(row + 34 * g);
     } else {
       const uint8_t* block = row + 292 * (g / 8);
       xq = reinterpret_cast<const int8_t*>(block + 4 + 32 * (g % 8));

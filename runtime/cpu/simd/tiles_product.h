@@ -43,7 +43,8 @@ const i32x16_mem& row_of(const int32_t* c, int m) {
 const f32x16_mem& tokens_of(const float* p) { return *reinterpret_cast<const f32x16_mem*>(p); }
 void store_rows(const f32x16* acc, float* out) {
   #pragma GCC unroll 16
-  for (int m = 0; m < kTileRows; ++m) *reinterpret_cast<f32x16_mem*>(out + kTileTokens * m) = acc[m];
+  for (int m = 0; m < kTileRows; ++m)
+    *reinterpret_cast<f32x16_mem*>(out + kTileTokens * m) = acc[m];
 }
 }  // namespace
 
