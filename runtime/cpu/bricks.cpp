@@ -215,6 +215,7 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
       const float* v = v_cache + kvh * hd;
       auto n_kv = [&](int64_t i) { return pos0 + t0 + i + 1; };  // causal
       auto query = [&](int64_t i) { return q + (t0 + i) * q_stride + h * hd; };
+      auto output = [&](int64_t i) { return out + (t0 + i) * q_stride + h * hd; };
       for (int64_t j0 = 0; j0 < width; j0 += kKeys)
         for (int64_t i = 0; i < nt; ++i) {
           float* pi = p.data() + i * width;
@@ -243,13 +244,12 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
           pi[j] *= inv;
           if (s.f16_probabilities) pi[j] = quant::fp16_to_f32(quant::f32_to_fp16(pi[j]));
         }
-        float* o = out + (t0 + i) * q_stride + h * hd;
-        std::fill(o, o + hd, 0.0f);
+        std::fill(output(i), output(i) + hd, 0.0f);
       }
       for (int64_t j0 = 0; j0 < width; j0 += kKeys)
         for (int64_t i = 0; i < nt; ++i) {
           const float* pi = p.data() + i * width;
-          float* o = out + (t0 + i) * q_stride + h * hd;
+          float* o = output(i);
           const int64_t j1 = std::min(j0 + kKeys, n_kv(i));
           int64_t j = j0;
           for (; j + 4 <= j1; j += 4)

@@ -112,24 +112,10 @@ void matmul_tiles(ThreadPool& pool, std::span<const MatmulPart> parts, const flo
   });
 }
 
-}  // namespace
-
-void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> parts,
-               const float* x, int64_t n_tokens) {
-  if (parts.empty()) return;
+// The int8 parts (activation_type not F32) with the dot-product kernels.
+void matmul_dots(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> parts,
+                 const float* x, int64_t n_tokens) {
   const int64_t cols = parts[0].w->cols;
-  if (isa == simd::Isa::kAmx && n_tokens > simd::kMaxTokens) {
-    std::array<MatmulPart, kMaxMatmulParts> tiled;
-    size_t n_tiled = 0;
-    for (const MatmulPart& p : parts) {
-      if (simd::has_tile_strip(p.w->type))
-        tiled.at(n_tiled++) = p;
-      else
-        matmul(pool, *p.w, x, n_tokens, p.y, p.bias);
-    }
-    if (n_tiled > 0) matmul_tiles(pool, std::span(tiled).first(n_tiled), x, n_tokens);
-    return;
-  }
   // At most two activation types (Q8_0 and Q8_K) appear in one group. Fixed-size state:
   // this runs several times per layer of every decode step.
   thread_local std::array<Quantized, 2> quantized;
@@ -143,17 +129,9 @@ void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> part
   };
   std::array<Job, kMaxMatmulParts> jobs;
   size_t n_jobs = 0;
-  if (parts.size() > kMaxMatmulParts)
-    fail("internal: {} products share one input; at most {} do", parts.size(), kMaxMatmulParts);
   int64_t total_rows = 0;
   for (const MatmulPart& p : parts) {
-    if (p.w->cols != cols)
-      fail("internal: matrices of {} and {} columns share one activation", cols, p.w->cols);
     const DType act = simd::activation_type(p.w->type);
-    if (act == DType::F32) {
-      matmul(pool, *p.w, x, n_tokens, p.y, p.bias);
-      continue;
-    }
     Quantized* q = nullptr;
     for (int i = 0; i < n_types; ++i)
       if (quantized[i].type == act) q = &quantized[i];
@@ -170,7 +148,6 @@ void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> part
                       simd::rows8_bytes(p.w->type, simd::kRows8, cols), q};
     total_rows += p.w->rows;
   }
-  if (n_jobs == 0) return;
 
   // Rows in tiles, each tile dotted with every token while its bytes are in cache, the
   // tokens kMaxTokens at a time so that each weight block is unpacked once per group.
@@ -219,6 +196,32 @@ void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> part
       }
     }
   });
+}
+
+}  // namespace
+
+void matmul_q8(ThreadPool& pool, simd::Isa isa, std::span<const MatmulPart> parts,
+               const float* x, int64_t n_tokens) {
+  if (parts.size() > kMaxMatmulParts)
+    fail("internal: {} products share one input; at most {} do", parts.size(), kMaxMatmulParts);
+  // f16/bf16/f32 weights take the f32 reference product; the others are int8 parts.
+  std::array<MatmulPart, kMaxMatmulParts> int8;
+  size_t n_int8 = 0;
+  for (const MatmulPart& p : parts) {
+    if (p.w->cols != parts[0].w->cols)
+      fail("internal: matrices of {} and {} columns share one activation", parts[0].w->cols,
+           p.w->cols);
+    if (simd::activation_type(p.w->type) == DType::F32)
+      matmul(pool, *p.w, x, n_tokens, p.y, p.bias);
+    else
+      int8[n_int8++] = p;
+  }
+  if (n_int8 == 0) return;
+  const auto q8 = std::span<const MatmulPart>(int8).first(n_int8);
+  if (isa == simd::Isa::kAmx && n_tokens > simd::kMaxTokens)
+    matmul_tiles(pool, q8, x, n_tokens);
+  else
+    matmul_dots(pool, isa, q8, x, n_tokens);
 }
 
 }  // namespace brickc::cpu

@@ -16,10 +16,6 @@
 namespace brickc::cpu::simd {
 namespace {
 
-// One row's blocks of format T into q (cols int8), scale (one per group) and bias (one
-// per 32 columns, for formats with a minimum). A template per format, with unaliased
-// pointers, so that the compiler vectorizes the quants' loops: a prompt step unpacks every
-// weight once.
 // Where one row's values go (tiles.h's TileStrip, at that row).
 struct RowOut {
   int8_t* __restrict q;
@@ -27,6 +23,10 @@ struct RowOut {
   float* __restrict bias;
 };
 
+// One row's blocks of format T into q (cols int8), scale (one per group) and bias (one
+// per 32 columns, for formats with a minimum). A template per format, with unaliased
+// pointers, so that the compiler vectorizes the quants' loops: a prompt step unpacks every
+// weight once.
 template <DType T>
 void unpack_row(const uint8_t* __restrict w, int64_t cols, const RowOut& o) {
   int8_t* __restrict q = o.q;
@@ -132,11 +132,14 @@ void TileActivations::reset(DType act, int64_t c, int64_t n) {
   for (int64_t t = n_tokens; t < tiles() * kTileTokens; ++t) put(t, zero.data());
 }
 
-void TileActivations::put(int64_t t, const uint8_t* row) {
+TileActivations::Slots TileActivations::slots(int64_t t) {
   const int64_t tile = t / kTileTokens, n = t % kTileTokens;
-  int8_t* tq = q.data() + tile * cols * kTileTokens + 4 * n;
-  float* td = d.data() + tile * groups() * kTileTokens + n;
-  float* ts = s.data() + tile * groups() * kTileTokens + n;
+  return {q.data() + tile * cols * kTileTokens + 4 * n, d.data() + tile * groups() * kTileTokens + n,
+          s.data() + tile * groups() * kTileTokens + n};
+}
+
+void TileActivations::put(int64_t t, const uint8_t* row) {
+  const auto [tq, td, ts] = slots(t);
   for (int64_t g = 0; g < groups(); ++g) {
     // Q8_0: block g is f16 d, int8 qs[32]; Q8_K: block g / 8 is f32 d, int8 qs[256], sums.
     const int8_t* xq;
@@ -171,10 +174,7 @@ void TileActivations::quantize(int64_t t, const float* x) {
   using f32x4 = float __attribute__((vector_size(16)));
   using i32x4 = int32_t __attribute__((vector_size(16)));
   using i8x4 = int8_t __attribute__((vector_size(4)));
-  const int64_t tile = t / kTileTokens, n = t % kTileTokens;
-  int8_t* tq = q.data() + tile * cols * kTileTokens + 4 * n;
-  float* td = d.data() + tile * groups() * kTileTokens + n;
-  float* ts = s.data() + tile * groups() * kTileTokens + n;
+  const auto [tq, td, ts] = slots(t);
   for (int64_t b = 0; b < cols / 256; ++b, x += 256) {
     f32x4 m = {};
     for (int j = 0; j < 256; j += 4) {
@@ -209,8 +209,6 @@ void TileActivations::quantize(int64_t t, const float* x) {
   }
 }
 
-bool has_tile_strip(DType weight) { return unpack_row_for(weight) != nullptr; }
-
 void unpack_strip(DType weight, const uint8_t* rows, uint64_t row_bytes, int n_rows, int64_t cols,
                   TileStrip& strip) {
   const UnpackRow unpack_row = unpack_row_for(weight);
@@ -238,10 +236,10 @@ void unpack_strip(DType weight, const uint8_t* rows, uint64_t row_bytes, int n_r
 
 bool amx_usable() {
 #if defined(__x86_64__) && defined(__linux__)
-  // Linux hands a process the 8 KB tile state only when asked (ARCH_REQ_XCOMP_PERM for
-  // XFEATURE_XTILEDATA); a tile instruction before that faults.
   // AMX-TILE and AMX-INT8 are CPUID leaf 7's EDX bits 24 and 25 (clang 14's
-  // __builtin_cpu_supports has no names for them).
+  // __builtin_cpu_supports has no names for them). Linux hands a process the 8 KB tile
+  // state only when asked (ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA); a tile
+  // instruction before that faults.
   static const bool ok = [] {
     unsigned a = 0, b = 0, c = 0, d = 0;
     const bool tiles = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d >> 24 & 1) && (d >> 25 & 1);

@@ -28,13 +28,23 @@ struct TileActivations {
 
   int64_t tiles() const { return (n_tokens + kTileTokens - 1) / kTileTokens; }
   int64_t groups() const { return cols / 32; }
-  // Sized and zeroed for n_tokens tokens of cols columns.
+  // Sized for n_tokens tokens of cols columns, the padding tokens zeroed.
   void reset(DType act, int64_t cols, int64_t n_tokens);
   // Token t's values, already quantized to `type` (row_bytes(type, cols) bytes).
   void put(int64_t t, const uint8_t* row);
   // Token t's cols values, quantized as quant::quantize would: Q8_K straight into the
   // tiles in SIMD (the same bytes; the unit test compares them), Q8_0 through put.
   void quantize(int64_t t, const float* x);
+
+ private:
+  // Where token t's entries of group 0 are in its tile; group g's are 8·g rows of 64
+  // bytes, and 16·g floats, further.
+  struct Slots {
+    int8_t* q;
+    float* d;
+    float* s;
+  };
+  Slots slots(int64_t t);
 };
 
 // kTileRows weight rows (fewer at a matrix's end: the rest are zeros) as int8, row-major
@@ -48,8 +58,7 @@ struct TileStrip {
   std::vector<float> scale, bias;  // [row][group], [row][cols / 32] (empty: no minimum)
 };
 
-// Formats with a strip: the int8 engine's (qdot.h's activation_type not F32).
-bool has_tile_strip(DType weight);
+// Every format of the int8 engine (qdot.h's activation_type not F32) has a strip.
 void unpack_strip(DType weight, const uint8_t* rows, uint64_t row_bytes, int n_rows,
                   int64_t cols, TileStrip& strip);
 
