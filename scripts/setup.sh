@@ -6,8 +6,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
 deb_pkgs=(cmake ninja-build ccache g++ pkg-config libfmt-dev libcli11-dev nlohmann-json3-dev
-          libgtest-dev llvm-14-tools libpcre2-dev libncurses-dev python3-venv tmux
-          libcpp-httplib-dev clang-14 libclang-rt-14-dev chromium iproute2)
+          libgtest-dev llvm-19-tools libpcre2-dev libncurses-dev python3-venv tmux
+          libcpp-httplib-dev clang-19 libclang-rt-19-dev chromium iproute2)
 missing=()
 for p in "${deb_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
