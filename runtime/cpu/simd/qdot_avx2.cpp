@@ -201,17 +201,13 @@ void dot_q6_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out) {
 // four columns of each of the 8 rows, multiplied by one token's four activations broadcast
 // (vpmaddubsw), so every lane is a row. The int16 products of a 32-column sub-block are
 // summed before its scale is applied: each is at most 2·15·127, and eight of them fit in
-// int16, which halves the vpmaddwd count of the GGUF-row kernel. acc stays in out between
-// super-blocks so that the loop's sums fit the 16 registers.
+// int16, which halves the vpmaddwd count of the GGUF-row kernel.
 template <int NT>
 void rows8_q4_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out) {
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   // Sub-block j's scale of row r in int16 lanes 2r and 2r+1, from byte r of 8.
   const __m256i pick_scale = _mm256_setr_epi8(0, -1, 0, -1, 1, -1, 1, -1, 2, -1, 2, -1, 3, -1, 3, -1,
                                               4, -1, 4, -1, 5, -1, 5, -1, 6, -1, 6, -1, 7, -1, 7, -1);
-  // Mins of sub-blocks 2i and 2i+1 of row r in int16 lanes 2r and 2r+1, from bytes r, 8+r.
-  const __m256i pick_mins = _mm256_setr_epi8(0, -1, 8, -1, 1, -1, 9, -1, 2, -1, 10, -1, 3, -1, 11, -1,
-                                             4, -1, 12, -1, 5, -1, 13, -1, 6, -1, 14, -1, 7, -1, 15, -1);
   #pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, _mm256_setzero_ps());
   const int64_t step = 292 * xa.pitch;
@@ -248,34 +244,7 @@ void rows8_q4_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out)
       for (int t = 0; t < NT; ++t)
         isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(p16[t], sc));
     }
-    const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
-    const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16)));
-    __m256i mins[4];  // sub-blocks 2i and 2i+1, shared by the tokens
-    #pragma GCC unroll 4
-    for (int i = 0; i < 4; ++i) {
-      __m128i mp;
-      std::memcpy(&mp, w + 96 + 16 * i, 16);
-      mins[i] = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(mp), pick_mins);
-    }
-    #pragma GCC unroll 8
-    for (int t = 0; t < NT; ++t) {
-      const uint8_t* xt = x + 292 * t;
-      // The 8 sums of 32 activations (pairs of the block's sums of 16), B_j in int16 lane j
-      // of dword j/2 within each 128-bit half: B0-B3 low, B4-B7 high.
-      const __m256i bsums = load(xt + 260);
-      const __m256i b32 = _mm256_hadd_epi16(bsums, bsums);
-      __m256i msum = _mm256_setzero_si256();
-      #pragma GCC unroll 4
-      for (int i = 0; i < 4; ++i) {
-        const __m256i pair = _mm256_permutevar8x32_epi32(b32, _mm256_set1_epi32(i < 2 ? i : i + 2));
-        msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[i], pair));
-      }
-      const __m256 dx = _mm256_set1_ps(f32(xt));
-      __m256 acc = _mm256_loadu_ps(out + 8 * t);
-      acc = _mm256_fmadd_ps(_mm256_mul_ps(d, dx), _mm256_cvtepi32_ps(isum[t]), acc);
-      acc = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, dx), _mm256_cvtepi32_ps(msum), acc);
-      _mm256_storeu_ps(out + 8 * t, acc);
-    }
+    rows8_q4_k_add<NT>(w, x, isum, out);
   }
 }
 

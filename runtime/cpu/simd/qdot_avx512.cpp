@@ -12,6 +12,7 @@
 #include <immintrin.h>
 
 #include "runtime/cpu/simd/qdot_x86.h"
+#include "runtime/cpu/simd/rows8.h"
 
 // GCC 12's AVX-512 headers fill the undefined upper lanes of casts and inserts with a
 // self-initialized variable, which -Wuninitialized reports wherever they are inlined.
@@ -124,6 +125,103 @@ void dot_q6_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out) {
   for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(acc[t]);
 }
 
+// Q4_K repacked eight rows at a time (rows8.h) against Q8_K, as the AVX2 kernel
+// rows8_q4_k but on 256-bit registers with VNNI: vpdpbusd multiplies the unsigned nibbles
+// by a token's broadcast activations and adds each lane's four products to its int32
+// sum in one instruction (AVX2: vpmaddubsw, an int16 add, and a vpmaddwd per sub-block),
+// and AVX-512's 32 registers hold two sums per token (low and high nibbles), which halves
+// the dependency chains' length.
+template <int NT>
+void rows8_q4_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  #pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, _mm256_setzero_ps());
+  const int64_t step = 292 * xa.pitch;
+  const uint8_t* x = xa.q;
+  for (int64_t b = 0; b < n / 256; ++b, w += kQ4KRows8Bytes, x += step) {
+    __m256i isum[NT];
+    #pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
+    #pragma GCC unroll 1
+    for (int j = 0; j < 8; ++j) {
+      const uint8_t* qs = w + 160 + 128 * j;
+      __m256i s0[NT], s1[NT];
+      #pragma GCC unroll 8
+      for (int t = 0; t < NT; ++t) s0[t] = s1[t] = _mm256_setzero_si256();
+      #pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p) {
+        const __m256i v = load(qs + 32 * p);
+        const __m256i q0 = _mm256_and_si256(v, low4), q1 = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+        #pragma GCC unroll 8
+        for (int t = 0; t < NT; ++t) {
+          const uint8_t* xt = x + 292 * t + 4 + 32 * j + 8 * p;
+          int32_t a0, a1;
+          std::memcpy(&a0, xt, 4);
+          std::memcpy(&a1, xt + 4, 4);
+          s0[t] = _mm256_dpbusd_epi32(s0[t], q0, _mm256_set1_epi32(a0));
+          s1[t] = _mm256_dpbusd_epi32(s1[t], q1, _mm256_set1_epi32(a1));
+        }
+      }
+      const __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w + 32 + 8 * j)));
+      #pragma GCC unroll 8
+      for (int t = 0; t < NT; ++t)
+        isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(_mm256_add_epi32(s0[t], s1[t]), sc));
+    }
+    rows8_q4_k_add<NT>(w, x, isum, out);
+  }
+}
+
+// Q5_0 / Q8_0 repacked eight rows at a time (rows8.h) against Q8_0, as the AVX2 kernel
+// rows8_small (weights' magnitudes unsigned, their signs on the activations) with each
+// column quad's four products added to the lane's int32 sum by one vpdpbusd.
+template <DType T, int NT>
+void rows8_small(const uint8_t* w, const QActivations& x, int64_t n, float* out) {
+  constexpr bool five = T == DType::Q5_0;
+  __m256 acc[NT];
+  #pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / 32; ++b, w += five ? 176 : 272) {
+    const uint8_t* xb = x.q + 34 * x.pitch * b + 2;  // token t's quants at xb + 34t
+    const float* db = x.d + x.pitch * b;
+    __m256i sum[NT];
+    #pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) sum[t] = _mm256_setzero_si256();
+    #pragma GCC unroll 4
+    for (int p = 0; p < 4; ++p) {  // column quads 2p and 2p + 1
+      __m256i q[2];
+      if constexpr (five) {
+        const __m256i v = load(w + 48 + 32 * p), low4 = _mm256_set1_epi8(0x0f);
+        // Fifth bits of quads 2p and 2p + 1 moved to bits 0 and 1, then to bit 4.
+        const __m256i h = _mm256_srli_epi16(load(w + 16), 2 * p);
+        const __m256i bit4 = _mm256_set1_epi8(0x10), sixteen = _mm256_set1_epi8(16);
+        q[0] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(v, low4),
+                                               _mm256_and_si256(_mm256_slli_epi16(h, 4), bit4)), sixteen);
+        q[1] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low4),
+                                               _mm256_and_si256(_mm256_slli_epi16(h, 3), bit4)), sixteen);
+      } else {
+        q[0] = load(w + 16 + 64 * p);
+        q[1] = load(w + 48 + 64 * p);
+      }
+      #pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
+        const __m256i aq = _mm256_abs_epi8(q[h]);
+        #pragma GCC unroll 8
+        for (int t = 0; t < NT; ++t) {
+          int32_t a;
+          std::memcpy(&a, xb + 34 * t + 8 * p + 4 * h, 4);
+          sum[t] = _mm256_dpbusd_epi32(sum[t], aq, _mm256_sign_epi8(_mm256_set1_epi32(a), q[h]));
+        }
+      }
+    }
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
+    #pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t)
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[t]), _mm256_mul_ps(dw, _mm256_set1_ps(db[t])), acc[t]);
+  }
+  #pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
+}
+
 template <bool Five>
 struct Q45K {
   template <int NT>
@@ -132,6 +230,15 @@ struct Q45K {
 struct Q6K {
   template <int NT>
   static constexpr auto run = &dot_q6_k<NT>;
+};
+struct Rows8Q4K {
+  template <int NT>
+  static constexpr auto run = &rows8_q4_k<NT>;
+};
+template <DType T>
+struct Rows8Small {
+  template <int NT>
+  static constexpr auto run = &rows8_small<T, NT>;
 };
 
 }  // namespace
@@ -145,12 +252,22 @@ DotFn avx512_kernel(DType weight) {
   }
 }
 
+Rows8Fn avx512_rows8_kernel(DType weight) {
+  switch (weight) {
+    case DType::Q4_K: return by_tokens<Rows8Q4K, 8, 292, kRows8>;
+    case DType::Q5_0: return by_tokens<Rows8Small<DType::Q5_0>, 8, 34, kRows8>;
+    case DType::Q8_0: return by_tokens<Rows8Small<DType::Q8_0>, 8, 34, kRows8>;
+    default: return nullptr;
+  }
+}
+
 }  // namespace brickc::cpu::simd
 
 #else
 
 namespace brickc::cpu::simd {
 DotFn avx512_kernel(DType) { return nullptr; }
+Rows8Fn avx512_rows8_kernel(DType) { return nullptr; }
 }  // namespace brickc::cpu::simd
 
 #endif

@@ -51,6 +51,46 @@ __m256 mins_dot(const uint8_t* x, __m128i m) {
   return _mm256_cvtepi32_ps(_mm256_zextsi128_si256(_mm_madd_epi16(bs, m)));
 }
 
+// The end of a Q4_K super-block in a repacked kernel (rows8.h): adds d·dx·isum[t] minus
+// dmin·dx·Σ_j m_j·B_j to out[8t ..] (the 8 rows of token t), isum[t] being the rows' sums
+// of scaled sub-block products and B_j the token's sum of sub-block j's 32 activations.
+// The accumulators stay in out between super-blocks so that a kernel's sums keep the
+// registers.
+template <int NT>
+void rows8_q4_k_add(const uint8_t* w, const uint8_t* x, const __m256i* isum, float* out) {
+  // Mins of sub-blocks 2i and 2i+1 of row r in int16 lanes 2r and 2r+1, from bytes r, 8+r.
+  const __m256i pick_mins = _mm256_setr_epi8(0, -1, 8, -1, 1, -1, 9, -1, 2, -1, 10, -1, 3, -1, 11, -1,
+                                             4, -1, 12, -1, 5, -1, 13, -1, 6, -1, 14, -1, 7, -1, 15, -1);
+  const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
+  const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16)));
+  __m256i mins[4];  // sub-blocks 2i and 2i+1, shared by the tokens
+  #pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    __m128i mp;
+    std::memcpy(&mp, w + 96 + 16 * i, 16);
+    mins[i] = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(mp), pick_mins);
+  }
+  #pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) {
+    const uint8_t* xt = x + 292 * t;
+    // The 8 sums of 32 activations (pairs of the block's sums of 16), B_j in int16 lane j
+    // of dword j/2 within each 128-bit half: B0-B3 low, B4-B7 high.
+    const __m256i bsums = load(xt + 260);
+    const __m256i b32 = _mm256_hadd_epi16(bsums, bsums);
+    __m256i msum = _mm256_setzero_si256();
+    #pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+      const __m256i pair = _mm256_permutevar8x32_epi32(b32, _mm256_set1_epi32(i < 2 ? i : i + 2));
+      msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[i], pair));
+    }
+    const __m256 dx = _mm256_set1_ps(f32(xt));
+    __m256 acc = _mm256_loadu_ps(out + 8 * t);
+    acc = _mm256_fmadd_ps(_mm256_mul_ps(d, dx), _mm256_cvtepi32_ps(isum[t]), acc);
+    acc = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, dx), _mm256_cvtepi32_ps(msum), acc);
+    _mm256_storeu_ps(out + 8 * t, acc);
+  }
+}
+
 // One DotFn (or Rows8Fn) per format: nt picks K::run<nt>; a kernel whose registers hold at
 // most Max tokens (the K-quants' 8 unpacked sub-blocks leave room for 4) takes more in
 // groups. Bytes: the activation block's size; Rows: the outputs per token (8 for a repacked

@@ -78,8 +78,11 @@ std::optional<Layout> layout(DType weight) {
 }  // namespace
 
 Rows8Fn rows8_kernel(DType weight, Isa isa) {
-  // AVX-512 keeps its own GGUF-row kernels until a repacked one is measured against them.
-  return isa == Isa::kAvx2 ? avx2_rows8_kernel(weight) : nullptr;
+  switch (isa) {
+    case Isa::kAvx2: return avx2_rows8_kernel(weight);
+    case Isa::kAvx512: return avx512_rows8_kernel(weight);
+    default: return nullptr;  // kAmx: the prompts' tiles read GGUF blocks (tiles.h)
+  }
 }
 
 uint64_t rows8_bytes(DType weight, int64_t rows, int64_t cols) {

@@ -31,7 +31,8 @@ using Rows8Fn = void (*)(const uint8_t* w, const QActivations& x, int nt, int64_
 
 // The kernel for `weight` on `isa`, or nullptr where that pair keeps GGUF rows.
 Rows8Fn rows8_kernel(DType weight, Isa isa);
-Rows8Fn avx2_rows8_kernel(DType weight);  // qdot_avx2.cpp
+Rows8Fn avx2_rows8_kernel(DType weight);    // qdot_avx2.cpp
+Rows8Fn avx512_rows8_kernel(DType weight);  // qdot_avx512.cpp
 
 // Bytes of `rows` rows of `cols` columns repacked; 0 where they have no repacked layout (a
 // format without one, rows not a multiple of 8, columns not of whole super-blocks).
