@@ -70,6 +70,7 @@ void matmul_tiles(ThreadPool& pool, std::span<const MatmulPart> parts, const flo
   thread_local std::array<simd::TileActivations, 2> packed;  // per activation type
   std::array<const simd::TileActivations*, kMaxMatmulParts> act{};
   std::array<int64_t, kMaxMatmulParts + 1> first_strip{};  // of each part, in one numbering
+  std::array<uint64_t, kMaxMatmulParts> group_bytes{};  // of 8 repacked rows
   int n_types = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
     const DType type = simd::activation_type(parts[i].w->type);
@@ -86,6 +87,7 @@ void matmul_tiles(ThreadPool& pool, std::span<const MatmulPart> parts, const flo
     }
     first_strip[i + 1] =
         first_strip[i] + (parts[i].w->rows + simd::kTileRows - 1) / simd::kTileRows;
+    group_bytes[i] = simd::rows8_bytes(parts[i].w->type, simd::kRows8, cols);
   }
   pool.run_parallel(first_strip[parts.size()], 1, [&](int64_t s0, int64_t s1) {
     thread_local simd::TileStrip strip;
@@ -97,8 +99,12 @@ void matmul_tiles(ThreadPool& pool, std::span<const MatmulPart> parts, const flo
       const Matrix& w = *p.w;
       const int64_t r0 = (s - first_strip[i]) * simd::kTileRows;
       const int nr = static_cast<int>(std::min<int64_t>(simd::kTileRows, w.rows - r0));
-      simd::unpack_strip(w.type, w.data + static_cast<uint64_t>(r0) * w.row_bytes, w.row_bytes, nr,
-                         cols, strip);
+      if (w.rows8)
+        simd::unpack_strip_rows8(w.type, w.rows8 + r0 / simd::kRows8 * group_bytes[i], nr, cols,
+                                 strip);
+      else
+        simd::unpack_strip(w.type, w.data + static_cast<uint64_t>(r0) * w.row_bytes, w.row_bytes,
+                           nr, cols, strip);
       for (int64_t tile = 0; tile < act[i]->tiles(); ++tile) {
         simd::amx_strip_product(strip, *act[i], tile, out);
         const int64_t t0 = tile * simd::kTileTokens;

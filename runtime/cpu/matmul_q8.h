@@ -2,7 +2,8 @@
 // once per product group to the weights' vec_dot type (Q8_0 or Q8_K), the rows of all the
 // group's matrices are split over the pool, and each row is dotted with every token by a
 // SIMD kernel (simd/qdot.h); with the amx set, a prompt step's rows go 16 at a time to the
-// tile unit instead (simd/tiles.h). Weights stay in their GGUF blocks; f16/bf16/f32
+// tile unit instead (simd/tiles.h). Weights stay in their GGUF blocks, or in the layout
+// repacked at load where this processor's kernels have one (simd/rows8.h); f16/bf16/f32
 // weights take the f32 reference product.
 #pragma once
 #include <cstdint>

@@ -15,6 +15,7 @@
 
 #include "frontend/quant/quant.h"
 #include "runtime/cpu/simd/qdot.h"
+#include "runtime/cpu/simd/rows8.h"
 #include "runtime/cpu/simd/tiles.h"
 #include "runtime/cpu/simd/tiles_product.h"
 
@@ -162,6 +163,43 @@ TEST(CpuTiles, QuantizedTokensAreTheReferenceBytes) {
     EXPECT_EQ(got.d, want.d);
     EXPECT_EQ(got.s, want.s);
   }
+}
+
+// A strip read from rows repacked for the dot-product kernels (rows8.h) holds the values
+// of the strip read from the same rows' GGUF blocks, exactly: 24 rows of each format with a
+// repacked layout, i.e. a full strip and one of 8 rows (the rest zeros).
+TEST(CpuTiles, StripsOfRepackedRowsAreThoseOfTheGgufRows) {
+  const uint32_t seed = std::random_device{}();
+  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  constexpr int kPacked = 3 * kRows8;
+  int ran = 0;
+  for (DType t : kFormats) {
+    const uint64_t packed_bytes = rows8_bytes(t, kPacked, kCols);
+    if (packed_bytes == 0) continue;
+    ++ran;
+    SCOPED_TRACE(std::string(name(t)));
+    std::vector<float> wf(kPacked * kCols);
+    for (auto& v : wf) v = 0.3f + g(rng);
+    const uint64_t wrow = *row_bytes(t, kCols);
+    std::vector<uint8_t> w(wrow * kPacked), packed(packed_bytes);
+    for (int r = 0; r < kPacked; ++r)
+      quant::quantize(t, wf.data() + r * kCols, w.data() + wrow * r, kCols);
+    repack_rows8(t, w.data(), kPacked, kCols, packed.data());
+    const uint64_t group = rows8_bytes(t, kRows8, kCols);
+    for (int r0 = 0; r0 < kPacked; r0 += kTileRows) {
+      const int nr = std::min(kTileRows, kPacked - r0);
+      TileStrip want, got;
+      unpack_strip(t, w.data() + wrow * r0, wrow, nr, kCols, want);
+      unpack_strip_rows8(t, packed.data() + group * (r0 / kRows8), nr, kCols, got);
+      EXPECT_EQ(got.group, want.group) << "rows from " << r0;
+      EXPECT_EQ(got.q, want.q) << "rows from " << r0;
+      EXPECT_EQ(got.scale, want.scale) << "rows from " << r0;
+      EXPECT_EQ(got.bias, want.bias) << "rows from " << r0;
+    }
+  }
+  EXPECT_EQ(ran, 3) << "Q4_K, Q5_0 and Q8_0 have repacked layouts";
 }
 
 TEST(CpuTiles, ModelOfTheTileUnitMatchesPortable) {

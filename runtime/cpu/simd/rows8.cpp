@@ -80,8 +80,9 @@ std::optional<Layout> layout(DType weight) {
 Rows8Fn rows8_kernel(DType weight, Isa isa) {
   switch (isa) {
     case Isa::kAvx2: return avx2_rows8_kernel(weight);
-    case Isa::kAvx512: return avx512_rows8_kernel(weight);
-    default: return nullptr;  // kAmx: the prompts' tiles read GGUF blocks (tiles.h)
+    case Isa::kAvx512:
+    case Isa::kAmx: return avx512_rows8_kernel(weight);  // tiles read the layout too (tiles.h)
+    default: return nullptr;
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include "frontend/quant/quant.h"
 #include "ir/error.h"
+#include "runtime/cpu/simd/rows8.h"
 
 #if defined(__x86_64__) && defined(__linux__)
 #include <cpuid.h>
@@ -114,6 +115,88 @@ UnpackRow unpack_row_for(DType t) {
   }
 }
 
+// Row r of a group of 8 rows repacked for the dot-product kernels (rows8.h's layouts, in
+// blocks of `Bytes`), into the same q, scale and bias as unpack_row gives for the GGUF row:
+// a prompt step of a repacked matrix reads the one copy that decode steps read.
+template <DType T>
+void unpack_rows8_row(const uint8_t* __restrict w, int r, int64_t cols, const RowOut& o) {
+  int8_t* __restrict q = o.q;
+  float* __restrict scale = o.scale;
+  if constexpr (T == DType::Q4_K) {
+    float* __restrict bias = o.bias;
+    for (int64_t b = 0; b < cols / 256; ++b, w += kQ4KRows8Bytes, q += 256) {
+      const float d = quant::load_fp16(w + 2 * r), dmin = quant::load_fp16(w + 16 + 2 * r);
+      for (int j = 0; j < 8; ++j) {
+        scale[8 * b + j] = d * w[32 + 8 * j + r];
+        bias[8 * b + j] = -dmin * w[96 + 8 * j + r];
+      }
+      // Sub-block j, column quad pair p: byte 4r + i holds columns 32j + 8p + i (low
+      // nibble) and 32j + 8p + 4 + i (high).
+      for (int j = 0; j < 8; ++j)
+        for (int p = 0; p < 4; ++p) {
+          const uint8_t* in = w + 160 + 128 * j + 32 * p + 4 * r;
+          for (int i = 0; i < 4; ++i) {
+            q[32 * j + 8 * p + i] = static_cast<int8_t>(in[i] & 0x0f);
+            q[32 * j + 8 * p + 4 + i] = static_cast<int8_t>(in[i] >> 4);
+          }
+        }
+    }
+  } else if constexpr (T == DType::Q5_0) {
+    for (int64_t b = 0; b < cols / 32; ++b, w += 176, q += 32) {
+      scale[b] = quant::load_fp16(w + 2 * r);
+      // qh: bit k of byte 4r + i is the fifth bit of column 4k + i; qs as for Q4_K.
+      for (int p = 0; p < 4; ++p)
+        for (int i = 0; i < 4; ++i) {
+          const uint8_t v = w[48 + 32 * p + 4 * r + i], h = w[16 + 4 * r + i];
+          q[8 * p + i] = static_cast<int8_t>((v & 0x0f) + ((h >> (2 * p)) & 1) * 16 - 16);
+          q[8 * p + 4 + i] = static_cast<int8_t>((v >> 4) + ((h >> (2 * p + 1)) & 1) * 16 - 16);
+        }
+    }
+  } else {
+    static_assert(T == DType::Q8_0);
+    for (int64_t b = 0; b < cols / 32; ++b, w += 272, q += 32) {
+      scale[b] = quant::load_fp16(w + 2 * r);
+      for (int k = 0; k < 8; ++k) std::memcpy(q + 4 * k, w + 16 + 32 * k + 4 * r, 4);
+    }
+  }
+}
+
+using UnpackRows8Row = void (*)(const uint8_t*, int, int64_t, const RowOut&);
+
+UnpackRows8Row unpack_rows8_row_for(DType t) {
+  switch (t) {
+    case DType::Q4_K: return unpack_rows8_row<DType::Q4_K>;
+    case DType::Q5_0: return unpack_rows8_row<DType::Q5_0>;
+    case DType::Q8_0: return unpack_rows8_row<DType::Q8_0>;
+    default: return nullptr;
+  }
+}
+
+// The strip's shape for `weight`, and each of its kTileRows rows filled by row(r, out) for
+// r < n_rows, zeros after.
+template <class Row>
+void fill_strip(DType weight, int n_rows, int64_t cols, TileStrip& strip, Row row) {
+  const bool has_min = weight == DType::Q4_1 || weight == DType::Q5_1 || weight == DType::Q4_K ||
+                       weight == DType::Q5_K;
+  strip.cols = cols;
+  strip.group = weight == DType::Q6_K ? 16 : 32;
+  const int64_t groups = cols / strip.group, biases = has_min ? cols / 32 : 0;
+  strip.q.resize(static_cast<size_t>(kTileRows * cols));
+  strip.scale.resize(static_cast<size_t>(kTileRows * groups));
+  strip.bias.resize(static_cast<size_t>(kTileRows * biases));
+  for (int r = 0; r < kTileRows; ++r) {
+    const RowOut o{strip.q.data() + r * cols, strip.scale.data() + r * groups,
+                   has_min ? strip.bias.data() + r * biases : nullptr};
+    if (r < n_rows) {
+      row(r, o);
+      continue;
+    }
+    std::fill(o.q, o.q + cols, int8_t{0});
+    std::fill(o.scale, o.scale + groups, 0.0f);
+    if (o.bias) std::fill(o.bias, o.bias + biases, 0.0f);
+  }
+}
+
 }  // namespace
 
 void TileActivations::reset(DType act, int64_t c, int64_t n) {
@@ -213,25 +296,20 @@ void unpack_strip(DType weight, const uint8_t* rows, uint64_t row_bytes, int n_r
                   TileStrip& strip) {
   const UnpackRow unpack_row = unpack_row_for(weight);
   if (!unpack_row) fail("internal: {} has no tile strip", name(weight));
-  const bool has_min = weight == DType::Q4_1 || weight == DType::Q5_1 || weight == DType::Q4_K ||
-                       weight == DType::Q5_K;
-  strip.cols = cols;
-  strip.group = weight == DType::Q6_K ? 16 : 32;
-  const int64_t groups = cols / strip.group, biases = has_min ? cols / 32 : 0;
-  strip.q.resize(static_cast<size_t>(kTileRows * cols));
-  strip.scale.resize(static_cast<size_t>(kTileRows * groups));
-  strip.bias.resize(static_cast<size_t>(kTileRows * biases));
-  for (int r = 0; r < kTileRows; ++r) {
-    const RowOut o{strip.q.data() + r * cols, strip.scale.data() + r * groups,
-                   has_min ? strip.bias.data() + r * biases : nullptr};
-    if (r < n_rows) {
-      unpack_row(rows + row_bytes * static_cast<uint64_t>(r), cols, o);
-      continue;
-    }
-    std::fill(o.q, o.q + cols, int8_t{0});
-    std::fill(o.scale, o.scale + groups, 0.0f);
-    if (o.bias) std::fill(o.bias, o.bias + biases, 0.0f);
-  }
+  fill_strip(weight, n_rows, cols, strip, [&](int r, const RowOut& o) {
+    unpack_row(rows + row_bytes * static_cast<uint64_t>(r), cols, o);
+  });
+}
+
+void unpack_strip_rows8(DType weight, const uint8_t* groups, int n_rows, int64_t cols,
+                        TileStrip& strip) {
+  const UnpackRows8Row unpack_row = unpack_rows8_row_for(weight);
+  const uint64_t group_bytes = rows8_bytes(weight, kRows8, cols);
+  if (!unpack_row || group_bytes == 0 || n_rows % kRows8 != 0)
+    fail("internal: no tile strip of {} repacked rows of {} x {}", n_rows, name(weight), cols);
+  fill_strip(weight, n_rows, cols, strip, [&](int r, const RowOut& o) {
+    unpack_row(groups + group_bytes * static_cast<uint64_t>(r / kRows8), r % kRows8, cols, o);
+  });
 }
 
 bool amx_usable() {

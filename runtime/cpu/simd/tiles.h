@@ -61,6 +61,11 @@ struct TileStrip {
 // Every format of the int8 engine (qdot.h's activation_type not F32) has a strip.
 void unpack_strip(DType weight, const uint8_t* rows, uint64_t row_bytes, int n_rows,
                   int64_t cols, TileStrip& strip);
+// The same strip from rows repacked eight at a time (rows8.h), which is the one copy of a
+// matrix where this processor's decode kernels have that layout: groups points at the
+// group of 8 holding the strip's first row; n_rows is a multiple of 8.
+void unpack_strip_rows8(DType weight, const uint8_t* groups, int n_rows, int64_t cols,
+                        TileStrip& strip);
 
 // Whether this processor and OS run tiles: cpuid, and Linux granting the process the tile
 // state (arch_prctl), asked once.
