@@ -216,7 +216,16 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
       auto n_kv = [&](int64_t i) { return pos0 + t0 + i + 1; };  // causal
       auto query = [&](int64_t i) { return q + (t0 + i) * q_stride + h * hd; };
       auto output = [&](int64_t i) { return out + (t0 + i) * q_stride + h * hd; };
-      for (int64_t j0 = 0; j0 < width; j0 += kKeys)
+      // The block's queries against keys (or values) j0 .. j0 + kKeys - 1.
+      auto chunk = [&](const float* kv, int64_t j0) {
+        return simd::AttentionChunk{query(0), q_stride, kv, kv_stride, nt, j0,
+                                    j0 + kKeys, pos0 + t0 + 1, hd};
+      };
+      for (int64_t j0 = 0; j0 < width; j0 += kKeys) {
+        if (s.kernels.scores) {
+          s.kernels.scores(chunk(k, j0), p.data(), width);
+          continue;
+        }
         for (int64_t i = 0; i < nt; ++i) {
           float* pi = p.data() + i * width;
           const int64_t j1 = std::min(j0 + kKeys, n_kv(i));
@@ -227,6 +236,7 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
                  k + (j + 3) * kv_stride, query(i), hd, pi + j);
           for (; j < j1; ++j) pi[j] = dot(query(i), k + j * kv_stride, hd);
         }
+      }
       for (int64_t i = 0; i < nt; ++i) {  // scores to probabilities, in place
         float* pi = p.data() + i * width;
         float max = -std::numeric_limits<float>::infinity();
@@ -246,7 +256,11 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
         }
         std::fill(output(i), output(i) + hd, 0.0f);
       }
-      for (int64_t j0 = 0; j0 < width; j0 += kKeys)
+      for (int64_t j0 = 0; j0 < width; j0 += kKeys) {
+        if (s.kernels.weigh) {
+          s.kernels.weigh(chunk(v, j0), p.data(), width, output(0));
+          continue;
+        }
         for (int64_t i = 0; i < nt; ++i) {
           const float* pi = p.data() + i * width;
           float* o = output(i);
@@ -257,6 +271,7 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
                   v + (j + 3) * kv_stride, o, hd);
           for (; j < j1; ++j) axpy(pi[j], v + j * kv_stride, o, hd);
         }
+      }
     }
   });
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "ir/dtype.h"
+#include "runtime/cpu/simd/attention.h"
 #include "runtime/cpu/thread_pool.h"
 
 namespace brickc::cpu {
@@ -54,6 +55,8 @@ struct AttentionConfig {
   // Round the softmax output to f16 before it weights V, as llama.cpp's attention does
   // with its f16 V cache (no flash attention); false for the f32 reference.
   bool f16_probabilities = false;
+  // The int8 engine's SIMD scores and weighted sums; without them, the reference's loops.
+  simd::AttentionKernels kernels{};
 };
 
 // Causal GQA attention for n_tokens queries at positions pos0 .. pos0+n_tokens-1.

@@ -438,7 +438,8 @@ void GraphExecutor::run(const ir::Brick& b) {
       // whole step have already filled; a step's positions are consecutive (set_step).
       const auto& d = graph_.type(o[1]).shape.dims;
       const int64_t k = len(o[0]);
-      const AttentionConfig cfg{k / d[0], d[1], d[0], false};
+      AttentionConfig cfg{k / d[0], d[1], d[0], false};
+      if (kernels_ == Kernels::kInt8) cfg.kernels = simd::attention_kernels(simd::best_isa(), d[0]);
       if (o.size() > 4) {
         // A batch: each token reads its own sequence's cache, up to its own position.
         const int64_t per_seq = max_ctx_ * d[0] * d[1];

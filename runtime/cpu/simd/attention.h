@@ -1,0 +1,39 @@
+// The int8 engine's attention inner loops in SIMD registers: the scores of a block of
+// queries against a chunk of keys, and the probabilities' weighted sum of the chunk's values.
+// cpu::attention (bricks.h) drives them, chunks the cache and computes the softmax; without
+// them it runs its own loops, the f32 reference's order.
+#pragma once
+#include <cstdint>
+
+#include "runtime/cpu/simd/qdot.h"
+
+namespace brickc::cpu::simd {
+
+// Query i (< n_queries) is at q + i·q_stride and reads keys j0 .. end(i) - 1, end(i) =
+// min(j1, first_end + i) (causal: each query sees one key more than the one before);
+// key or value j is at kv + j·kv_stride. head_dim floats each.
+struct AttentionChunk {
+  const float* q = nullptr;
+  int64_t q_stride = 0;
+  const float* kv = nullptr;
+  int64_t kv_stride = 0;
+  int64_t n_queries = 0, j0 = 0, j1 = 0, first_end = 0;
+  int64_t head_dim = 0;
+};
+
+// scores: p[i·p_stride + j] = q_i · k_j for each query's keys of the chunk.
+// weigh: out[i·q_stride + d] += Σ_j p[i·p_stride + j] · v_j[d] over those keys, j ascending.
+// Each score and each output element is formed in one order, whatever the number of
+// queries in the block, so that a prompt step and one-token steps give the same values.
+struct AttentionKernels {
+  void (*scores)(const AttentionChunk& c, float* p, int64_t p_stride) = nullptr;
+  void (*weigh)(const AttentionChunk& c, const float* p, int64_t p_stride, float* out) = nullptr;
+};
+
+// The kernels of `isa` for heads of head_dim, or none (null functions): the portable set,
+// or a head_dim that is not a multiple of the kernels' width.
+AttentionKernels attention_kernels(Isa isa, int64_t head_dim);
+AttentionKernels avx2_attention_kernels(int64_t head_dim);    // attention_avx2.cpp
+AttentionKernels avx512_attention_kernels(int64_t head_dim);  // attention_avx512.cpp
+
+}  // namespace brickc::cpu::simd

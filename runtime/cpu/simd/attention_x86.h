@@ -1,0 +1,131 @@
+// The attention kernels of simd/attention.h as one template over a vector set S (AVX2's
+// 8 floats, AVX-512's 16), included by attention_avx2.cpp and attention_avx512.cpp, each
+// built for its instruction set. Internal linkage, as qdot_x86.h explains.
+//
+// The loops over a block's queries, keys and vectors are unrolled so that its accumulators
+// stay in registers (-O2 does not unroll them; in memory, every FMA waited on a store).
+//
+// Scores: a register block of QB queries × KB keys, each score one accumulator of
+// head_dim / W lane-wise FMAs then one horizontal sum, so every query and key is loaded
+// once per block rather than once per pair. A whole block's sums are reduced together
+// (S::store_sums: the shuffles of one sum serve several), adding the same lanes in the
+// same pairs as S::sum does for one, so that a score's value does not depend on its block. Weighted sums: QB queries × DB vectors of the
+// output in registers, each value vector loaded once for the QB queries and each
+// probability broadcast once for the DB vectors.
+#pragma once
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "runtime/cpu/simd/attention.h"
+
+namespace brickc::cpu::simd {
+namespace {
+
+template <class S>
+struct Attention {
+  using V = typename S::V;
+  static constexpr int W = S::kWidth;
+
+  static int64_t end(const AttentionChunk& c, int64_t i) { return std::min(c.j1, c.first_end + i); }
+
+  template <int QB, int KB>
+  static void score_block(const AttentionChunk& c, int64_t i, int64_t j, float* p, int64_t ps) {
+    V acc[QB][KB];
+    #pragma GCC unroll 4
+    for (auto& row : acc)
+      #pragma GCC unroll 4
+      for (V& a : row) a = S::zero();
+    for (int64_t d = 0; d < c.head_dim; d += W) {
+      V k[KB];
+      #pragma GCC unroll 4
+      for (int b = 0; b < KB; ++b) k[b] = S::load(c.kv + (j + b) * c.kv_stride + d);
+      #pragma GCC unroll 4
+      for (int a = 0; a < QB; ++a) {
+        const V q = S::load(c.q + (i + a) * c.q_stride + d);
+        #pragma GCC unroll 4
+        for (int b = 0; b < KB; ++b) acc[a][b] = S::fma(q, k[b], acc[a][b]);
+      }
+    }
+    if constexpr (QB == S::kQueries && KB == S::kKeys) {
+      S::store_sums(acc, p + i * ps + j, ps);
+    } else {
+      #pragma GCC unroll 4
+      for (int a = 0; a < QB; ++a)
+        #pragma GCC unroll 4
+        for (int b = 0; b < KB; ++b) p[(i + a) * ps + j + b] = S::sum(acc[a][b]);
+    }
+  }
+
+  // One query's keys from j on, KB at a time then one at a time.
+  static void score_row(const AttentionChunk& c, int64_t i, int64_t j, float* p, int64_t ps) {
+    for (; j + S::kKeys <= end(c, i); j += S::kKeys) score_block<1, S::kKeys>(c, i, j, p, ps);
+    for (; j < end(c, i); ++j) score_block<1, 1>(c, i, j, p, ps);
+  }
+
+  static void scores(const AttentionChunk& c, float* p, int64_t ps) {
+    constexpr int QB = S::kQueries, KB = S::kKeys;
+    int64_t i = 0;
+    for (; i + QB <= c.n_queries; i += QB) {
+      int64_t j = c.j0;  // the keys all QB queries read (the first ends first), in blocks
+      for (; j + KB <= end(c, i); j += KB) score_block<QB, KB>(c, i, j, p, ps);
+      for (int a = 0; a < QB; ++a) score_row(c, i + a, j, p, ps);
+    }
+    for (; i < c.n_queries; ++i) score_row(c, i, c.j0, p, ps);
+  }
+
+  // Queries i .. i + QB - 1, output vectors d .. d + DB·W: the keys all of them read, then
+  // each one's own last keys, every element's terms added in key order.
+  template <int QB>
+  static void weigh_block(const AttentionChunk& c, int64_t i, int64_t d, const float* p,
+                          int64_t ps, float* out) {
+    constexpr int DB = S::kDims;
+    V acc[QB][DB];
+    #pragma GCC unroll 4
+    for (int a = 0; a < QB; ++a)
+      #pragma GCC unroll 4
+      for (int v = 0; v < DB; ++v) acc[a][v] = S::load(out + (i + a) * c.q_stride + d + v * W);
+    int64_t j = c.j0;
+    for (; j < end(c, i); ++j) {
+      V val[DB];
+      #pragma GCC unroll 4
+      for (int v = 0; v < DB; ++v) val[v] = S::load(c.kv + j * c.kv_stride + d + v * W);
+      #pragma GCC unroll 4
+      for (int a = 0; a < QB; ++a) {
+        const V w = S::set1(p[(i + a) * ps + j]);
+        #pragma GCC unroll 4
+        for (int v = 0; v < DB; ++v) acc[a][v] = S::fma(w, val[v], acc[a][v]);
+      }
+    }
+    #pragma GCC unroll 4
+    for (int a = 1; a < QB; ++a)
+      for (int64_t jj = j; jj < end(c, i + a); ++jj) {
+        const V w = S::set1(p[(i + a) * ps + jj]);
+        #pragma GCC unroll 4
+        for (int v = 0; v < DB; ++v)
+          acc[a][v] = S::fma(w, S::load(c.kv + jj * c.kv_stride + d + v * W), acc[a][v]);
+      }
+    #pragma GCC unroll 4
+    for (int a = 0; a < QB; ++a)
+      #pragma GCC unroll 4
+      for (int v = 0; v < DB; ++v) S::store(out + (i + a) * c.q_stride + d + v * W, acc[a][v]);
+  }
+
+  static void weigh(const AttentionChunk& c, const float* p, int64_t ps, float* out) {
+    constexpr int QB = S::kQueries, DB = S::kDims;
+    for (int64_t d = 0; d < c.head_dim; d += DB * W) {
+      int64_t i = 0;
+      for (; i + QB <= c.n_queries; i += QB) weigh_block<QB>(c, i, d, p, ps, out);
+      for (; i < c.n_queries; ++i) weigh_block<1>(c, i, d, p, ps, out);
+    }
+  }
+
+  // The head sizes these blocks cover: whole output blocks of DB vectors.
+  static AttentionKernels for_head(int64_t head_dim) {
+    if (head_dim <= 0 || head_dim % (S::kDims * W) != 0) return {};
+    return {&scores, &weigh};
+  }
+};
+
+}  // namespace
+}  // namespace brickc::cpu::simd
