@@ -189,19 +189,7 @@ void rows8_small(const uint8_t* w, const QActivations& x, int64_t n, float* out)
     #pragma GCC unroll 4
     for (int p = 0; p < 4; ++p) {  // column quads 2p and 2p + 1
       __m256i q[2];
-      if constexpr (five) {
-        const __m256i v = load(w + 48 + 32 * p), low4 = _mm256_set1_epi8(0x0f);
-        // Fifth bits of quads 2p and 2p + 1 moved to bits 0 and 1, then to bit 4.
-        const __m256i h = _mm256_srli_epi16(load(w + 16), 2 * p);
-        const __m256i bit4 = _mm256_set1_epi8(0x10), sixteen = _mm256_set1_epi8(16);
-        q[0] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(v, low4),
-                                               _mm256_and_si256(_mm256_slli_epi16(h, 4), bit4)), sixteen);
-        q[1] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low4),
-                                               _mm256_and_si256(_mm256_slli_epi16(h, 3), bit4)), sixteen);
-      } else {
-        q[0] = load(w + 16 + 64 * p);
-        q[1] = load(w + 48 + 64 * p);
-      }
+      rows8_small_quads<T>(w, p, q);
       #pragma GCC unroll 2
       for (int h = 0; h < 2; ++h) {
         const __m256i aq = _mm256_abs_epi8(q[h]);

@@ -115,87 +115,113 @@ UnpackRow unpack_row_for(DType t) {
   }
 }
 
-// Row r of a group of 8 rows repacked for the dot-product kernels (rows8.h's layouts, in
-// blocks of `Bytes`), into the same q, scale and bias as unpack_row gives for the GGUF row:
-// a prompt step of a repacked matrix reads the one copy that decode steps read.
+// A group of 8 rows repacked for the dot-product kernels (rows8.h's layouts) into the same
+// q, scale and bias as unpack_row gives for each GGUF row (o[r]: row r's): a prompt step of
+// a repacked matrix reads the one copy that decode steps read. The layouts hold four bytes
+// of each row in turn, so 16 bytes are four rows' and their quants go out 8 or 4 bytes per
+// row (vector extensions: SSE2 on any x86-64).
+using u8x16 = uint8_t __attribute__((vector_size(16)));
+
+u8x16 load16(const uint8_t* p) {
+  u8x16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// lo and hi hold columns c .. c + 3 and c + 4 .. c + 7 of rows 4h .. 4h + 3 (4 bytes each):
+// the 8 columns of each row to o[4h + k].q + at.
+void put_quads(u8x16 lo, u8x16 hi, const RowOut* o, int h, int64_t at) {
+  const u8x16 rows01 = __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+  const u8x16 rows23 = __builtin_shufflevector(lo, hi, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+  std::memcpy(o[4 * h].q + at, &rows01, 8);
+  std::memcpy(o[4 * h + 1].q + at, reinterpret_cast<const uint8_t*>(&rows01) + 8, 8);
+  std::memcpy(o[4 * h + 2].q + at, &rows23, 8);
+  std::memcpy(o[4 * h + 3].q + at, reinterpret_cast<const uint8_t*>(&rows23) + 8, 8);
+}
+
 template <DType T>
-void unpack_rows8_row(const uint8_t* __restrict w, int r, int64_t cols, const RowOut& o) {
-  int8_t* __restrict q = o.q;
-  float* __restrict scale = o.scale;
+void unpack_rows8(const uint8_t* __restrict w, int64_t cols, const RowOut* o) {
   if constexpr (T == DType::Q4_K) {
-    float* __restrict bias = o.bias;
-    for (int64_t b = 0; b < cols / 256; ++b, w += kQ4KRows8Bytes, q += 256) {
-      const float d = quant::load_fp16(w + 2 * r), dmin = quant::load_fp16(w + 16 + 2 * r);
-      for (int j = 0; j < 8; ++j) {
-        scale[8 * b + j] = d * w[32 + 8 * j + r];
-        bias[8 * b + j] = -dmin * w[96 + 8 * j + r];
+    for (int64_t b = 0; b < cols / 256; ++b, w += kQ4KRows8Bytes) {
+      for (int r = 0; r < kRows8; ++r) {
+        const float d = quant::load_fp16(w + 2 * r), dmin = quant::load_fp16(w + 16 + 2 * r);
+        for (int j = 0; j < 8; ++j) {
+          o[r].scale[8 * b + j] = d * w[32 + 8 * j + r];
+          o[r].bias[8 * b + j] = -dmin * w[96 + 8 * j + r];
+        }
       }
-      // Sub-block j, column quad pair p: byte 4r + i holds columns 32j + 8p + i (low
-      // nibble) and 32j + 8p + 4 + i (high).
-      for (int j = 0; j < 8; ++j)
-        for (int p = 0; p < 4; ++p) {
-          const uint8_t* in = w + 160 + 128 * j + 32 * p + 4 * r;
-          for (int i = 0; i < 4; ++i) {
-            q[32 * j + 8 * p + i] = static_cast<int8_t>(in[i] & 0x0f);
-            q[32 * j + 8 * p + 4 + i] = static_cast<int8_t>(in[i] >> 4);
-          }
+      // Sub-block j, column quad pair p (jp = 4j + p): byte 4r + i holds columns
+      // 32j + 8p + i (low nibble) and 32j + 8p + 4 + i (high) of row r.
+      for (int jp = 0; jp < 32; ++jp)
+        for (int h = 0; h < 2; ++h) {
+          const u8x16 v = load16(w + 160 + 32 * jp + 16 * h);
+          put_quads(v & 0x0f, v >> 4, o, h, 256 * b + 8 * jp);
         }
     }
   } else if constexpr (T == DType::Q5_0) {
-    for (int64_t b = 0; b < cols / 32; ++b, w += 176, q += 32) {
-      scale[b] = quant::load_fp16(w + 2 * r);
+    for (int64_t b = 0; b < cols / 32; ++b, w += 176) {
+      for (int r = 0; r < kRows8; ++r) o[r].scale[b] = quant::load_fp16(w + 2 * r);
       // qh: bit k of byte 4r + i is the fifth bit of column 4k + i; qs as for Q4_K.
       for (int p = 0; p < 4; ++p)
-        for (int i = 0; i < 4; ++i) {
-          const uint8_t v = w[48 + 32 * p + 4 * r + i], h = w[16 + 4 * r + i];
-          q[8 * p + i] = static_cast<int8_t>((v & 0x0f) + ((h >> (2 * p)) & 1) * 16 - 16);
-          q[8 * p + 4 + i] = static_cast<int8_t>((v >> 4) + ((h >> (2 * p + 1)) & 1) * 16 - 16);
+        for (int h = 0; h < 2; ++h) {
+          const u8x16 v = load16(w + 48 + 32 * p + 16 * h), qh = load16(w + 16 + 16 * h);
+          const u8x16 lo = (v & 0x0f) | ((qh >> (2 * p)) & 1) << 4;
+          const u8x16 hi = (v >> 4) | ((qh >> (2 * p + 1)) & 1) << 4;
+          put_quads(lo - 16, hi - 16, o, h, 32 * b + 8 * p);
         }
     }
   } else {
     static_assert(T == DType::Q8_0);
-    for (int64_t b = 0; b < cols / 32; ++b, w += 272, q += 32) {
-      scale[b] = quant::load_fp16(w + 2 * r);
-      for (int k = 0; k < 8; ++k) std::memcpy(q + 4 * k, w + 16 + 32 * k + 4 * r, 4);
+    for (int64_t b = 0; b < cols / 32; ++b, w += 272) {
+      for (int r = 0; r < kRows8; ++r) o[r].scale[b] = quant::load_fp16(w + 2 * r);
+      // Quad k: byte 4r + i is column 4k + i of row r.
+      for (int m = 0; m < 4; ++m)
+        for (int h = 0; h < 2; ++h)
+          put_quads(load16(w + 16 + 64 * m + 16 * h), load16(w + 48 + 64 * m + 16 * h), o, h,
+                    32 * b + 8 * m);
     }
   }
 }
 
-using UnpackRows8Row = void (*)(const uint8_t*, int, int64_t, const RowOut&);
+using UnpackRows8 = void (*)(const uint8_t*, int64_t, const RowOut*);
 
-UnpackRows8Row unpack_rows8_row_for(DType t) {
+UnpackRows8 unpack_rows8_for(DType t) {
   switch (t) {
-    case DType::Q4_K: return unpack_rows8_row<DType::Q4_K>;
-    case DType::Q5_0: return unpack_rows8_row<DType::Q5_0>;
-    case DType::Q8_0: return unpack_rows8_row<DType::Q8_0>;
+    case DType::Q4_K: return unpack_rows8<DType::Q4_K>;
+    case DType::Q5_0: return unpack_rows8<DType::Q5_0>;
+    case DType::Q8_0: return unpack_rows8<DType::Q8_0>;
     default: return nullptr;
   }
 }
 
-// The strip's shape for `weight`, and each of its kTileRows rows filled by row(r, out) for
-// r < n_rows, zeros after.
-template <class Row>
-void fill_strip(DType weight, int n_rows, int64_t cols, TileStrip& strip, Row row) {
-  const bool has_min = weight == DType::Q4_1 || weight == DType::Q5_1 || weight == DType::Q4_K ||
-                       weight == DType::Q5_K;
-  strip.cols = cols;
-  strip.group = weight == DType::Q6_K ? 16 : 32;
-  const int64_t groups = cols / strip.group, biases = has_min ? cols / 32 : 0;
-  strip.q.resize(static_cast<size_t>(kTileRows * cols));
-  strip.scale.resize(static_cast<size_t>(kTileRows * groups));
-  strip.bias.resize(static_cast<size_t>(kTileRows * biases));
-  for (int r = 0; r < kTileRows; ++r) {
-    const RowOut o{strip.q.data() + r * cols, strip.scale.data() + r * groups,
-                   has_min ? strip.bias.data() + r * biases : nullptr};
-    if (r < n_rows) {
-      row(r, o);
-      continue;
-    }
-    std::fill(o.q, o.q + cols, int8_t{0});
+// A strip shaped for `weight` and `cols`: where row r's values go, and zeros for the rows
+// past a matrix's end.
+struct StripRows {
+  TileStrip& strip;
+  int64_t groups, biases;
+
+  StripRows(DType weight, int64_t cols, TileStrip& s) : strip(s) {
+    const bool has_min = weight == DType::Q4_1 || weight == DType::Q5_1 ||
+                         weight == DType::Q4_K || weight == DType::Q5_K;
+    strip.cols = cols;
+    strip.group = weight == DType::Q6_K ? 16 : 32;
+    groups = cols / strip.group;
+    biases = has_min ? cols / 32 : 0;
+    strip.q.resize(static_cast<size_t>(kTileRows * cols));
+    strip.scale.resize(static_cast<size_t>(kTileRows * groups));
+    strip.bias.resize(static_cast<size_t>(kTileRows * biases));
+  }
+  RowOut row(int r) const {
+    return {strip.q.data() + r * strip.cols, strip.scale.data() + r * groups,
+            biases ? strip.bias.data() + r * biases : nullptr};
+  }
+  void zero(int r) const {
+    const RowOut o = row(r);
+    std::fill(o.q, o.q + strip.cols, int8_t{0});
     std::fill(o.scale, o.scale + groups, 0.0f);
     if (o.bias) std::fill(o.bias, o.bias + biases, 0.0f);
   }
-}
+};
 
 }  // namespace
 
@@ -296,20 +322,27 @@ void unpack_strip(DType weight, const uint8_t* rows, uint64_t row_bytes, int n_r
                   TileStrip& strip) {
   const UnpackRow unpack_row = unpack_row_for(weight);
   if (!unpack_row) fail("internal: {} has no tile strip", name(weight));
-  fill_strip(weight, n_rows, cols, strip, [&](int r, const RowOut& o) {
-    unpack_row(rows + row_bytes * static_cast<uint64_t>(r), cols, o);
-  });
+  const StripRows out(weight, cols, strip);
+  for (int r = 0; r < kTileRows; ++r)
+    if (r < n_rows)
+      unpack_row(rows + row_bytes * static_cast<uint64_t>(r), cols, out.row(r));
+    else
+      out.zero(r);
 }
 
 void unpack_strip_rows8(DType weight, const uint8_t* groups, int n_rows, int64_t cols,
                         TileStrip& strip) {
-  const UnpackRows8Row unpack_row = unpack_rows8_row_for(weight);
+  const UnpackRows8 unpack = unpack_rows8_for(weight);
   const uint64_t group_bytes = rows8_bytes(weight, kRows8, cols);
-  if (!unpack_row || group_bytes == 0 || n_rows % kRows8 != 0)
+  if (!unpack || group_bytes == 0 || n_rows % kRows8 != 0)
     fail("internal: no tile strip of {} repacked rows of {} x {}", n_rows, name(weight), cols);
-  fill_strip(weight, n_rows, cols, strip, [&](int r, const RowOut& o) {
-    unpack_row(groups + group_bytes * static_cast<uint64_t>(r / kRows8), r % kRows8, cols, o);
-  });
+  const StripRows out(weight, cols, strip);
+  for (int g = 0; g < n_rows / kRows8; ++g) {
+    RowOut o[kRows8];
+    for (int r = 0; r < kRows8; ++r) o[r] = out.row(kRows8 * g + r);
+    unpack(groups + group_bytes * static_cast<uint64_t>(g), cols, o);
+  }
+  for (int r = n_rows; r < kTileRows; ++r) out.zero(r);
 }
 
 bool amx_usable() {
