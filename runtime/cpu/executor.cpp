@@ -82,7 +82,7 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
                  share_cache->graph_.name);
           s.cache = share_cache->slot(*other).cache;
         } else {
-          s.cache = std::make_shared<std::vector<float>>(
+          s.cache = std::make_shared<std::vector<float, HugePageAllocator<float>>>(
               static_cast<size_t>(v.type.shape.elements()), 0.0f);
         }
         break;

@@ -27,6 +27,7 @@
 #include "ir/graph.h"
 #include "runtime/cpu/bricks.h"
 #include "runtime/cpu/forward.h"
+#include "runtime/cpu/huge_pages.h"
 #include "runtime/cpu/matmul_q8.h"
 #include "runtime/cpu/resident_weights.h"
 #include "runtime/brick_stepper.h"
@@ -107,7 +108,8 @@ class GraphExecutor final : public runtime::BrickStepper {
     std::vector<float> f;    // f32 / q8_1 activations, f32 weights
     std::vector<int32_t> i;  // i32 values
     Matrix m;                // weight matrices, read from the file's mapping
-    std::shared_ptr<std::vector<float>> cache;  // a KV cache, possibly shared
+    // A KV cache, possibly shared; on huge pages, as decode reads all of it every step.
+    std::shared_ptr<std::vector<float, HugePageAllocator<float>>> cache;
     std::span<float> floats() { return cache ? std::span<float>(*cache) : std::span<float>(f); }
     std::span<const float> floats() const {
       return cache ? std::span<const float>(*cache) : std::span<const float>(f);

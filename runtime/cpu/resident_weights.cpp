@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "ir/error.h"
+#include "runtime/cpu/huge_pages.h"
 #include "runtime/cpu/simd/rows8.h"
 
 namespace brickc::cpu {
@@ -19,14 +20,11 @@ ResidentWeights::Copy ResidentWeights::get(const gguf::TensorInfo& t) {
   const bool repackable = t.ne.size() == 2 && simd::rows8_kernel(t.type, simd::best_isa());
   const uint64_t packed = repackable ? simd::rows8_bytes(t.type, t.n_rows(), t.ne[0]) : 0;
   rows8 = packed != 0;
-  constexpr size_t kHugePage = size_t{2} << 20;
-  const size_t size = ((rows8 ? packed : t.nbytes) + kHugePage - 1) / kHugePage * kHugePage;
-  auto* p = static_cast<uint8_t*>(std::aligned_alloc(kHugePage, size));
+  const uint64_t size = rows8 ? packed : t.nbytes;
+  auto* p = static_cast<uint8_t*>(alloc_huge(size));
   if (!p)
     fail("out of memory: {} bytes for a resident copy of tensor {} (the int8 engine's weights)",
          size, t.name);
-  // Advice only: where transparent huge pages are off, the copy still runs, on small pages.
-  ::madvise(p, size, MADV_HUGEPAGE);
   if (rows8)
     simd::repack_rows8(t.type, t.data, t.n_rows(), t.ne[0], p);
   else
