@@ -19,9 +19,15 @@ struct MixInfo {
 
 constexpr std::array kMixes = {
     MixInfo{QuantMix::Q4_K_M, "q4_k_m", 15, DType::Q4_K},
+    MixInfo{QuantMix::Q5_K_M, "q5_k_m", 17, DType::Q5_K},
+    MixInfo{QuantMix::Q6_K, "q6_k", 18, DType::Q6_K},
     MixInfo{QuantMix::Q4_0, "q4_0", 2, DType::Q4_0},
+    MixInfo{QuantMix::Q4_1, "q4_1", 3, DType::Q4_1},
+    MixInfo{QuantMix::Q5_0, "q5_0", 8, DType::Q5_0},
+    MixInfo{QuantMix::Q5_1, "q5_1", 9, DType::Q5_1},
     MixInfo{QuantMix::Q8_0, "q8_0", 7, DType::Q8_0},
     MixInfo{QuantMix::F16, "f16", 1, DType::F16},
+    MixInfo{QuantMix::F32, "f32", 0, DType::F32},
 };
 
 const MixInfo& mix_info(QuantMix m) {
@@ -87,6 +93,8 @@ bool use_more_bits(int i, int n) {
 
 void assign_types(std::vector<TensorSpec>& tensors, QuantMix mix, int n_layer) {
   const DType default_type = mix_info(mix).default_type;
+  // The _M K-quant mixes give some attn_v and ffn_down matrices more bits.
+  const bool k_m = mix == QuantMix::Q4_K_M || mix == QuantMix::Q5_K_M;
   // init_quantize_state_counters: counted over the whole file before any choice.
   int n_attn_v = 0;
   bool tied = true;
@@ -100,8 +108,8 @@ void assign_types(std::vector<TensorSpec>& tensors, QuantMix mix, int n_layer) {
       t.type = DType::F32;  // the converter's f32 norms and biases are copied
       continue;
     }
-    // Only a quantized default type goes through the mix rules (F16 stays F16).
-    if (mix == QuantMix::F16) {
+    // Only a quantized default type goes through the mix rules (F16 and F32 stay so).
+    if (mix == QuantMix::F16 || mix == QuantMix::F32) {
       t.type = default_type;
       continue;
     }
@@ -113,10 +121,10 @@ void assign_types(std::vector<TensorSpec>& tensors, QuantMix mix, int n_layer) {
       else if (type != DType::Q8_0)
         type = DType::Q6_K;
     } else if (contains(t.name, "attn_v.weight")) {
-      if (mix == QuantMix::Q4_K_M && use_more_bits(i_attn_v, n_attn_v)) type = DType::Q6_K;
+      if (k_m && use_more_bits(i_attn_v, n_attn_v)) type = DType::Q6_K;
       ++i_attn_v;
     } else if (contains(t.name, "ffn_down")) {
-      if (mix == QuantMix::Q4_K_M && use_more_bits(i_ffn_down, n_layer)) type = DType::Q6_K;
+      if (k_m && use_more_bits(i_ffn_down, n_layer)) type = DType::Q6_K;
       ++i_ffn_down;
     }
     // attn_q/k/output, ffn_gate/up and an untied token_embd keep the default for these

@@ -13,13 +13,14 @@
 
 namespace brickc::synth {
 
-enum class QuantMix { Q4_K_M, Q4_0, Q8_0, F16 };
+enum class QuantMix { Q4_K_M, Q5_K_M, Q6_K, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, F16, F32 };
 
-// "q4_k_m", "q4_0", "q8_0", "f16" (case-insensitive); an Error lists them otherwise.
+// "q4_k_m", "q5_k_m", ... "f32" (case-insensitive); an Error lists them otherwise.
 QuantMix parse_quant_mix(std::string_view s);
 std::string_view name(QuantMix m);
 std::string quant_mix_names();
-// The llama_ftype stored as general.file_type: F16=1, Q4_0=2, Q8_0=7, Q4_K_M=15.
+// The llama_ftype stored as general.file_type: F32=0, F16=1, Q4_0=2, Q4_1=3, Q8_0=7,
+// Q5_0=8, Q5_1=9, Q4_K_M=15, Q5_K_M=17, Q6_K=18.
 uint32_t llama_ftype(QuantMix m);
 
 // llama.cpp's use_more_bits(i, n): the layers of attn_v / ffn_down that Q4_K_M keeps at

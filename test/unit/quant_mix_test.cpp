@@ -124,12 +124,34 @@ TEST(QuantMix, Q40KeepsOutputAtQ6KWithShapeFallback) {
 
 TEST(QuantMix, Q80AndF16AreUniformExceptNormsAndBiases) {
   for (const char* model : {"qwen2.5-coder-0.5b", "qwen2.5-coder-7b"}) {
-    for (auto [mix, type] : {std::pair{QuantMix::Q8_0, DType::Q8_0}, {QuantMix::F16, DType::F16}}) {
+    for (auto [mix, type] : {std::pair{QuantMix::Q8_0, DType::Q8_0}, {QuantMix::F16, DType::F16},
+                             {QuantMix::F32, DType::F32}}) {
       for (const auto& t : typed(model, mix)) {
         const bool vector = t.ne.size() == 1;
         EXPECT_EQ(t.type, vector ? DType::F32 : type) << model << " " << t.name;
       }
     }
+  }
+}
+
+TEST(QuantMix, Q5KMSplitsAsQ4KMWithQ5KAndItsFallbacks) {
+  EXPECT_EQ(tally(typed("qwen2.5-coder-1.5b", QuantMix::Q5_K_M)),
+            counts({{DType::Q5_K, 168}, {DType::Q6_K, 29}, {DType::F32, 141}}));
+  // 896 columns: Q5_K falls back to Q5_1 and the more-bits Q6_K to Q8_0.
+  EXPECT_EQ(tally(typed("qwen2.5-coder-0.5b", QuantMix::Q5_K_M)),
+            counts({{DType::F32, 121}, {DType::Q5_1, 132}, {DType::Q8_0, 13},
+                    {DType::Q5_K, 12}, {DType::Q6_K, 12}}));
+}
+
+TEST(QuantMix, Q6KAndThe32WideMixesAreUniformButTheOutput) {
+  // Q6_K: 896-wide rows fall back to Q8_0; ffn_down (4,864 = 19 * 256 columns) keeps Q6_K.
+  EXPECT_EQ(tally(typed("qwen2.5-coder-0.5b", QuantMix::Q6_K)),
+            counts({{DType::F32, 121}, {DType::Q8_0, 145}, {DType::Q6_K, 24}}));
+  for (auto [mix, type] : {std::pair{QuantMix::Q4_1, DType::Q4_1}, {QuantMix::Q5_0, DType::Q5_0},
+                           {QuantMix::Q5_1, DType::Q5_1}}) {
+    const auto ts = typed("qwen2.5-coder-7b", mix);
+    EXPECT_EQ(tally(ts), counts({{DType::F32, 141}, {type, 197}, {DType::Q6_K, 1}})) << name(mix);
+    EXPECT_EQ(find(ts, "output.weight").type, DType::Q6_K) << name(mix);
   }
 }
 
@@ -164,7 +186,7 @@ TEST(QuantMix, UnknownNamesListTheValidOnes) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_THAT(e.what(), HasSubstr("q3_k"));
-    EXPECT_THAT(e.what(), HasSubstr("q4_k_m, q4_0, q8_0, f16"));
+    EXPECT_THAT(e.what(), HasSubstr("q4_k_m, q5_k_m, q6_k, q4_0, q4_1, q5_0, q5_1, q8_0, f16, f32"));
   }
   EXPECT_EQ(parse_quant_mix("Q4_K_M"), QuantMix::Q4_K_M);
   try {
