@@ -1,6 +1,7 @@
 // The per-tensor types llama.cpp's quantizer (llama_tensor_get_type in src/llama-quant.cpp,
 // summarized in gguf-qwen2.md §5) gives a qwen2 model for the mixes brickc synthesizes,
-// so synthetic files carry the same type layout as real downloads. Rules only, no data.
+// so synthetic files carry the same type layout as real downloads. Rules only, no data;
+// test/ref/test_synth_vs_llama_quantize.py checks every mix against llama.cpp's quantizer.
 #pragma once
 #include <cstdint>
 #include <map>
