@@ -239,6 +239,11 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
       }
       for (int64_t i = 0; i < nt; ++i) {  // scores to probabilities, in place
         float* pi = p.data() + i * width;
+        std::fill(output(i), output(i) + hd, 0.0f);
+        if (s.kernels.softmax) {
+          s.kernels.softmax(pi, n_kv(i), scale, s.f16_probabilities);
+          continue;
+        }
         float max = -std::numeric_limits<float>::infinity();
         for (int64_t j = 0; j < n_kv(i); ++j) {
           pi[j] *= scale;
@@ -254,7 +259,6 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
           pi[j] *= inv;
           if (s.f16_probabilities) pi[j] = quant::fp16_to_f32(quant::f32_to_fp16(pi[j]));
         }
-        std::fill(output(i), output(i) + hd, 0.0f);
       }
       for (int64_t j0 = 0; j0 < width; j0 += kKeys) {
         if (s.kernels.weigh) {

@@ -309,7 +309,7 @@ TEST(CpuBricks, SimdAttentionMatchesTheReferenceAndEachQueryAlone) {
       ref.f16_probabilities = f16;
       AttentionConfig c = ref;
       c.kernels = simd::attention_kernels(isa, s.head_dim);
-      ASSERT_TRUE(c.kernels.scores && c.kernels.weigh) << simd::name(isa);
+      ASSERT_TRUE(c.kernels.scores && c.kernels.weigh && c.kernels.softmax) << simd::name(isa);
       std::vector<float> want(n_tokens * qd, kNaN), all(n_tokens * qd, kNaN), one(n_tokens * qd, kNaN);
       attention(pool, ref, q.data(), n_tokens, pos0, k.data(), v.data(), want.data());
       attention(pool, c, q.data(), n_tokens, pos0, k.data(), v.data(), all.data());
@@ -321,6 +321,41 @@ TEST(CpuBricks, SimdAttentionMatchesTheReferenceAndEachQueryAlone) {
         // from the reference's only in their order (f16: a probability may round the other
         // way, 2^-11 relative).
         ASSERT_NEAR(all[i], want[i], f16 ? 2e-3 : 2e-5) << simd::name(isa) << " token " << i / qd;
+      }
+    }
+  }
+  if (ran == 0) GTEST_SKIP() << "this processor has none of brickc's SIMD sets";
+}
+
+TEST(CpuBricks, SimdSoftmaxMatchesDouble) {
+  // Scores spread over ±60 after scaling (probabilities from 1 down to e^-120, past the
+  // kernel's e^-86 floor), lengths around the vector widths. Against a double softmax of the
+  // same f32 scaled scores: exp within 2 ulp, the f32 x - max exact to 2^-24 |x - max|, then
+  // the division (f16: rounded to f16, 2^-11 relative, 2^-25 absolute among subnormals).
+  auto rng = fresh_rng();
+  const float scale = 0.125f;
+  int ran = 0;
+  for (simd::Isa isa : {simd::Isa::kAvx2, simd::Isa::kAvx512}) {
+    if (!simd::supported(isa)) continue;
+    ++ran;
+    const auto softmax = simd::attention_kernels(isa, 128).softmax;
+    ASSERT_TRUE(softmax) << simd::name(isa);
+    for (int64_t n : {1, 7, 8, 16, 17, 100, 1000}) {
+      for (bool f16 : {false, true}) {
+        const auto x = random_vec(rng, n, 480.0f);
+        std::vector<float> p = x;
+        softmax(p.data(), n, scale, f16);
+        std::vector<double> e(n);
+        double m = -1e300, sum = 0;
+        for (int64_t j = 0; j < n; ++j) m = std::max(m, double(x[j] * scale));
+        for (int64_t j = 0; j < n; ++j) sum += e[j] = std::exp(double(x[j] * scale) - m);
+        for (int64_t j = 0; j < n; ++j) {
+          const double want = e[j] / sum, d = std::abs(double(x[j] * scale) - m);
+          const double tol = f16 ? std::ldexp(want, -11) + std::ldexp(1.0, -25)
+                                 : want * (5e-7 + 1.2e-7 * d) + 1e-37;
+          ASSERT_NEAR(p[j], want, tol) << simd::name(isa) << " n " << n << " j " << j << " f16 " << f16;
+          if (f16) EXPECT_EQ(p[j], quant::fp16_to_f32(quant::f32_to_fp16(p[j])));
+        }
       }
     }
   }

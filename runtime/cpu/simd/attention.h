@@ -1,7 +1,7 @@
 // The int8 engine's attention inner loops in SIMD registers: the scores of a block of
-// queries against a chunk of keys, and the probabilities' weighted sum of the chunk's values.
-// cpu::attention (bricks.h) drives them, chunks the cache and computes the softmax; without
-// them it runs its own loops, the f32 reference's order.
+// queries against a chunk of keys, a query's softmax, and the probabilities' weighted sum
+// of the chunk's values. cpu::attention (bricks.h) drives them and chunks the cache;
+// without them it runs its own loops, the f32 reference's order and std::exp.
 #pragma once
 #include <cstdint>
 
@@ -25,9 +25,13 @@ struct AttentionChunk {
 // weigh: out[i·q_stride + d] += Σ_j p[i·p_stride + j] · v_j[d] over those keys, j ascending.
 // Each score and each output element is formed in one order, whatever the number of
 // queries in the block, so that a prompt step and one-token steps give the same values.
+// softmax: p[j] = e^(scale·p[j] − m) / Σ_k e^(scale·p[k] − m) for j < n, m the largest
+// scale·p[j], the sum in double (as ggml's soft_max); with f16, each result rounded to f16.
+// e^x is a polynomial within 2 ulp of f32's, and e^(−86) for anything smaller.
 struct AttentionKernels {
   void (*scores)(const AttentionChunk& c, float* p, int64_t p_stride) = nullptr;
   void (*weigh)(const AttentionChunk& c, const float* p, int64_t p_stride, float* out) = nullptr;
+  void (*softmax)(float* p, int64_t n, float scale, bool f16) = nullptr;
 };
 
 // The kernels of `isa` for heads of head_dim, or none (null functions): the portable set,

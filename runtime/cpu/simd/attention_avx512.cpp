@@ -22,6 +22,21 @@ struct Avx512 {
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   static V set1(float f) { return _mm512_set1_ps(f); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static V max(V a, V b) { return _mm512_max_ps(a, b); }
+  static V min(V a, V b) { return _mm512_min_ps(a, b); }
+  static V round(V x) { return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static V scale2(V p, V n) { return _mm512_scalef_ps(p, n); }  // p · 2^n
+  static V round_f16(V v) { return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT)); }
+  static float max_lane(V v) { return _mm512_reduce_max_ps(v); }
+  // Sums in double: the low and the high eight lanes.
+  using Sums = __m512d[2];
+  static void add_sums(Sums& s, V v) {
+    s[0] = _mm512_add_pd(s[0], _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+    s[1] = _mm512_add_pd(s[1], _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+  }
+  static double total(const Sums& s) { return _mm512_reduce_add_pd(_mm512_add_pd(s[0], s[1])); }
   // Lane i + 8, then i + 4, i + 2, i + 1 added to lane i (GCC's _mm512_reduce_add_ps).
   static float sum(V v) { return _mm512_reduce_add_ps(v); }
   // p[a·ps + b] = sum(acc[a][b]) for the 4 × 4 block, in four rounds that each halve the

@@ -16,6 +16,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "runtime/cpu/simd/attention.h"
 
@@ -120,10 +121,66 @@ struct Attention {
     }
   }
 
+  // e^x = 2^n · e^r with n = round(x·log2 e) and r = x − n·ln 2 (ln 2 in two parts, the
+  // first exact in f32 with n's bits, so r is exact), |r| <= ln 2 / 2, and e^r by its
+  // Taylor series to r^6 (truncation below 1e-7 relative). x is clamped to [−86, 88] so
+  // that 2^n · e^r stays a normal float.
+  static V exp(V x) {
+    x = S::min(S::max(x, S::set1(-86.0f)), S::set1(88.0f));
+    const V n = S::round(S::mul(x, S::set1(1.44269504088896f)));
+    V r = S::fma(n, S::set1(-0.693145751953125f), x);
+    r = S::fma(n, S::set1(-1.428606765330187e-06f), r);
+    V e = S::set1(1.0f / 720);
+    for (float c : {1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f}) e = S::fma(e, r, S::set1(c));
+    return S::scale2(e, n);
+  }
+
+  // f(v) on p[j0 .. n) in W-wide pieces, the last one through a buffer padded with `pad`.
+  template <class F>
+  static void each(float* p, int64_t j0, int64_t n, float pad, F f) {
+    int64_t j = j0;
+    for (; j + W <= n; j += W) S::store(p + j, f(S::load(p + j), W));
+    if (j == n) return;
+    float tail[W];
+    std::fill(tail, tail + W, pad);
+    std::copy(p + j, p + n, tail);
+    S::store(tail, f(S::load(tail), static_cast<int>(n - j)));
+    std::copy(tail, tail + (n - j), p + j);
+  }
+
+  static void softmax(float* p, int64_t n, float scale, bool f16) {
+    const float inf = std::numeric_limits<float>::infinity();
+    V top = S::set1(-inf);
+    each(p, 0, n, -inf, [&](V v, int) {
+      v = S::mul(v, S::set1(scale));
+      top = S::max(top, v);
+      return v;
+    });
+    const V m = S::set1(S::max_lane(top));
+    double sum = 0.0;
+    typename S::Sums sums{};
+    each(p, 0, n, -inf, [&](V v, int lanes) {
+      const V e = exp(S::sub(v, m));
+      if (lanes == W) {
+        S::add_sums(sums, e);
+      } else {
+        float t[W];
+        S::store(t, e);
+        for (int k = 0; k < lanes; ++k) sum += t[k];
+      }
+      return e;
+    });
+    const V inv = S::set1(static_cast<float>(1.0 / (S::total(sums) + sum)));
+    each(p, 0, n, 0.0f, [&](V v, int) {
+      v = S::mul(v, inv);
+      return f16 ? S::round_f16(v) : v;
+    });
+  }
+
   // The head sizes these blocks cover: whole output blocks of DB vectors.
   static AttentionKernels for_head(int64_t head_dim) {
     if (head_dim <= 0 || head_dim % (S::kDims * W) != 0) return {};
-    return {&scores, &weigh};
+    return {&scores, &weigh, &softmax};
   }
 };
 
