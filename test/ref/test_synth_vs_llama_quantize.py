@@ -38,8 +38,8 @@ SHAPES = [
 ]
 
 
-def synth(model, quant, flags):
-    out = os.path.join(WORK, f"quantize_{model}_{quant}.gguf")
+def synth(model, quant, flags, name="synth"):
+    out = os.path.join(WORK, f"quantize_{name}_{model}_{quant}.gguf")
     subprocess.run([BRICKC, "synth", "--model", model, "--quant", quant, "-t", "2", "-o", out]
                    + flags, check=True, stdout=subprocess.DEVNULL)
     return out
@@ -56,13 +56,16 @@ def llama_quantize(src, ftype, out):
 
 
 def types(path):
-    return {t.name: t.tensor_type.name for t in gguf.GGUFReader(path).tensors}
+    """Each tensor's type; the file is removed (the 0.5B shape's f32 file is 460 MB)."""
+    found = {t.name: t.tensor_type.name for t in gguf.GGUFReader(path).tensors}
+    os.remove(path)
+    return found
 
 
 def main():
     failures, compared = [], 0
     for model, flags in SHAPES:
-        src = synth(model, "f16", flags)
+        src = synth(model, "f16", flags, name="source")
         for mix, ftype in MIXES.items():
             want = types(llama_quantize(src, ftype, os.path.join(WORK, "quantize_llama.gguf")))
             got = types(synth(model, mix, flags))
@@ -76,6 +79,7 @@ def main():
             compared += len(got)
             print(f"{model} {mix}: {len(got)} tensors, {len(wrong)} types differ "
                   f"({', '.join(sorted(set(want.values())))})")
+        os.remove(src)
     print(f"{compared} tensors compared")
     for f in failures:
         print("FAIL:", f)
