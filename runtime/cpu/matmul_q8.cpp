@@ -7,6 +7,7 @@
 
 #include "frontend/quant/quant.h"
 #include "ir/error.h"
+#include "runtime/cpu/simd/q8_activations.h"
 #include "runtime/cpu/simd/rows8.h"
 #include "runtime/cpu/simd/tiles.h"
 
@@ -15,7 +16,7 @@ namespace {
 
 // x quantized to one activation type, in groups of kMaxTokens tokens interleaved by block
 // (simd::QActivations): group g holds tokens g·kMaxTokens .. with pitch = its token count.
-// For Q8_0, each block's scale also as f32, in the same order.
+// For Q8_0, each block's scale as f32 and the sum of its quants, in the same order.
 struct Quantized {
   DType type = DType::F32;
   uint64_t row = 0;     // bytes of one token's blocks
@@ -23,11 +24,13 @@ struct Quantized {
   uint64_t block = 0;   // bytes per block
   std::vector<uint8_t> bytes;
   std::vector<float> d;
+  std::vector<int32_t> sum;
 
   simd::QActivations group(int64_t t, int64_t n_tokens) const {
     const int64_t pitch = std::min<int64_t>(simd::kMaxTokens, n_tokens - t);
-    return {bytes.data() + row * static_cast<uint64_t>(t),
-            d.empty() ? nullptr : d.data() + blocks * t, pitch};
+    if (d.empty()) return {bytes.data() + row * static_cast<uint64_t>(t), nullptr, pitch};
+    return {bytes.data() + row * static_cast<uint64_t>(t), d.data() + blocks * t, pitch,
+            sum.data() + blocks * t};
   }
 };
 
@@ -38,6 +41,7 @@ void quantize_tokens(ThreadPool& pool, const float* x, int64_t cols, int64_t n_t
   q.blocks = cols / info(q.type).block_elems;
   q.bytes.resize(q.row * static_cast<uint64_t>(n_tokens));
   q.d.resize(q.type == DType::Q8_0 ? static_cast<size_t>(q.blocks * n_tokens) : 0);
+  q.sum.resize(q.d.size());
   pool.run_parallel(n_tokens, 1, [&](int64_t t0, int64_t t1) {
     thread_local std::vector<uint8_t> one;
     one.resize(q.row);
@@ -47,7 +51,7 @@ void quantize_tokens(ThreadPool& pool, const float* x, int64_t cols, int64_t n_t
       uint8_t* group = q.bytes.data() + q.row * static_cast<uint64_t>(g);
       // A group of one token (every decode step) is laid out as the row itself.
       uint8_t* row = pitch == 1 ? group : one.data();
-      quant::quantize(q.type, x + t * cols, row, cols);
+      simd::quantize_q8(q.type, x + t * cols, row, cols);
       for (int64_t b = 0; b < q.blocks; ++b) {
         const uint8_t* block = row + q.block * static_cast<uint64_t>(b);
         const uint64_t at = static_cast<uint64_t>(b * pitch + k);
@@ -56,6 +60,9 @@ void quantize_tokens(ThreadPool& pool, const float* x, int64_t cols, int64_t n_t
           uint16_t h;
           std::memcpy(&h, block, sizeof h);
           q.d[static_cast<size_t>(g * q.blocks) + at] = quant::fp16_to_f32(h);
+          int32_t sum = 0;
+          for (uint64_t i = sizeof h; i < q.block; ++i) sum += static_cast<int8_t>(block[i]);
+          q.sum[static_cast<size_t>(g * q.blocks) + at] = sum;
         }
       }
     }

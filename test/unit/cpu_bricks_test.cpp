@@ -354,7 +354,9 @@ TEST(CpuBricks, SimdSoftmaxMatchesDouble) {
           const double tol = f16 ? std::ldexp(want, -11) + std::ldexp(1.0, -25)
                                  : want * (5e-7 + 1.2e-7 * d) + 1e-37;
           ASSERT_NEAR(p[j], want, tol) << simd::name(isa) << " n " << n << " j " << j << " f16 " << f16;
-          if (f16) EXPECT_EQ(p[j], quant::fp16_to_f32(quant::f32_to_fp16(p[j])));
+          if (f16) {
+            EXPECT_EQ(p[j], quant::fp16_to_f32(quant::f32_to_fp16(p[j])));
+          }
         }
       }
     }

@@ -67,11 +67,15 @@ Case make_case(DType t, uint32_t seed) {
 }
 
 // The first nt tokens of c, interleaved by block as QActivations lays them out (pitch nt):
-// the quants and, for Q8_0, the scales as f32.
+// the quants and, for Q8_0, the scales as f32 and the sums of the quants.
 struct Interleaved {
   std::vector<uint8_t> q;
   std::vector<float> d;
-  QActivations view(int nt) const { return {q.data(), d.empty() ? nullptr : d.data(), nt}; }
+  std::vector<int32_t> sum;
+  QActivations view(int nt) const {
+    if (d.empty()) return {q.data(), nullptr, nt};
+    return {q.data(), d.data(), nt, sum.data()};
+  }
 };
 
 Interleaved interleave(DType t, const Case& c, int nt) {
@@ -83,7 +87,12 @@ Interleaved interleave(DType t, const Case& c, int nt) {
   for (int64_t b = 0; b < blocks; ++b)
     for (int k = 0; k < nt; ++k) {
       std::memcpy(x.q.data() + size * (b * nt + k), c.x.data() + c.x_row * k + size * b, size);
-      if (!c.xd.empty()) x.d.push_back(c.xd[k * blocks + b]);
+      if (c.xd.empty()) continue;
+      x.d.push_back(c.xd[k * blocks + b]);
+      const uint8_t* block = c.x.data() + c.x_row * k + size * b;
+      int32_t sum = 0;
+      for (uint64_t i = 2; i < size; ++i) sum += static_cast<int8_t>(block[i]);  // after the f16 scale
+      x.sum.push_back(sum);
     }
   return x;
 }

@@ -27,11 +27,14 @@ bool supported(Isa isa);
 // block so that a kernel finds every token of a block at a fixed offset (llama.cpp repacks
 // its GEMM operands for the same reason): token t's block b is at q + (b·pitch + t)·size,
 // size being the block's bytes. For Q8_0, d[b·pitch + t] is that block's scale as f32 (the
-// value of its f16), which the SIMD kernels broadcast straight from memory.
+// value of its f16), which the SIMD kernels broadcast straight from memory, and
+// sum[b·pitch + t] the sum of its 32 quants, with which a kernel that takes the weights'
+// codes unsigned (biased) removes the bias once per block.
 struct QActivations {
   const uint8_t* q = nullptr;
   const float* d = nullptr;
   int64_t pitch = 1;
+  const int32_t* sum = nullptr;
 };
 
 // out[t] = Σ w[i]·x_t[i] over n elements for t < nt (1 <= nt <= kMaxTokens): w a row of

@@ -171,16 +171,15 @@ void rows8_q4_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out)
   }
 }
 
-// Q5_0 / Q8_0 repacked eight rows at a time (rows8.h) against Q8_0, as the AVX2 kernel
+// Q8_0 repacked eight rows at a time (rows8.h) against Q8_0, as the AVX2 kernel
 // rows8_small (weights' magnitudes unsigned, their signs on the activations) with each
 // column quad's four products added to the lane's int32 sum by one vpdpbusd.
-template <DType T, int NT>
-void rows8_small(const uint8_t* w, const QActivations& x, int64_t n, float* out) {
-  constexpr bool five = T == DType::Q5_0;
+template <int NT>
+void rows8_q8_0(const uint8_t* w, const QActivations& x, int64_t n, float* out) {
   __m256 acc[NT];
   #pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / 32; ++b, w += five ? 176 : 272) {
+  for (int64_t b = 0; b < n / 32; ++b, w += 272) {
     const uint8_t* xb = x.q + 34 * x.pitch * b + 2;  // token t's quants at xb + 34t
     const float* db = x.d + x.pitch * b;
     __m256i sum[NT];
@@ -189,7 +188,7 @@ void rows8_small(const uint8_t* w, const QActivations& x, int64_t n, float* out)
     #pragma GCC unroll 4
     for (int p = 0; p < 4; ++p) {  // column quads 2p and 2p + 1
       __m256i q[2];
-      rows8_small_quads<T>(w, p, q);
+      rows8_small_quads<DType::Q8_0>(w, p, q);
       #pragma GCC unroll 2
       for (int h = 0; h < 2; ++h) {
         const __m256i aq = _mm256_abs_epi8(q[h]);
@@ -210,6 +209,55 @@ void rows8_small(const uint8_t* w, const QActivations& x, int64_t n, float* out)
   for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
 }
 
+// Q5_0 repacked eight rows at a time against Q8_0 with the weights' 5-bit codes left
+// unsigned (0..31, the value plus 16) as vpdpbusd's unsigned operand and the activations
+// as its signed one; each block's integer sum then carries 16 x the activations' sum
+// (QActivations::sum), taken off once per block. The AVX2 rows8_small's per-quad bias, abs and
+// sign go: a decode step of the 0.5B, most of whose matrices are Q5_0, is bound by these
+// instructions rather than by memory on a 16-core host. The integer sums are the same.
+template <int NT>
+void rows8_q5_0(const uint8_t* w, const QActivations& x, int64_t n, float* out) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f), bit4 = _mm256_set1_epi8(0x10);
+  __m256 acc[NT];
+  #pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / 32; ++b, w += 176) {
+    const uint8_t* xb = x.q + 34 * x.pitch * b + 2;  // token t's quants at xb + 34t
+    const float* db = x.d + x.pitch * b;
+    const int32_t* sb = x.sum + x.pitch * b;
+    const __m256i hb = load(w + 16);
+    __m256i sum[NT];
+    #pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) sum[t] = _mm256_setzero_si256();
+    #pragma GCC unroll 4
+    for (int p = 0; p < 4; ++p) {  // column quads 2p and 2p + 1 (rows8.h's Q5_0 layout)
+      const __m256i v = load(w + 48 + 32 * p);
+      const __m256i h = _mm256_srl_epi16(hb, _mm_cvtsi32_si128(2 * p));
+      // 0xf8: a | (b & c), the fifth bit placed at bit 4 of each code.
+      const __m256i q0 = _mm256_ternarylogic_epi32(_mm256_and_si256(v, low4),
+                                                   _mm256_slli_epi16(h, 4), bit4, 0xf8);
+      const __m256i q1 = _mm256_ternarylogic_epi32(
+          _mm256_and_si256(_mm256_srli_epi16(v, 4), low4), _mm256_slli_epi16(h, 3), bit4, 0xf8);
+      #pragma GCC unroll 8
+      for (int t = 0; t < NT; ++t) {
+        int32_t a0, a1;
+        std::memcpy(&a0, xb + 34 * t + 8 * p, 4);
+        std::memcpy(&a1, xb + 34 * t + 8 * p + 4, 4);
+        sum[t] = _mm256_dpbusd_epi32(sum[t], q0, _mm256_set1_epi32(a0));
+        sum[t] = _mm256_dpbusd_epi32(sum[t], q1, _mm256_set1_epi32(a1));
+      }
+    }
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
+    #pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) {
+      const __m256i exact = _mm256_sub_epi32(sum[t], _mm256_set1_epi32(16 * sb[t]));
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(exact), _mm256_mul_ps(dw, _mm256_set1_ps(db[t])), acc[t]);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
+}
+
 template <bool Five>
 struct Q45K {
   template <int NT>
@@ -223,10 +271,13 @@ struct Rows8Q4K {
   template <int NT>
   static constexpr auto run = &rows8_q4_k<NT>;
 };
-template <DType T>
-struct Rows8Small {
+struct Rows8Q80 {
   template <int NT>
-  static constexpr auto run = &rows8_small<T, NT>;
+  static constexpr auto run = &rows8_q8_0<NT>;
+};
+struct Rows8Q50 {
+  template <int NT>
+  static constexpr auto run = &rows8_q5_0<NT>;
 };
 
 }  // namespace
@@ -243,8 +294,8 @@ DotFn avx512_kernel(DType weight) {
 Rows8Fn avx512_rows8_kernel(DType weight) {
   switch (weight) {
     case DType::Q4_K: return by_tokens<Rows8Q4K, 8, 292, kRows8>;
-    case DType::Q5_0: return by_tokens<Rows8Small<DType::Q5_0>, 8, 34, kRows8>;
-    case DType::Q8_0: return by_tokens<Rows8Small<DType::Q8_0>, 8, 34, kRows8>;
+    case DType::Q5_0: return by_tokens<Rows8Q50, 8, 34, kRows8>;
+    case DType::Q8_0: return by_tokens<Rows8Q80, 8, 34, kRows8>;
     default: return nullptr;
   }
 }

@@ -122,6 +122,7 @@ void by_tokens(const uint8_t* w, const QActivations& xa, int nt, int64_t n, floa
     K::template run<Max>(w, x, n, out);
     x.q += Max * Bytes;  // the next tokens of each block
     if (x.d) x.d += Max;
+    if (x.sum) x.sum += Max;
   }
   switch (nt) {
     case 1: return K::template run<1>(w, x, n, out);

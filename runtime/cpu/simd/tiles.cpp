@@ -6,6 +6,7 @@
 
 #include "frontend/quant/quant.h"
 #include "ir/error.h"
+#include "runtime/cpu/simd/q8_activations.h"
 #include "runtime/cpu/simd/rows8.h"
 
 #if defined(__x86_64__) && defined(__linux__)
@@ -270,52 +271,10 @@ void TileActivations::put(int64_t t, const uint8_t* row) {
 }
 
 void TileActivations::quantize(int64_t t, const float* x) {
-  if (type != DType::Q8_K) {
-    thread_local std::vector<uint8_t> row;
-    row.resize(*row_bytes(type, static_cast<uint64_t>(cols)));
-    quant::quantize(type, x, row.data(), cols);
-    put(t, row.data());
-    return;
-  }
-  // quantize_q8_k's arithmetic four values at a time (vector extensions: SSE2 on any
-  // x86-64): per 256 values the first of largest magnitude sets iscale = -127 / max; each
-  // value is min(127, nearest_int(iscale · x)) by the same float rounding trick.
-  using f32x4 = float __attribute__((vector_size(16)));
-  using i32x4 = int32_t __attribute__((vector_size(16)));
-  using i8x4 = int8_t __attribute__((vector_size(4)));
-  const auto [tq, td, ts] = slots(t);
-  for (int64_t b = 0; b < cols / 256; ++b, x += 256) {
-    f32x4 m = {};
-    for (int j = 0; j < 256; j += 4) {
-      f32x4 v;
-      std::memcpy(&v, x + j, sizeof v);
-      v = v < 0 ? -v : v;
-      m = v > m ? v : m;
-    }
-    const float amax = std::max(std::max(m[0], m[1]), std::max(m[2], m[3]));
-    int first = 0;
-    while (first < 255 && std::fabs(x[first]) != amax) ++first;
-    const float iscale = amax == 0 ? 0.0f : -127.0f / x[first];
-    const float dx = amax == 0 ? 0.0f : 1 / iscale;
-    for (int g = 0; g < 8; ++g) {
-      i32x4 sum = {};
-      for (int k = 0; k < 8; ++k) {
-        f32x4 v;
-        std::memcpy(&v, x + 32 * g + 4 * k, sizeof v);
-        const f32x4 biased = v * iscale + 12582912.0f;
-        i32x4 qi;
-        std::memcpy(&qi, &biased, sizeof qi);
-        qi = (qi & 0x007fffff) - 0x00400000;
-        qi = qi > 127 ? 127 : qi;
-        sum += qi;
-        const i8x4 q8 = __builtin_convertvector(qi, i8x4);
-        std::memcpy(tq + 64 * (64 * b + 8 * g + k), &q8, sizeof q8);
-      }
-      const int64_t at = kTileTokens * (8 * b + g);
-      td[at] = dx;
-      ts[at] = dx * static_cast<float>(sum[0] + sum[1] + sum[2] + sum[3]);
-    }
-  }
+  thread_local std::vector<uint8_t> row;
+  row.resize(*row_bytes(type, static_cast<uint64_t>(cols)));
+  quantize_q8(type, x, row.data(), cols);
+  put(t, row.data());
 }
 
 void unpack_strip(DType weight, const uint8_t* rows, uint64_t row_bytes, int n_rows, int64_t cols,
