@@ -203,10 +203,10 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
   constexpr int64_t kBlock = 16, kKeys = 64, kMaxScores = int64_t{1} << 20;
   const int64_t block = std::clamp<int64_t>(kMaxScores / (pos0 + n_tokens), 1, kBlock);
   const int64_t n_blocks = (n_tokens + block - 1) / block;
-  // Heads of less work than kMinWork multiply-adds (scores and weighted sums) go to a
-  // thread together: a decode step at a short context is then one chunk, run by the
-  // caller, rather than a pool job that costs more to hand out than its heads take.
-  constexpr int64_t kMinWork = int64_t{1} << 17;
+  // Heads go to a thread in chunks of at least kMinWork multiply-adds (scores and weighted
+  // sums), about what handing a chunk to a worker costs (a few us): a decode step at a
+  // short context then runs its attention in one or two chunks, not one per head.
+  constexpr int64_t kMinWork = int64_t{1} << 16;
   const int64_t grain = std::max<int64_t>(1, kMinWork / (block * (pos0 + n_tokens) * hd * 2));
   pool.run_parallel(n_blocks * s.n_head, grain, [&](int64_t b, int64_t e) {
     thread_local std::vector<float> p;
