@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Session 24 call D (issue 15, the 0.5B's decode on this host). Call C showed the 0.5B's
+# decode scaling with threads (8: 99, 12: 126, 16: 150-169 tok/s), i.e. bound by the
+# kernels' instructions rather than by memory; most of its matrices are Q5_0. Three
+# binaries: old (HEAD 1f5dddc), mid (the AVX-512 Q5_0 kernel on unsigned codes, one bias
+# correction per block; attention heads in chunks of at least 128K multiply-adds) and new
+# (aa7aa2b: mid, plus the activations rounded to Q8_0/Q8_K four values at
+# a time, a serial part of every product of a decode step; chunks of 64K). Host tests of new's tree, decode A/B/C alternating, then new
+# side by side with llama-bench -ngl 0: the 0.5B three times (the host's speed drifts
+# within a call), the 1.5B and 7B once.
+mkdir -p build && tar xJf build/devx/dev.tar.xz -C build
+export LD_LIBRARY_PATH=$PWD/build/device/lib CUDA_VISIBLE_DEVICES=
+B=$PWD/build/device/bin
+M=/tmp/models; mkdir -p $M $OUT/r
+left() { [ $SECONDS -lt $1 ]; }
+med() { grep -E "brickc.*\| $2 " $1 | head -1 | awk -F'|' '{gsub(/ /, "", $5); print $5}'; }
+{
+bash .llama/unpack.sh /tmp/llama > /dev/null &
+for m in 0.5b 1.5b 7b; do $B/brickc.new synth --model qwen2.5-coder-$m --quant q4_k_m -o $M/$m.gguf > /dev/null & done
+timeout 200 $B/brickc_unit_tests --gtest_filter='CpuQ8*:CpuQdot*:CpuTiles*:CpuBricks*:CpuExecutor*:Int8Engine*:CpuThreadPool*' > $OUT/r/tests.log 2>&1
+echo "host tests rc=$? at $SECONDS s: $(grep -E '^\[  (PASSED|FAILED)' $OUT/r/tests.log | tr '\n' ' ')"
+grep -E "checking the|FAILED" $OUT/r/tests.log | head -30
+wait
+echo "models at $SECONDS s"
+tg() {  # binary model round
+  timeout 60 $B/brickc.$1 bench -m $M/$2.gguf --device cpu -t 16 -p 16 -n 128 -r 3 --warmup 1 > $OUT/r/tg-$1-$2-$3.log 2>&1
+  echo "tg128 $2 $1 round $3: $(med $OUT/r/tg-$1-$2-$3.log tg128) tok/s at $SECONDS s"
+}
+for round in 1 2 3; do for b in old mid new; do tg $b 0.5b $round; done; done
+for round in 1 2; do for b in old new; do tg $b 1.5b $round; done; done
+lb=/tmp/llama/bin/llama-bench
+side() {  # model round
+  timeout 150 $B/brickc.new bench -m $M/$1.gguf --device cpu -t 16 -p 512 -n 128 -r 3 --warmup 1 --llama-bench $lb --json $OUT/r/cpu-$1-$2.json > $OUT/r/cpu-$1-$2.log 2>&1
+  echo "$1 round $2 rc=$? at $SECONDS s"; grep -E "pp512|tg128" $OUT/r/cpu-$1-$2.log | head -6
+}
+for round in 1 2 3; do side 0.5b $round; done
+side 1.5b 1
+left 430 && side 7b 1
+echo "elapsed $SECONDS s"
+} 2>&1 | tee $OUT/r/summary.txt
+cp $OUT/r/summary.txt $OUT/summary.txt; cd $OUT && tar czf r.tgz r && rm -rf r
