@@ -180,6 +180,9 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
   }
   if (logits_.index == UINT32_MAX)
     fail("graph @{}: no f32 output (the logits) to return", graph_.name);
+  if (graph_.type(logits_).shape.rows() == 1)
+    for (const ir::Brick& b : bricks)
+      if (b.kind == ir::BrickKind::Argmax && b.operands[0] == logits_) argmax_ = b.results[0];
   if (max_ctx_ == 0) fail("graph @{}: no KV cache state is declared", graph_.name);
   brick_us_.assign(graph_.bricks().size(), 0.0);
 }
@@ -243,6 +246,11 @@ std::span<const float> GraphExecutor::logits_rows() const {
 std::span<const float> GraphExecutor::logits() const {
   const int64_t vocab = len(logits_);
   return logits_rows().last(static_cast<size_t>(vocab));
+}
+
+std::optional<int32_t> GraphExecutor::argmax() const {
+  if (!argmax_) return std::nullopt;
+  return slot(*argmax_).i[0];
 }
 
 int32_t GraphExecutor::i32(ir::ValueId v) const {
@@ -464,7 +472,7 @@ void GraphExecutor::run(const ir::Brick& b) {
       matmuls({{&weight(o[1]), out(r0)}}, logit_rows(o[0]), logit_n);
       return;
     case K::Argmax:
-      slot(r0).i[0] = argmax(pool_, in(o[0]), len(o[0]));
+      slot(r0).i[0] = cpu::argmax(pool_, in(o[0]), len(o[0]));
       return;
     // Composites: the parts' functions in the parts' order, intermediates in scratch.
     case K::RmsnormMatvec:

@@ -76,6 +76,9 @@ class GraphExecutor final : public runtime::BrickStepper {
 
   // The logits of the last token of the last step.
   std::span<const float> logits() const;
+  // The greedy token of the last step's last token, from the graph's argmax brick, where the
+  // graph has one over the last token's logits alone (nullopt otherwise).
+  std::optional<int32_t> argmax() const;
   // The logits of every token of the last step (n rows of n_vocab), for a graph with all
   // logits; the last token's alone otherwise.
   std::span<const float> logits_rows() const;
@@ -141,6 +144,7 @@ class GraphExecutor final : public runtime::BrickStepper {
   std::vector<uint32_t> alias_;
   std::vector<ir::ValueId> states_;
   ir::ValueId tok_, pos_, logits_;
+  std::optional<ir::ValueId> argmax_;  // an i32 output over the last token's logits
   std::optional<ir::ValueId> seq_;  // %seq, in a batch graph
   int64_t max_ctx_ = 0;
   int64_t n_seq_ = 1;
@@ -183,6 +187,12 @@ class GraphModel : public runtime::SteppedDecoder {
     n_past_ = n;
   }
   std::span<const float> logits() override { return last_->logits(); }
+  // The graph's argmax brick ran with the step (in parallel); scanning the logits again
+  // here was a serial part of every greedy decode step.
+  int32_t argmax() override {
+    const std::optional<int32_t> a = last_->argmax();
+    return a ? *a : Decoder::argmax();
+  }
   const ir::Graph* profiled_graph() const override { return &exec_.graph(); }
   std::vector<double> last_brick_us() override { return exec_.brick_us(); }
 

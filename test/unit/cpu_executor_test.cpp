@@ -334,6 +334,30 @@ TEST(CpuExecutor, StepWritesEveryPoisonedResult) {
       [&](bool poisoned, bool, ir::ValueId v) { EXPECT_FALSE(poisoned) << g.value(v).name; });
 }
 
+// Greedy decoding takes the graph's argmax brick (computed with the step) rather than a
+// second scan of the logits: it must be the first index of the largest logit, after a
+// prompt step and after every decode step, for both kernel sets.
+TEST(CpuExecutor, GreedyTokenIsTheFirstLargestLogit) {
+  const gguf::File& f = model_file({"test-small", synth::QuantMix::Q4_K_M});
+  const uint32_t seed = std::random_device{}();
+  SCOPED_TRACE(::testing::Message() << "token seed " << seed);
+  const auto prompt = random_tokens(f, seed);
+  for (Kernels k : {Kernels::kReference, Kernels::kInt8}) {
+    GraphModelOptions o = options(kCtx);
+    o.kernels = k;
+    GraphModel m(f, o);
+    ASSERT_TRUE(m.executor().argmax().has_value()) << "the decode graph has no argmax brick";
+    m.prefill(prompt);
+    for (int step = 0; step < 8; ++step) {
+      const std::span<const float> l = m.logits();
+      const auto want = static_cast<int32_t>(std::max_element(l.begin(), l.end()) - l.begin());
+      const int32_t got = m.argmax();
+      ASSERT_EQ(got, want) << "step " << step;
+      m.decode(got);
+    }
+  }
+}
+
 TEST(CpuExecutor, ResetRestartsTheSequence) {
   const gguf::File& f = model_file({"test-tiny", synth::QuantMix::Q4_0});
   GraphModel m(f, options(kCtx));
