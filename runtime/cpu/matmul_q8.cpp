@@ -60,9 +60,8 @@ void quantize_tokens(ThreadPool& pool, const float* x, int64_t cols, int64_t n_t
           uint16_t h;
           std::memcpy(&h, block, sizeof h);
           q.d[static_cast<size_t>(g * q.blocks) + at] = quant::fp16_to_f32(h);
-          int32_t sum = 0;
-          for (uint64_t i = sizeof h; i < q.block; ++i) sum += static_cast<int8_t>(block[i]);
-          q.sum[static_cast<size_t>(g * q.blocks) + at] = sum;
+          q.sum[static_cast<size_t>(g * q.blocks) + at] =
+              simd::sum32(reinterpret_cast<const int8_t*>(block + sizeof h));
         }
       }
     }

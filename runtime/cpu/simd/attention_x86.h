@@ -135,10 +135,10 @@ struct Attention {
     return S::scale2(e, n);
   }
 
-  // f(v) on p[j0 .. n) in W-wide pieces, the last one through a buffer padded with `pad`.
+  // f(v) on p[0 .. n) in W-wide pieces, the last one through a buffer padded with `pad`.
   template <class F>
-  static void each(float* p, int64_t j0, int64_t n, float pad, F f) {
-    int64_t j = j0;
+  static void each(float* p, int64_t n, float pad, F f) {
+    int64_t j = 0;
     for (; j + W <= n; j += W) S::store(p + j, f(S::load(p + j), W));
     if (j == n) return;
     float tail[W];
@@ -151,7 +151,7 @@ struct Attention {
   static void softmax(float* p, int64_t n, float scale, bool f16) {
     const float inf = std::numeric_limits<float>::infinity();
     V top = S::set1(-inf);
-    each(p, 0, n, -inf, [&](V v, int) {
+    each(p, n, -inf, [&](V v, int) {
       v = S::mul(v, S::set1(scale));
       top = S::max(top, v);
       return v;
@@ -159,7 +159,7 @@ struct Attention {
     const V m = S::set1(S::max_lane(top));
     double sum = 0.0;
     typename S::Sums sums{};
-    each(p, 0, n, -inf, [&](V v, int lanes) {
+    each(p, n, -inf, [&](V v, int lanes) {
       const V e = exp(S::sub(v, m));
       if (lanes == W) {
         S::add_sums(sums, e);
@@ -171,7 +171,7 @@ struct Attention {
       return e;
     });
     const V inv = S::set1(static_cast<float>(1.0 / (S::total(sums) + sum)));
-    each(p, 0, n, 0.0f, [&](V v, int) {
+    each(p, n, 0.0f, [&](V v, int) {
       v = S::mul(v, inv);
       return f16 ? S::round_f16(v) : v;
     });

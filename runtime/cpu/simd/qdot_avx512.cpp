@@ -4,8 +4,9 @@
 // vpmaddubsw and summed with their sub-block scales by VNNI's vpdpwssd (int16 pairs
 // multiplied and added to int32 in one instruction): two instructions per 64 weights and
 // token where the AVX2 kernels take five (two vpmaddubsw, two vpmaddwd, an add). The
-// formats with 32-element blocks keep their AVX2 kernels: their f16 scale per 32 weights
-// and token leaves nothing to fuse.
+// formats with 32-element blocks keep their AVX2 kernels for GGUF rows (their f16 scale per
+// 32 weights and token leaves nothing to fuse); their rows repacked eight at a time
+// (rows8.h: Q5_0, Q8_0), and Q4_K's, have vpdpbusd kernels here.
 #include "runtime/cpu/simd/qdot.h"
 
 #if defined(__x86_64__)

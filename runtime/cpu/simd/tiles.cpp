@@ -262,11 +262,9 @@ void TileActivations::put(int64_t t, const uint8_t* row) {
       xq = reinterpret_cast<const int8_t*>(block + 4 + 32 * (g % 8));
       std::memcpy(&dx, block, sizeof dx);
     }
-    int sum = 0;
-    for (int i = 0; i < 32; ++i) sum += xq[i];
     for (int k = 0; k < 8; ++k) std::memcpy(tq + 64 * (8 * g + k), xq + 4 * k, 4);
     td[kTileTokens * g] = dx;
-    ts[kTileTokens * g] = dx * static_cast<float>(sum);
+    ts[kTileTokens * g] = dx * static_cast<float>(sum32(xq));
   }
 }
 
