@@ -248,6 +248,26 @@ void rows8_q4_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out)
   }
 }
 
+// Column quads 2p and 2p + 1 of a repacked Q5_0 or Q8_0 block (rows8.h) as signed bytes,
+// q[h] holding quad 2p + h of the 8 rows.
+template <DType T>
+void rows8_small_quads(const uint8_t* w, int p, __m256i* q) {
+  if constexpr (T == DType::Q5_0) {
+    const __m256i v = load(w + 48 + 32 * p), low4 = _mm256_set1_epi8(0x0f);
+    // Fifth bits of quads 2p and 2p + 1 moved to bits 0 and 1, then to bit 4.
+    const __m256i h = _mm256_srl_epi16(load(w + 16), _mm_cvtsi32_si128(2 * p));
+    const __m256i bit4 = _mm256_set1_epi8(0x10), sixteen = _mm256_set1_epi8(16);
+    q[0] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(v, low4),
+                                           _mm256_and_si256(_mm256_slli_epi16(h, 4), bit4)), sixteen);
+    q[1] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low4),
+                                           _mm256_and_si256(_mm256_slli_epi16(h, 3), bit4)), sixteen);
+  } else {
+    static_assert(T == DType::Q8_0);
+    q[0] = load(w + 16 + 64 * p);
+    q[1] = load(w + 48 + 64 * p);
+  }
+}
+
 // Q5_0 / Q8_0 repacked eight rows at a time (rows8.h) against Q8_0, NT tokens, as
 // rows8_q4_k: a register is a column quad of 8 rows times one token's quad broadcast. The
 // weights are signed, so their magnitudes go to vpmaddubsw and their signs onto the
