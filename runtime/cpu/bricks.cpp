@@ -190,9 +190,9 @@ void rope_neox(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, float t
 }
 
 void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64_t n_tokens,
-               int64_t pos0, const float* k_cache, const float* v_cache, float* out) {
+               int64_t pos0, const KvView& cache, float* out) {
   const int64_t hd = s.head_dim, group = s.n_head / s.n_head_kv;
-  const int64_t q_stride = s.n_head * hd, kv_stride = s.n_head_kv * hd;
+  const int64_t q_stride = s.n_head * hd, kv_stride = cache.pos_stride;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   // A pool item is a block of up to kBlock queries of one head: each chunk of kKeys keys,
   // then of values, is read once per block rather than once per query (a prompt's queries
@@ -203,28 +203,43 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
   constexpr int64_t kBlock = 16, kKeys = 64, kMaxScores = int64_t{1} << 20;
   const int64_t block = std::clamp<int64_t>(kMaxScores / (pos0 + n_tokens), 1, kBlock);
   const int64_t n_blocks = (n_tokens + block - 1) / block;
-  // Heads go to a thread in chunks of at least kMinWork multiply-adds (scores and weighted
+  // A decode step (one token) makes its blocks of the heads that share a kv head instead
+  // (GQA: the 1.5B's 12 heads read 2 kv heads): each key and value is then read once for
+  // all of them, where one head per item read them once per head, 6 times, from beyond the
+  // L2 at a long context. As many heads per block as still leave a block per thread.
+  const bool by_heads = n_tokens == 1 && group > 1;
+  int64_t heads = 1;
+  for (int64_t g = group; by_heads && g > 1 && heads == 1; --g)
+    if (group % g == 0 && s.n_head / g >= pool.n_threads()) heads = g;
+  const int64_t n_items = by_heads ? s.n_head / heads : n_blocks * s.n_head;
+  const int64_t per_item = by_heads ? heads : block;  // queries
+  // Items go to a thread in chunks of at least kMinWork multiply-adds (scores and weighted
   // sums), about what handing a chunk to a worker costs (a few us): a decode step at a
   // short context then runs its attention in one or two chunks, not one per head.
   constexpr int64_t kMinWork = int64_t{1} << 16;
-  const int64_t grain = std::max<int64_t>(1, kMinWork / (block * (pos0 + n_tokens) * hd * 2));
-  pool.run_parallel(n_blocks * s.n_head, grain, [&](int64_t b, int64_t e) {
+  const int64_t grain = std::max<int64_t>(1, kMinWork / (per_item * (pos0 + n_tokens) * hd * 2));
+  pool.run_parallel(n_items, grain, [&](int64_t b, int64_t e) {
     thread_local std::vector<float> p;
     for (int64_t item = b; item < e; ++item) {
-      // The last blocks, which see the most keys, first: the pool's tail is then short.
-      const int64_t blk = n_blocks - 1 - item / s.n_head, h = item % s.n_head, kvh = h / group;
-      const int64_t t0 = blk * block, nt = std::min(block, n_tokens - t0);
-      const int64_t width = pos0 + t0 + nt;  // the keys the block's last query sees
+      // Query i of the block: token t0 + i of head h, or head h + i of the one token. The
+      // last blocks of a prompt, which see the most keys, go first: the pool's tail is then
+      // short.
+      const int64_t blk = by_heads ? 0 : n_blocks - 1 - item / s.n_head;
+      const int64_t h = by_heads ? item * heads : item % s.n_head, kvh = h / group;
+      const int64_t t0 = blk * block, nt = by_heads ? heads : std::min(block, n_tokens - t0);
+      const int64_t stride = by_heads ? hd : q_stride, end_step = by_heads ? 0 : 1;
+      const int64_t first_end = pos0 + t0 + 1;  // causal: the keys query 0 sees
+      const int64_t width = first_end + (nt - 1) * end_step;  // the keys the last one sees
       p.resize(static_cast<size_t>(nt * width));
-      const float* k = k_cache + kvh * hd;
-      const float* v = v_cache + kvh * hd;
-      auto n_kv = [&](int64_t i) { return pos0 + t0 + i + 1; };  // causal
-      auto query = [&](int64_t i) { return q + (t0 + i) * q_stride + h * hd; };
-      auto output = [&](int64_t i) { return out + (t0 + i) * q_stride + h * hd; };
+      const float* k = cache.k + kvh * cache.head_stride;
+      const float* v = cache.v + kvh * cache.head_stride;
+      auto n_kv = [&](int64_t i) { return first_end + i * end_step; };
+      auto query = [&](int64_t i) { return q + t0 * q_stride + h * hd + i * stride; };
+      auto output = [&](int64_t i) { return out + t0 * q_stride + h * hd + i * stride; };
       // The block's queries against keys (or values) j0 .. j0 + kKeys - 1.
       auto chunk = [&](const float* kv, int64_t j0) {
-        return simd::AttentionChunk{query(0), q_stride, kv, kv_stride, nt, j0,
-                                    j0 + kKeys, pos0 + t0 + 1, hd};
+        return simd::AttentionChunk{query(0), stride, kv, kv_stride, nt, j0, j0 + kKeys,
+                                    first_end, end_step, hd};
       };
       for (int64_t j0 = 0; j0 < width; j0 += kKeys) {
         if (s.kernels.scores) {

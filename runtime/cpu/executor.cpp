@@ -293,6 +293,17 @@ void GraphExecutor::run_bricks() {
   for (size_t i = 0; i < graph_.bricks().size(); ++i) run_brick(i);
 }
 
+int64_t GraphExecutor::cache_at(ir::ValueId cache, int64_t seq, int64_t head, int64_t pos) const {
+  const auto& d = graph_.type(cache).shape.dims;  // [head_dim, n_kv_heads, max_ctx(, n_seq)]
+  return ((seq * d[1] + head) * max_ctx_ + pos) * d[0];
+}
+
+int64_t GraphExecutor::cache_element(ir::ValueId cache, int64_t e) const {
+  const auto& d = graph_.type(cache).shape.dims;
+  const int64_t row = e / d[0], pos = row / d[1] % max_ctx_, seq = row / d[1] / max_ctx_;
+  return cache_at(cache, seq, row % d[1], pos) + e % d[0];
+}
+
 std::vector<float> GraphExecutor::read(ir::ValueId v, int64_t offset, int64_t count) {
   if (graph_.type(v).elem == DType::I32) {
     if (offset != 0 || count != 1 || graph_.type(v).shape.elements() != 1)
@@ -303,7 +314,10 @@ std::vector<float> GraphExecutor::read(ir::ValueId v, int64_t offset, int64_t co
   if (offset < 0 || count < 0 || static_cast<size_t>(offset + count) > f.size())
     fail("graph @{}: elements [{}, {}) are outside %{} : {}", graph_.name, offset, offset + count,
          graph_.value(v).name, ir::to_string(graph_.type(v)));
-  return {f.begin() + offset, f.begin() + offset + count};
+  if (!slot(v).cache) return {f.begin() + offset, f.begin() + offset + count};
+  std::vector<float> values(static_cast<size_t>(count));
+  for (int64_t e = 0; e < count; ++e) values[e] = f[cache_element(v, offset + e)];
+  return values;
 }
 
 void GraphExecutor::write(ir::ValueId v, int64_t offset, std::span<const float> values) {
@@ -312,7 +326,10 @@ void GraphExecutor::write(ir::ValueId v, int64_t offset, std::span<const float> 
       static_cast<size_t>(offset) + values.size() > f.size())
     fail("graph @{}: cannot write {} values at {} to %{} : {}", graph_.name, values.size(), offset,
          graph_.value(v).name, ir::to_string(graph_.type(v)));
-  std::copy(values.begin(), values.end(), f.begin() + offset);
+  for (size_t e = 0; e < values.size(); ++e) {
+    const auto at = static_cast<int64_t>(e) + offset;
+    f[slot(v).cache ? cache_element(v, at) : at] = values[e];
+  }
 }
 
 void GraphExecutor::plant_fault(size_t i) {
@@ -331,7 +348,7 @@ void GraphExecutor::corrupt(const ir::Brick& b) {
   const auto& d = graph_.type(r).shape.dims;
   // A cache: the row of the step's first token.
   const int64_t seq0 = seq_ ? slot(*seq_).i[0] : 0;
-  const int64_t at = d.size() >= 3 ? d[0] * d[1] * (seq0 * max_ctx_ + slot(pos_).i[0]) : 0;
+  const int64_t at = d.size() >= 3 ? cache_at(r, seq0, 0, slot(pos_).i[0]) : 0;
   float& x = s.floats()[static_cast<size_t>(at)];
   x += 1000.0f * (1.0f + std::fabs(x));
 }
@@ -350,13 +367,14 @@ void GraphExecutor::step(std::span<const int32_t> tokens, int64_t pos) {
   run_bricks();
 }
 
-float* GraphExecutor::append_kv(const float* k, const float* v, int64_t pos, int64_t seq,
-                                ir::ValueId kc, ir::ValueId vc) {
+void GraphExecutor::append_kv(const float* k, const float* v, int64_t pos, int64_t seq,
+                              ir::ValueId kc, ir::ValueId vc) {
   const auto& d = graph_.type(kc).shape.dims;  // [head_dim, n_kv_heads, max_ctx(, n_seq)]
-  const int64_t row = d[0] * d[1], at = (seq * max_ctx_ + pos) * row;
-  std::memcpy(out(kc) + at, k, static_cast<size_t>(row) * sizeof(float));
-  std::memcpy(out(vc) + at, v, static_cast<size_t>(row) * sizeof(float));
-  return out(kc) + at;
+  for (int64_t h = 0; h < d[1]; ++h) {
+    const int64_t at = cache_at(kc, seq, h, pos);
+    std::memcpy(out(kc) + at, k + h * d[0], static_cast<size_t>(d[0]) * sizeof(float));
+    std::memcpy(out(vc) + at, v + h * d[0], static_cast<size_t>(d[0]) * sizeof(float));
+  }
 }
 
 void GraphExecutor::matmuls(std::initializer_list<MatmulPart> parts, const float* x, int64_t n) {
@@ -448,18 +466,19 @@ void GraphExecutor::run(const ir::Brick& b) {
       const int64_t k = len(o[0]);
       AttentionConfig cfg{k / d[0], d[1], d[0], false};
       if (kernels_ == Kernels::kInt8) cfg.kernels = simd::attention_kernels(simd::best_isa(), d[0]);
+      auto cache = [&](int64_t seq) {
+        const int64_t at = cache_at(o[1], seq, 0, 0);
+        return KvView{in(o[1]) + at, in(o[2]) + at, d[0], max_ctx_ * d[0]};
+      };
       if (o.size() > 4) {
         // A batch: each token reads its own sequence's cache, up to its own position.
-        const int64_t per_seq = max_ctx_ * d[0] * d[1];
-        for (int64_t t = 0; t < n; ++t) {
-          const int64_t s = sequence(4, t) * per_seq;
-          attention(pool_, cfg, in(o[0]) + t * k, 1, position(o[3], t), in(o[1]) + s,
-                    in(o[2]) + s, out(r0) + t * k);
-        }
+        for (int64_t t = 0; t < n; ++t)
+          attention(pool_, cfg, in(o[0]) + t * k, 1, position(o[3], t), cache(sequence(4, t)),
+                    out(r0) + t * k);
         return;
       }
       position(o[3], n - 1);  // range check of the last, the largest
-      attention(pool_, cfg, in(o[0]), n, position(o[3], 0), in(o[1]), in(o[2]), out(r0));
+      attention(pool_, cfg, in(o[0]), n, position(o[3], 0), cache(0), out(r0));
       return;
     }
     case K::Swiglu:
@@ -506,14 +525,16 @@ void GraphExecutor::run(const ir::Brick& b) {
       const int64_t hd = graph_.type(o[4]).shape.dims[0];
       const float theta = b.float_attr("theta");
       const int64_t nq = len(o[0]), nk = len(o[1]);
-      // Tokens over the pool (rope_neox's tables are per thread); k is roped in its cache row.
+      // Tokens over the pool (rope_neox's tables are per thread).
       spread(n, 1, [&](int64_t t0, int64_t t1) {
+        thread_local std::vector<float> k;
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t pos = position(o[3], t);
           std::copy_n(in(o[0]) + t * nq, nq, out(r0) + t * nq);
           rope_neox(out(r0) + t * nq, nq / hd, hd, pos, theta);
-          float* k = append_kv(in(o[1]) + t * nk, in(o[2]) + t * nk, pos, sequence(6, t), o[4], o[5]);
-          rope_neox(k, nk / hd, hd, pos, theta);
+          k.assign(in(o[1]) + t * nk, in(o[1]) + (t + 1) * nk);
+          rope_neox(k.data(), nk / hd, hd, pos, theta);
+          append_kv(k.data(), in(o[2]) + t * nk, pos, sequence(6, t), o[4], o[5]);
         }
       });
       return;

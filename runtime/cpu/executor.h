@@ -5,7 +5,8 @@
 //
 // With Kernels::kReference, numerics are those of the f32 reference, by choice: a
 // q8_1-typed value (the quantize-activations pass) is a hint for the GPU and is kept in f32
-// here, and the KV cache, declared f16, is held in f32 as Qwen2Model holds it. A composite
+// here, and the KV cache, declared f16, is held in f32 as Qwen2Model holds it (each kv
+// head's positions together, which attention streams faster than the IR's rows). A composite
 // brick runs exactly the functions of its parts in their order, so the default pipeline
 // changes no bit of the logits. Kernels::kInt8 (the fast CPU engine) runs the matrix
 // bricks as llama.cpp's CPU backend does: activations rounded to Q8_0/Q8_K blocks, int8
@@ -128,9 +129,15 @@ class GraphExecutor final : public runtime::BrickStepper {
   const float* in(ir::ValueId v) const { return slot(v).floats().data(); }
   // Elements per token row.
   int64_t len(ir::ValueId v) const { return graph_.type(v).shape.ne0(); }
-  // Writes k and v at `pos` of sequence `seq`'s caches; returns k's row there.
-  float* append_kv(const float* k, const float* v, int64_t pos, int64_t seq, ir::ValueId kc,
-                   ir::ValueId vc);
+  // A KV cache holds each sequence's kv heads one after the other, each head's positions
+  // together ([seq][kv head][position][head_dim], KvView): the offset of one head_dim run.
+  // The IR's order ([seq][position][kv head][head_dim]) is what read() and write() see.
+  int64_t cache_at(ir::ValueId cache, int64_t seq, int64_t head, int64_t pos) const;
+  // The element of `cache` at IR (logical) index e.
+  int64_t cache_element(ir::ValueId cache, int64_t e) const;
+  // Writes the rows k and v (all kv heads) at `pos` of sequence `seq`'s caches.
+  void append_kv(const float* k, const float* v, int64_t pos, int64_t seq, ir::ValueId kc,
+                 ir::ValueId vc);
   // The products of one brick that share the input x (n token rows).
   void matmuls(std::initializer_list<MatmulPart> parts, const float* x, int64_t n);
 

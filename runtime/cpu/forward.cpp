@@ -122,7 +122,7 @@ void Qwen2Model::eval_batch(const int32_t* tokens, int64_t n, bool all_logits) {
     float* vc = v_cache_.data() + il * n_ctx_ * KV;
     std::memcpy(kc + pos0 * KV, k_.data(), n * KV * sizeof(float));
     std::memcpy(vc + pos0 * KV, v_.data(), n * KV * sizeof(float));
-    attention(pool_, attn, q_.data(), n, pos0, kc, vc, att_.data());
+    attention(pool_, attn, q_.data(), n, pos0, {kc, vc, KV, c.head_dim}, att_.data());
     project(L.wo, att_.data(), n, h);
     add(x, h, x, n * E);
 

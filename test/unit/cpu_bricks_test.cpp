@@ -29,6 +29,11 @@ std::vector<float> random_vec(std::mt19937& rng, size_t n, float scale = 1.0f) {
 
 std::mt19937 fresh_rng() { return std::mt19937(std::random_device{}()); }
 
+// Caches as rows of positions ([position][kv head][head_dim]), as Qwen2Model keeps them.
+KvView rows(const AttentionConfig& s, const std::vector<float>& k, const std::vector<float>& v) {
+  return {k.data(), v.data(), s.n_head_kv * s.head_dim, s.head_dim};
+}
+
 TEST(CpuBricks, DotMatchesDouble) {
   auto rng = fresh_rng();
   for (int64_t n : {1, 15, 16, 17, 64, 896, 4864}) {
@@ -215,10 +220,10 @@ TEST(CpuBricks, AttentionMatchesDouble) {
   for (int threads : {1, 4}) {
     ThreadPool pool(threads);
     std::vector<float> out(n_tokens * qd, kNaN), out16(n_tokens * qd, kNaN);
-    attention(pool, s, q.data(), n_tokens, pos0, k.data(), v.data(), out.data());
+    attention(pool, s, q.data(), n_tokens, pos0, rows(s, k, v), out.data());
     AttentionConfig s16 = s;
     s16.f16_probabilities = true;
-    attention(pool, s16, q.data(), n_tokens, pos0, k.data(), v.data(), out16.data());
+    attention(pool, s16, q.data(), n_tokens, pos0, rows(s, k, v), out16.data());
     for (int64_t t = 0; t < n_tokens; ++t)
       for (int64_t h = 0; h < s.n_head; ++h) {
         const int64_t kvh = h / (s.n_head / s.n_head_kv), n_kv = pos0 + t + 1;
@@ -257,9 +262,9 @@ TEST(CpuBricks, AttentionIgnoresFuturePositions) {
   auto k = random_vec(rng, n_pos * 16), v = random_vec(rng, n_pos * 16);
   ThreadPool pool(1);
   std::vector<float> a(2 * 16, kNaN), b(2 * 16, kNaN);
-  attention(pool, s, q.data(), 1, 2, k.data(), v.data(), a.data());
+  attention(pool, s, q.data(), 1, 2, rows(s, k, v), a.data());
   for (int64_t i = 3 * 16; i < n_pos * 16; ++i) k[i] = v[i] = kNaN;
-  attention(pool, s, q.data(), 1, 2, k.data(), v.data(), b.data());
+  attention(pool, s, q.data(), 1, 2, rows(s, k, v), b.data());
   EXPECT_EQ(a, b);
 }
 
@@ -278,9 +283,9 @@ TEST(CpuBricks, AttentionOfAPromptIsThatOfEachQueryAlone) {
     AttentionConfig c = s;
     c.f16_probabilities = f16;
     std::vector<float> all(n_tokens * qd, kNaN), one(n_tokens * qd, kNaN);
-    attention(pool, c, q.data(), n_tokens, pos0, k.data(), v.data(), all.data());
+    attention(pool, c, q.data(), n_tokens, pos0, rows(s, k, v), all.data());
     for (int64_t t = 0; t < n_tokens; ++t)
-      attention(pool, c, q.data() + t * qd, 1, pos0 + t, k.data(), v.data(), one.data() + t * qd);
+      attention(pool, c, q.data() + t * qd, 1, pos0 + t, rows(s, k, v), one.data() + t * qd);
     for (int64_t i = 0; i < n_tokens * qd; ++i)
       ASSERT_EQ(all[i], one[i]) << "token " << i / qd << " f16 " << f16;
   }
@@ -311,10 +316,10 @@ TEST(CpuBricks, SimdAttentionMatchesTheReferenceAndEachQueryAlone) {
       c.kernels = simd::attention_kernels(isa, s.head_dim);
       ASSERT_TRUE(c.kernels.scores && c.kernels.weigh && c.kernels.softmax) << simd::name(isa);
       std::vector<float> want(n_tokens * qd, kNaN), all(n_tokens * qd, kNaN), one(n_tokens * qd, kNaN);
-      attention(pool, ref, q.data(), n_tokens, pos0, k.data(), v.data(), want.data());
-      attention(pool, c, q.data(), n_tokens, pos0, k.data(), v.data(), all.data());
+      attention(pool, ref, q.data(), n_tokens, pos0, rows(s, k, v), want.data());
+      attention(pool, c, q.data(), n_tokens, pos0, rows(s, k, v), all.data());
       for (int64_t t = 0; t < n_tokens; ++t)
-        attention(pool, c, q.data() + t * qd, 1, pos0 + t, k.data(), v.data(), one.data() + t * qd);
+        attention(pool, c, q.data() + t * qd, 1, pos0 + t, rows(s, k, v), one.data() + t * qd);
       for (int64_t i = 0; i < n_tokens * qd; ++i) {
         ASSERT_EQ(all[i], one[i]) << simd::name(isa) << " token " << i / qd << " f16 " << f16;
         // Outputs are convex combinations of values of unit size; the kernels' sums differ
@@ -325,6 +330,54 @@ TEST(CpuBricks, SimdAttentionMatchesTheReferenceAndEachQueryAlone) {
     }
   }
   if (ran == 0) GTEST_SKIP() << "this processor has none of brickc's SIMD sets";
+}
+
+// A decode step's attention takes the heads that share a kv head as one block, as many as
+// leave a block per thread, and reads a cache kept as each kv head's positions together (the
+// executor's layout): every output must be that of the prompt's rows layout, query by
+// query, bit for bit, whatever the threads (1 and 2: blocks of all 6 heads, register blocks
+// of 4 and 2; 4: of 3; 16: one head each), with the reference loops and each SIMD set.
+TEST(CpuBricks, DecodeAttentionOfGroupedHeadsIsThatOfEachHead) {
+  auto rng = fresh_rng();
+  const AttentionConfig s{12, 2, 128};  // the 1.5B's heads
+  const int64_t n_tokens = 5, pos0 = 150, n_pos = pos0 + n_tokens;
+  const int64_t qd = s.n_head * s.head_dim, kvd = s.n_head_kv * s.head_dim;
+  const auto q = random_vec(rng, n_tokens * qd), k = random_vec(rng, n_pos * kvd),
+             v = random_vec(rng, n_pos * kvd);
+  // The same cache with each kv head's positions together.
+  std::vector<float> kh(k.size()), vh(v.size());
+  for (int64_t j = 0; j < n_pos; ++j)
+    for (int64_t g = 0; g < s.n_head_kv; ++g)
+      for (int64_t e = 0; e < s.head_dim; ++e) {
+        kh[(g * n_pos + j) * s.head_dim + e] = k[j * kvd + g * s.head_dim + e];
+        vh[(g * n_pos + j) * s.head_dim + e] = v[j * kvd + g * s.head_dim + e];
+      }
+  const KvView heads{kh.data(), vh.data(), s.head_dim, n_pos * s.head_dim};
+  std::vector<AttentionConfig> configs{s};
+  for (simd::Isa isa : {simd::Isa::kAvx2, simd::Isa::kAvx512})
+    if (simd::supported(isa)) {
+      configs.push_back(s);
+      configs.back().kernels = simd::attention_kernels(isa, s.head_dim);
+      configs.back().f16_probabilities = true;
+    }
+  for (const AttentionConfig& c : configs) {
+    ThreadPool prompt_pool(3);
+    std::vector<float> want(n_tokens * qd, kNaN);
+    attention(prompt_pool, c, q.data(), n_tokens, pos0, rows(s, k, v), want.data());
+    for (int threads : {1, 2, 4, 16}) {
+      ThreadPool pool(threads);
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        std::vector<float> a(qd, kNaN), b(qd, kNaN);
+        attention(pool, c, q.data() + t * qd, 1, pos0 + t, heads, a.data());
+        attention(pool, c, q.data() + t * qd, 1, pos0 + t, rows(s, k, v), b.data());
+        for (int64_t i = 0; i < qd; ++i) {
+          ASSERT_EQ(a[i], want[t * qd + i]) << "token " << t << " threads " << threads
+                                            << " kernels " << (c.kernels.scores != nullptr);
+          ASSERT_EQ(b[i], want[t * qd + i]) << "token " << t << " threads " << threads;
+        }
+      }
+    }
+  }
 }
 
 TEST(CpuBricks, SimdSoftmaxMatchesDouble) {

@@ -28,7 +28,7 @@ struct Attention {
   using V = typename S::V;
   static constexpr int W = S::kWidth;
 
-  static int64_t end(const AttentionChunk& c, int64_t i) { return std::min(c.j1, c.first_end + i); }
+  static int64_t end(const AttentionChunk& c, int64_t i) { return std::min(c.j1, c.first_end + i * c.end_step); }
 
   template <int QB, int KB>
   static void score_block(const AttentionChunk& c, int64_t i, int64_t j, float* p, int64_t ps) {
