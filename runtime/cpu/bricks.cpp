@@ -189,10 +189,20 @@ void rope_neox(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, float t
   }
 }
 
+void to_f16(const simd::AttentionKernels& kernels, const float* x, uint16_t* y, int64_t n) {
+  if (kernels.to_f16) return kernels.to_f16(x, y, n);
+  for (int64_t i = 0; i < n; ++i) y[i] = quant::f32_to_fp16(x[i]);
+}
+
+void from_f16(const simd::AttentionKernels& kernels, const uint16_t* x, float* y, int64_t n) {
+  if (kernels.from_f16) return kernels.from_f16(x, y, n);
+  for (int64_t i = 0; i < n; ++i) y[i] = quant::fp16_to_f32(x[i]);
+}
+
 void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64_t n_tokens,
                int64_t pos0, const KvView& cache, float* out) {
   const int64_t hd = s.head_dim, group = s.n_head / s.n_head_kv;
-  const int64_t q_stride = s.n_head * hd, kv_stride = cache.pos_stride;
+  const int64_t q_stride = s.n_head * hd;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   // A pool item is a block of up to kBlock queries of one head: each chunk of kKeys keys,
   // then of values, is read once per block rather than once per query (a prompt's queries
@@ -219,7 +229,8 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
   constexpr int64_t kMinWork = int64_t{1} << 16;
   const int64_t grain = std::max<int64_t>(1, kMinWork / (per_item * (pos0 + n_tokens) * hd * 2));
   pool.run_parallel(n_items, grain, [&](int64_t b, int64_t e) {
-    thread_local std::vector<float> p;
+    thread_local std::vector<float> p, wide;
+    wide.resize(static_cast<size_t>(kKeys * hd));
     for (int64_t item = b; item < e; ++item) {
       // Query i of the block: token t0 + i of head h, or head h + i of the one token. The
       // last blocks of a prompt, which see the most keys, go first: the pool's tail is then
@@ -231,69 +242,86 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
       const int64_t first_end = pos0 + t0 + 1;  // causal: the keys query 0 sees
       const int64_t width = first_end + (nt - 1) * end_step;  // the keys the last one sees
       p.resize(static_cast<size_t>(nt * width));
-      const float* k = cache.k + kvh * cache.head_stride;
-      const float* v = cache.v + kvh * cache.head_stride;
-      auto n_kv = [&](int64_t i) { return first_end + i * end_step; };
       auto query = [&](int64_t i) { return q + t0 * q_stride + h * hd + i * stride; };
       auto output = [&](int64_t i) { return out + t0 * q_stride + h * hd + i * stride; };
-      // The block's queries against keys (or values) j0 .. j0 + kKeys - 1.
-      auto chunk = [&](const float* kv, int64_t j0) {
-        return simd::AttentionChunk{query(0), stride, kv, kv_stride, nt, j0, j0 + kKeys,
-                                    first_end, end_step, hd};
+      // The block's queries against keys (or values) j0 .. j0 + kKeys - 1 as f32 rows,
+      // indexed from j0: the cache's own, or an f16 cache's widened into `wide`.
+      auto chunk = [&](const void* kv, int64_t j0) {
+        const int64_t at = kvh * cache.head_stride + j0 * cache.pos_stride;
+        simd::AttentionChunk c{query(0), stride, nullptr, cache.pos_stride, nt, 0, kKeys,
+                               first_end - j0, end_step, hd};
+        if (!cache.f16) {
+          c.kv = static_cast<const float*>(kv) + at;
+          return c;
+        }
+        const auto* x = static_cast<const uint16_t*>(kv) + at;
+        for (int64_t j = 0; j < std::min(kKeys, width - j0); ++j)
+          from_f16(s.kernels, x + j * cache.pos_stride, wide.data() + j * hd, hd);
+        c.kv = wide.data();
+        c.kv_stride = hd;
+        return c;
+      };
+      // Query i's keys in chunk c: 0 .. n(c, i) - 1.
+      auto n_keys = [](const simd::AttentionChunk& c, int64_t i) {
+        return std::min(c.j1, c.first_end + i * c.end_step);
       };
       for (int64_t j0 = 0; j0 < width; j0 += kKeys) {
+        const simd::AttentionChunk c = chunk(cache.k, j0);
         if (s.kernels.scores) {
-          s.kernels.scores(chunk(k, j0), p.data(), width);
+          s.kernels.scores(c, p.data() + j0, width);
           continue;
         }
         for (int64_t i = 0; i < nt; ++i) {
-          float* pi = p.data() + i * width;
-          const int64_t j1 = std::min(j0 + kKeys, n_kv(i));
-          int64_t j = j0;
+          float* pi = p.data() + i * width + j0;
+          const float* k = c.kv;
+          const int64_t ks = c.kv_stride, j1 = n_keys(c, i);
+          int64_t j = 0;
           // Four keys per pass share the loads of q (dot4 gives dot()'s bits).
           for (; j + 4 <= j1; j += 4)
-            dot4(k + j * kv_stride, k + (j + 1) * kv_stride, k + (j + 2) * kv_stride,
-                 k + (j + 3) * kv_stride, query(i), hd, pi + j);
-          for (; j < j1; ++j) pi[j] = dot(query(i), k + j * kv_stride, hd);
+            dot4(k + j * ks, k + (j + 1) * ks, k + (j + 2) * ks, k + (j + 3) * ks, query(i), hd,
+                 pi + j);
+          for (; j < j1; ++j) pi[j] = dot(query(i), k + j * ks, hd);
         }
       }
       for (int64_t i = 0; i < nt; ++i) {  // scores to probabilities, in place
         float* pi = p.data() + i * width;
+        const int64_t n_kv = first_end + i * end_step;
         std::fill(output(i), output(i) + hd, 0.0f);
         if (s.kernels.softmax) {
-          s.kernels.softmax(pi, n_kv(i), scale, s.f16_probabilities);
+          s.kernels.softmax(pi, n_kv, scale, s.f16_probabilities);
           continue;
         }
         float max = -std::numeric_limits<float>::infinity();
-        for (int64_t j = 0; j < n_kv(i); ++j) {
+        for (int64_t j = 0; j < n_kv; ++j) {
           pi[j] *= scale;
           max = std::max(max, pi[j]);
         }
         double sum = 0.0;  // ggml's soft_max sums in double too
-        for (int64_t j = 0; j < n_kv(i); ++j) {
+        for (int64_t j = 0; j < n_kv; ++j) {
           pi[j] = std::exp(pi[j] - max);
           sum += pi[j];
         }
         const float inv = static_cast<float>(1.0 / sum);
-        for (int64_t j = 0; j < n_kv(i); ++j) {
+        for (int64_t j = 0; j < n_kv; ++j) {
           pi[j] *= inv;
           if (s.f16_probabilities) pi[j] = quant::fp16_to_f32(quant::f32_to_fp16(pi[j]));
         }
       }
       for (int64_t j0 = 0; j0 < width; j0 += kKeys) {
+        const simd::AttentionChunk c = chunk(cache.v, j0);
         if (s.kernels.weigh) {
-          s.kernels.weigh(chunk(v, j0), p.data(), width, output(0));
+          s.kernels.weigh(c, p.data() + j0, width, output(0));
           continue;
         }
         for (int64_t i = 0; i < nt; ++i) {
-          const float* pi = p.data() + i * width;
+          const float* pi = p.data() + i * width + j0;
+          const float* v = c.kv;
+          const int64_t vs = c.kv_stride, j1 = n_keys(c, i);
           float* o = output(i);
-          const int64_t j1 = std::min(j0 + kKeys, n_kv(i));
-          int64_t j = j0;
+          int64_t j = 0;
           for (; j + 4 <= j1; j += 4)
-            axpy4(pi + j, v + j * kv_stride, v + (j + 1) * kv_stride, v + (j + 2) * kv_stride,
-                  v + (j + 3) * kv_stride, o, hd);
-          for (; j < j1; ++j) axpy(pi[j], v + j * kv_stride, o, hd);
+            axpy4(pi + j, v + j * vs, v + (j + 1) * vs, v + (j + 2) * vs, v + (j + 3) * vs, o, hd);
+          for (; j < j1; ++j) axpy(pi[j], v + j * vs, o, hd);
         }
       }
     }

@@ -74,16 +74,21 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
         n_seq_ = n_seq;
         states_.push_back(ir::ValueId{i});
         Slot& s = new_slot(i).get();
+        if (kernels_ == Kernels::kInt8)
+          attention_kernels_ = simd::attention_kernels(simd::best_isa(), d[0]);
         if (share_cache) {
           const auto other = share_cache->graph_.find(v.name);
-          if (!other || share_cache->graph_.type(*other) != v.type)
-            fail("graph @{}: state %{} : {} has no counterpart of that type in graph @{} to "
-                 "share the KV cache with", graph_.name, v.name, ir::to_string(v.type),
+          if (!other || share_cache->graph_.type(*other) != v.type ||
+              share_cache->kernels_ != kernels_)
+            fail("graph @{}: state %{} : {} has no counterpart of that type and engine in graph "
+                 "@{} to share the KV cache with", graph_.name, v.name, ir::to_string(v.type),
                  share_cache->graph_.name);
           s.cache = share_cache->slot(*other).cache;
         } else {
-          s.cache = std::make_shared<std::vector<float, HugePageAllocator<float>>>(
-              static_cast<size_t>(v.type.shape.elements()), 0.0f);
+          s.cache = std::make_shared<Cache>();
+          const auto n = static_cast<size_t>(v.type.shape.elements());
+          if (kernels_ == Kernels::kInt8) s.cache->f16.assign(n, 0);
+          else s.cache->f32.assign(n, 0.0f);
         }
         break;
       }
@@ -216,8 +221,20 @@ void GraphExecutor::bind_weight(const gguf::File& file, const ir::Value& v, Slot
   }
 }
 
+float GraphExecutor::Cache::get(size_t e) const {
+  return f16.empty() ? f32[e] : quant::fp16_to_f32(f16[e]);
+}
+
+void GraphExecutor::Cache::set(size_t e, float x) {
+  if (f16.empty()) f32[e] = x;
+  else f16[e] = quant::f32_to_fp16(x);
+}
+
 void GraphExecutor::clear_cache() {
-  for (ir::ValueId v : states_) std::ranges::fill(slot(v).floats(), 0.0f);
+  for (ir::ValueId v : states_) {
+    std::ranges::fill(slot(v).cache->f32, 0.0f);
+    std::ranges::fill(slot(v).cache->f16, uint16_t{0});
+  }
 }
 
 void GraphExecutor::poison() {
@@ -310,25 +327,28 @@ std::vector<float> GraphExecutor::read(ir::ValueId v, int64_t offset, int64_t co
       fail("graph @{}: %{} is not one i32", graph_.name, graph_.value(v).name);
     return {static_cast<float>(i32(v))};
   }
-  const std::span<const float> f = f32(v);
-  if (offset < 0 || count < 0 || static_cast<size_t>(offset + count) > f.size())
+  const Cache* cache = v.index < alias_.size() && alias_[v.index] != kNoSlot ? slot(v).cache.get() : nullptr;
+  const size_t size = cache ? cache->size() : f32(v).size();
+  if (offset < 0 || count < 0 || static_cast<size_t>(offset + count) > size)
     fail("graph @{}: elements [{}, {}) are outside %{} : {}", graph_.name, offset, offset + count,
          graph_.value(v).name, ir::to_string(graph_.type(v)));
-  if (!slot(v).cache) return {f.begin() + offset, f.begin() + offset + count};
+  if (!cache) return {f32(v).begin() + offset, f32(v).begin() + offset + count};
   std::vector<float> values(static_cast<size_t>(count));
-  for (int64_t e = 0; e < count; ++e) values[e] = f[cache_element(v, offset + e)];
+  for (int64_t e = 0; e < count; ++e) values[e] = cache->get(cache_element(v, offset + e));
   return values;
 }
 
 void GraphExecutor::write(ir::ValueId v, int64_t offset, std::span<const float> values) {
-  const std::span<float> f = slot(v).floats();
+  Slot& s = slot(v);
+  const size_t size = s.cache ? s.cache->size() : s.f.size();
   if (graph_.value(v).kind == ir::ValueKind::Weight || offset < 0 ||
-      static_cast<size_t>(offset) + values.size() > f.size())
+      static_cast<size_t>(offset) + values.size() > size)
     fail("graph @{}: cannot write {} values at {} to %{} : {}", graph_.name, values.size(), offset,
          graph_.value(v).name, ir::to_string(graph_.type(v)));
   for (size_t e = 0; e < values.size(); ++e) {
     const auto at = static_cast<int64_t>(e) + offset;
-    f[slot(v).cache ? cache_element(v, at) : at] = values[e];
+    if (s.cache) s.cache->set(cache_element(v, at), values[e]);
+    else s.f[at] = values[e];
   }
 }
 
@@ -345,12 +365,14 @@ void GraphExecutor::corrupt(const ir::Brick& b) {
     s.i[0] += 1;
     return;
   }
-  const auto& d = graph_.type(r).shape.dims;
-  // A cache: the row of the step's first token.
-  const int64_t seq0 = seq_ ? slot(*seq_).i[0] : 0;
-  const int64_t at = d.size() >= 3 ? cache_at(r, seq0, 0, slot(pos_).i[0]) : 0;
-  float& x = s.floats()[static_cast<size_t>(at)];
-  x += 1000.0f * (1.0f + std::fabs(x));
+  if (s.cache) {  // the row of the step's first token
+    const int64_t seq0 = seq_ ? slot(*seq_).i[0] : 0;
+    const auto at = static_cast<size_t>(cache_at(r, seq0, 0, slot(pos_).i[0]));
+    const float x = s.cache->get(at);
+    s.cache->set(at, x + 1000.0f * (1.0f + std::fabs(x)));
+    return;
+  }
+  s.f[0] += 1000.0f * (1.0f + std::fabs(s.f[0]));
 }
 
 void GraphExecutor::run_brick(size_t i) {
@@ -370,11 +392,25 @@ void GraphExecutor::step(std::span<const int32_t> tokens, int64_t pos) {
 void GraphExecutor::append_kv(const float* k, const float* v, int64_t pos, int64_t seq,
                               ir::ValueId kc, ir::ValueId vc) {
   const auto& d = graph_.type(kc).shape.dims;  // [head_dim, n_kv_heads, max_ctx(, n_seq)]
+  Cache &kcache = *slot(kc).cache, &vcache = *slot(vc).cache;
   for (int64_t h = 0; h < d[1]; ++h) {
     const int64_t at = cache_at(kc, seq, h, pos);
-    std::memcpy(out(kc) + at, k + h * d[0], static_cast<size_t>(d[0]) * sizeof(float));
-    std::memcpy(out(vc) + at, v + h * d[0], static_cast<size_t>(d[0]) * sizeof(float));
+    if (kcache.f16.empty()) {
+      std::copy_n(k + h * d[0], d[0], kcache.f32.data() + at);
+      std::copy_n(v + h * d[0], d[0], vcache.f32.data() + at);
+    } else {
+      to_f16(attention_kernels_, k + h * d[0], kcache.f16.data() + at, d[0]);
+      to_f16(attention_kernels_, v + h * d[0], vcache.f16.data() + at, d[0]);
+    }
   }
+}
+
+KvView GraphExecutor::kv_view(ir::ValueId kc, ir::ValueId vc, int64_t seq) const {
+  const auto& d = graph_.type(kc).shape.dims;
+  const auto at = static_cast<size_t>(cache_at(kc, seq, 0, 0));
+  const Cache &k = *slot(kc).cache, &v = *slot(vc).cache;
+  if (k.f16.empty()) return {k.f32.data() + at, v.f32.data() + at, d[0], max_ctx_ * d[0]};
+  return {k.f16.data() + at, v.f16.data() + at, d[0], max_ctx_ * d[0], true};
 }
 
 void GraphExecutor::matmuls(std::initializer_list<MatmulPart> parts, const float* x, int64_t n) {
@@ -464,21 +500,16 @@ void GraphExecutor::run(const ir::Brick& b) {
       // whole step have already filled; a step's positions are consecutive (set_step).
       const auto& d = graph_.type(o[1]).shape.dims;
       const int64_t k = len(o[0]);
-      AttentionConfig cfg{k / d[0], d[1], d[0], false};
-      if (kernels_ == Kernels::kInt8) cfg.kernels = simd::attention_kernels(simd::best_isa(), d[0]);
-      auto cache = [&](int64_t seq) {
-        const int64_t at = cache_at(o[1], seq, 0, 0);
-        return KvView{in(o[1]) + at, in(o[2]) + at, d[0], max_ctx_ * d[0]};
-      };
+      AttentionConfig cfg{k / d[0], d[1], d[0], false, attention_kernels_};
       if (o.size() > 4) {
         // A batch: each token reads its own sequence's cache, up to its own position.
         for (int64_t t = 0; t < n; ++t)
-          attention(pool_, cfg, in(o[0]) + t * k, 1, position(o[3], t), cache(sequence(4, t)),
-                    out(r0) + t * k);
+          attention(pool_, cfg, in(o[0]) + t * k, 1, position(o[3], t),
+                    kv_view(o[1], o[2], sequence(4, t)), out(r0) + t * k);
         return;
       }
       position(o[3], n - 1);  // range check of the last, the largest
-      attention(pool_, cfg, in(o[0]), n, position(o[3], 0), cache(0), out(r0));
+      attention(pool_, cfg, in(o[0]), n, position(o[3], 0), kv_view(o[1], o[2], 0), out(r0));
       return;
     }
     case K::Swiglu:

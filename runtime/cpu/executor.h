@@ -5,12 +5,13 @@
 //
 // With Kernels::kReference, numerics are those of the f32 reference, by choice: a
 // q8_1-typed value (the quantize-activations pass) is a hint for the GPU and is kept in f32
-// here, and the KV cache, declared f16, is held in f32 as Qwen2Model holds it (each kv
-// head's positions together, which attention streams faster than the IR's rows). A composite
+// here, and the KV cache, declared f16, is held in f32 as Qwen2Model holds it. A composite
 // brick runs exactly the functions of its parts in their order, so the default pipeline
 // changes no bit of the logits. Kernels::kInt8 (the fast CPU engine) runs the matrix
 // bricks as llama.cpp's CPU backend does: activations rounded to Q8_0/Q8_K blocks, int8
-// SIMD dot products (matmul_q8.h); everything else stays f32.
+// SIMD dot products (matmul_q8.h), the KV cache in f16; everything else stays f32. Either
+// cache keeps each kv head's positions together, which attention streams faster than the
+// IR's rows of positions.
 // In the decode graph each brick result gets its own buffer (readable after the step); a
 // T-token graph's results share buffers where their lives do not overlap, so there a value
 // is readable until a later brick's result takes its buffer. plan-memory's arena (sized in
@@ -108,15 +109,24 @@ class GraphExecutor final : public runtime::BrickStepper {
   const std::vector<double>& brick_us() const { return brick_us_; }
 
  private:
+  // A KV cache state, possibly shared, on huge pages (decode reads all of it every step):
+  // f32 for the reference engine; f16 for the int8 engine, as llama.cpp keeps it, which
+  // halves what attention streams at a long context. One of the two is allocated.
+  struct Cache {
+    std::vector<float, HugePageAllocator<float>> f32;
+    std::vector<uint16_t, HugePageAllocator<uint16_t>> f16;
+    size_t size() const { return f16.empty() ? f32.size() : f16.size(); }
+    float get(size_t e) const;
+    void set(size_t e, float x);
+  };
   struct Slot {
     std::vector<float> f;    // f32 / q8_1 activations, f32 weights
     std::vector<int32_t> i;  // i32 values
     Matrix m;                // weight matrices, read from the file's mapping
-    // A KV cache, possibly shared; on huge pages, as decode reads all of it every step.
-    std::shared_ptr<std::vector<float, HugePageAllocator<float>>> cache;
-    std::span<float> floats() { return cache ? std::span<float>(*cache) : std::span<float>(f); }
+    std::shared_ptr<Cache> cache;
+    std::span<float> floats() { return cache ? std::span<float>(cache->f32) : std::span<float>(f); }
     std::span<const float> floats() const {
-      return cache ? std::span<const float>(*cache) : std::span<const float>(f);
+      return cache ? std::span<const float>(cache->f32) : std::span<const float>(f);
     }
   };
   void bind_weight(const gguf::File& file, const ir::Value& v, Slot& s);
@@ -138,6 +148,8 @@ class GraphExecutor final : public runtime::BrickStepper {
   // Writes the rows k and v (all kv heads) at `pos` of sequence `seq`'s caches.
   void append_kv(const float* k, const float* v, int64_t pos, int64_t seq, ir::ValueId kc,
                  ir::ValueId vc);
+  // One layer's cache of sequence `seq` as attention reads it.
+  KvView kv_view(ir::ValueId kc, ir::ValueId vc, int64_t seq) const;
   // The products of one brick that share the input x (n token rows).
   void matmuls(std::initializer_list<MatmulPart> parts, const float* x, int64_t n);
 
@@ -145,6 +157,7 @@ class GraphExecutor final : public runtime::BrickStepper {
   ThreadPool pool_;
   Kernels kernels_;
   std::shared_ptr<ResidentWeights> resident_;  // kInt8's matrices
+  simd::AttentionKernels attention_kernels_;   // kInt8's
   std::vector<Slot> slots_;
   // Value index -> index of the slot holding it: a cache updated in place by kv_append
   // is the state's slot under a new name.

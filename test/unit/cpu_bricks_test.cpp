@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -334,25 +335,33 @@ TEST(CpuBricks, SimdAttentionMatchesTheReferenceAndEachQueryAlone) {
 
 // A decode step's attention takes the heads that share a kv head as one block, as many as
 // leave a block per thread, and reads a cache kept as each kv head's positions together (the
-// executor's layout): every output must be that of the prompt's rows layout, query by
-// query, bit for bit, whatever the threads (1 and 2: blocks of all 6 heads, register blocks
-// of 4 and 2; 4: of 3; 16: one head each), with the reference loops and each SIMD set.
+// executor's layout), in f32 or in f16: every output must be that of the prompt's f32 rows
+// layout, query by query, bit for bit (the cache holds values that f16 represents exactly),
+// whatever the threads (1 and 2: blocks of all 6 heads, register blocks of 4 and 2; 4: of 3;
+// 16: one head each), with the reference loops and each SIMD set.
 TEST(CpuBricks, DecodeAttentionOfGroupedHeadsIsThatOfEachHead) {
   auto rng = fresh_rng();
   const AttentionConfig s{12, 2, 128};  // the 1.5B's heads
   const int64_t n_tokens = 5, pos0 = 150, n_pos = pos0 + n_tokens;
   const int64_t qd = s.n_head * s.head_dim, kvd = s.n_head_kv * s.head_dim;
-  const auto q = random_vec(rng, n_tokens * qd), k = random_vec(rng, n_pos * kvd),
-             v = random_vec(rng, n_pos * kvd);
-  // The same cache with each kv head's positions together.
+  auto k = random_vec(rng, n_pos * kvd), v = random_vec(rng, n_pos * kvd);
+  const auto q = random_vec(rng, n_tokens * qd);
+  for (auto* c : {&k, &v})
+    for (float& x : *c) x = quant::fp16_to_f32(quant::f32_to_fp16(x));
+  // The same cache with each kv head's positions together, in f32 and in f16.
   std::vector<float> kh(k.size()), vh(v.size());
+  std::vector<uint16_t> kh16(k.size()), vh16(v.size());
   for (int64_t j = 0; j < n_pos; ++j)
     for (int64_t g = 0; g < s.n_head_kv; ++g)
       for (int64_t e = 0; e < s.head_dim; ++e) {
-        kh[(g * n_pos + j) * s.head_dim + e] = k[j * kvd + g * s.head_dim + e];
-        vh[(g * n_pos + j) * s.head_dim + e] = v[j * kvd + g * s.head_dim + e];
+        const int64_t at = (g * n_pos + j) * s.head_dim + e, from = j * kvd + g * s.head_dim + e;
+        kh[at] = k[from];
+        vh[at] = v[from];
+        kh16[at] = quant::f32_to_fp16(k[from]);
+        vh16[at] = quant::f32_to_fp16(v[from]);
       }
   const KvView heads{kh.data(), vh.data(), s.head_dim, n_pos * s.head_dim};
+  const KvView heads16{kh16.data(), vh16.data(), s.head_dim, n_pos * s.head_dim, true};
   std::vector<AttentionConfig> configs{s};
   for (simd::Isa isa : {simd::Isa::kAvx2, simd::Isa::kAvx512})
     if (simd::supported(isa)) {
@@ -362,22 +371,57 @@ TEST(CpuBricks, DecodeAttentionOfGroupedHeadsIsThatOfEachHead) {
     }
   for (const AttentionConfig& c : configs) {
     ThreadPool prompt_pool(3);
-    std::vector<float> want(n_tokens * qd, kNaN);
+    std::vector<float> want(n_tokens * qd, kNaN), want16(n_tokens * qd, kNaN);
     attention(prompt_pool, c, q.data(), n_tokens, pos0, rows(s, k, v), want.data());
+    attention(prompt_pool, c, q.data(), n_tokens, pos0, heads16, want16.data());
+    ASSERT_EQ(want16, want) << "a prompt on the f16 cache";
     for (int threads : {1, 2, 4, 16}) {
       ThreadPool pool(threads);
       for (int64_t t = 0; t < n_tokens; ++t) {
-        std::vector<float> a(qd, kNaN), b(qd, kNaN);
+        std::vector<float> a(qd, kNaN), b(qd, kNaN), a16(qd, kNaN);
         attention(pool, c, q.data() + t * qd, 1, pos0 + t, heads, a.data());
         attention(pool, c, q.data() + t * qd, 1, pos0 + t, rows(s, k, v), b.data());
+        attention(pool, c, q.data() + t * qd, 1, pos0 + t, heads16, a16.data());
         for (int64_t i = 0; i < qd; ++i) {
           ASSERT_EQ(a[i], want[t * qd + i]) << "token " << t << " threads " << threads
                                             << " kernels " << (c.kernels.scores != nullptr);
           ASSERT_EQ(b[i], want[t * qd + i]) << "token " << t << " threads " << threads;
+          ASSERT_EQ(a16[i], want[t * qd + i]) << "f16 cache, token " << t << " threads " << threads;
         }
       }
     }
   }
+}
+
+// An f16 KV cache's conversions in each SIMD set: quant::f32_to_fp16's bits (round to
+// nearest even) on values of every f16 range (normal, subnormal, overflowing, halfway
+// cases), and exact widening; 37 values, so that the sets' tails run too.
+TEST(CpuBricks, SimdF16ConversionsAreTheReferenceRounding) {
+  auto rng = fresh_rng();
+  std::uniform_int_distribution<uint32_t> bits;
+  std::vector<float> x(37);
+  for (float& f : x) {
+    const uint32_t u = (bits(rng) & 0x8fffffffu) | 0x30000000u;  // exponents 2^-31 .. 2^32
+    std::memcpy(&f, &u, 4);
+  }
+  x[0] = 65520.0f;               // rounds to infinity
+  x[1] = 1.0f + 1.0f / 2048;     // halfway between two f16: to the even one
+  x[2] = std::ldexp(1.0f, -20);  // a subnormal f16
+  int ran = 0;
+  for (simd::Isa isa : {simd::Isa::kAvx2, simd::Isa::kAvx512}) {
+    if (!simd::supported(isa)) continue;
+    ++ran;
+    const simd::AttentionKernels k = simd::attention_kernels(isa, 128);
+    std::vector<uint16_t> h(x.size(), 0xffff);
+    k.to_f16(x.data(), h.data(), static_cast<int64_t>(x.size()));
+    std::vector<float> back(x.size(), kNaN);
+    k.from_f16(h.data(), back.data(), static_cast<int64_t>(h.size()));
+    for (size_t i = 0; i < x.size(); ++i) {
+      ASSERT_EQ(h[i], quant::f32_to_fp16(x[i])) << simd::name(isa) << " value " << x[i];
+      ASSERT_EQ(back[i], quant::fp16_to_f32(h[i])) << simd::name(isa) << " value " << x[i];
+    }
+  }
+  if (ran == 0) GTEST_SKIP() << "this processor has none of brickc's SIMD sets";
 }
 
 TEST(CpuBricks, SimdSoftmaxMatchesDouble) {

@@ -51,6 +51,7 @@ Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
       int8 ? fmt::format("int8 {}", cpu::simd::name(cpu::simd::best_isa())) : "graph f32";
   const std::string batch = o.parallel > 1 ? fmt::format(", {} sequences", o.parallel) : "";
   b.label = fmt::format("cpu ({} threads, {}{})", o.threads, kernels, batch);
+  if (int8) b.kv_cache_type = "f16";
   if (o.parallel > 1) {
     if (bricks) fail("--parallel {} has no per-brick timing or verification", o.parallel);
     b.batch = std::make_unique<cpu::BatchModel>(file, g, o.parallel, batch_rows(o.parallel));
@@ -76,6 +77,7 @@ Backend open_cuda(const gguf::File& file, const BackendOptions& o) {
   m.plant_fault = o.plant_fault;
   Backend b;
   b.device = "cuda";
+  b.kv_cache_type = "f16";
   if (o.parallel > 1) {
     if (o.engine == "megakernel" || o.profile || o.verify || o.brick_steps || o.plant_fault)
       fail("--parallel {} runs the GPU's batch graph: no megakernel, per-brick timing or "

@@ -47,6 +47,8 @@ struct BackendOptions {
 struct Backend {
   std::string device;  // "cpu" or "cuda"
   std::string label;   // for summaries: "cpu (16 threads)", "cuda:0 NVIDIA H200 (megakernel)"
+  // How K and V are stored: f16 on the GPU and in the CPU's int8 engine, f32 in its f32 ones.
+  std::string kv_cache_type = "f32";
   std::unique_ptr<runtime::Decoder> decoder;
   std::unique_ptr<cpu::Qwen2Model> cpu_model;  // owned here when the decoder wraps one
   std::unique_ptr<runtime::Verifier> verifier;  // with verify: checks the decoder's steps

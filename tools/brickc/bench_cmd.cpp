@@ -215,10 +215,10 @@ void run(const BenchOptions& o) {
       r.device.threads = o.threads;
       r.device.cpu_name = cpu_name();
     }
-    // K and V, every layer, every position: fp16 on the GPU, f32 in the CPU reference.
-    r.memory.kv_cache_type = gpu ? "f16" : "f32";
+    // K and V, every layer, every position.
+    r.memory.kv_cache_type = backend.kv_cache_type;
     r.memory.kv_cache_bytes = uint64_t{2} * cfg.n_layer * static_cast<uint64_t>(r.n_ctx) *
-                              cfg.kv_dim() * (gpu ? 2 : 4);
+                              cfg.kv_dim() * (backend.kv_cache_type == "f16" ? 2 : 4);
   }
   if (profiling(o) || o.verify) {
     // A second model on the same device: the rates above come from the kernels users run,

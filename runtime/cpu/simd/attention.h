@@ -29,10 +29,15 @@ struct AttentionChunk {
 // softmax: p[j] = e^(scale·p[j] − m) / Σ_k e^(scale·p[k] − m) for j < n, m the largest
 // scale·p[j], the sum in double (as ggml's soft_max); with f16, each result rounded to f16.
 // e^x is a polynomial within 2 ulp of f32's, and e^(−86) for anything smaller.
+// to_f16 / from_f16: n values rounded to f16 (to nearest even: quant::f32_to_fp16's bits)
+// and back, for an f16 KV cache: its appends, and its chunks of keys and values widened to
+// f32 for the loops above.
 struct AttentionKernels {
   void (*scores)(const AttentionChunk& c, float* p, int64_t p_stride) = nullptr;
   void (*weigh)(const AttentionChunk& c, const float* p, int64_t p_stride, float* out) = nullptr;
   void (*softmax)(float* p, int64_t n, float scale, bool f16) = nullptr;
+  void (*to_f16)(const float* x, uint16_t* y, int64_t n) = nullptr;
+  void (*from_f16)(const uint16_t* x, float* y, int64_t n) = nullptr;
 };
 
 // The kernels of `isa` for heads of head_dim, or none (null functions): the portable set,

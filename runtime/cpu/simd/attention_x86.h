@@ -64,13 +64,25 @@ struct Attention {
     for (; j < end(c, i); ++j) score_block<1, 1>(c, i, j, p, ps);
   }
 
+  // Queries i .. i + QB - 1: the keys all of them read (the first ends first) in blocks,
+  // then each one's own.
+  template <int QB>
+  static void score_queries(const AttentionChunk& c, int64_t i, float* p, int64_t ps) {
+    constexpr int KB = S::kKeys;
+    int64_t j = c.j0;
+    for (; j + KB <= end(c, i); j += KB) score_block<QB, KB>(c, i, j, p, ps);
+    for (int a = 0; a < QB; ++a) score_row(c, i + a, j, p, ps);
+  }
+
+  // Blocks of kQueries, then one of 2 (a decode step's 6 or 7 heads of a kv head read each
+  // key once for 4 and once for 2, not once for each of the last ones), then single ones.
   static void scores(const AttentionChunk& c, float* p, int64_t ps) {
-    constexpr int QB = S::kQueries, KB = S::kKeys;
+    constexpr int QB = S::kQueries;
     int64_t i = 0;
-    for (; i + QB <= c.n_queries; i += QB) {
-      int64_t j = c.j0;  // the keys all QB queries read (the first ends first), in blocks
-      for (; j + KB <= end(c, i); j += KB) score_block<QB, KB>(c, i, j, p, ps);
-      for (int a = 0; a < QB; ++a) score_row(c, i + a, j, p, ps);
+    for (; i + QB <= c.n_queries; i += QB) score_queries<QB>(c, i, p, ps);
+    if (i + 2 <= c.n_queries) {
+      score_queries<2>(c, i, p, ps);
+      i += 2;
     }
     for (; i < c.n_queries; ++i) score_row(c, i, c.j0, p, ps);
   }
@@ -117,6 +129,10 @@ struct Attention {
     for (int64_t d = 0; d < c.head_dim; d += DB * W) {
       int64_t i = 0;
       for (; i + QB <= c.n_queries; i += QB) weigh_block<QB>(c, i, d, p, ps, out);
+      if (i + 2 <= c.n_queries) {
+        weigh_block<2>(c, i, d, p, ps, out);
+        i += 2;
+      }
       for (; i < c.n_queries; ++i) weigh_block<1>(c, i, d, p, ps, out);
     }
   }
@@ -177,10 +193,22 @@ struct Attention {
     });
   }
 
+  static void to_f16(const float* x, uint16_t* y, int64_t n) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) S::store_f16(y + i, S::load(x + i));
+    for (; i < n; ++i) y[i] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
+  }
+
+  static void from_f16(const uint16_t* x, float* y, int64_t n) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) S::store(y + i, S::load_f16(x + i));
+    for (; i < n; ++i) y[i] = _cvtsh_ss(x[i]);
+  }
+
   // The head sizes these blocks cover: whole output blocks of DB vectors.
   static AttentionKernels for_head(int64_t head_dim) {
     if (head_dim <= 0 || head_dim % (S::kDims * W) != 0) return {};
-    return {&scores, &weigh, &softmax};
+    return {&scores, &weigh, &softmax, &to_f16, &from_f16};
   }
 };
 
