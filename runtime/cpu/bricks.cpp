@@ -261,10 +261,6 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
         c.kv_stride = hd;
         return c;
       };
-      // Query i's keys in chunk c: 0 .. n(c, i) - 1.
-      auto n_keys = [](const simd::AttentionChunk& c, int64_t i) {
-        return std::min(c.j1, c.first_end + i * c.end_step);
-      };
       for (int64_t j0 = 0; j0 < width; j0 += kKeys) {
         const simd::AttentionChunk c = chunk(cache.k, j0);
         if (s.kernels.scores) {
@@ -274,7 +270,7 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
         for (int64_t i = 0; i < nt; ++i) {
           float* pi = p.data() + i * width + j0;
           const float* k = c.kv;
-          const int64_t ks = c.kv_stride, j1 = n_keys(c, i);
+          const int64_t ks = c.kv_stride, j1 = c.end(i);
           int64_t j = 0;
           // Four keys per pass share the loads of q (dot4 gives dot()'s bits).
           for (; j + 4 <= j1; j += 4)
@@ -316,7 +312,7 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
         for (int64_t i = 0; i < nt; ++i) {
           const float* pi = p.data() + i * width + j0;
           const float* v = c.kv;
-          const int64_t vs = c.kv_stride, j1 = n_keys(c, i);
+          const int64_t vs = c.kv_stride, j1 = c.end(i);
           float* o = output(i);
           int64_t j = 0;
           for (; j + 4 <= j1; j += 4)

@@ -327,7 +327,8 @@ std::vector<float> GraphExecutor::read(ir::ValueId v, int64_t offset, int64_t co
       fail("graph @{}: %{} is not one i32", graph_.name, graph_.value(v).name);
     return {static_cast<float>(i32(v))};
   }
-  const Cache* cache = v.index < alias_.size() && alias_[v.index] != kNoSlot ? slot(v).cache.get() : nullptr;
+  const bool bound = v.index < alias_.size() && alias_[v.index] != kNoSlot;
+  const Cache* cache = bound ? slot(v).cache.get() : nullptr;
   const size_t size = cache ? cache->size() : f32(v).size();
   if (offset < 0 || count < 0 || static_cast<size_t>(offset + count) > size)
     fail("graph @{}: elements [{}, {}) are outside %{} : {}", graph_.name, offset, offset + count,

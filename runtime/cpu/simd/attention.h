@@ -3,6 +3,7 @@
 // of the chunk's values. cpu::attention (bricks.h) drives them and chunks the cache;
 // without them it runs its own loops, the f32 reference's order and std::exp.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
 #include "runtime/cpu/simd/qdot.h"
@@ -20,6 +21,7 @@ struct AttentionChunk {
   int64_t kv_stride = 0;
   int64_t n_queries = 0, j0 = 0, j1 = 0, first_end = 0, end_step = 1;
   int64_t head_dim = 0;
+  int64_t end(int64_t i) const { return std::min(j1, first_end + i * end_step); }
 };
 
 // scores: p[i·p_stride + j] = q_i · k_j for each query's keys of the chunk.

@@ -28,8 +28,6 @@ struct Attention {
   using V = typename S::V;
   static constexpr int W = S::kWidth;
 
-  static int64_t end(const AttentionChunk& c, int64_t i) { return std::min(c.j1, c.first_end + i * c.end_step); }
-
   template <int QB, int KB>
   static void score_block(const AttentionChunk& c, int64_t i, int64_t j, float* p, int64_t ps) {
     V acc[QB][KB];
@@ -60,8 +58,8 @@ struct Attention {
 
   // One query's keys from j on, KB at a time then one at a time.
   static void score_row(const AttentionChunk& c, int64_t i, int64_t j, float* p, int64_t ps) {
-    for (; j + S::kKeys <= end(c, i); j += S::kKeys) score_block<1, S::kKeys>(c, i, j, p, ps);
-    for (; j < end(c, i); ++j) score_block<1, 1>(c, i, j, p, ps);
+    for (; j + S::kKeys <= c.end(i); j += S::kKeys) score_block<1, S::kKeys>(c, i, j, p, ps);
+    for (; j < c.end(i); ++j) score_block<1, 1>(c, i, j, p, ps);
   }
 
   // Queries i .. i + QB - 1: the keys all of them read (the first ends first) in blocks,
@@ -70,7 +68,7 @@ struct Attention {
   static void score_queries(const AttentionChunk& c, int64_t i, float* p, int64_t ps) {
     constexpr int KB = S::kKeys;
     int64_t j = c.j0;
-    for (; j + KB <= end(c, i); j += KB) score_block<QB, KB>(c, i, j, p, ps);
+    for (; j + KB <= c.end(i); j += KB) score_block<QB, KB>(c, i, j, p, ps);
     for (int a = 0; a < QB; ++a) score_row(c, i + a, j, p, ps);
   }
 
@@ -99,7 +97,7 @@ struct Attention {
       #pragma GCC unroll 4
       for (int v = 0; v < DB; ++v) acc[a][v] = S::load(out + (i + a) * c.q_stride + d + v * W);
     int64_t j = c.j0;
-    for (; j < end(c, i); ++j) {
+    for (; j < c.end(i); ++j) {
       V val[DB];
       #pragma GCC unroll 4
       for (int v = 0; v < DB; ++v) val[v] = S::load(c.kv + j * c.kv_stride + d + v * W);
@@ -112,7 +110,7 @@ struct Attention {
     }
     #pragma GCC unroll 4
     for (int a = 1; a < QB; ++a)
-      for (int64_t jj = j; jj < end(c, i + a); ++jj) {
+      for (int64_t jj = j; jj < c.end(i + a); ++jj) {
         const V w = S::set1(p[(i + a) * ps + jj]);
         #pragma GCC unroll 4
         for (int v = 0; v < DB; ++v)

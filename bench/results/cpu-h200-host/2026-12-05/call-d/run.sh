@@ -2,10 +2,12 @@
 # Session 24 call D (issue 15, the 0.5B's decode on this host). Call C showed the 0.5B's
 # decode scaling with threads (8: 99, 12: 126, 16: 150-169 tok/s), i.e. bound by the
 # kernels' instructions rather than by memory; most of its matrices are Q5_0. Two
-# binaries: old (1f5dddc) and new (1badddf: the AVX-512 Q5_0 kernel on unsigned codes with
-# one bias correction per block, the activations rounded to Q8_0/Q8_K four values at a
-# time, attention heads in chunks of at least 64K multiply-adds, greedy tokens from the
-# graph's argmax brick). build/devx/dev.tar.xz holds device/bin/brickc.old, brickc.new and
+# binaries: old (1f5dddc) and new (the HEAD the call is made from: since 1f5dddc, the
+# AVX-512 Q5_0 and Q8_0 kernels on unsigned codes with one bias correction per block, the
+# activations rounded to Q8_0/Q8_K four values at a time, attention heads in chunks of at
+# least 64K multiply-adds, greedy tokens from the graph's argmax brick, and session 25's
+# decode attention: a kv head's heads as one block, the cache in f16, each kv head's
+# positions together). build/devx/dev.tar.xz holds device/bin/brickc.old, brickc.new and
 # brickc_unit_tests (new's tree), stripped, and device/lib (scripts/device-bundle.sh).
 # Host tests of new's tree, decode A/B alternating, then new side by side with llama-bench
 # -ngl 0: the 0.5B three times (the host's speed drifts within a call), the 1.5B and 7B once.
