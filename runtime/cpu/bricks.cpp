@@ -230,7 +230,7 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
   const int64_t grain = std::max<int64_t>(1, kMinWork / (per_item * (pos0 + n_tokens) * hd * 2));
   pool.run_parallel(n_items, grain, [&](int64_t b, int64_t e) {
     thread_local std::vector<float> p, wide;
-    wide.resize(static_cast<size_t>(kKeys * hd));
+    if (cache.f16) wide.resize(static_cast<size_t>(kKeys * hd));
     for (int64_t item = b; item < e; ++item) {
       // Query i of the block: token t0 + i of head h, or head h + i of the one token. The
       // last blocks of a prompt, which see the most keys, go first: the pool's tail is then
@@ -248,7 +248,7 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
       // indexed from j0: the cache's own, or an f16 cache's widened into `wide`.
       auto chunk = [&](const void* kv, int64_t j0) {
         const int64_t at = kvh * cache.head_stride + j0 * cache.pos_stride;
-        simd::AttentionChunk c{query(0), stride, nullptr, cache.pos_stride, nt, 0, kKeys,
+        simd::AttentionChunk c{query(0), stride, nullptr, cache.pos_stride, nt, kKeys,
                                first_end - j0, end_step, hd};
         if (!cache.f16) {
           c.kv = static_cast<const float*>(kv) + at;

@@ -74,8 +74,6 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
         n_seq_ = n_seq;
         states_.push_back(ir::ValueId{i});
         Slot& s = new_slot(i).get();
-        if (kernels_ == Kernels::kInt8)
-          attention_kernels_ = simd::attention_kernels(simd::best_isa(), d[0]);
         if (share_cache) {
           const auto other = share_cache->graph_.find(v.name);
           if (!other || share_cache->graph_.type(*other) != v.type ||
@@ -189,6 +187,9 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
     for (const ir::Brick& b : bricks)
       if (b.kind == ir::BrickKind::Argmax && b.operands[0] == logits_) argmax_ = b.results[0];
   if (max_ctx_ == 0) fail("graph @{}: no KV cache state is declared", graph_.name);
+  if (kernels_ == Kernels::kInt8)
+    attention_kernels_ =
+        simd::attention_kernels(simd::best_isa(), graph_.type(states_[0]).shape.dims[0]);
   brick_us_.assign(graph_.bricks().size(), 0.0);
 }
 

@@ -10,18 +10,19 @@
 
 namespace brickc::cpu::simd {
 
-// Query i (< n_queries) is at q + i·q_stride and reads keys j0 .. end(i) - 1, end(i) =
-// min(j1, first_end + i·end_step): a block of consecutive tokens of one head (end_step 1,
-// causal: each sees one key more than the one before) or the heads of one token that
-// share a kv head (end_step 0); key or value j is at kv + j·kv_stride. head_dim floats each.
+// Query i (< n_queries) is at q + i·q_stride and reads keys 0 .. end(i) - 1 of the chunk,
+// end(i) = min(n_keys, first_end + i·end_step): a block of consecutive tokens of one head
+// (end_step 1, causal: each sees one key more than the one before) or the heads of one
+// token that share a kv head (end_step 0); key or value j is at kv + j·kv_stride. head_dim
+// floats each.
 struct AttentionChunk {
   const float* q = nullptr;
   int64_t q_stride = 0;
   const float* kv = nullptr;
   int64_t kv_stride = 0;
-  int64_t n_queries = 0, j0 = 0, j1 = 0, first_end = 0, end_step = 1;
+  int64_t n_queries = 0, n_keys = 0, first_end = 0, end_step = 1;
   int64_t head_dim = 0;
-  int64_t end(int64_t i) const { return std::min(j1, first_end + i * end_step); }
+  int64_t end(int64_t i) const { return std::min(n_keys, first_end + i * end_step); }
 };
 
 // scores: p[i·p_stride + j] = q_i · k_j for each query's keys of the chunk.

@@ -67,7 +67,7 @@ struct Attention {
   template <int QB>
   static void score_queries(const AttentionChunk& c, int64_t i, float* p, int64_t ps) {
     constexpr int KB = S::kKeys;
-    int64_t j = c.j0;
+    int64_t j = 0;
     for (; j + KB <= c.end(i); j += KB) score_block<QB, KB>(c, i, j, p, ps);
     for (int a = 0; a < QB; ++a) score_row(c, i + a, j, p, ps);
   }
@@ -82,7 +82,7 @@ struct Attention {
       score_queries<2>(c, i, p, ps);
       i += 2;
     }
-    for (; i < c.n_queries; ++i) score_row(c, i, c.j0, p, ps);
+    for (; i < c.n_queries; ++i) score_row(c, i, 0, p, ps);
   }
 
   // Queries i .. i + QB - 1, output vectors d .. d + DB·W: the keys all of them read, then
@@ -96,7 +96,7 @@ struct Attention {
     for (int a = 0; a < QB; ++a)
       #pragma GCC unroll 4
       for (int v = 0; v < DB; ++v) acc[a][v] = S::load(out + (i + a) * c.q_stride + d + v * W);
-    int64_t j = c.j0;
+    int64_t j = 0;
     for (; j < c.end(i); ++j) {
       V val[DB];
       #pragma GCC unroll 4

@@ -172,89 +172,65 @@ void rows8_q4_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out)
   }
 }
 
-// Q8_0 repacked eight rows at a time (rows8.h) against Q8_0, with the signed weights made
-// unsigned by flipping their top bit (the value plus 128) as vpdpbusd's unsigned operand
-// and 128 x the activations' block sum (QActivations::sum) taken off once per block, as
-// rows8_q5_0 does with its 16. The flip costs one instruction per register for all tokens,
-// where the AVX2 kernel's magnitudes and signs cost one per register and one per token: the
-// 0.5B's LM head (Q8_0, over a third of its bytes) is bound by these instructions on a
-// 16-core host. The integer sums are the same.
-template <int NT>
-void rows8_q8_0(const uint8_t* w, const QActivations& x, int64_t n, float* out) {
-  const __m256i top = _mm256_set1_epi8(static_cast<char>(0x80));
-  __m256 acc[NT];
-  #pragma GCC unroll 8
-  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / 32; ++b, w += 272) {
-    const uint8_t* xb = x.q + 34 * x.pitch * b + 2;  // token t's quants at xb + 34t
-    const float* db = x.d + x.pitch * b;
-    const int32_t* sb = x.sum + x.pitch * b;
-    __m256i sum[NT];
-    #pragma GCC unroll 8
-    for (int t = 0; t < NT; ++t) sum[t] = _mm256_setzero_si256();
-    #pragma GCC unroll 8
-    for (int k = 0; k < 8; ++k) {  // column quad k
-      const __m256i u = _mm256_xor_si256(load(w + 16 + 32 * k), top);
-      #pragma GCC unroll 8
-      for (int t = 0; t < NT; ++t) {
-        int32_t a;
-        std::memcpy(&a, xb + 34 * t + 4 * k, 4);
-        sum[t] = _mm256_dpbusd_epi32(sum[t], u, _mm256_set1_epi32(a));
-      }
-    }
-    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
-    #pragma GCC unroll 8
-    for (int t = 0; t < NT; ++t) {
-      const __m256i exact = _mm256_sub_epi32(sum[t], _mm256_set1_epi32(128 * sb[t]));
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(exact), _mm256_mul_ps(dw, _mm256_set1_ps(db[t])), acc[t]);
-    }
+// Column quads 2p and 2p + 1 of a repacked Q5_0 or Q8_0 block (rows8.h) as unsigned codes,
+// the value plus 16 (Q5_0's 5-bit codes as stored) or plus 128 (Q8_0's top bit flipped),
+// u[h] holding quad 2p + h of the 8 rows.
+template <DType T>
+void rows8_codes(const uint8_t* w, int p, __m256i* u) {
+  if constexpr (T == DType::Q5_0) {
+    const __m256i v = load(w + 48 + 32 * p), low4 = _mm256_set1_epi8(0x0f);
+    const __m256i h = _mm256_srl_epi16(load(w + 16), _mm_cvtsi32_si128(2 * p));
+    const __m256i bit4 = _mm256_set1_epi8(0x10);
+    // 0xf8: a | (b & c), the fifth bit placed at bit 4 of each code.
+    u[0] = _mm256_ternarylogic_epi32(_mm256_and_si256(v, low4), _mm256_slli_epi16(h, 4), bit4, 0xf8);
+    u[1] = _mm256_ternarylogic_epi32(_mm256_and_si256(_mm256_srli_epi16(v, 4), low4),
+                                     _mm256_slli_epi16(h, 3), bit4, 0xf8);
+  } else {
+    static_assert(T == DType::Q8_0);
+    const __m256i top = _mm256_set1_epi8(static_cast<char>(0x80));
+    u[0] = _mm256_xor_si256(load(w + 16 + 64 * p), top);
+    u[1] = _mm256_xor_si256(load(w + 48 + 64 * p), top);
   }
-  #pragma GCC unroll 8
-  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
 }
 
-// Q5_0 repacked eight rows at a time against Q8_0 with the weights' 5-bit codes left
-// unsigned (0..31, the value plus 16) as vpdpbusd's unsigned operand and the activations
-// as its signed one; each block's integer sum then carries 16 x the activations' sum
-// (QActivations::sum), taken off once per block. The AVX2 rows8_small's per-quad bias, abs and
-// sign go: a decode step of the 0.5B, most of whose matrices are Q5_0, is bound by these
+// Q5_0 and Q8_0 repacked eight rows at a time against Q8_0, the weights' codes unsigned
+// (rows8_codes) as vpdpbusd's unsigned operand and the activations as its signed one: each
+// block's integer sum then carries the bias (16 or 128) x the activations' block sum
+// (QActivations::sum), taken off once per block. The AVX2 rows8_small moves the weights'
+// signs onto the activations instead, an instruction per register and token more: a decode
+// step of the 0.5B (its layers mostly Q5_0, its LM head Q8_0) is bound by these
 // instructions rather than by memory on a 16-core host. The integer sums are the same.
-template <int NT>
-void rows8_q5_0(const uint8_t* w, const QActivations& x, int64_t n, float* out) {
-  const __m256i low4 = _mm256_set1_epi8(0x0f), bit4 = _mm256_set1_epi8(0x10);
+template <DType T, int NT>
+void rows8_unsigned(const uint8_t* w, const QActivations& x, int64_t n, float* out) {
+  constexpr bool five = T == DType::Q5_0;
+  constexpr int32_t bias = five ? 16 : 128;
   __m256 acc[NT];
   #pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / 32; ++b, w += 176) {
+  for (int64_t b = 0; b < n / 32; ++b, w += five ? 176 : 272) {
     const uint8_t* xb = x.q + 34 * x.pitch * b + 2;  // token t's quants at xb + 34t
     const float* db = x.d + x.pitch * b;
     const int32_t* sb = x.sum + x.pitch * b;
-    const __m256i hb = load(w + 16);
     __m256i sum[NT];
     #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) sum[t] = _mm256_setzero_si256();
     #pragma GCC unroll 4
-    for (int p = 0; p < 4; ++p) {  // column quads 2p and 2p + 1 (rows8.h's Q5_0 layout)
-      const __m256i v = load(w + 48 + 32 * p);
-      const __m256i h = _mm256_srl_epi16(hb, _mm_cvtsi32_si128(2 * p));
-      // 0xf8: a | (b & c), the fifth bit placed at bit 4 of each code.
-      const __m256i q0 = _mm256_ternarylogic_epi32(_mm256_and_si256(v, low4),
-                                                   _mm256_slli_epi16(h, 4), bit4, 0xf8);
-      const __m256i q1 = _mm256_ternarylogic_epi32(
-          _mm256_and_si256(_mm256_srli_epi16(v, 4), low4), _mm256_slli_epi16(h, 3), bit4, 0xf8);
+    for (int p = 0; p < 4; ++p) {  // column quads 2p and 2p + 1
+      __m256i u[2];
+      rows8_codes<T>(w, p, u);
       #pragma GCC unroll 8
       for (int t = 0; t < NT; ++t) {
         int32_t a0, a1;
         std::memcpy(&a0, xb + 34 * t + 8 * p, 4);
         std::memcpy(&a1, xb + 34 * t + 8 * p + 4, 4);
-        sum[t] = _mm256_dpbusd_epi32(sum[t], q0, _mm256_set1_epi32(a0));
-        sum[t] = _mm256_dpbusd_epi32(sum[t], q1, _mm256_set1_epi32(a1));
+        sum[t] = _mm256_dpbusd_epi32(sum[t], u[0], _mm256_set1_epi32(a0));
+        sum[t] = _mm256_dpbusd_epi32(sum[t], u[1], _mm256_set1_epi32(a1));
       }
     }
     const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
     #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
-      const __m256i exact = _mm256_sub_epi32(sum[t], _mm256_set1_epi32(16 * sb[t]));
+      const __m256i exact = _mm256_sub_epi32(sum[t], _mm256_set1_epi32(bias * sb[t]));
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(exact), _mm256_mul_ps(dw, _mm256_set1_ps(db[t])), acc[t]);
     }
   }
@@ -275,13 +251,10 @@ struct Rows8Q4K {
   template <int NT>
   static constexpr auto run = &rows8_q4_k<NT>;
 };
-struct Rows8Q80 {
+template <DType T>
+struct Rows8Unsigned {
   template <int NT>
-  static constexpr auto run = &rows8_q8_0<NT>;
-};
-struct Rows8Q50 {
-  template <int NT>
-  static constexpr auto run = &rows8_q5_0<NT>;
+  static constexpr auto run = &rows8_unsigned<T, NT>;
 };
 
 }  // namespace
@@ -298,8 +271,8 @@ DotFn avx512_kernel(DType weight) {
 Rows8Fn avx512_rows8_kernel(DType weight) {
   switch (weight) {
     case DType::Q4_K: return by_tokens<Rows8Q4K, 8, 292, kRows8>;
-    case DType::Q5_0: return by_tokens<Rows8Q50, 8, 34, kRows8>;
-    case DType::Q8_0: return by_tokens<Rows8Q80, 8, 34, kRows8>;
+    case DType::Q5_0: return by_tokens<Rows8Unsigned<DType::Q5_0>, 8, 34, kRows8>;
+    case DType::Q8_0: return by_tokens<Rows8Unsigned<DType::Q8_0>, 8, 34, kRows8>;
     default: return nullptr;
   }
 }
