@@ -7,7 +7,7 @@
 # activations rounded to Q8_0/Q8_K four values at a time, attention heads in chunks of at
 # least 64K multiply-adds, greedy tokens from the graph's argmax brick, and session 25's
 # decode attention: a kv head's heads as one block, the cache in f16, each kv head's
-# positions together). build/devx/dev.tar.xz holds device/bin/brickc.old, brickc.new and
+# positions together; session 26's Q5_0 kernel with byte masks and two sums per token). build/devx/dev.tar.xz holds device/bin/brickc.old, brickc.new and
 # brickc_unit_tests (new's tree), stripped, and device/lib (scripts/device-bundle.sh).
 # Host tests of new's tree, decode A/B alternating, then new side by side with llama-bench
 # -ngl 0: the 0.5B three times (the host's speed drifts within a call), the 1.5B and 7B once.
@@ -31,6 +31,8 @@ tg() {  # binary model round
 }
 for round in 1 2 3; do for b in old new; do tg $b 0.5b $round; done; done
 for round in 1 2; do for b in old new; do tg $b 1.5b $round; done; done
+timeout 60 $B/brickc.new bench -m $M/0.5b.gguf --device cpu -t 16 -p 16 -n 64 -r 3 --warmup 1 --profile > $OUT/r/profile-0.5b.log 2>&1
+echo "profile rc=$? at $SECONDS s"; grep -E "^\| (rmsnorm|matvec|attention|rope)" $OUT/r/profile-0.5b.log
 lb=/tmp/llama/bin/llama-bench
 side() {  # model round
   timeout 150 $B/brickc.new bench -m $M/$1.gguf --device cpu -t 16 -p 512 -n 128 -r 3 --warmup 1 --llama-bench $lb --json $OUT/r/cpu-$1-$2.json > $OUT/r/cpu-$1-$2.log 2>&1
