@@ -199,7 +199,7 @@ TEST(CpuTiles, StripsOfRepackedRowsAreThoseOfTheGgufRows) {
       EXPECT_EQ(got.bias, want.bias) << "rows from " << r0;
     }
   }
-  EXPECT_EQ(ran, 3) << "Q4_K, Q5_0 and Q8_0 have repacked layouts";
+  EXPECT_EQ(ran, 4) << "Q4_K, Q6_K, Q5_0 and Q8_0 have repacked layouts";
 }
 
 TEST(CpuTiles, ModelOfTheTileUnitMatchesPortable) {

@@ -60,6 +60,33 @@ void repack_q8_0(const uint8_t* const* src, uint8_t* dst) {
   }
 }
 
+// Q6_K (GGUF: ql[128], qh[64], scales[16] i8, d; element 128h + 32m + l, m < 4, has its low
+// bits in nibble m / 2 of ql[64h + 32(m % 2) + l] and its top two in bits 2m of qh[32h + l]).
+void repack_q6_k(const uint8_t* const* src, uint8_t* dst) {
+  for (int r = 0; r < kRows8; ++r) {
+    const uint8_t* w = src[r];
+    std::memcpy(dst + 2 * r, w + 208, 2);
+    for (int j = 0; j < 16; ++j) dst[16 + 8 * j + r] = w[192 + j];
+    uint8_t c[256];
+    for (int e = 0; e < 256; ++e) {
+      const int h = e / 128, m = e % 128 / 32, l = e % 32;
+      const int low = w[64 * h + 32 * (m % 2) + l] >> (4 * (m / 2)) & 0x0f;
+      c[e] = static_cast<uint8_t>(low | (w[128 + 32 * h + l] >> (2 * m) & 3) << 4);
+    }
+    for (int u = 0; u < 8; ++u)
+      for (int i = 0; i < 4; ++i) {
+        for (int p = 0; p < 4; ++p)
+          dst[144 + 192 * u + 32 * p + 4 * r + i] =
+              static_cast<uint8_t>((c[32 * u + 8 * p + i] & 0x0f) | (c[32 * u + 8 * p + 4 + i] & 0x0f) << 4);
+        for (int h = 0; h < 2; ++h) {
+          int top = 0;
+          for (int k = 0; k < 4; ++k) top |= (c[32 * u + 16 * h + 4 * k + i] >> 4) << (2 * k);
+          dst[272 + 192 * u + 32 * h + 4 * r + i] = static_cast<uint8_t>(top);
+        }
+      }
+  }
+}
+
 struct Layout {
   int64_t block_cols;
   uint64_t gguf_bytes, bytes;  // of one row's block; of 8 rows' repacked block
@@ -71,6 +98,7 @@ std::optional<Layout> layout(DType weight) {
     case DType::Q4_K: return Layout{256, 144, kQ4KRows8Bytes, repack_q4_k};
     case DType::Q5_0: return Layout{32, 22, 176, repack_q5_0};
     case DType::Q8_0: return Layout{32, 34, 272, repack_q8_0};
+    case DType::Q6_K: return Layout{256, 210, kQ6KRows8Bytes, repack_q6_k};
     default: return std::nullopt;
   }
 }

@@ -22,8 +22,16 @@ namespace brickc::cpu::simd {
 // Q5_0, 176 bytes (= 8 × 22): d[8] f16; qh[32]: bit k of byte 4r + i is the fifth bit of
 //   column 4k + i of row r; qs[4][32]: pair p as for Q4_K (columns 8p + i and 8p + 4 + i).
 // Q8_0, 272 bytes (= 8 × 34): d[8] f16; qs[8][32]: quad k, byte 4r + i = column 4k + i.
+// Q6_K, 1,680 bytes (= 8 × 210), codes c = q + 32 in 0..63:
+//   d[8] f16; scales[16][8] (i8, [sub-block of 16 columns][row])
+//   then per unit u of 32 columns, 192 bytes (a unit's bytes together: with the low and the
+//   top bits in separate arrays, a kernel streaming from memory ran at a quarter the speed):
+//     qs[4][32]: low 4 bits of c, pair p as for Q4_K (columns 32u + 8p + i and 32u + 8p + 4 + i)
+//     qh[2][32]: top 2 bits of c, half h: bits 2k, 2k + 1 of byte 4r + i are those of column
+//     32u + 16h + 4k + i.
 inline constexpr int kRows8 = 8;
 inline constexpr uint64_t kQ4KRows8Bytes = 1184;
+inline constexpr uint64_t kQ6KRows8Bytes = 1680;
 
 // out[t·8 + r] = Σ row r · x_t over n columns for t < nt (1 <= nt <= kMaxTokens): w one group
 // of 8 repacked rows (its super-blocks in order), x as for DotFn.

@@ -159,6 +159,25 @@ void unpack_rows8(const uint8_t* __restrict w, int64_t cols, const RowOut* o) {
           put_quads(v & 0x0f, v >> 4, o, h, 256 * b + 8 * jp);
         }
     }
+  } else if constexpr (T == DType::Q6_K) {
+    for (int64_t b = 0; b < cols / 256; ++b, w += kQ6KRows8Bytes) {
+      for (int r = 0; r < kRows8; ++r) {
+        const float d = quant::load_fp16(w + 2 * r);
+        for (int j = 0; j < 16; ++j) o[r].scale[16 * b + j] = d * static_cast<int8_t>(w[16 + 8 * j + r]);
+      }
+      // Unit u, pair p: quads 2p and 2p + 1, whose top bits are pairs 2p % 4 and 2p % 4 + 1
+      // of qh half p / 2.
+      for (int u = 0; u < 8; ++u)
+        for (int p = 0; p < 4; ++p)
+          for (int h = 0; h < 2; ++h) {
+            const u8x16 v = load16(w + 144 + 192 * u + 32 * p + 16 * h);
+            const u8x16 qh = load16(w + 272 + 192 * u + 32 * (p / 2) + 16 * h);
+            const int k = 2 * (p % 2);
+            const u8x16 lo = (v & 0x0f) | ((qh >> (2 * k)) & 3) << 4;
+            const u8x16 hi = (v >> 4) | ((qh >> (2 * k + 2)) & 3) << 4;
+            put_quads(lo - 32, hi - 32, o, h, 256 * b + 32 * u + 8 * p);
+          }
+    }
   } else if constexpr (T == DType::Q5_0) {
     for (int64_t b = 0; b < cols / 32; ++b, w += 176) {
       for (int r = 0; r < kRows8; ++r) o[r].scale[b] = quant::load_fp16(w + 2 * r);
@@ -189,6 +208,7 @@ using UnpackRows8 = void (*)(const uint8_t*, int64_t, const RowOut*);
 UnpackRows8 unpack_rows8_for(DType t) {
   switch (t) {
     case DType::Q4_K: return unpack_rows8<DType::Q4_K>;
+    case DType::Q6_K: return unpack_rows8<DType::Q6_K>;
     case DType::Q5_0: return unpack_rows8<DType::Q5_0>;
     case DType::Q8_0: return unpack_rows8<DType::Q8_0>;
     default: return nullptr;
