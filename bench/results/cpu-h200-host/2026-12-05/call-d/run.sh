@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Session 24 call D (issue 15, the 0.5B's decode on this host). Call C showed the 0.5B's
-# decode scaling with threads (8: 99, 12: 126, 16: 150-169 tok/s), i.e. bound by the
-# kernels' instructions rather than by memory; most of its matrices are Q5_0. Two
-# binaries: old (1f5dddc) and new (the HEAD the call is made from: since 1f5dddc, the
-# AVX-512 Q5_0 and Q8_0 kernels on unsigned codes with one bias correction per block, the
-# activations rounded to Q8_0/Q8_K four values at a time, attention heads in chunks of at
-# least 64K multiply-adds, greedy tokens from the graph's argmax brick, and session 25's
-# decode attention: a kv head's heads as one block, the cache in f16, each kv head's
-# positions together; session 26's Q5_0 kernel with byte masks and two sums per token). build/devx/dev.tar.xz holds device/bin/brickc.old, brickc.new and
-# brickc_unit_tests (new's tree), stripped, and device/lib (scripts/device-bundle.sh).
-# Host tests of new's tree, decode A/B alternating, then new side by side with llama-bench
-# -ngl 0: the 0.5B three times (the host's speed drifts within a call), the 1.5B and 7B once.
+# Call D (issue 15, the 0.5B's decode on this host; written in session 24, made in session
+# 26). Call C showed the 0.5B's decode scaling with threads (8: 99, 12: 126, 16: 150-169
+# tok/s), i.e. bound by the kernels' instructions rather than by memory; most of its
+# matrices are Q5_0. Three binaries: old (1f5dddc, session 24's start), base (1d234b2,
+# session 25's end: the AVX-512 Q5_0 and Q8_0 kernels on unsigned codes with one bias
+# correction per block, activations rounded four values at a time, attention heads in
+# chunks of at least 64K multiply-adds, greedy tokens from the argmax brick, decode
+# attention by kv head over an f16 cache) and new (the HEAD the call is made from: session
+# 26's Q5_0 kernel with byte masks and two sums per token, Q6_K rows repacked).
+# build/devx/dev.tar.xz holds device/bin/brickc.{old,base,new} and brickc_unit_tests
+# (new's tree), stripped, and device/lib (scripts/device-bundle.sh).
+# Host tests of new's tree, decode A/B/C alternating, new's per-brick profile, then new side
+# by side with llama-bench -ngl 0: the 0.5B three times (the host's speed drifts within a
+# call), the 1.5B and 7B once.
 mkdir -p build && tar xJf build/devx/dev.tar.xz -C build
 export LD_LIBRARY_PATH=$PWD/build/device/lib CUDA_VISIBLE_DEVICES=
 B=$PWD/build/device/bin
@@ -29,8 +31,8 @@ tg() {  # binary model round
   timeout 60 $B/brickc.$1 bench -m $M/$2.gguf --device cpu -t 16 -p 16 -n 128 -r 3 --warmup 1 > $OUT/r/tg-$1-$2-$3.log 2>&1
   echo "tg128 $2 $1 round $3: $(med $OUT/r/tg-$1-$2-$3.log tg128) tok/s at $SECONDS s"
 }
-for round in 1 2 3; do for b in old new; do tg $b 0.5b $round; done; done
-for round in 1 2; do for b in old new; do tg $b 1.5b $round; done; done
+for round in 1 2 3; do for b in old base new; do tg $b 0.5b $round; done; done
+for round in 1 2; do for b in old base new; do tg $b 1.5b $round; done; done
 timeout 60 $B/brickc.new bench -m $M/0.5b.gguf --device cpu -t 16 -p 16 -n 64 -r 3 --warmup 1 --profile > $OUT/r/profile-0.5b.log 2>&1
 echo "profile rc=$? at $SECONDS s"; grep -E "^\| (rmsnorm|matvec|attention|rope)" $OUT/r/profile-0.5b.log
 lb=/tmp/llama/bin/llama-bench
