@@ -126,6 +126,22 @@ void dot_q6_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out) {
   for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(acc[t]);
 }
 
+// The products of two column quads of 8 rows (u0: columns c .. c + 3, u1: c + 4 .. c + 7)
+// with NT tokens' activations, x + kStride·t pointing at token t's column c: added to two
+// sums per token, so that a block's vpdpbusd chain is half as long.
+template <int NT, int kStride>
+[[gnu::always_inline]] inline void dpbusd_quads(__m256i u0, __m256i u1, const uint8_t* x,
+                                                __m256i* s0, __m256i* s1) {
+  #pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) {
+    int32_t a0, a1;
+    std::memcpy(&a0, x + kStride * t, 4);
+    std::memcpy(&a1, x + kStride * t + 4, 4);
+    s0[t] = _mm256_dpbusd_epi32(s0[t], u0, _mm256_set1_epi32(a0));
+    s1[t] = _mm256_dpbusd_epi32(s1[t], u1, _mm256_set1_epi32(a1));
+  }
+}
+
 // Q4_K repacked eight rows at a time (rows8.h) against Q8_K, as the AVX2 kernel
 // rows8_q4_k but on 256-bit registers with VNNI: vpdpbusd multiplies the unsigned nibbles
 // by a token's broadcast activations and adds each lane's four products to its int32
@@ -153,15 +169,7 @@ void rows8_q4_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out)
       for (int p = 0; p < 4; ++p) {
         const __m256i v = load(qs + 32 * p);
         const __m256i q0 = _mm256_and_si256(v, low4), q1 = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
-        #pragma GCC unroll 8
-        for (int t = 0; t < NT; ++t) {
-          const uint8_t* xt = x + 292 * t + 4 + 32 * j + 8 * p;
-          int32_t a0, a1;
-          std::memcpy(&a0, xt, 4);
-          std::memcpy(&a1, xt + 4, 4);
-          s0[t] = _mm256_dpbusd_epi32(s0[t], q0, _mm256_set1_epi32(a0));
-          s1[t] = _mm256_dpbusd_epi32(s1[t], q1, _mm256_set1_epi32(a1));
-        }
+        dpbusd_quads<NT, 292>(q0, q1, x + 4 + 32 * j + 8 * p, s0, s1);
       }
       const __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w + 32 + 8 * j)));
       #pragma GCC unroll 8
@@ -215,15 +223,7 @@ void rows8_q6_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out)
           const __m256i u1 = _mm256_ternarylogic_epi32(
               _mm256_and_si256(_mm256_srli_epi16(v, 4), low4),
               k == 0 ? q6_top_bits<1>(qh) : q6_top_bits<3>(qh), top, 0xf8);
-          #pragma GCC unroll 8
-          for (int t = 0; t < NT; ++t) {
-            const uint8_t* xt = x + 292 * t + 4 + 32 * u + 8 * p;
-            int32_t a0, a1;
-            std::memcpy(&a0, xt, 4);
-            std::memcpy(&a1, xt + 4, 4);
-            s0[t] = _mm256_dpbusd_epi32(s0[t], u0, _mm256_set1_epi32(a0));
-            s1[t] = _mm256_dpbusd_epi32(s1[t], u1, _mm256_set1_epi32(a1));
-          }
+          dpbusd_quads<NT, 292>(u0, u1, x + 4 + 32 * u + 8 * p, s0, s1);
         }
         const int j = 2 * u + h;
         const __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w + 16 + 8 * j)));
@@ -275,8 +275,7 @@ template <DType T>
 // signs onto the activations instead, an instruction per register and token more: a decode
 // step of the 0.5B (its layers mostly Q5_0, its LM head Q8_0) is bound by these
 // instructions rather than by memory on a 16-core host. The integer sums are the same.
-// Each token has two sums, a quad pair's halves, which halves the vpdpbusd chain a block
-// waits on (one dev VM core: Q8_0 79 -> 84 GB/s, Q5_0 41 -> 46).
+// Two sums per token (dpbusd_quads; one dev VM core: Q8_0 79 -> 84 GB/s, Q5_0 41 -> 46).
 template <DType T, int NT>
 void rows8_unsigned(const uint8_t* w, const QActivations& x, int64_t n, float* out) {
   constexpr bool five = T == DType::Q5_0;
@@ -295,14 +294,7 @@ void rows8_unsigned(const uint8_t* w, const QActivations& x, int64_t n, float* o
     for (int p = 0; p < 4; ++p) {  // column quads 2p and 2p + 1
       __m256i u[2];
       rows8_codes<T>(w, p, u);
-      #pragma GCC unroll 8
-      for (int t = 0; t < NT; ++t) {
-        int32_t a0, a1;
-        std::memcpy(&a0, xb + 34 * t + 8 * p, 4);
-        std::memcpy(&a1, xb + 34 * t + 8 * p + 4, 4);
-        sum[t] = _mm256_dpbusd_epi32(sum[t], u[0], _mm256_set1_epi32(a0));
-        sum1[t] = _mm256_dpbusd_epi32(sum1[t], u[1], _mm256_set1_epi32(a1));
-      }
+      dpbusd_quads<NT, 34>(u[0], u[1], xb + 8 * p, sum, sum1);
     }
     #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) sum[t] = _mm256_add_epi32(sum[t], sum1[t]);
