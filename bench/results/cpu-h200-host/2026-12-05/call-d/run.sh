@@ -7,8 +7,10 @@
 # correction per block, activations rounded four values at a time, attention heads in
 # chunks of at least 64K multiply-adds, greedy tokens from the argmax brick, decode
 # attention by kv head over an f16 cache) and new (the HEAD the call is made from: session
-# 26's Q5_0 kernel with byte masks and two sums per token, Q6_K rows repacked).
-# build/devx/dev.tar.xz holds device/bin/brickc.{old,base,new} and brickc_unit_tests
+# 26's Q5_0 kernel with byte masks and two sums per token, Q6_K rows repacked), and pool
+# (new, plus a thread pool in which thread i runs chunk i of every job unclaimed and only
+# the rest are claimed with an atomic add, as ggml's pool does: not committed when made).
+# build/devx/dev.tar.xz holds device/bin/brickc.{old,base,new,pool} and brickc_unit_tests
 # (new's tree), stripped, and device/lib (scripts/device-bundle.sh).
 # Host tests of new's tree, decode A/B/C alternating, new's per-brick profile, then new side
 # by side with llama-bench -ngl 0: the 0.5B three times (the host's speed drifts within a
@@ -31,8 +33,8 @@ tg() {  # binary model round
   timeout 60 $B/brickc.$1 bench -m $M/$2.gguf --device cpu -t 16 -p 16 -n 128 -r 3 --warmup 1 > $OUT/r/tg-$1-$2-$3.log 2>&1
   echo "tg128 $2 $1 round $3: $(med $OUT/r/tg-$1-$2-$3.log tg128) tok/s at $SECONDS s"
 }
-for round in 1 2 3; do for b in old base new; do tg $b 0.5b $round; done; done
-for round in 1 2; do for b in old base new; do tg $b 1.5b $round; done; done
+for round in 1 2 3; do for b in old base new pool; do tg $b 0.5b $round; done; done
+for round in 1 2; do for b in base new; do tg $b 1.5b $round; done; done
 timeout 60 $B/brickc.new bench -m $M/0.5b.gguf --device cpu -t 16 -p 16 -n 64 -r 3 --warmup 1 --profile > $OUT/r/profile-0.5b.log 2>&1
 echo "profile rc=$? at $SECONDS s"; grep -E "^\| (rmsnorm|matvec|attention|rope)" $OUT/r/profile-0.5b.log
 lb=/tmp/llama/bin/llama-bench
