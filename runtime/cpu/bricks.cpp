@@ -213,20 +213,24 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
   constexpr int64_t kBlock = 16, kKeys = 64, kMaxScores = int64_t{1} << 20;
   const int64_t block = std::clamp<int64_t>(kMaxScores / (pos0 + n_tokens), 1, kBlock);
   const int64_t n_blocks = (n_tokens + block - 1) / block;
-  // A decode step (one token) makes its blocks of the heads that share a kv head instead
-  // (GQA: the 1.5B's 12 heads read 2 kv heads): each key and value is then read once for
-  // all of them, where one head per item read them once per head, 6 times, from beyond the
-  // L2 at a long context. As many heads per block as still leave a block per thread.
-  const bool by_heads = n_tokens == 1 && group > 1;
-  int64_t heads = 1;
-  for (int64_t g = group; by_heads && g > 1 && heads == 1; --g)
-    if (group % g == 0 && s.n_head / g >= pool.n_threads()) heads = g;
-  const int64_t n_items = by_heads ? s.n_head / heads : n_blocks * s.n_head;
-  const int64_t per_item = by_heads ? heads : block;  // queries
   // Items go to a thread in chunks of at least kMinWork multiply-adds (scores and weighted
   // sums), about what handing a chunk to a worker costs (a few us): a decode step at a
   // short context then runs its attention in one or two chunks, not one per head.
   constexpr int64_t kMinWork = int64_t{1} << 16;
+  // A decode step (one token) makes its blocks of the heads that share a kv head instead
+  // (GQA: the 1.5B's 12 heads read 2 kv heads): each key and value is then read (and an
+  // f16 cache's widened) once for all of them, where one head per item read them once per
+  // head, 6 times, from beyond the L2 at a long context. As many heads per block as still
+  // leave a block per thread, or per chunk where the step's work makes fewer chunks (the
+  // 0.5B at a short context on 16 threads: 2 blocks of 7 heads in one chunk, not 14 heads).
+  const bool by_heads = n_tokens == 1 && group > 1;
+  const int64_t chunks =
+      std::clamp<int64_t>(s.n_head * (pos0 + 1) * hd * 2 / kMinWork, 1, pool.n_threads());
+  int64_t heads = 1;
+  for (int64_t g = group; by_heads && g > 1 && heads == 1; --g)
+    if (group % g == 0 && s.n_head / g >= chunks) heads = g;
+  const int64_t n_items = by_heads ? s.n_head / heads : n_blocks * s.n_head;
+  const int64_t per_item = by_heads ? heads : block;  // queries
   const int64_t grain = std::max<int64_t>(1, kMinWork / (per_item * (pos0 + n_tokens) * hd * 2));
   pool.run_parallel(n_items, grain, [&](int64_t b, int64_t e) {
     thread_local std::vector<float> p, wide;
