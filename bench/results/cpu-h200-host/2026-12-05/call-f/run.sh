@@ -8,7 +8,11 @@
 # hands the CPU away for a time slice, and every job waits for that thread). Tests (tiles,
 # int8 engine) of rel + ny's tree, then decode after a 512-token prompt alternating, a
 # 16-token control, CPU quota and steal time (vmstat), and the fastest binary side by side
-# with llama-bench -ngl 0 (0.5B twice, 1.5B, 7B if time is left).
+# with llama-bench -ngl 0 (0.5B twice, 1.5B, 7B if time is left). rel and ny are
+# tile-release.patch and no-yield.patch here, applied to afa004a; build/devx/dev.tar.xz
+# holds device/bin/brickc.{new,rel,ny} and brickc_unit_tests (both patches), stripped, and
+# device/lib (scripts/device-bundle.sh). Not run in session 26: no machine was lent again
+# before its device time ran out.
 mkdir -p build && tar xJf build/devx/dev.tar.xz -C build
 export LD_LIBRARY_PATH=$PWD/build/device/lib CUDA_VISIBLE_DEVICES=
 B=$PWD/build/device/bin
