@@ -4,6 +4,8 @@
 #include <chrono>
 #include <utility>
 
+#include "ir/error.h"
+
 namespace brickc::cpu {
 
 ThreadPool::ThreadPool(int n_threads) {
@@ -44,6 +46,13 @@ bool spin_until(Pred done) {
 
 }  // namespace
 
+namespace {
+
+constexpr uint64_t kChunkBits = 0xffffffff;  // claim_'s low half: the next chunk
+constexpr uint64_t kClosed = kChunkBits;     // a job's chunk number past any job's chunks
+
+}  // namespace
+
 void ThreadPool::run_parallel(int64_t n, int64_t grain,
                               const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
@@ -52,12 +61,20 @@ void ThreadPool::run_parallel(int64_t n, int64_t grain,
     for (int64_t b = 0; b < n; b += grain) fn(b, std::min(n, b + grain));
     return;
   }
-  fn_ = &fn;
-  n_ = n;
-  grain_ = grain;
+  const int64_t chunks = (n + grain - 1) / grain;
+  if (static_cast<uint64_t>(chunks) >= kClosed)
+    fail("internal: {} chunks in one thread pool job; at most {}", chunks, kClosed - 1);
+  // The previous job's late claims fail from here on (the number changes), and those
+  // that read the fields written next fail too: the fields are released after this store.
+  const uint64_t job = (claim_.load(std::memory_order_relaxed) >> 32) + 1;
+  claim_.store(job << 32 | kClosed);
+  fn_.store(&fn, std::memory_order_release);
+  n_.store(n, std::memory_order_release);
+  grain_.store(grain, std::memory_order_release);
+  chunks_.store(chunks, std::memory_order_release);
   error_ = nullptr;
-  next_.store(0, std::memory_order_relaxed);
-  busy_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  finished_.store(0, std::memory_order_relaxed);
+  claim_.store(job << 32, std::memory_order_release);
   // Sequentially consistent with the sleepers' count: a worker going to sleep either is
   // counted here or sees the new generation before it waits.
   generation_.fetch_add(1);
@@ -66,28 +83,52 @@ void ThreadPool::run_parallel(int64_t n, int64_t grain,
     wake_.notify_all();
   }
   drain();
-  const auto idle = [this] { return busy_.load() == 0; };
-  if (!spin_until(idle)) {
+  const auto done = [this, chunks] { return finished_.load() == chunks; };
+  if (!spin_until(done)) {
     std::unique_lock lock(mu_);
     caller_asleep_.store(true);
-    done_.wait(lock, idle);
+    done_.wait(lock, done);
     caller_asleep_.store(false);
   }
-  fn_ = nullptr;
   if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
 }
 
 void ThreadPool::drain() {
+  uint64_t v = claim_.load(std::memory_order_acquire);
   for (;;) {
-    const int64_t b = next_.fetch_add(grain_);
-    if (b >= n_) return;
+    // The fields of v's job, unless it has ended: then the claim below fails.
+    const auto* fn = fn_.load(std::memory_order_acquire);
+    const int64_t n = n_.load(std::memory_order_acquire);
+    const int64_t grain = grain_.load(std::memory_order_acquire);
+    const int64_t chunks = chunks_.load(std::memory_order_acquire);
+    const auto c = static_cast<int64_t>(v & kChunkBits);
+    if (c >= chunks) return;
+    if (!claim_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel,
+                                      std::memory_order_acquire))
+      continue;
+    int64_t count = 1;  // chunks this claim finishes
     try {
-      (*fn_)(b, std::min(n_, b + grain_));
+      (*fn)(c * grain, std::min(n, (c + 1) * grain));
     } catch (...) {
       std::lock_guard lock(mu_);
       if (!error_) error_ = std::current_exception();
-      next_.store(n_);  // the job has failed: stop handing out chunks
+      // The job has failed: its unclaimed chunks are closed, and count as finished.
+      uint64_t w = claim_.load(std::memory_order_acquire);
+      while ((w >> 32) == (v >> 32) && static_cast<int64_t>(w & kChunkBits) < chunks) {
+        if (claim_.compare_exchange_weak(w, (w & ~kChunkBits) | static_cast<uint64_t>(chunks))) {
+          count += chunks - static_cast<int64_t>(w & kChunkBits);
+          break;
+        }
+      }
     }
+    // The caller, if asleep, set its flag before it last looked at finished_ (both
+    // sequentially consistent): the last chunk's thread sees the flag or the caller sees
+    // the count.
+    if (finished_.fetch_add(count) + count == chunks && caller_asleep_.load()) {
+      std::lock_guard lock(mu_);
+      done_.notify_one();
+    }
+    v = claim_.load(std::memory_order_acquire);
   }
 }
 
@@ -104,12 +145,6 @@ void ThreadPool::worker_loop() {
     if (stop_.load()) return;
     seen = generation_.load(std::memory_order_acquire);
     drain();
-    // The caller, if asleep, set its flag before it last looked at busy_ (both
-    // sequentially consistent): the last worker out sees the flag or the caller sees 0.
-    if (busy_.fetch_sub(1) == 1 && caller_asleep_.load()) {
-      std::lock_guard lock(mu_);
-      done_.notify_one();
-    }
   }
 }
 

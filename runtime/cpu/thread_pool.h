@@ -35,22 +35,29 @@ class ThreadPool {
   void drain();  // claims and runs chunks of the current job until none is left
 
   std::vector<std::thread> workers_;
-  // A job is handed out without locks: its fields are written, then generation_ is bumped
-  // (release) and read by the spinning workers (acquire). The mutex and condition
-  // variables only put threads to sleep and wake them, which the sleepers_ count and
-  // caller_asleep_ flag announce; the first error of a job is also kept under the mutex.
+  // A job is handed out without locks and ends when its chunks are done, whichever threads
+  // ran them: a worker that comes late (its CPU was taken away, on a shared host) finds
+  // nothing left and is not waited for. claim_ holds the job's number (high 32 bits) and
+  // its next chunk (low 32); a chunk is claimed by a compare-exchange that also checks the
+  // number, so a late worker's claim on an ended job fails. The caller closes claim_
+  // before it rewrites the job's fields (release stores; the claimers load them with
+  // acquire before their compare-exchange), so fields a claimer read are its job's
+  // whenever its claim succeeds. generation_ is bumped per job to wake the workers; the
+  // mutex and condition variables only put threads to sleep and wake them, which the
+  // sleepers_ count and caller_asleep_ flag announce; the first error of a job is kept
+  // under the mutex.
   std::mutex mu_;
   std::condition_variable wake_, done_;
-  alignas(64) std::atomic<uint64_t> generation_{0};  // bumped per job so that workers see each job once
+  alignas(64) std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stop_{false};
-  std::atomic<int> sleepers_{0};         // workers asleep on wake_
+  std::atomic<int> sleepers_{0};            // workers asleep on wake_
   std::atomic<bool> caller_asleep_{false};  // run_parallel asleep on done_
-  alignas(64) std::atomic<int> busy_{0};  // workers still inside the current job
-  alignas(64) std::atomic<int64_t> next_{0};
+  alignas(64) std::atomic<uint64_t> claim_{0};
+  alignas(64) std::atomic<int64_t> finished_{0};  // chunks of the current job done
 
-  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
-  int64_t n_ = 0, grain_ = 1;
-  std::exception_ptr error_;  // written under mu_, read by the caller once busy_ is 0
+  std::atomic<const std::function<void(int64_t, int64_t)>*> fn_{nullptr};
+  std::atomic<int64_t> n_{0}, grain_{1}, chunks_{0};
+  std::exception_ptr error_;  // written under mu_, read by the caller once the job is done
 };
 
 }  // namespace brickc::cpu

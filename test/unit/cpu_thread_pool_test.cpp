@@ -2,7 +2,11 @@
 // exceptions from workers to the caller.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
+#include <memory>
+#include <random>
 #include <stdexcept>
 #include <vector>
 
@@ -34,6 +38,42 @@ TEST(CpuThreadPool, ManyJobsInARow) {
   for (int job = 0; job < 2000; ++job)
     pool.run_parallel(10, 1, [&](int64_t b, int64_t e) { sum += e - b; });
   EXPECT_EQ(sum.load(), 20000);
+}
+
+// Short jobs in a row on more threads than the machine has CPUs: workers often come to a
+// job after it has ended, and their claims must then fail rather than run a chunk of the
+// job that follows with the ended job's function, or of the ended job again. Jobs
+// alternate between two functions and two sets of counters, and a job's counters are
+// checked again after the next job has run.
+TEST(CpuThreadPool, LateWorkersRunNoChunkOfAnotherJob) {
+  struct Job {
+    int64_t n = 0, grain = 1;
+    std::unique_ptr<std::atomic<int>[]> hits;
+    std::atomic<int> outside{0};
+    void check(int job) const {
+      ASSERT_EQ(outside.load(), 0) << "job " << job;
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << "job " << job << " i " << i;
+    }
+  };
+  Job jobs[2];
+  std::function<void(int64_t, int64_t)> fns[2];
+  for (int k = 0; k < 2; ++k)
+    fns[k] = [&j = jobs[k]](int64_t b, int64_t e) {
+      if (b < 0 || e > j.n || e - b > j.grain) ++j.outside;
+      for (int64_t i = std::max<int64_t>(b, 0); i < std::min(e, j.n); ++i) j.hits[i]++;
+    };
+  ThreadPool pool(8);
+  std::mt19937 rng(std::random_device{}());
+  for (int job = 0; job < 3000; ++job) {
+    Job& j = jobs[job % 2];
+    if (job >= 2) j.check(job - 2);  // untouched while job - 1 ran
+    j.n = std::uniform_int_distribution<int64_t>(2, 64)(rng);
+    j.grain = std::uniform_int_distribution<int64_t>(1, 8)(rng);
+    j.hits = std::make_unique<std::atomic<int>[]>(static_cast<size_t>(j.n));
+    j.outside = 0;
+    pool.run_parallel(j.n, j.grain, fns[job % 2]);
+    j.check(job);
+  }
 }
 
 TEST(CpuThreadPool, RethrowsAndStaysUsable) {
