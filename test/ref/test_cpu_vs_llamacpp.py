@@ -14,11 +14,14 @@ A. llama.cpp on F itself, with llama-cpp-python's context defaults (F16 KV cache
    >= 98 % over all files' positions and >= 96 % on each (pooled because a file's 256
    positions hold a few near-ties that llama.cpp's activation rounding flips: 6 of 256 on
    the 0.5B-shaped Q4_K_M file in one run, 97.7 %, while the pooled figure was 99.4 %);
-   greedy continuations identical for most prompts: >= 2/3 of all prompts
-   over all files, and >= 2 of 8 on each file. The greedy bound is pooled because random
-   weights fall into repetition loops whose exit is a near-tie: one tie flipped by
-   llama.cpp's activation rounding changes a whole continuation (seen: 4/8 on one file
-   while KL was 2e-4 and top-1 100 %), so a per-file majority would flake.
+   greedy continuations that agree for most prompts: >= 2/3 of all prompts
+   over all files, and >= 2 of 8 on each file. A continuation agrees when it is identical,
+   or when it first differs where llama.cpp's own logits are a near tie (its argmax leads
+   brickc's token by <= NEAR_TIE_A). The greedy bound is pooled, and near ties count,
+   because random weights fall into repetition loops whose exit is a near tie: one tie
+   flipped by llama.cpp's activation rounding changes a whole continuation (seen: 4/8 on
+   one file while KL was 2e-4 and top-1 100 %; 0/8 identical on one file with seed
+   94470193, all eight prompts in one loop), so a per-file majority would flake.
    llama.cpp's CPU matmuls round their inputs to Q8_0/Q8_K (gguf-qwen2.md §3), so this
    holds only because the synthetic weights are well conditioned
    (frontend/synth/weights.cpp): rounding noise is not amplified across layers.
@@ -53,12 +56,14 @@ THREADS = 2
 N_POSITIONS = 256      # prompt length for the logits comparison
 N_GENERATE = 32
 N_PROMPTS = 8          # greedy continuations compared per file
-# (mean KL(llama.cpp || brickc) over the positions in nats, top-1 agreement, identical
-# greedy continuations out of N_PROMPTS)
-BOUNDS_A = (0.005, 0.96, 2)   # llama.cpp on F, default settings
+# (mean KL(llama.cpp || brickc) over the positions in nats, top-1 agreement, agreeing
+# greedy continuations out of N_PROMPTS, the near tie in logits where a continuation may
+# first differ and still agree)
+NEAR_TIE_A = 0.05
+BOUNDS_A = (0.005, 0.96, 2, NEAR_TIE_A)   # llama.cpp on F, default settings
 TOP1_POOLED_A = 0.98          # top-1 agreement over all files' positions, for A
-GREEDY_POOLED_A = 2 / 3      # identical continuations over all files' prompts, for A
-BOUNDS_B = (1e-6, 0.995, 7)   # llama.cpp on F32(F), F32 KV cache
+GREEDY_POOLED_A = 2 / 3      # agreeing continuations over all files' prompts, for A
+BOUNDS_B = (1e-6, 0.995, 7, 0.0)   # llama.cpp on F32(F), F32 KV cache: identical only
 
 # (label, synth preset, quant mix, layers or None, re-quantize with llama.cpp to Q4_K_M)
 CASES = [
@@ -171,15 +176,16 @@ class Llama:
         return np.array(self.llm.scores[: len(prompt)], dtype=np.float32)
 
     def greedy(self, prompt):
-        """Greedy continuation: argmax, the first index among ties."""
+        """Greedy continuation (argmax, the first index among ties) and each step's logits."""
         self.llm.reset()
         self.llm.eval(prompt)
-        out = []
+        out, rows = [], []
         for i in range(N_GENERATE):
-            out.append(int(np.argmax(self.llm.scores[self.llm.n_tokens - 1])))
+            rows.append(np.array(self.llm.scores[self.llm.n_tokens - 1], dtype=np.float32))
+            out.append(int(np.argmax(rows[-1])))
             if i + 1 < N_GENERATE:
                 self.llm.eval([out[-1]])
-        return out
+        return out, rows
 
 
 def log_softmax(x):
@@ -198,25 +204,33 @@ def check(tag, llm, prompts, ours, gens, bounds, errors):
     """brickc's logits on prompts[0] and greedy continuations `gens` against llm's."""
     ref = llm.logits(prompts[0])
     kl, top1 = kl_top1(ref, ours)
-    same, first_diff = 0, None
+    kl_max, top1_min, greedy_min, near_tie = bounds
+    same, ties, first_diff = 0, 0, None
     for prompt, gen in zip(prompts, gens):
-        ref_gen = llm.greedy(prompt)
-        same += gen == ref_gen
-        if gen != ref_gen and first_diff is None:
-            first_diff = (gen, ref_gen)
+        ref_gen, ref_rows = llm.greedy(prompt)
+        if gen == ref_gen:
+            same += 1
+            continue
+        i = next(k for k, (a, b) in enumerate(zip(gen, ref_gen)) if a != b)
+        gap = float(ref_rows[i][ref_gen[i]] - ref_rows[i][gen[i]])  # >= 0: llama.cpp's argmax
+        if gap <= near_tie:
+            ties += 1
+        elif first_diff is None:
+            first_diff = (gen, ref_gen, i, gap)
     p_top = float(np.exp(log_softmax(ref).max(-1)).mean())
     print(f"  {tag}: mean KL {kl.mean():.2e} (max {kl.max():.2e}), top-1 {top1:.2%}, "
-          f"greedy {same}/{N_PROMPTS} identical; mean top-1 probability {p_top:.3f}",
-          flush=True)
-    kl_max, top1_min, greedy_min = bounds
+          f"greedy {same}/{N_PROMPTS} identical, {ties} more first differing at a near tie "
+          f"(<= {near_tie}); mean top-1 probability {p_top:.3f}", flush=True)
     if not kl.mean() < kl_max:
         errors.append(f"{tag}: mean KL {kl.mean():.2e} >= {kl_max}")
     if not top1 >= top1_min:
         errors.append(f"{tag}: top-1 agreement {top1:.2%} < {top1_min:.1%}")
-    if same < greedy_min:
-        errors.append(f"{tag}: only {same}/{N_PROMPTS} greedy continuations identical "
-                      f"(e.g. brickc {first_diff[0]} vs llama.cpp {first_diff[1]})")
-    return ref, kl, top1, same
+    if same + ties < greedy_min:
+        gen, ref_gen, i, gap = first_diff
+        errors.append(f"{tag}: only {same + ties}/{N_PROMPTS} greedy continuations agree "
+                      f"(e.g. brickc {gen} vs llama.cpp {ref_gen}, first differing at step "
+                      f"{i}, where llama.cpp's logits lead brickc's token by {gap:.3g})")
+    return ref, kl, top1, same + ties
 
 
 def compare(label, path, rng, k_quants):
@@ -285,10 +299,10 @@ def main():
         same_a += same
         os.remove(path)
     total = N_PROMPTS * len(CASES)
-    print(f"A: greedy continuations identical for {same_a}/{total} prompts over all files "
+    print(f"A: greedy continuations agree for {same_a}/{total} prompts over all files "
           f"(bound {GREEDY_POOLED_A:.0%}); total {time.time() - t0:.1f} s", flush=True)
     if same_a < GREEDY_POOLED_A * total:
-        errors.append(f"A: only {same_a}/{total} greedy continuations identical over all "
+        errors.append(f"A: only {same_a}/{total} greedy continuations agree over all "
                       f"files (< {GREEDY_POOLED_A:.0%})")
     for name, top1 in zip(("f32", "--engine int8"), np.mean(top1s, axis=0)):
         print(f"A: {name} top-1 agreement over all files {top1:.2%} (bound "
