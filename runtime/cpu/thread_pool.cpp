@@ -44,10 +44,6 @@ bool spin_until(Pred done) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 constexpr uint64_t kChunkBits = 0xffffffff;  // claim_'s low half: the next chunk
 constexpr uint64_t kClosed = kChunkBits;     // a job's chunk number past any job's chunks
 
@@ -71,7 +67,6 @@ void ThreadPool::run_parallel(int64_t n, int64_t grain,
   fn_.store(&fn, std::memory_order_release);
   n_.store(n, std::memory_order_release);
   grain_.store(grain, std::memory_order_release);
-  chunks_.store(chunks, std::memory_order_release);
   error_ = nullptr;
   finished_.store(0, std::memory_order_relaxed);
   claim_.store(job << 32, std::memory_order_release);
@@ -100,7 +95,7 @@ void ThreadPool::drain() {
     const auto* fn = fn_.load(std::memory_order_acquire);
     const int64_t n = n_.load(std::memory_order_acquire);
     const int64_t grain = grain_.load(std::memory_order_acquire);
-    const int64_t chunks = chunks_.load(std::memory_order_acquire);
+    const int64_t chunks = (n + grain - 1) / grain;
     const auto c = static_cast<int64_t>(v & kChunkBits);
     if (c >= chunks) return;
     if (!claim_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel,

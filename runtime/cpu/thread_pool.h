@@ -56,7 +56,7 @@ class ThreadPool {
   alignas(64) std::atomic<int64_t> finished_{0};  // chunks of the current job done
 
   std::atomic<const std::function<void(int64_t, int64_t)>*> fn_{nullptr};
-  std::atomic<int64_t> n_{0}, grain_{1}, chunks_{0};
+  std::atomic<int64_t> n_{0}, grain_{1};
   std::exception_ptr error_;  // written under mu_, read by the caller once the job is done
 };
 

@@ -181,12 +181,10 @@ void rows8_q4_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out)
 }
 
 // The top two bits of a Q6_K code, bits 2k and 2k + 1 of each qh byte (rows8.h), moved to
-// bits 4 and 5 (the other bits are masked off by the caller).
-template <int K>
-__m256i q6_top_bits(__m256i qh) {
-  if constexpr (K < 2) return _mm256_slli_epi16(qh, 4 - 2 * K);
-  else if constexpr (K == 2) return qh;
-  else return _mm256_srli_epi16(qh, 2);
+// bits 4 and 5 (the other bits are masked off by the caller). k is a constant once the
+// kernel's loops are unrolled.
+[[gnu::always_inline]] inline __m256i q6_top_bits(__m256i qh, int k) {
+  return k < 2 ? _mm256_slli_epi16(qh, 4 - 2 * k) : k == 2 ? qh : _mm256_srli_epi16(qh, 2);
 }
 
 // Q6_K repacked eight rows at a time (rows8.h) against Q8_K, as rows8_q4_k: vpdpbusd on the
@@ -218,11 +216,10 @@ void rows8_q6_k(const uint8_t* w, const QActivations& xa, int64_t n, float* out)
           const int p = 2 * h + k;
           const __m256i v = load(w + 144 + 192 * u + 32 * p);
           // 0xf8: a | (b & c).
-          const __m256i u0 = _mm256_ternarylogic_epi32(
-              _mm256_and_si256(v, low4), k == 0 ? q6_top_bits<0>(qh) : q6_top_bits<2>(qh), top, 0xf8);
-          const __m256i u1 = _mm256_ternarylogic_epi32(
-              _mm256_and_si256(_mm256_srli_epi16(v, 4), low4),
-              k == 0 ? q6_top_bits<1>(qh) : q6_top_bits<3>(qh), top, 0xf8);
+          const __m256i u0 =
+              _mm256_ternarylogic_epi32(_mm256_and_si256(v, low4), q6_top_bits(qh, 2 * k), top, 0xf8);
+          const __m256i u1 = _mm256_ternarylogic_epi32(_mm256_and_si256(_mm256_srli_epi16(v, 4), low4),
+                                                       q6_top_bits(qh, 2 * k + 1), top, 0xf8);
           dpbusd_quads<NT, 292>(u0, u1, x + 4 + 32 * u + 8 * p, s0, s1);
         }
         const int j = 2 * u + h;
