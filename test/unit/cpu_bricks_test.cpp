@@ -475,6 +475,30 @@ TEST(CpuBricks, SwigluAndAdd) {
   }
 }
 
+TEST(CpuBricks, SimdSwigluMatchesDouble) {
+  // Gates over ±100, past both ends of the kernels' exp clamp ([−86, 88]), lengths around
+  // the vector widths. Against double: exp within 2 ulp, then a division and a product.
+  auto rng = fresh_rng();
+  int ran = 0;
+  for (simd::Isa isa : {simd::Isa::kAvx2, simd::Isa::kAvx512}) {
+    if (!simd::supported(isa)) continue;
+    ++ran;
+    const auto swiglu = simd::attention_kernels(isa, 128).swiglu;
+    ASSERT_TRUE(swiglu) << simd::name(isa);
+    for (int64_t n : {1, 7, 8, 16, 17, 1000}) {
+      const auto g = random_vec(rng, n, 100.0f), u = random_vec(rng, n);
+      std::vector<float> y(n, kNaN);
+      swiglu(g.data(), u.data(), y.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        const double want = double(g[i]) / (1.0 + std::exp(-double(g[i]))) * u[i];
+        ASSERT_NEAR(y[i], want, 5e-7 * std::abs(want) + 1e-30)
+            << simd::name(isa) << " n " << n << " g " << g[i];
+      }
+    }
+  }
+  if (ran == 0) GTEST_SKIP() << "this processor has none of brickc's SIMD sets";
+}
+
 TEST(CpuBricks, ArgmaxIsTheFirstLargestOverThePool) {
   // Against std::max_element (the first largest), at sizes around the 8192-value chunks,
   // with the maximum repeated so that the first one must win across chunks and threads.

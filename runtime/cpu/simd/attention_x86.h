@@ -16,6 +16,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "runtime/cpu/simd/attention.h"
@@ -203,10 +204,20 @@ struct Attention {
     for (; i < n; ++i) y[i] = _cvtsh_ss(x[i]);
   }
 
+  static void swiglu(const float* g, const float* u, float* y, int64_t n) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) {
+      const V x = S::load(g + i);
+      const V e = exp(S::sub(S::zero(), x));
+      S::store(y + i, S::mul(S::div(x, S::add(S::set1(1.0f), e)), S::load(u + i)));
+    }
+    for (; i < n; ++i) y[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+  }
+
   // The head sizes these blocks cover: whole output blocks of DB vectors.
   static AttentionKernels for_head(int64_t head_dim) {
     if (head_dim <= 0 || head_dim % (S::kDims * W) != 0) return {};
-    return {&scores, &weigh, &softmax, &to_f16, &from_f16};
+    return {&scores, &weigh, &softmax, &to_f16, &from_f16, &swiglu};
   }
 };
 
