@@ -1,7 +1,8 @@
 // The int8 engine's attention inner loops in SIMD registers: the scores of a block of
 // queries against a chunk of keys, a query's softmax, and the probabilities' weighted sum
 // of the chunk's values. cpu::attention (bricks.h) drives them and chunks the cache;
-// without them it runs its own loops, the f32 reference's order and std::exp.
+// without them it runs its own loops, the f32 reference's order and std::exp. SwiGLU,
+// the other user of the softmax's exp, runs here too.
 #pragma once
 #include <algorithm>
 #include <cstdint>
