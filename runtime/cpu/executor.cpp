@@ -456,13 +456,8 @@ void GraphExecutor::run(const ir::Brick& b) {
     });
   };
   auto swiglu_all = [&](const float* g, const float* u, float* y, int64_t m) {
-    const auto simd_swiglu = attention_kernels_.swiglu;
-    spread(m, 1024, [&](int64_t i0, int64_t i1) {
-      if (simd_swiglu)
-        simd_swiglu(g + i0, u + i0, y + i0, i1 - i0);
-      else
-        swiglu(g + i0, u + i0, y + i0, i1 - i0);
-    });
+    const auto fn = attention_kernels_.swiglu ? attention_kernels_.swiglu : &swiglu;
+    spread(m, 1024, [&](int64_t i0, int64_t i1) { fn(g + i0, u + i0, y + i0, i1 - i0); });
   };
   auto add_all = [&](const float* a, const float* c, float* y, int64_t m) {
     spread(m, 16384, [&](int64_t i0, int64_t i1) { add(a + i0, c + i0, y + i0, i1 - i0); });
