@@ -43,10 +43,47 @@ __host__ __device__ constexpr int q8_smem(int k) { return (k + k / 32 * 8 + 15) 
 // take every other one (the K-quants' pairs); unswizzled these were 2- and 4-way conflicts.
 __device__ __forceinline__ int q8_chunk(int g) { return g ^ ((g >> 3) & 3); }
 
+// Four consecutive f32 values from p (16-byte aligned when aligned, else one by one).
+__device__ __forceinline__ float4 ld_f32x4(const float* p, bool aligned) {
+  return aligned ? *reinterpret_cast<const float4*>(p) : make_float4(p[0], p[1], p[2], p[3]);
+}
+
+// Quantizes 32 values held four per lane by eight consecutive lanes (an aligned group of
+// eight: the reductions stay within it) to q8_1 as quantize32 does: the same maximum,
+// divisions and integer sum, so the same bytes, with a quarter of its shuffles. Where
+// `store`, stores the lane's four bytes at q and, from the group's first lane, (d, d *
+// sum) at ds. Returns what rounding left of y.
+__device__ __forceinline__ float4 quantize32x4(const float4 y, bool store, i8* q, float2* ds) {
+  float amax = fmaxf(fmaxf(fabsf(y.x), fabsf(y.y)), fmaxf(fabsf(y.z), fabsf(y.w)));
+#pragma unroll
+  for (int o = 4; o > 0; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
+  const float d = amax / 127.0f;
+  int r[4] = {0, 0, 0, 0};
+  if (amax != 0.0f) {
+    r[0] = static_cast<int>(roundf(y.x / d));
+    r[1] = static_cast<int>(roundf(y.y / d));
+    r[2] = static_cast<int>(roundf(y.z / d));
+    r[3] = static_cast<int>(roundf(y.w / d));
+  }
+  int sum = r[0] + r[1] + r[2] + r[3];
+#pragma unroll
+  for (int o = 4; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+  if (store) {
+    *reinterpret_cast<u32*>(q) = (static_cast<u32>(r[0]) & 0xFFu) | ((static_cast<u32>(r[1]) & 0xFFu) << 8) |
+                                 ((static_cast<u32>(r[2]) & 0xFFu) << 16) | (static_cast<u32>(r[3]) << 24);
+    if ((threadIdx.x & 7u) == 0) *ds = make_float2(d, d * static_cast<float>(sum));
+  }
+  return make_float4(y.x - static_cast<float>(r[0]) * d, y.y - static_cast<float>(r[1]) * d,
+                     y.z - static_cast<float>(r[2]) * d, y.w - static_cast<float>(r[3]) * d);
+}
+
 // Fills `act` (shared) with the brick's input; ends with a block barrier. Each thread
-// first loads all of its values (i = threadIdx.x + kThreads * j) so that the loads are in
-// flight together, then normalizes and quantizes from registers: warp w of round j holds
-// the 32 consecutive values of q8_1 block 8j + w.
+// first loads all of its values so that the loads are in flight together, then normalizes
+// and quantizes from registers. A q8_1 activation takes four consecutive values per thread
+// (i = 4 threadIdx.x + 4 kThreads j, one 16-byte load), eight lanes per 32-value block:
+// each block's reductions are three shuffles among eight lanes, not two warp-wide ones
+// (the prologue was most of the instructions of the smaller matrices' kernels). Float
+// weights take one value per thread (i = threadIdx.x + kThreads j).
 template <int K, bool Int8, int In>
 __device__ void load_activations(const void* x, const float* norm_w, float eps, u8* act) {
   const int t = threadIdx.x;
@@ -57,6 +94,50 @@ __device__ void load_activations(const void* x, const float* norm_w, float eps, 
 #pragma unroll 4
     for (int i = t; i < kVecs; i += kThreads)
       reinterpret_cast<uint4*>(act)[i < K / 16 ? q8_chunk(i) : i] = src[i];
+  } else if constexpr (Int8) {
+    static_assert(K % 32 == 0, "whole q8_1 blocks");
+    constexpr int kSpan = 4 * kThreads;
+    constexpr int kRounds = (K + kSpan - 1) / kSpan;
+    const float* xf = static_cast<const float*>(x);
+    const bool aligned = ((reinterpret_cast<unsigned long long>(xf) |
+                           reinterpret_cast<unsigned long long>(norm_w)) & 15u) == 0;
+    float4 v[kRounds], w[kRounds];
+#pragma unroll
+    for (int j = 0; j < kRounds; ++j) {
+      const int i = 4 * t + kSpan * j;
+      v[j] = i < K ? ld_f32x4(xf + i, aligned) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+      if constexpr (has_norm(In)) w[j] = i < K ? ld_f32x4(norm_w + i, aligned) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    }
+    float scale = 1.0f;
+    if constexpr (has_norm(In)) {
+      float ss = 0.0f;
+#pragma unroll
+      for (int j = 0; j < kRounds; ++j) {  // one fma chain: the same rounding wherever it is inlined
+        ss = fmaf(v[j].x, v[j].x, ss);
+        ss = fmaf(v[j].y, v[j].y, ss);
+        ss = fmaf(v[j].z, v[j].z, ss);
+        ss = fmaf(v[j].w, v[j].w, ss);
+      }
+      scale = 1.0f / sqrtf(block_sum(ss) / static_cast<float>(K) + eps);
+    }
+#pragma unroll
+    for (int j = 0; j < kRounds; ++j) {
+      const int i = 4 * t + kSpan * j;
+      if (K % kSpan != 0 && i - 4 * (t % kWarp) >= K) break;  // whole warps past the end
+      float4 y = v[j];
+      if constexpr (has_norm(In))
+        y = make_float4(y.x * scale * w[j].x, y.y * scale * w[j].y, y.z * scale * w[j].z, y.w * scale * w[j].w);
+      // Lanes past the end (a warp's last blocks where K is not a multiple of 128) quantize
+      // zeros with the rest of their warp and store nothing.
+      const bool in = i < K;
+      const int at = in ? 16 * q8_chunk(i / 16) + i % 16 : 0;
+      const float4 rest = quantize32x4(y, in, reinterpret_cast<i8*>(act) + at,
+                                       reinterpret_cast<float2*>(act + K) + i / 32);
+      if constexpr (is_fine(In)) {
+        u8* act2 = act + q8_smem(K);
+        quantize32x4(rest, in, reinterpret_cast<i8*>(act2) + at, reinterpret_cast<float2*>(act2 + K) + i / 32);
+      }
+    }
   } else {
     constexpr int kRounds = (K + kThreads - 1) / kThreads;
     const float* xf = static_cast<const float*>(x);
@@ -80,20 +161,7 @@ __device__ void load_activations(const void* x, const float* norm_w, float eps, 
       if (K % kThreads != 0 && i - t % kWarp >= K) break;  // whole warps past the end
       float y = v[j];
       if constexpr (has_norm(In)) y = y * scale * w[j];
-      if constexpr (Int8) {
-        const int at = 16 * q8_chunk(i / 16) + i % 16;
-        i8* q = reinterpret_cast<i8*>(act) + at;
-        float2* ds = reinterpret_cast<float2*>(act + K) + i / 32;
-        quantize32(y, q, ds);
-        if constexpr (is_fine(In)) {
-          __syncwarp();
-          const float rest = y - static_cast<float>(*q) * ds->x;
-          u8* act2 = act + q8_smem(K);
-          quantize32(rest, reinterpret_cast<i8*>(act2) + at, reinterpret_cast<float2*>(act2 + K) + i / 32);
-        }
-      } else {
-        reinterpret_cast<float*>(act)[i] = y;
-      }
+      reinterpret_cast<float*>(act)[i] = y;
     }
   }
   __syncthreads();

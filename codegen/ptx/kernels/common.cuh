@@ -52,6 +52,13 @@ __device__ __forceinline__ int dp4a(int a, int b, int c) {
   return d;
 }
 
+// dp4a with unsigned bytes in a (weights 0..255 as stored) and signed bytes in b.
+__device__ __forceinline__ int dp4a_us(u32 a, int b, int c) {
+  int d;
+  asm("dp4a.u32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+  return d;
+}
+
 // The 32-bit shared-window address of a generic pointer into shared memory.
 __device__ __forceinline__ u32 smem_addr(const void* p) {
   u32 r;
@@ -127,9 +134,11 @@ __device__ __forceinline__ u32 ld_u32_a2(const u8* p) {
 // last word, which must be shared memory too (matvec.cuh: the ring and the activation).
 template <int N>
 __device__ __forceinline__ void ld_words_a2(const u8* p, u32 (&w)[N]) {
-  const unsigned long long at = reinterpret_cast<unsigned long long>(p);
-  const u32* base = reinterpret_cast<const u32*>(at & ~3ull);
-  const u32 shift = static_cast<u32>(at & 2u) * 8u;
+  // Pointer arithmetic, not an integer cast, so that the compiler still sees which
+  // memory p points into and loads shared words with ld.shared rather than generic loads.
+  const u32 odd = static_cast<u32>(reinterpret_cast<unsigned long long>(p)) & 2u;
+  const u32* base = reinterpret_cast<const u32*>(p - odd);
+  const u32 shift = odd * 8u;
   u32 v[N + 1];
 #pragma unroll
   for (int i = 0; i <= N; ++i) v[i] = base[i];

@@ -125,9 +125,14 @@ struct WeightStream {
   static constexpr bool kOneFormat = F0::BB == F1::BB && F1::BB == F2::BB;
   static_assert(!Paired || (F0::BB == F1::BB && F0::QK == F1::QK), "paired rows of one format");
 
+  // Where the stream is: the warp's i-th item, its segment s, matrix m and row rr; the
+  // load cursor also keeps the row's address (row1: the paired row's), set once per row
+  // rather than recomputed from base, stride and row for every segment.
   struct Cursor {
     int i, s, m, rr;
     bool ok;
+    const u8* row;
+    const u8* row1;
   };
   const u8* base0;  // per matrix: weights and row stride in bytes; apart, not arrays, so
   const u8* base1;  // that picking one by m stays in registers
@@ -135,49 +140,62 @@ struct WeightStream {
   long long stride0, stride1, stride2;
   RowAt row_at;
   u8* ring;
+  u32 ring_s;  // the ring's shared-window address
   Cursor load, comp;
   int next_slot;
 
   __device__ WeightStream(const u8* const (&b)[3], const long long (&st)[3], const RowAt& row_at_, u8* ring_)
       : base0(b[0]), base1(b[1]), base2(b[2]), stride0(st[0]), stride1(st[1]), stride2(st[2]),
-        row_at(row_at_), ring(ring_) {}
+        row_at(row_at_), ring(ring_), ring_s(smem_addr(ring_)) {}
 
   __device__ static int count(int m) {
     return kOneFormat || m == 0 ? S0::kCount : (m == 1 ? S1::kCount : S2::kCount);
   }
+  template <bool Rows>
+  __device__ void next_row(Cursor& c) const {
+    c.ok = row_at(c.i, c.m, c.rr);
+    if constexpr (Rows) {
+      if (Paired || c.m == 0) c.row = base0 + c.rr * stride0;
+      if (Paired) c.row1 = base1 + c.rr * stride1;
+      if (!Paired && c.m == 1) c.row = base1 + c.rr * stride1;
+      if (!Paired && c.m == 2) c.row = base2 + c.rr * stride2;
+    }
+  }
+  template <bool Rows>
   __device__ void first(Cursor& c) const {
     c.i = c.s = 0;
-    c.ok = row_at(0, c.m, c.rr);
+    next_row<Rows>(c);
   }
+  template <bool Rows>
   __device__ void advance(Cursor& c) const {
     if (++c.s == count(c.m)) {
       c.s = 0;
-      c.ok = row_at(++c.i, c.m, c.rr);
+      ++c.i;
+      next_row<Rows>(c);
     }
   }
   // One commit group per slot, empty past the last row, so that the wait counts stay fixed.
   __device__ void issue() {
     if (load.ok) {
-      const u32 dst = smem_addr(ring + next_slot * kSlot);
+      const u32 dst = ring_s + next_slot * kSlot;
       if constexpr (Paired) {
-        copy_segment<F0, K, kSeg>(base0 + load.rr * stride0, load.s, dst);
-        copy_segment<F0, K, kSeg>(base1 + load.rr * stride1, load.s, dst + S0::kBytes);
+        copy_segment<F0, K, kSeg>(load.row, load.s, dst);
+        copy_segment<F0, K, kSeg>(load.row1, load.s, dst + S0::kBytes);
+      } else if (kOneFormat || load.m == 0) {
+        copy_segment<F0, K, kSeg>(load.row, load.s, dst);
+      } else if (load.m == 1) {
+        copy_segment<F1, K, kSeg>(load.row, load.s, dst);
       } else {
-        if (load.m == 0)
-          copy_segment<F0, K, kSeg>(base0 + load.rr * stride0, load.s, dst);
-        else if (load.m == 1)
-          copy_segment<F1, K, kSeg>(base1 + load.rr * stride1, load.s, dst);
-        else
-          copy_segment<F2, K, kSeg>(base2 + load.rr * stride2, load.s, dst);
+        copy_segment<F2, K, kSeg>(load.row, load.s, dst);
       }
-      advance(load);
+      advance<true>(load);
     }
     cp_async_commit();
     next_slot = next_slot + 1 == kSlots ? 0 : next_slot + 1;
   }
   __device__ void prime() {
-    first(load);
-    first(comp);
+    first<true>(load);
+    first<false>(comp);
     next_slot = 0;
 #pragma unroll
     for (int p = 0; p + 1 < kSlots; ++p) issue();
@@ -206,7 +224,7 @@ struct WeightStream {
 #pragma unroll
         for (int r = 0; r < kRows; ++r) acc[r] = 0.0f;
       }
-      advance(comp);
+      advance<false>(comp);
     }
   }
 };

@@ -100,7 +100,9 @@ __device__ void megakernel(const KArgs& m, const Run& run) {
     const int nv = t.nx * t.ny;
     const int v0 = static_cast<int>((blockIdx.x + blocks - static_cast<unsigned>(t.first)) % blocks);
     if (v0 >= nv) continue;  // no part in this task: on to the next one's weights
-    for (int v = v0; v < nv; v += static_cast<int>(blocks)) {
+    // The bound is read again after each virtual block rather than kept in a register
+    // across it: the templates' code needs every one of the kernel's 128 (ptxas spilled it).
+    for (int v = v0; v < t.nx * t.ny; v += static_cast<int>(blocks)) {
       const TaskBlock blk{v % t.nx, v / t.nx, t.nx, t.ny, &t, counters, step, epoch, m.p[4], i};
       run(t.kernel, t.args, blk);
       __syncthreads();  // the block's writes are done; shared memory is free for the next

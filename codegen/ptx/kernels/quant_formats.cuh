@@ -83,10 +83,10 @@ struct FmtQ4_1 {
   }
 };
 
-// Bits 0..3 of h moved to bit 4 of bytes 0..3: the fifth bit of four 5-bit weights.
-__device__ __forceinline__ u32 spread_bit4(u32 h) {
-  return ((h & 1u) << 4) | ((h & 2u) << 11) | ((h & 4u) << 18) | ((h & 8u) << 25);
-}
+// Bits 0..3 of h (h < 16) moved to bit 4 of bytes 0..3: the fifth bit of four 5-bit
+// weights. One multiply places bit k at 4 + 8k (h * 2^(4 + 7k) for each k); the products'
+// other bits land elsewhere (4 + j + 7k, j != k, all distinct: no carries) and are masked.
+__device__ __forceinline__ u32 spread_bit4(u32 h) { return (h * 0x02040810u) & 0x10101010u; }
 
 struct FmtQ5_0 {
   static constexpr int QK = 32, BB = 22;
@@ -228,12 +228,16 @@ struct FmtQ4_K {
     int a0[8], a1[8];
     act.load(2 * p, a0);
     act.load(2 * p + 1, a1);
+    // The high nibbles stay in place (16 times their value, as unsigned bytes): one mask
+    // per word instead of a shift and a mask; every term of s1 is then a multiple of 16,
+    // so the shift after the loop is exact.
     int s0 = 0, s1 = 0;
 #pragma unroll
     for (int i = 0; i < 8; ++i) {
       s0 = dp4a(static_cast<int>(q[i] & 0x0F0F0F0Fu), a0[i], s0);
-      s1 = dp4a(static_cast<int>((q[i] >> 4) & 0x0F0F0F0Fu), a1[i], s1);
+      s1 = dp4a_us(q[i] & 0xF0F0F0F0u, a1[i], s1);
     }
+    s1 >>= 4;
     const float2 d0 = act.ds(2 * p), d1 = act.ds(2 * p + 1);
     return h2f(static_cast<u16>(hdr.x & 0xFFFFu)) *
                (static_cast<float>(sc[0] * s0) * d0.x + static_cast<float>(sc[1] * s1) * d1.x) -
@@ -309,15 +313,23 @@ struct FmtQ6_K {
     int a0[8], a1[8];
     act.load(4 * h + t, a0);
     act.load(4 * h + t + 2, a1);
+    // Weights q in 0..63 dot as unsigned bytes, and the offset comes off the sums:
+    // sum (q - 32) a = sum q a - 32 sum a, with sum a a dp4a against ones (one instruction
+    // per word where subtracting 32 from each byte took three).
     int s[4] = {0, 0, 0, 0};  // sub-block 4h + t halves 0, 1; sub-block 4h + t + 2 halves 0, 1
+    int sa[4] = {0, 0, 0, 0};  // the activations' sums over the same halves
 #pragma unroll
     for (int i = 0; i < 8; ++i) {
       const u32 hw = hb[i] >> (2 * t);
       const u32 lo = (l[i] & 0x0F0F0F0Fu) | ((hw & 0x03030303u) << 4);
       const u32 hi = ((l[i] >> 4) & 0x0F0F0F0Fu) | ((hw & 0x30303030u));
-      s[i / 4] = dp4a(static_cast<int>(__vsub4(lo, 0x20202020u)), a0[i], s[i / 4]);
-      s[2 + i / 4] = dp4a(static_cast<int>(__vsub4(hi, 0x20202020u)), a1[i], s[2 + i / 4]);
+      s[i / 4] = dp4a_us(lo, a0[i], s[i / 4]);
+      s[2 + i / 4] = dp4a_us(hi, a1[i], s[2 + i / 4]);
+      sa[i / 4] = dp4a(0x01010101, a0[i], sa[i / 4]);
+      sa[2 + i / 4] = dp4a(0x01010101, a1[i], sa[2 + i / 4]);
     }
+#pragma unroll
+    for (int j = 0; j < 4; ++j) s[j] -= 32 * sa[j];
     const float d = h2f(*reinterpret_cast<const u16*>(b + 208));
     return d * (act.ds(4 * h + t).x * static_cast<float>(sc[0] * s[0] + sc[1] * s[1]) +
                 act.ds(4 * h + t + 2).x * static_cast<float>(sc[4] * s[2] + sc[5] * s[3]));
