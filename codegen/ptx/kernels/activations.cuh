@@ -77,15 +77,35 @@ __device__ __forceinline__ float4 quantize32x4(const float4 y, bool store, i8* q
                      y.z - static_cast<float>(r[2]) * d, y.w - static_cast<float>(r[3]) * d);
 }
 
+// The prologues take four consecutive values per thread, i = 4 threadIdx.x + kSpan j
+// (one 16-byte load each); a 32-value q8_1 block is eight lanes' values.
+constexpr int kSpan = 4 * kThreads;
+
+// A prologue's RMSNorm weights, as load_activations takes them. They are weights, so a
+// kernel loads them before it waits for its inputs and their latency is not on its path.
+template <int K, int In>
+struct NormWeights {
+  static constexpr int kRounds = (K + kSpan - 1) / kSpan;
+  float4 w[has_norm(In) ? kRounds : 1];
+  __device__ void load(const float* p) {
+    if constexpr (has_norm(In)) {
+      const bool aligned = (reinterpret_cast<unsigned long long>(p) & 15u) == 0;
+#pragma unroll
+      for (int j = 0; j < kRounds; ++j) {
+        const int i = 4 * static_cast<int>(threadIdx.x) + kSpan * j;
+        w[j] = i < K ? ld_f32x4(p + i, aligned) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+      }
+    }
+  }
+};
+
 // Fills `act` (shared) with the brick's input; ends with a block barrier. Each thread
 // first loads all of its values so that the loads are in flight together, then normalizes
-// and quantizes from registers. A q8_1 activation takes four consecutive values per thread
-// (i = 4 threadIdx.x + 4 kThreads j, one 16-byte load), eight lanes per 32-value block:
-// each block's reductions are three shuffles among eight lanes, not two warp-wide ones
-// (the prologue was most of the instructions of the smaller matrices' kernels). Float
-// weights take one value per thread (i = threadIdx.x + kThreads j).
+// and quantizes (or stores, for float weights) from registers. A q8_1 block's reductions
+// are three shuffles among its eight lanes, not two warp-wide ones (the prologue was most
+// of the instructions of the smaller matrices' kernels).
 template <int K, bool Int8, int In>
-__device__ void load_activations(const void* x, const float* norm_w, float eps, u8* act) {
+__device__ void load_activations(const void* x, const NormWeights<K, In>& nw, float eps, u8* act) {
   const int t = threadIdx.x;
   if constexpr (In == kInQ8) {
     static_assert(Int8, "a q8_1 input feeds int8-dot weights only");
@@ -94,19 +114,16 @@ __device__ void load_activations(const void* x, const float* norm_w, float eps, 
 #pragma unroll 4
     for (int i = t; i < kVecs; i += kThreads)
       reinterpret_cast<uint4*>(act)[i < K / 16 ? q8_chunk(i) : i] = src[i];
-  } else if constexpr (Int8) {
-    static_assert(K % 32 == 0, "whole q8_1 blocks");
-    constexpr int kSpan = 4 * kThreads;
-    constexpr int kRounds = (K + kSpan - 1) / kSpan;
+  } else {
+    static_assert(K % 32 == 0, "whole 32-value blocks");
+    constexpr int kRounds = NormWeights<K, In>::kRounds;
     const float* xf = static_cast<const float*>(x);
-    const bool aligned = ((reinterpret_cast<unsigned long long>(xf) |
-                           reinterpret_cast<unsigned long long>(norm_w)) & 15u) == 0;
-    float4 v[kRounds], w[kRounds];
+    const bool aligned = (reinterpret_cast<unsigned long long>(xf) & 15u) == 0;
+    float4 v[kRounds];
 #pragma unroll
     for (int j = 0; j < kRounds; ++j) {
       const int i = 4 * t + kSpan * j;
       v[j] = i < K ? ld_f32x4(xf + i, aligned) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-      if constexpr (has_norm(In)) w[j] = i < K ? ld_f32x4(norm_w + i, aligned) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
     }
     float scale = 1.0f;
     if constexpr (has_norm(In)) {
@@ -125,43 +142,24 @@ __device__ void load_activations(const void* x, const float* norm_w, float eps, 
       const int i = 4 * t + kSpan * j;
       if (K % kSpan != 0 && i - 4 * (t % kWarp) >= K) break;  // whole warps past the end
       float4 y = v[j];
-      if constexpr (has_norm(In))
-        y = make_float4(y.x * scale * w[j].x, y.y * scale * w[j].y, y.z * scale * w[j].z, y.w * scale * w[j].w);
-      // Lanes past the end (a warp's last blocks where K is not a multiple of 128) quantize
-      // zeros with the rest of their warp and store nothing.
-      const bool in = i < K;
-      const int at = in ? 16 * q8_chunk(i / 16) + i % 16 : 0;
-      const float4 rest = quantize32x4(y, in, reinterpret_cast<i8*>(act) + at,
-                                       reinterpret_cast<float2*>(act + K) + i / 32);
-      if constexpr (is_fine(In)) {
-        u8* act2 = act + q8_smem(K);
-        quantize32x4(rest, in, reinterpret_cast<i8*>(act2) + at, reinterpret_cast<float2*>(act2 + K) + i / 32);
+      if constexpr (has_norm(In)) {
+        const float4 w = nw.w[j];
+        y = make_float4(y.x * scale * w.x, y.y * scale * w.y, y.z * scale * w.z, y.w * scale * w.w);
       }
-    }
-  } else {
-    constexpr int kRounds = (K + kThreads - 1) / kThreads;
-    const float* xf = static_cast<const float*>(x);
-    float v[kRounds], w[kRounds];
-#pragma unroll
-    for (int j = 0; j < kRounds; ++j) {
-      const int i = t + kThreads * j;
-      v[j] = i < K ? xf[i] : 0.0f;
-      if constexpr (has_norm(In)) w[j] = i < K ? norm_w[i] : 0.0f;
-    }
-    float scale = 1.0f;
-    if constexpr (has_norm(In)) {
-      float ss = 0.0f;
-#pragma unroll
-      for (int j = 0; j < kRounds; ++j) ss += v[j] * v[j];
-      scale = 1.0f / sqrtf(block_sum(ss) / static_cast<float>(K) + eps);
-    }
-#pragma unroll
-    for (int j = 0; j < kRounds; ++j) {
-      const int i = t + kThreads * j;
-      if (K % kThreads != 0 && i - t % kWarp >= K) break;  // whole warps past the end
-      float y = v[j];
-      if constexpr (has_norm(In)) y = y * scale * w[j];
-      reinterpret_cast<float*>(act)[i] = y;
+      const bool in = i < K;
+      if constexpr (Int8) {
+        // Lanes past the end (a warp's last blocks where K is not a multiple of 128)
+        // quantize zeros with the rest of their warp and store nothing.
+        const int at = in ? 16 * q8_chunk(i / 16) + i % 16 : 0;
+        const float4 rest = quantize32x4(y, in, reinterpret_cast<i8*>(act) + at,
+                                         reinterpret_cast<float2*>(act + K) + i / 32);
+        if constexpr (is_fine(In)) {
+          u8* act2 = act + q8_smem(K);
+          quantize32x4(rest, in, reinterpret_cast<i8*>(act2) + at, reinterpret_cast<float2*>(act2 + K) + i / 32);
+        }
+      } else if (in) {
+        reinterpret_cast<float4*>(act)[i / 4] = y;
+      }
     }
   }
   __syncthreads();

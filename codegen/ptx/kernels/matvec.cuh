@@ -285,18 +285,42 @@ __device__ void matvec(const KArgs& a, const B& blk) {
   auto ws = weight_stream<K, Ring, is_fine(In), Paired, F0, F1, F2>(base, stride, row_at, smem + warp * Ring);
   blk.start_dependents();
   ws.prime();
+  // Early loads: the norm weights before the wait; lane 0 the bias of the warp's first row
+  // (a weight) before it and that row's residual (an input) after it, so that their
+  // latency passes during the prologue rather than at the end of the row (most warps of
+  // the smaller matrices have that row alone). They wait in shared memory, not registers,
+  // for the row's end: the registers are the rows' (ptxas spilled in the K = 5120 loop).
+  // Not in the LM head's (fine) kernel: it has many rows a warp, no bias or residual, and
+  // no registers to hold its norm weights across the wait either.
+  constexpr bool kEarly = !is_fine(In) && !Paired;
+  NormWeights<K, In> nw;
+  const float* norm_w = reinterpret_cast<const float*>(a.p[1]);
+  if constexpr (kEarly) nw.load(norm_w);
+  const float* resid = reinterpret_cast<const float*>(a.p[3]);
+  auto bias_of = [&](int m) { return reinterpret_cast<const float*>(a.p[5 + 5 * m + 3]); };
+  int m0 = 0, rr0 = 0;
+  const bool pre = kEarly && lane == 0 && row_at(0, m0, rr0);
+  float bias0 = 0.0f, resid0 = 0.0f;
+  if (pre && bias_of(m0)) bias0 = bias_of(m0)[rr0];
   blk.wait_for_inputs();
+  if constexpr (!kEarly) nw.load(norm_w);
+  if constexpr (Epi == kAddResidual)
+    if (pre) resid0 = resid[rr0];
   Trace trace(reinterpret_cast<u64*>(a.p[4]), blk);
   u8* act = smem + kWarps * Ring;
-  load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]),
-                                 reinterpret_cast<const float*>(a.p[1]), slot_f32(a.p[2]), act);
-  const float* resid = reinterpret_cast<const float*>(a.p[3]);
+  load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]), nw, slot_f32(a.p[2]), act);
+  // Which row they belong to waits with them: a flag or the row kept in registers
+  // across the rows' loop spilled there too.
+  __shared__ int4 early[kWarps];
+  if (kEarly && lane == 0)
+    early[warp] = make_int4(pre ? m0 : -1, rr0, __float_as_int(bias0), __float_as_int(resid0));
   auto store = [&](int m, int rr, float v) {
-    const u64* mp = a.p + 5 + 5 * m;
-    const float* bias = reinterpret_cast<const float*>(mp[3]);
-    if (bias) v += bias[rr];
-    if constexpr (Epi == kAddResidual) v = resid[rr] + v;
-    reinterpret_cast<float*>(mp[4])[rr] = v;
+    const int4 e = kEarly ? early[warp] : make_int4(-1, 0, 0, 0);
+    const bool first_row = e.x == m && e.y == rr;
+    const float* bias = bias_of(m);
+    if (bias) v += first_row ? __int_as_float(e.z) : bias[rr];
+    if constexpr (Epi == kAddResidual) v = (first_row ? __int_as_float(e.w) : resid[rr]) + v;
+    reinterpret_cast<float*>(a.p[5 + 5 * m + 4])[rr] = v;
   };
   if constexpr (Paired) {
     ws.run(act, [&](int, int p, float2 v) {  // lane 16 stores the second row
@@ -335,11 +359,12 @@ __device__ void gate_up_swiglu(const KArgs& a, const B& blk) {
   auto ws = weight_stream<K, Ring, false, kPaired, FG, FU, FU>(base, stride, row_at, smem + warp * Ring);
   blk.start_dependents();
   ws.prime();
+  NormWeights<K, In> nw;
+  nw.load(reinterpret_cast<const float*>(a.p[1]));
   blk.wait_for_inputs();
   Trace trace(reinterpret_cast<u64*>(a.p[3]), blk);
   u8* act = smem + kWarps * Ring;
-  load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]),
-                                 reinterpret_cast<const float*>(a.p[1]), slot_f32(a.p[2]), act);
+  load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]), nw, slot_f32(a.p[2]), act);
   float* hbuf = reinterpret_cast<float*>(a.p[10]);
   u32* counters = reinterpret_cast<u32*>(a.p[11]);
   // With OutQ8, lane j keeps the value of the warp's j-th row (of each 32) and the warp
