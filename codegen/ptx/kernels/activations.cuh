@@ -50,7 +50,8 @@ __device__ __forceinline__ float4 ld_f32x4(const float* p, bool aligned) {
 
 // Quantizes 32 values held four per lane by eight consecutive lanes (an aligned group of
 // eight: the reductions stay within it) to q8_1 as quantize32 does: the same maximum,
-// divisions and integer sum, so the same bytes, with a quarter of its shuffles. Where
+// divisions and integer sum, so the same bytes, with three shuffles per reduction serving
+// a warp's four blocks at once where quantize32 takes five per block. Where
 // `store`, stores the lane's four bytes at q and, from the group's first lane, (d, d *
 // sum) at ds. Returns what rounding left of y.
 __device__ __forceinline__ float4 quantize32x4(const float4 y, bool store, i8* q, float2* ds) {
