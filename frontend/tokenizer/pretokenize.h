@@ -10,9 +10,14 @@
 namespace brickc::tokenizer {
 
 // Qwen2's pattern as llama.cpp writes it (tokenizer.json has (?i:'s|'t|...) for the
-// contractions; llama.cpp spells out the two cases of each letter).
+// contractions; llama.cpp spells out the two cases of each letter), with \s and \S
+// spelled as Unicode's White_Space, [\t-\r\x{85}\p{Z}], the whitespace of llama.cpp and
+// of Hugging Face's tokenizers: PCRE2's \s also takes U+180E MONGOLIAN VOWEL SEPARATOR
+// (a space until Unicode 6.3, a format character since), so " \u180e" split in two.
 inline constexpr std::string_view kQwen2Pattern =
-    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N})"
+    R"(| ?[^\t-\r\x{85}\p{Z}\p{L}\p{N}]+[\r\n]*|[\t-\r\x{85}\p{Z}]*[\r\n]+)"
+    R"(|[\t-\r\x{85}\p{Z}]+(?![^\t-\r\x{85}\p{Z}])|[\t-\r\x{85}\p{Z}]+)";
 
 class PreTokenizer {
  public:
