@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/bench/brick_phases.h"
 #include "runtime/sampling/sampler.h"
 
 namespace brickc::ir {
@@ -43,11 +44,13 @@ class Decoder {
   virtual const ir::Graph* profiled_graph() const { return nullptr; }
   virtual std::vector<double> last_brick_us() { return {}; }
   // last_brick_us() and, on the GPU, per brick the fraction (0..1) of its time that the
-  // device's SMs were busy (cuda/trace_span.h; empty elsewhere), from one read of the trace.
+  // device's SMs were busy and its phases (cuda/trace_span.h; both empty elsewhere), from
+  // one read of the trace.
   struct BrickTimes {
     std::vector<double> us, sm_busy;
+    std::vector<bench::BrickPhases> phases;
   };
-  virtual BrickTimes last_brick_times() { return {last_brick_us(), {}}; }
+  virtual BrickTimes last_brick_times() { return {last_brick_us(), {}, {}}; }
   // --verify: every later step runs through `fn` instead of the backend's own step. fn
   // must run every brick once, in order, on the executor it is given, so that the cache
   // and the logits come out as a step leaves them; an empty fn restores normal steps.

@@ -23,18 +23,41 @@ ir::Graph costed_at(const ir::Graph& g, int64_t kv_len, const std::string& profi
 
 BrickProfiler::BrickProfiler(const ir::Graph& g) : g_(g), samples_(g.bricks().size()) {}
 
-void BrickProfiler::add_step(std::span<const double> brick_us, std::span<const double> sm_busy) {
+namespace {
+
+// The first step decides whether every step gives a per-brick series (`per_brick` is then
+// sized): each must give one value per brick, or none.
+template <class T>
+void add_series(std::vector<std::vector<T>>& per_brick, std::span<const T> values, size_t bricks,
+                size_t step, const char* what) {
+  const bool given = step == 0 ? !values.empty() : !per_brick.empty();
+  if (values.size() != (given ? bricks : 0))
+    fail("brick profile: {} {} for a graph of {} bricks in step {}", values.size(), what, bricks, step);
+  if (given) per_brick.resize(bricks);
+  for (size_t i = 0; i < values.size(); ++i) per_brick[i].push_back(values[i]);
+}
+
+// Each phase's p50 over the steps.
+BrickPhases p50(const std::vector<BrickPhases>& steps) {
+  auto of = [&](double BrickPhases::*f) {
+    std::vector<double> v;
+    for (const BrickPhases& p : steps) v.push_back(p.*f);
+    return summarize(v).p50;
+  };
+  return {of(&BrickPhases::handoff_us), of(&BrickPhases::lead_us), of(&BrickPhases::prologue_us),
+          of(&BrickPhases::tail_us)};
+}
+
+}  // namespace
+
+void BrickProfiler::add_step(std::span<const double> brick_us, std::span<const double> sm_busy,
+                             std::span<const BrickPhases> phases) {
   if (brick_us.size() != samples_.size())
     fail("brick profile: {} brick times for a graph of {} bricks", brick_us.size(),
          samples_.size());
-  // The first step decides whether every step gives SM-busy fractions.
-  const bool busy = steps_ == 0 ? !sm_busy.empty() : !sm_busy_.empty();
-  if (sm_busy.size() != (busy ? samples_.size() : 0))
-    fail("brick profile: {} SM-busy fractions for a graph of {} bricks in step {}", sm_busy.size(),
-         samples_.size(), steps_);
-  if (busy) sm_busy_.resize(samples_.size());
+  add_series(sm_busy_, sm_busy, samples_.size(), steps_, "SM-busy fractions");
+  add_series(phases_, phases, samples_.size(), steps_, "brick phases");
   for (size_t i = 0; i < brick_us.size(); ++i) samples_[i].push_back(brick_us[i]);
-  for (size_t i = 0; i < sm_busy.size(); ++i) sm_busy_[i].push_back(sm_busy[i]);
   ++steps_;
 }
 
@@ -60,6 +83,10 @@ ProfileReport BrickProfiler::report(double bandwidth_gbs) const {
     row.pct_bandwidth = 100 * row.gbs / bandwidth_gbs;
     row.budget_us = b.budget_us;
     if (!sm_busy_.empty()) row.sm_busy_pct = 100 * summarize(sm_busy_[i]).p50;
+    if (!phases_.empty()) {
+      row.phases = p50(phases_[i]);
+      r.handoff_us = r.handoff_us.value_or(0.0) + row.phases->handoff_us;
+    }
     r.step_p50_us += row.us.p50;
     r.roofline_us += b.budget_us.value_or(0.0);
     r.rows.push_back(std::move(row));
@@ -159,6 +186,29 @@ std::string format_profile(const ProfileReport& r) {
         "tails and the SMs they leave idle\n",
         *r.sm_busy_pct);
 
+  if (r.handoff_us) {
+    std::map<std::string, BrickPhases> ph;
+    for (const BrickRow& row : r.rows) {
+      const BrickPhases p = row.phases.value_or(BrickPhases{});
+      BrickPhases& k = ph[row.kind];
+      k.handoff_us += p.handoff_us;
+      k.lead_us += p.lead_us;
+      k.prologue_us += p.prologue_us;
+      k.tail_us += p.tail_us;
+    }
+    out += fmt::format(
+        "\nwhere the bricks' time goes (µs per step, sums of each brick's p50): handoff, from the "
+        "previous brick's end to this one's first start (launch and waiting for the inputs, "
+        "outside every brick's time); lead, a block resident before its inputs were ready (its "
+        "weights stream meanwhile); prologue, inputs ready to the input vector in shared memory; "
+        "tail, the brick's end after its median block's end (lead, prologue: the median block):\n"
+        "| brick | µs (p50) | handoff | lead | prologue | tail |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: |\n");
+    for (const auto& [name, p] : ph)
+      out += fmt::format("| {} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} |\n", name, kinds[name].p50,
+                         p.handoff_us, p.lead_us, p.prologue_us, p.tail_us);
+  }
+
   std::vector<size_t> order(r.rows.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
@@ -178,9 +228,10 @@ std::string format_profile(const ProfileReport& r) {
   out += "slowest brick per layer:";
   for (const auto& [kind, n] : per_layer) out += fmt::format(" {} in {} layers;", kind, n);
   out.back() = '\n';
-  out += fmt::format("step: {:.1f} µs of bricks against a roofline of {:.1f} µs ({:.2f}x)\n",
-                     r.step_p50_us, r.roofline_us,
-                     r.roofline_us > 0 ? r.step_p50_us / r.roofline_us : 0.0);
+  out += fmt::format("step: {:.1f} µs of bricks{} against a roofline of {:.1f} µs ({:.2f}x)\n",
+                     r.step_p50_us,
+                     r.handoff_us ? fmt::format(" and {:.1f} µs between them", *r.handoff_us) : "",
+                     r.roofline_us, r.roofline_us > 0 ? r.step_p50_us / r.roofline_us : 0.0);
   return out;
 }
 

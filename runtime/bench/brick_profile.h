@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "runtime/bench/brick_phases.h"
 #include "runtime/bench/stats.h"
 
 namespace brickc::bench {
@@ -35,6 +36,7 @@ struct BrickRow {
   // GPU: the % of the brick's time that the device's SMs were busy (p50 over the steps;
   // runtime/cuda/trace_span.h); what is missing is the brick's tail and the SMs it left idle.
   std::optional<double> sm_busy_pct;
+  std::optional<BrickPhases> phases;  // GPU: each phase's p50 over the steps
   bool over_budget() const { return budget_us && us.p50 > *budget_us; }
 };
 
@@ -47,6 +49,7 @@ struct ProfileReport {
   double roofline_us = 0;  // sum of the budgets
   double bandwidth_gbs = 0;
   std::optional<double> sm_busy_pct;  // the rows', weighted by their p50
+  std::optional<double> handoff_us;   // GPU: the rows' handoff p50s, summed (between the bricks)
   size_t slowest = 0;                    // index into rows
   std::map<int, size_t> slowest_in_layer;  // layer -> index into rows
 };
@@ -54,9 +57,11 @@ struct ProfileReport {
 class BrickProfiler {
  public:
   explicit BrickProfiler(const ir::Graph& g);
-  // One step's brick times, µs, and (GPU) the fraction of each that the SMs were busy;
-  // fails unless there is one per brick (none for `sm_busy`, or none in every step).
-  void add_step(std::span<const double> brick_us, std::span<const double> sm_busy = {});
+  // One step's brick times, µs, and (GPU) the fraction of each that the SMs were busy and
+  // its phases; fails unless there is one per brick (or, for `sm_busy` and `phases`, none
+  // in every step).
+  void add_step(std::span<const double> brick_us, std::span<const double> sm_busy = {},
+                std::span<const BrickPhases> phases = {});
   size_t steps() const { return steps_; }
   // Fails if no step was added.
   ProfileReport report(double bandwidth_gbs) const;
@@ -65,6 +70,7 @@ class BrickProfiler {
   const ir::Graph& g_;
   std::vector<std::vector<double>> samples_;  // per brick
   std::vector<std::vector<double>> sm_busy_;  // per brick; empty when the steps give none
+  std::vector<std::vector<BrickPhases>> phases_;  // likewise
   size_t steps_ = 0;
 };
 

@@ -30,6 +30,12 @@ ojson profile_to_json(const ProfileReport& p) {
                       {"pct_bandwidth", b.pct_bandwidth},
                       {"over_budget", b.over_budget()}});
     if (b.sm_busy_pct) bricks.back()["sm_busy_pct"] = *b.sm_busy_pct;
+    if (b.phases) {
+      bricks.back()["handoff_us"] = b.phases->handoff_us;
+      bricks.back()["lead_us"] = b.phases->lead_us;
+      bricks.back()["prologue_us"] = b.phases->prologue_us;
+      bricks.back()["tail_us"] = b.phases->tail_us;
+    }
   }
   ojson by_layer = ojson::object();
   for (const auto& [layer, row] : p.slowest_in_layer) by_layer[std::to_string(layer)] = row;
@@ -39,6 +45,7 @@ ojson profile_to_json(const ProfileReport& p) {
                {"bricks", bricks},           {"slowest", p.slowest},
                {"slowest_in_layer", by_layer}};
   if (p.sm_busy_pct) out["sm_busy_pct"] = *p.sm_busy_pct;
+  if (p.handoff_us) out["handoff_us"] = *p.handoff_us;
   return out;
 }
 
@@ -54,6 +61,7 @@ ProfileReport profile_from_json(const nlohmann::json& j, const std::string& path
   r.roofline_us = f.number("roofline_us");
   r.bandwidth_gbs = f.number("bandwidth_gbs");
   if (j.contains("sm_busy_pct")) r.sm_busy_pct = f.number("sm_busy_pct");
+  if (j.contains("handoff_us")) r.handoff_us = f.real("handoff_us");
   const nlohmann::json& bricks = j.contains("bricks") ? j["bricks"] : nlohmann::json();
   if (!bricks.is_array()) fail("{}: field bricks: expected an array", where);
   for (size_t i = 0; i < bricks.size(); ++i) {
@@ -73,6 +81,9 @@ ProfileReport profile_from_json(const nlohmann::json& j, const std::string& path
     row.gbs = e.number("gbs");
     row.pct_bandwidth = e.number("pct_bandwidth");
     if (b.contains("sm_busy_pct")) row.sm_busy_pct = e.number("sm_busy_pct");
+    if (b.contains("handoff_us"))  // reports before the phases have none
+      row.phases = BrickPhases{e.real("handoff_us"), e.number("lead_us"), e.number("prologue_us"),
+                               e.number("tail_us")};
     r.rows.push_back(std::move(row));
   }
   r.slowest = f.count("slowest");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -53,6 +54,13 @@ double ReportFields::number(const std::string& field) const {
   const json& v = at(field, "a number");
   if (!v.is_number() || v.get<double>() < 0)
     fail("{}: field {}: expected a non-negative number, found {}", source_, field, v.dump());
+  return v.get<double>();
+}
+
+double ReportFields::real(const std::string& field) const {
+  const json& v = at(field, "a number");
+  if (!v.is_number() || !std::isfinite(v.get<double>()))
+    fail("{}: field {}: expected a finite number, found {}", source_, field, v.dump());
   return v.get<double>();
 }
 

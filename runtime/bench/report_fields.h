@@ -23,6 +23,7 @@ class ReportFields {
   // An optional section: nullptr when absent or null.
   const nlohmann::json* section(const std::string& name) const;
   double number(const std::string& field) const;  // non-negative
+  double real(const std::string& field) const;    // any finite number
   int64_t integer(const std::string& field) const;
   uint64_t count(const std::string& field) const;  // an integer >= 0
   bool flag(const std::string& field) const;

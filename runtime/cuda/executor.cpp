@@ -337,7 +337,7 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
     size_t slots = 0;
     for (size_t i = 0; i < plan_.launches.size(); ++i) {
       trace_offset_.push_back(slots);
-      slots += 3ull * grid_x_[i] * plan_.launches[i].grid[1];
+      slots += uint64_t{kTraceSlots} * grid_x_[i] * plan_.launches[i].grid[1];
     }
     trace_ = DeviceBuffer(slots * 8, "trace slots");
     trace_.fill_u8(0);
@@ -674,7 +674,7 @@ std::vector<LaunchSpan> Executor::trace_spans() {
   std::vector<LaunchSpan> spans;
   for (size_t i = 0; i < plan_.launches.size(); ++i) {
     const size_t n = grid_x_[i] * plan_.launches[i].grid[1];
-    spans.push_back(launch_span(std::span(t).subspan(trace_offset_[i], 3 * n), ctx_.info().sm_count));
+    spans.push_back(launch_span(std::span(t).subspan(trace_offset_[i], kTraceSlots * n), ctx_.info().sm_count));
   }
   return spans;
 }

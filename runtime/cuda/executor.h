@@ -99,8 +99,8 @@ class Executor final : public runtime::BrickStepper {
   // Fills every brick result with NaN bytes (0xFF); the KV cache is left alone.
   void poison();
   void clear_cache();
-  // Per launch of the last step, with `trace` on: its blocks' span and how much of it
-  // kept the device's SMs busy (trace_span.h).
+  // Per launch of the last step, with `trace` on: its blocks' span, how much of it kept
+  // the device's SMs busy, and its blocks' lead, prologue and tail (trace_span.h).
   std::vector<LaunchSpan> trace_spans();
 
  private:

@@ -96,11 +96,19 @@ class GpuModel final : public Model {
     if (!trace_) return {};
     ctx_.make_current();
     const size_t n = exec_.graph().bricks().size();
-    BrickTimes t{std::vector<double>(n, 0.0), std::vector<double>(n, 0.0)};
+    BrickTimes t{std::vector<double>(n, 0.0), std::vector<double>(n, 0.0),
+                 std::vector<bench::BrickPhases>(n)};
     const std::vector<LaunchSpan> spans = exec_.trace_spans();
+    const std::vector<double> handoff = handoffs_us(spans);
+    // A brick of several launches: the sums of their times.
     for (size_t i = 0; i < spans.size(); ++i) {
-      t.us[exec_.plan().launches[i].brick] += spans[i].us;
-      t.sm_busy[exec_.plan().launches[i].brick] += spans[i].sm_active_us;
+      const size_t b = exec_.plan().launches[i].brick;
+      t.us[b] += spans[i].us;
+      t.sm_busy[b] += spans[i].sm_active_us;
+      t.phases[b].handoff_us += handoff[i];
+      t.phases[b].lead_us += spans[i].lead_us;
+      t.phases[b].prologue_us += spans[i].prologue_us;
+      t.phases[b].tail_us += spans[i].tail_us;
     }
     for (size_t b = 0; b < n; ++b) t.sm_busy[b] = t.us[b] > 0 ? t.sm_busy[b] / t.us[b] : 0.0;
     return t;

@@ -3,7 +3,8 @@
 // must be bit-identical; against the f32 CPU reference by mean KL and top-1 (>= 99 % pooled
 // over a test's models, >= 96 % for each). A task whose
 // producer never runs must end the step with an error naming it, not hang. Tracing inside
-// the megakernel gives every brick a time.
+// the megakernel gives every brick a time; in both engines each brick's phases hold what
+// the kernels' order guarantees.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -164,6 +165,52 @@ TEST(GpuMegakernel, TracesEveryBrick) {
   for (size_t b = 0; b < us.size(); ++b) {
     EXPECT_GT(us[b], 0.0) << "brick " << b << " has no time";
     EXPECT_LT(us[b], 10000.0) << "brick " << b;
+  }
+}
+
+// The trace's phases (cuda/trace_span.h): prologue and tail lie within each brick's time
+// and no block waits a negative time; in the per-brick graph a kernel's blocks start only
+// after its predecessor ended (griddepcontrol.wait), so no handoff is negative. A step's
+// bricks and handoffs add up to its first start to its last end (each handoff spans the
+// gap from one brick's end to the next one's start), which the host's clock around the
+// step contains.
+TEST(GpuTrace, PhasesOfEachBrickInBothEngines) {
+  BRICKC_REQUIRE_GPU();
+  const gguf::File& f = testing::synth_model("qwen2.5-coder-0.5b", QuantMix::Q4_K_M, 2);
+  for (bool megakernel : {false, true}) {
+    SCOPED_TRACE(megakernel ? "megakernel" : "graph");
+    cuda::ModelOptions o;
+    o.n_ctx = kCtx;
+    o.n_ubatch = 1;
+    o.megakernel = megakernel;
+    o.trace = true;
+    auto m = cuda::open_model(f, o);
+    for (int32_t t : {1, 2, 3}) m->decode(t);
+    (void)m->argmax();  // the step is done before the clock starts
+    const auto t0 = std::chrono::steady_clock::now();
+    m->decode(4);
+    const runtime::Decoder::BrickTimes t = m->last_brick_times();  // waits for the step
+    const double wall_us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+    const size_t n = m->profiled_graph()->bricks().size();
+    ASSERT_EQ(t.us.size(), n);
+    ASSERT_EQ(t.phases.size(), n);
+    double span_us = 0, prologues = 0;
+    for (size_t b = 0; b < n; ++b) {
+      const bench::BrickPhases& p = t.phases[b];
+      EXPECT_GE(p.lead_us, 0.0) << "brick " << b;
+      EXPECT_GE(p.prologue_us, 0.0) << "brick " << b;
+      EXPECT_LE(p.prologue_us, t.us[b] + 1e-3) << "brick " << b;
+      EXPECT_GE(p.tail_us, 0.0) << "brick " << b;
+      EXPECT_LE(p.tail_us, t.us[b] + 1e-3) << "brick " << b;
+      if (!megakernel) EXPECT_GE(p.handoff_us, 0.0) << "brick " << b;
+      span_us += t.us[b] + p.handoff_us;
+      prologues += p.prologue_us;
+    }
+    EXPECT_EQ(t.phases[0].handoff_us, 0.0);
+    EXPECT_GT(prologues, 0.0) << "the matrix bricks stamp their prologues";
+    EXPECT_GT(span_us, 0.0);
+    EXPECT_LE(span_us, wall_us);
   }
 }
 

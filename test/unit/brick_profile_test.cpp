@@ -93,9 +93,56 @@ TEST(BrickProfile, Errors) {
   EXPECT_THROW(prof.add_step(std::vector<double>(n + 1, 1.0)), brickc::Error);
   EXPECT_THROW(prof.add_step(std::vector<double>(n, 1.0), std::vector<double>(n - 1, 0.5)),
                brickc::Error);
-  // SM-busy fractions in every step or in none.
+  // SM-busy fractions in every step or in none; phases likewise.
   prof.add_step(std::vector<double>(n, 1.0), std::vector<double>(n, 0.5));
   EXPECT_THROW(prof.add_step(std::vector<double>(n, 1.0)), brickc::Error);
+  bb::BrickProfiler phased(g);
+  phased.add_step(std::vector<double>(n, 1.0), {}, std::vector<bb::BrickPhases>(n));
+  EXPECT_THROW(phased.add_step(std::vector<double>(n, 1.0)), brickc::Error);
+  EXPECT_THROW(phased.add_step(std::vector<double>(n, 1.0), {}, std::vector<bb::BrickPhases>(n - 1)),
+               brickc::Error);
+}
+
+TEST(BrickProfile, PhasesAreEachTheMedianPerBrick) {
+  ir::Graph g = ir::testing::qwen2_step();
+  const size_t n = g.bricks().size();
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_real_distribution<double> us(0.0, 20.0);
+  bb::BrickProfiler prof(g);
+  std::vector<std::vector<double>> h(n), l(n), p(n), t(n);
+  for (int s = 0; s < 7; ++s) {
+    std::vector<bb::BrickPhases> ph(n);
+    for (size_t i = 0; i < n; ++i) {
+      ph[i] = {us(rng) - 10.0, us(rng), us(rng), us(rng)};
+      h[i].push_back(ph[i].handoff_us);
+      l[i].push_back(ph[i].lead_us);
+      p[i].push_back(ph[i].prologue_us);
+      t[i].push_back(ph[i].tail_us);
+    }
+    prof.add_step(std::vector<double>(n, 30.0), {}, ph);
+  }
+  const bb::ProfileReport r = prof.report(3000.0);
+  double handoff = 0;
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(r.rows[i].phases.has_value());
+    EXPECT_DOUBLE_EQ(r.rows[i].phases->handoff_us, median_of(h[i]));
+    EXPECT_DOUBLE_EQ(r.rows[i].phases->lead_us, median_of(l[i]));
+    EXPECT_DOUBLE_EQ(r.rows[i].phases->prologue_us, median_of(p[i]));
+    EXPECT_DOUBLE_EQ(r.rows[i].phases->tail_us, median_of(t[i]));
+    handoff += median_of(h[i]);
+  }
+  ASSERT_TRUE(r.handoff_us.has_value());
+  EXPECT_NEAR(*r.handoff_us, handoff, 1e-9);
+  const std::string text = bb::format_profile(r);
+  EXPECT_NE(text.find("| brick | µs (p50) | handoff | lead | prologue | tail |"), std::string::npos) << text;
+  EXPECT_NE(text.find(fmt::format("µs of bricks and {:.1f} µs between them", handoff)), std::string::npos)
+      << text;
+  // Without phases (the CPU), neither the table nor the words.
+  bb::BrickProfiler cpu(g);
+  cpu.add_step(std::vector<double>(n, 1.0));
+  const std::string plain = bb::format_profile(cpu.report(3000.0));
+  EXPECT_EQ(plain.find("handoff"), std::string::npos);
+  EXPECT_EQ(plain.find("between them"), std::string::npos);
 }
 
 TEST(BrickProfile, SmBusyIsTheMedianPerBrickAndTimeWeightedOverall) {

@@ -36,11 +36,13 @@ ProfileReport random_report(std::mt19937& rng) {
     b.gbs = us(rng);
     b.pct_bandwidth = us(rng) / 10;
     if (gpu) b.sm_busy_pct = us(rng) / 5;
+    if (gpu) b.phases = BrickPhases{us(rng) - us(rng), us(rng), us(rng), us(rng)};  // handoffs may be < 0
     r.step_p50_us += b.us.p50;
     r.rows.push_back(b);
   }
   r.roofline_us = us(rng);
   if (gpu) r.sm_busy_pct = us(rng) / 5;
+  if (gpu) r.handoff_us = us(rng) - us(rng);
   r.slowest = rng() % n;
   r.slowest_in_layer[0] = rng() % n;
   r.slowest_in_layer[3] = rng() % n;
@@ -61,6 +63,7 @@ TEST(ProfileJson, RoundTripsEveryField) {
     EXPECT_EQ(b.slowest, a.slowest);
     EXPECT_EQ(b.slowest_in_layer, a.slowest_in_layer);
     EXPECT_EQ(b.sm_busy_pct, a.sm_busy_pct);
+    EXPECT_EQ(b.handoff_us, a.handoff_us);
     for (size_t i = 0; i < a.rows.size(); ++i) {
       const BrickRow &x = a.rows[i], &y = b.rows[i];
       EXPECT_EQ(y.brick, x.brick);
@@ -75,6 +78,13 @@ TEST(ProfileJson, RoundTripsEveryField) {
       EXPECT_DOUBLE_EQ(y.gbs, x.gbs);
       EXPECT_DOUBLE_EQ(y.pct_bandwidth, x.pct_bandwidth);
       EXPECT_EQ(y.sm_busy_pct, x.sm_busy_pct);
+      ASSERT_EQ(y.phases.has_value(), x.phases.has_value());
+      if (x.phases) {
+        EXPECT_EQ(y.phases->handoff_us, x.phases->handoff_us);
+        EXPECT_EQ(y.phases->lead_us, x.phases->lead_us);
+        EXPECT_EQ(y.phases->prologue_us, x.phases->prologue_us);
+        EXPECT_EQ(y.phases->tail_us, x.phases->tail_us);
+      }
     }
   }
 }
@@ -107,6 +117,19 @@ TEST(ProfileJson, BadFieldsAreNamedErrors) {
   j = good;
   j["slowest_in_layer"]["2"] = -1;
   EXPECT_THAT(error_of(j), HasSubstr("slowest_in_layer['2']"));
+  // A brick's phases come whole; only the handoff may be negative.
+  j = good;
+  j["bricks"][0]["handoff_us"] = -1.5;
+  j["bricks"][0]["lead_us"] = 2.0;
+  j["bricks"][0]["prologue_us"] = 0.5;
+  j["bricks"][0].erase("tail_us");
+  EXPECT_THAT(error_of(j), HasSubstr("r.json: profile.bricks[0]: field tail_us is missing"));
+  j["bricks"][0]["tail_us"] = -0.1;
+  EXPECT_THAT(error_of(j), HasSubstr("profile.bricks[0]: field tail_us: expected a non-negative number"));
+  j["bricks"][0]["tail_us"] = 0.1;
+  EXPECT_EQ(profile_from_json(j, "r.json").rows[0].phases->handoff_us, -1.5);
+  j["bricks"][0]["handoff_us"] = "soon";
+  EXPECT_THAT(error_of(j), HasSubstr("profile.bricks[0]: field handoff_us: expected a finite number, found \"soon\""));
 }
 
 }  // namespace

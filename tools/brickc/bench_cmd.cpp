@@ -81,7 +81,7 @@ bench::ProfileReport profile_bricks(runtime::Decoder& d, const ir::Graph& costed
       d, 0, n_steps,
       [&] {
         const runtime::Decoder::BrickTimes t = d.last_brick_times();
-        prof.add_step(t.us, t.sm_busy);
+        prof.add_step(t.us, t.sm_busy, t.phases);
       },
       context);
   d.reset();

@@ -624,7 +624,7 @@ __device__ void batch_attention(const KArgs& a, const B& blk) {
   B own = blk;  // the token's block as `attention` numbers it
   own.y = blk.y % S;
   own.ny = S;
-  u64* const trace = a.p[7] ? reinterpret_cast<u64*>(a.p[7]) + 3ll * t * S * blk.nx : nullptr;
+  u64* const trace = a.p[7] ? reinterpret_cast<u64*>(a.p[7]) + static_cast<long long>(kTraceSlots) * t * S * blk.nx : nullptr;
   if (t >= reinterpret_cast<const Step*>(a.p[3])->n_tokens) {
     Trace(trace, own).skip();
     return;

@@ -98,6 +98,16 @@ __device__ __forceinline__ u64 globaltimer() {
   return t;
 }
 
+// Profiling (the generated source defines BRICKC_TRACE 1 when it is on): blocks stamp
+// when they began, before waiting for their inputs (`entry`, taken where the block is
+// made), and Trace stamps the rest (below). Off, the stamps compile to nothing.
+#ifndef BRICKC_TRACE
+#define BRICKC_TRACE 0
+#endif
+// The low 32 bits (Trace widens them against its own stamp: a block waits less than 4 s),
+// so that the matrix kernels hold one register, not two, across their prologue.
+__device__ __forceinline__ u32 entry_stamp() { return BRICKC_TRACE ? static_cast<u32>(globaltimer()) : 0u; }
+
 // Where a kernel body runs. Every kernel template takes its block as `const B& blk`: a
 // GridBlock when it is launched as its own grid, or a megakernel TaskBlock (megakernel.cuh)
 // when it runs as a task of the persistent decode kernel. Both say which block of how many
@@ -109,7 +119,9 @@ __device__ __forceinline__ u64 globaltimer() {
 // weights, and waits for its predecessor's writes before it touches anything but weights.
 struct GridBlock {
   int x, y, nx, ny;
-  __device__ GridBlock() : x(blockIdx.x), y(blockIdx.y), nx(gridDim.x), ny(gridDim.y) {}
+  u32 entry;  // profiling: when the block began (entry_stamp)
+  __device__ GridBlock()
+      : x(blockIdx.x), y(blockIdx.y), nx(gridDim.x), ny(gridDim.y), entry(entry_stamp()) {}
   __device__ __forceinline__ void start_dependents() const {
     asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
   }
@@ -197,43 +209,53 @@ __device__ __forceinline__ u32 smid() {
   return s;
 }
 
-// Profiling hook: with BRICKC_TRACE defined to 1 (the generated source does so when
-// profiling is on), each block b (x-major over its grid, GridBlock or TaskBlock) stamps its
-// start and end (ns, from %globaltimer) and its SM into trace[3b], trace[3b + 1] and
-// trace[3b + 2] (runtime/cuda/trace_span.h reads them). Without it the hook compiles to
-// nothing, so that profiling off costs nothing.
-#ifndef BRICKC_TRACE
-#define BRICKC_TRACE 0
-#endif
+// Profiling hook, made after the block's wait for its inputs: each block b (x-major over
+// its grid, GridBlock or TaskBlock) stores kTraceSlots stamps at trace[kTraceSlots * b]:
+// when it began (blk.entry), when its inputs were ready (the Trace's making), when its
+// prologue was done (ready(): the matrix kernels' input vector in shared memory; the
+// start where a kernel has none), its end (ns, %globaltimer) and its SM
+// (runtime/cuda/trace_span.h reads them). Without BRICKC_TRACE it compiles to nothing.
+constexpr int kTraceSlots = 5;
 struct Trace {
 #if BRICKC_TRACE
-  u64* slots;
+  u64* trace;
   unsigned b;
-  u64 t0;
+  // Stamps are stored as they are taken, not held: the matrix kernels have no registers to spare.
   template <class B>
-  __device__ __forceinline__ Trace(u64* s, const B& blk)
-      : slots(s), b(blk.y * blk.nx + blk.x), t0(globaltimer()) {}
-  __device__ __forceinline__ void end() {
+  __device__ __forceinline__ Trace(u64* s, const B& blk) : trace(s), b(blk.y * blk.nx + blk.x) {
+    if (threadIdx.x == 0) {
+      const u64 t0 = globaltimer();
+      slot(0) = t0 - static_cast<u32>(static_cast<u32>(t0) - blk.entry);
+      slot(1) = t0;
+      slot(2) = t0;
+    }
+  }
+  __device__ __forceinline__ u64& slot(int i) const { return trace[kTraceSlots * b + i]; }
+  // After a barrier that every thread of the block passes once its prologue is done.
+  __device__ __forceinline__ void ready() const {
+    if (threadIdx.x == 0) slot(2) = globaltimer();
+  }
+  __device__ __forceinline__ void end() const {
     __syncthreads();
     if (threadIdx.x == 0) {
-      slots[3 * b] = t0;
-      slots[3 * b + 1] = globaltimer();
-      slots[3 * b + 2] = smid();
+      slot(3) = globaltimer();
+      slot(4) = smid();
     }
   }
   // A block that ends without work, before waiting for its inputs, stamps an empty span
   // (start after end), which the brick's span (earliest start to latest end) ignores: its
   // early stamps would count the wait for the previous brick as this brick's time.
-  __device__ __forceinline__ void skip() {
+  __device__ __forceinline__ void skip() const {
     if (threadIdx.x == 0) {
-      slots[3 * b] = ~0ull;
-      slots[3 * b + 1] = 0;
+      slot(1) = ~0ull;
+      slot(3) = 0;
     }
   }
 #else
   template <class B>
   __device__ __forceinline__ Trace(u64*, const B&) {}
-  __device__ __forceinline__ void end() {}
-  __device__ __forceinline__ void skip() {}
+  __device__ __forceinline__ void ready() const {}
+  __device__ __forceinline__ void end() const {}
+  __device__ __forceinline__ void skip() const {}
 #endif
 };

@@ -309,6 +309,7 @@ __device__ void matvec(const KArgs& a, const B& blk) {
   Trace trace(reinterpret_cast<u64*>(a.p[4]), blk);
   u8* act = smem + kWarps * Ring;
   load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]), nw, slot_f32(a.p[2]), act);
+  trace.ready();
   // Which row they belong to waits with them: a flag or the row kept in registers
   // across the rows' loop spilled there too.
   __shared__ int4 early[kWarps];
@@ -365,6 +366,7 @@ __device__ void gate_up_swiglu(const KArgs& a, const B& blk) {
   Trace trace(reinterpret_cast<u64*>(a.p[3]), blk);
   u8* act = smem + kWarps * Ring;
   load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]), nw, slot_f32(a.p[2]), act);
+  trace.ready();
   float* hbuf = reinterpret_cast<float*>(a.p[10]);
   u32* counters = reinterpret_cast<u32*>(a.p[11]);
   // With OutQ8, lane j keeps the value of the warp's j-th row (of each 32) and the warp

@@ -47,6 +47,7 @@ struct TaskBlock {
   u32 epoch;
   u64 timeout;
   int index;
+  u32 entry;  // profiling: when the virtual block began (entry_stamp)
   __device__ __forceinline__ void start_dependents() const {}
   __device__ __forceinline__ void begin() const { wait_for_inputs(); }
   __device__ void wait_for_inputs() const {
@@ -103,7 +104,7 @@ __device__ void megakernel(const KArgs& m, const Run& run) {
     // The bound is read again after each virtual block rather than kept in a register
     // across it: the templates' code needs every one of the kernel's 128 (ptxas spilled it).
     for (int v = v0; v < t.nx * t.ny; v += static_cast<int>(blocks)) {
-      const TaskBlock blk{v % t.nx, v / t.nx, t.nx, t.ny, &t, counters, step, epoch, m.p[4], i};
+      const TaskBlock blk{v % t.nx, v / t.nx, t.nx, t.ny, &t, counters, step, epoch, m.p[4], i, entry_stamp()};
       run(t.kernel, t.args, blk);
       __syncthreads();  // the block's writes are done; shared memory is free for the next
     }
