@@ -34,14 +34,36 @@ struct MatchData {
   ~MatchData() { pcre2_match_data_free(md); }
 };
 
+// The letters (L*) and numbers (N*) that Unicode 15.0 and 15.1 added. PCRE2 10.42 (Debian
+// 12) has Unicode 14's tables and llama.cpp's unicode-data.cpp has 15.1's, so without
+// these a CJK Extension H ideograph, a Kawi or Nag Mundari letter or a Kaktovik numeral
+// was punctuation here and a letter or number there ("\U00031350$n" split as
+// "\U00031350$", "n" against "\U00031350", "$n"). From Unicode 15.0.0's UnicodeData.txt
+// and DerivedAge.txt (Debian's unicode-data package), and 15.1's one such addition, CJK
+// Extension I (U+2EBF0..U+2EE5D); a PCRE2 with newer tables counts them already.
+constexpr std::string_view kLetters15 =
+    R"(\x{1123F}\x{11240}\x{11F02}\x{11F04}-\x{11F10}\x{11F12}-\x{11F33}\x{1342F})"
+    R"(\x{13441}-\x{13446}\x{1B132}\x{1B155}\x{1DF25}-\x{1DF2A}\x{1E030}-\x{1E06D})"
+    R"(\x{1E4D0}-\x{1E4EB}\x{2B739}\x{2EBF0}-\x{2EE5D}\x{31350}-\x{323AF})";
+constexpr std::string_view kNumbers15 = R"(\x{11F50}-\x{11F59}\x{1D2C0}-\x{1D2D3}\x{1E4F0}-\x{1E4F9})";
+
 }  // namespace
+
+std::string qwen2_pattern() {
+  const std::string l = std::string(R"(\p{L})") + std::string(kLetters15);
+  const std::string n = std::string(R"(\p{N})") + std::string(kNumbers15);
+  const std::string ws = R"(\t-\r\x{85}\p{Z})";
+  return R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n)" + l + n + "]?[" + l +
+         "]+|[" + n + "]| ?[^" + ws + l + n + R"(]+[\r\n]*|[)" + ws + R"(]*[\r\n]+|[)" + ws + "]+(?![^" +
+         ws + "])|[" + ws + "]+";
+}
 
 PreTokenizer::PreTokenizer() : re_(new Pcre) {
   int err = 0;
   PCRE2_SIZE err_off = 0;
-  re_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(kQwen2Pattern.data()),
-                            kQwen2Pattern.size(), PCRE2_UTF | PCRE2_UCP, &err, &err_off,
-                            nullptr);
+  const std::string pattern = qwen2_pattern();
+  re_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                            PCRE2_UTF | PCRE2_UCP, &err, &err_off, nullptr);
   if (!re_->code) {
     delete re_;
     fail("tokenizer: PCRE2 rejected the qwen2 pre-tokenizer pattern at offset {}: {}",

@@ -13,15 +13,14 @@ namespace brickc::tokenizer {
 // contractions; llama.cpp spells out the two cases of each letter), with \s and \S
 // spelled as Unicode's White_Space, [\t-\r\x{85}\p{Z}], the whitespace of llama.cpp and
 // of Hugging Face's tokenizers: PCRE2's \s also takes U+180E MONGOLIAN VOWEL SEPARATOR
-// (a space until Unicode 6.3, a format character since), so " \u180e" split in two.
-inline constexpr std::string_view kQwen2Pattern =
-    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N})"
-    R"(| ?[^\t-\r\x{85}\p{Z}\p{L}\p{N}]+[\r\n]*|[\t-\r\x{85}\p{Z}]*[\r\n]+)"
-    R"(|[\t-\r\x{85}\p{Z}]+(?![^\t-\r\x{85}\p{Z}])|[\t-\r\x{85}\p{Z}]+)";
+// (a space until Unicode 6.3, a format character since), so " \u180e" split in two. Its
+// letters and numbers are those of Unicode 15.1, llama.cpp's tables, whatever the PCRE2
+// tables' version (pretokenize.cpp: kLetters15, kNumbers15).
+std::string qwen2_pattern();
 
 class PreTokenizer {
  public:
-  PreTokenizer();  // compiles kQwen2Pattern; Error if PCRE2 rejects it
+  PreTokenizer();  // compiles qwen2_pattern(); Error if PCRE2 rejects it
   ~PreTokenizer();
   PreTokenizer(const PreTokenizer&) = delete;
   PreTokenizer& operator=(const PreTokenizer&) = delete;

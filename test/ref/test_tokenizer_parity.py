@@ -18,7 +18,10 @@ disagree are printed. Known reasons they disagree (brickc follows llama.cpp):
     is <|...|>) and leaves them as text.
 Bytes that are not UTF-8 cannot be given to HF and are compared with llama.cpp only.
 decode(encode(x)) == x is checked for every valid UTF-8 line (`brickc tokenize --decode`),
-and the default printout of every file against llama.cpp's token pieces.
+and the default printout of every file against llama.cpp's token pieces. A fresh random
+sample of 150,000 code points, each in a line that puts it beside letters, digits,
+punctuation and spaces, must split as llama.cpp splits it (its letter and number tables
+are Unicode 15.1's; PCRE2's may be older).
 """
 import ctypes
 import os
@@ -260,6 +263,22 @@ def main():
             check(i < len(decoded) and decoded[i] == line,
                   f"{f.name}:{i + 1}: decode(encode(x)) != x: {line!r} -> "
                   f"{decoded[i] if i < len(decoded) else None!r}")
+
+    # A sweep of code points in contexts where the pattern's classes decide the split
+    # (letter, number, whitespace or punctuation on either side): a fresh random sample of
+    # them, each against llama.cpp, whose Unicode tables (15.1) may be newer than PCRE2's.
+    sweep_cps = rng.sample([c for c in range(0x20, 0x110000)
+                            if not 0xD800 <= c <= 0xDFFF and c not in (0x0A, 0x0D)], 150_000)
+    sweep = [f"x{chr(c)}$n{chr(c)}1 {chr(c)}{chr(c)}'s {chr(c)}!" for c in sweep_cps]
+    sweep_file = WORK / "sweep_lines.txt"
+    sweep_file.write_bytes("\n".join(sweep).encode() + b"\n")
+    ours = brickc_lines(gguf_path, sweep_file, False)
+    check(len(ours) == len(sweep), f"sweep: brickc printed {len(ours)} lists for {len(sweep)} lines")
+    sweep_bad = [c for c, line, got in zip(sweep_cps, sweep, ours)
+                 if got != llama.tokenize(line.encode(), add_bos=False, special=False)]
+    check(not sweep_bad, f"sweep: {len(sweep_bad)} code points split unlike llama.cpp, first "
+                         f"{[f'U+{c:04X}' for c in sweep_bad[:12]]}")
+    print(f"code point sweep: {len(sweep)} code points, {len(sweep_bad)} unlike llama.cpp")
 
     print(f"corpus: {len(files) - 1} files + random; {n_lines} lines, each with and without "
           f"parse_special ({time.time() - t0:.1f} s)")
