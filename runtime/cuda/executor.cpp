@@ -530,8 +530,13 @@ void Executor::sync_step(std::string_view what, bool key) {
   stream_.sync(what);
   const Step& s = *static_cast<const Step*>(step_back_.data());
   if (!plan_.megakernel || !s.fault) return;
-  // The step's results are void and the counters short of their targets: start over.
+  // The step's results are void and the counters short of their targets: start over. So
+  // are the kernels' own counters (SwiGLU row groups, attention splits): blocks that gave
+  // up left some tasks half run, and a count left standing would make a later step's
+  // group or merge act on rows of this one.
   counters_.fill_u8(0);
+  for (size_t i = 0; i < scratch_.size(); ++i)
+    if (plan_.scratch[i].zeroed) scratch_[i].fill_u8(0);
   const uint32_t epoch = std::exchange(epoch_, 0);
   auto task = [&](uint32_t i) {
     if (i >= plan_.launches.size()) return fmt::format("task {} (a counter no task bumps)", i);
