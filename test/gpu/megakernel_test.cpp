@@ -203,7 +203,9 @@ TEST(GpuTrace, PhasesOfEachBrickInBothEngines) {
       EXPECT_LE(p.prologue_us, t.us[b] + 1e-3) << "brick " << b;
       EXPECT_GE(p.tail_us, 0.0) << "brick " << b;
       EXPECT_LE(p.tail_us, t.us[b] + 1e-3) << "brick " << b;
-      if (!megakernel) EXPECT_GE(p.handoff_us, 0.0) << "brick " << b;
+      if (!megakernel) {
+        EXPECT_GE(p.handoff_us, 0.0) << "brick " << b;
+      }
       span_us += t.us[b] + p.handoff_us;
       prologues += p.prologue_us;
     }
