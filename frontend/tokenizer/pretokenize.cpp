@@ -47,8 +47,6 @@ constexpr std::string_view kLetters15 =
     R"(\x{1E4D0}-\x{1E4EB}\x{2B739}\x{2EBF0}-\x{2EE5D}\x{31350}-\x{323AF})";
 constexpr std::string_view kNumbers15 = R"(\x{11F50}-\x{11F59}\x{1D2C0}-\x{1D2D3}\x{1E4F0}-\x{1E4F9})";
 
-}  // namespace
-
 std::string qwen2_pattern() {
   const std::string l = std::string(R"(\p{L})") + std::string(kLetters15);
   const std::string n = std::string(R"(\p{N})") + std::string(kNumbers15);
@@ -57,6 +55,8 @@ std::string qwen2_pattern() {
          "]+|[" + n + "]| ?[^" + ws + l + n + R"(]+[\r\n]*|[)" + ws + R"(]*[\r\n]+|[)" + ws + "]+(?![^" +
          ws + "])|[" + ws + "]+";
 }
+
+}  // namespace
 
 PreTokenizer::PreTokenizer() : re_(new Pcre) {
   int err = 0;

@@ -9,18 +9,16 @@
 
 namespace brickc::tokenizer {
 
-// Qwen2's pattern as llama.cpp writes it (tokenizer.json has (?i:'s|'t|...) for the
+// Its pattern is Qwen2's as llama.cpp writes it (tokenizer.json has (?i:'s|'t|...) for the
 // contractions; llama.cpp spells out the two cases of each letter), with \s and \S
 // spelled as Unicode's White_Space, [\t-\r\x{85}\p{Z}], the whitespace of llama.cpp and
 // of Hugging Face's tokenizers: PCRE2's \s also takes U+180E MONGOLIAN VOWEL SEPARATOR
 // (a space until Unicode 6.3, a format character since), so " \u180e" split in two. Its
 // letters and numbers are those of Unicode 15.1, llama.cpp's tables, whatever the PCRE2
-// tables' version (pretokenize.cpp: kLetters15, kNumbers15).
-std::string qwen2_pattern();
-
+// tables' version (pretokenize.cpp: qwen2_pattern, kLetters15, kNumbers15).
 class PreTokenizer {
  public:
-  PreTokenizer();  // compiles qwen2_pattern(); Error if PCRE2 rejects it
+  PreTokenizer();  // compiles the pattern above; Error if PCRE2 rejects it
   ~PreTokenizer();
   PreTokenizer(const PreTokenizer&) = delete;
   PreTokenizer& operator=(const PreTokenizer&) = delete;

@@ -25,8 +25,9 @@ LaunchSpan launch_span(std::span<const uint64_t> slots, int sm_count) {
     if (start > end) continue;
     lo = std::min(lo, start);
     hi = std::max(hi, end);
-    lead.push_back(start - std::min(entry, start));
-    prologue.push_back(std::clamp(ready, start, end) - start);
+    // One thread stamps entry <= start <= ready <= end in that order (common.cuh: Trace).
+    lead.push_back(start - entry);
+    prologue.push_back(ready - start);
     ends.push_back(end);
     if (sm < sm_lo.size()) {
       sm_lo[sm] = std::min(sm_lo[sm], start);
