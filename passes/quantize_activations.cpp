@@ -1,7 +1,8 @@
-// quantize-activations: a norm or SwiGLU whose every reader is an int8 matvec (all its
-// weights in a GGUF integer block format) emits q8_1 instead of f32. The producer
+// quantize-activations: a norm, SwiGLU or attention whose every reader is an int8 matvec
+// (all its weights in a GGUF integer block format) emits q8_1 instead of f32. The producer
 // quantizes in its epilogue (one pass over a short vector) and each reader then loads a
-// quarter of the bytes and feeds dp4a directly (DESIGN.md §6, llama.cpp's Q8_1 path).
+// quarter of the bytes and feeds dp4a directly (DESIGN.md §6, llama.cpp's Q8_1 path):
+// attention's output is quantized once rather than by every block of the o-proj.
 // A norm fused into its reader (rmsnorm_qkv, rmsnorm_gate_up_swiglu, ...) has no value
 // left to retype: the composite quantizes its normalized x itself by the same rule
 // (ir/brick.h), and its own x, the residual, stays f32 for the norm.
@@ -15,7 +16,8 @@ constexpr int64_t kQ81Block = 32;
 
 bool may_quantize_output(ir::BrickKind k) {
   return k == ir::BrickKind::Rmsnorm || k == ir::BrickKind::Swiglu ||
-         k == ir::BrickKind::GateUpSwiglu || k == ir::BrickKind::RmsnormGateUpSwiglu;
+         k == ir::BrickKind::GateUpSwiglu || k == ir::BrickKind::RmsnormGateUpSwiglu ||
+         k == ir::BrickKind::Attention;
 }
 
 // Reads v only as its activation (operand 0), with int8-dot weights only.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <numeric>
 #include <set>
 #include <span>
 
@@ -246,9 +247,19 @@ class Lowering {
     check_k(k, ws);
     const bool int8 = int8_format(type(ws[0]));
     check_q8_groups(k, int8);
+    // The kernel deals the rows of its matrices to its warps in passes, in the order the
+    // matrices come: the heaviest rows first, so that the warps that take one of them take
+    // one in the first pass, and a later pass (which runs the other way, matvec.cuh) falls
+    // to warps whose first rows were light. A qkv whose v is Q6_K (two segments a row,
+    // after q and k) gave some warps of the 7B three segments, where two now suffice.
+    std::vector<size_t> order(static_cast<size_t>(n_mats));
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t c) {
+      return gpu_row_stride(type(ws[a]), k) > gpu_row_stride(type(ws[c]), k);
+    });
     std::string fmts, stem = std::string(ir::keyword(b.kind));
     for (int m = 0; m < 3; ++m) {
-      const ir::ValueId w = ws[std::min(m, n_mats - 1)];
+      const ir::ValueId w = ws[order[static_cast<size_t>(std::min(m, n_mats - 1))]];
       if (int8_format(type(w)) != int8) unsupported("integer and float weights mixed in one brick");
       fmts += ", " + weight_format(w);
       if (m < n_mats) stem += "_" + std::string(name(type(w)));
@@ -258,17 +269,17 @@ class Lowering {
                              f32(norm ? b.float_attr("eps") : 0.0f),
                              residual ? value(o[2]) : null(), trace()};
     int64_t rows = 0;
-    for (int m = 0; m < n_mats; ++m) {
-      const ir::ValueId w = ws[static_cast<size_t>(m)];
-      const size_t bias_at = w0 + static_cast<size_t>(n_mats + m);
+    for (size_t m : order) {
+      const ir::ValueId w = ws[m];
+      const size_t bias_at = w0 + static_cast<size_t>(n_mats) + m;
       const bool has_bias = !residual && bias_at < o.size();
       const int64_t n = g_.type(w).shape.dims[1];
-      const ir::TensorType& rt = g_.type(b.results[static_cast<size_t>(m)]);
+      const ir::TensorType& rt = g_.type(b.results[m]);
       if (rt.shape != ir::Shape{{n}} || rt.elem != DType::F32)
         unsupported("a result that is not f32 with one value per weight row");
       args.insert(args.end(), {value(w), integer(static_cast<int64_t>(gpu_row_stride(type(w), k))),
                                integer(n), has_bias ? value(o[bias_at]) : null(),
-                               value(b.results[static_cast<size_t>(m)])});
+                               value(b.results[m])});
       rows += n;
     }
     const unsigned act = act_smem(k, int8, fine && type(x) == DType::F32);
@@ -403,11 +414,15 @@ class Lowering {
     std::vector<Arg> args = {value(o[0]), value(o[1]), value(o[2]), step(), scratch(parts),
                              value(b.results[0]), scratch(counters), trace()};
     if (batch) args.insert(args.end(), {value(o[3]), value(*seq_), integer(seq_elements(o[1]))});
-    const std::string kind = batch ? "batch_attention" : "attention";
+    // One token's output may be q8_1 (quantize-activations), quantized as it is stored.
+    const bool out_q8 = type(b.results[0]) == DType::Q8_1;
+    if (out_q8 && batch) unsupported("a q8_1 result of batch attention");
+    const std::string name = fmt::format("{}_hd{}_q{}_kv{}{}", batch ? "batch_attention" : "attention",
+                                         hd, nq, nkv, out_q8 ? "_outq8" : "");
+    const std::string call = batch ? fmt::format("batch_attention<{}, {}, {}, {}>", hd, nq, nkv, s)
+                                   : fmt::format("attention<{}, {}, {}, {}, {}>", hd, nq, nkv, s, out_q8);
     // Registers for two blocks per SM, whose rings keep 64 KB of K/V rows in flight.
-    Launch& l = launch(kernel(fmt::format("{}_hd{}_q{}_kv{}", kind, hd, nq, nkv),
-                              fmt::format("{}<{}, {}, {}, {}>", kind, hd, nq, nkv, s), kThreads, 2),
-                       std::move(args));
+    Launch& l = launch(kernel(name, call, kThreads, 2), std::move(args));
     l.grid = {static_cast<unsigned>(nkv), static_cast<unsigned>(s * t)};
     l.smem = attention_smem(hd);
   }

@@ -90,6 +90,7 @@ TEST(GpuBricks, OtherFormats) {
 // over (1,152 positions on the 0.5B's 7 heads per KV head and 128 splits; 576 on the 7B's
 // 7 and 64, 1,024 on the 3B's 8 and 128), with one group of splits merged and several
 // (more than 8 splits), the last group whole (1,024 on the 7B) and not (1,152 on the 0.5B).
+// Each path and merge stores the output as q8_1 (the o-proj reads it with int8 dots).
 TEST(GpuBricks, AttentionOverALongCache) {
   BRICKC_REQUIRE_GPU();
   constexpr int64_t kLongCtx = 16384;
@@ -121,7 +122,7 @@ TEST(GpuBricks, AttentionOverALongCache) {
 }
 
 // Unfused graphs: standalone rmsnorm, matvec, qkv, rope, kv_append, swiglu, add, lm_head;
-// with quantize-activations, rmsnorm and swiglu emit q8_1.
+// with quantize-activations, rmsnorm, swiglu and attention emit q8_1.
 TEST(GpuBricks, UnfusedPipelines) {
   BRICKC_REQUIRE_GPU();
   const gguf::File& f = testing::synth_model("qwen2.5-coder-1.5b", QuantMix::Q4_K_M, 1);

@@ -13,6 +13,7 @@
 //    through shared memory by cp.async (attention_mma): there the step is bound by HBM.
 // A block that is the only split writes the output itself: no partials, no merge.
 #pragma once
+#include "activations.cuh"
 #include "tensor_core.cuh"
 
 constexpr int kAttnTile = 64;  // positions a block attends per round
@@ -70,14 +71,28 @@ struct AttnMergeShared {
 };
 
 // What one token's attention reads and writes (slots 0-2 and 4-7 of `attention`, offset to
-// the token's rows and its sequence's cache in a batch).
+// the token's rows and its sequence's cache in a batch). The output is f32, or q8_1 where
+// its only reader is an int8 matvec (passes/quantize_activations.cpp: the o-proj then
+// copies it rather than every one of its blocks quantizing it).
 struct AttnIO {
   const float* q;
   const uint4 *kc, *vc;
-  float *part, *out;
+  float* part;
+  void* out;
   u32* counters;
   u64* trace;
+  bool out_q8;
 };
+
+// Stores element i of the output (N values): whole warps store 32 consecutive elements,
+// lane l element 32k + l, so that a q8_1 block is quantized within one warp.
+template <int N>
+__device__ __forceinline__ void attention_store(const AttnIO& io, int i, float v) {
+  if (io.out_q8)
+    quantize32(v, static_cast<i8*>(io.out) + i, q8_ds(io.out, N) + i / 32);
+  else
+    static_cast<float*>(io.out)[i] = v;
+}
 
 // Splits are merged in two levels where there are more than kAttnGroup: the last block of
 // each group of kAttnGroup splits merges the group's partials into one, the last of those
@@ -124,13 +139,13 @@ __device__ bool attention_arrive(u32* counter, int arrivals, AttnMergeShared<G, 
 }
 
 // Merges n partials of a KV head's G heads (sums [n][G][HD], maxima and sums ml [n][G][2])
-// into `out`: the output, normalized, with out_ml null; else one partial, with its maxima
-// and sums in out_ml. Each head's weights exp(m_j - m) (over the sum for the output) first,
+// into out(i, value) for i < G * HD: the output, normalized, with out_ml null; else one
+// partial, with its maxima and sums in out_ml. Each head's weights exp(m_j - m) (over the sum for the output) first,
 // then warp w sums partials w, w + kWarps, ... (loads through L2, where the other blocks'
 // writes are). The maxima, the sums and each warp's first partial are loaded together, so
 // that a merge of at most kWarps partials waits for L2 once.
-template <int HD, int G, int S>
-__device__ void attention_merge(const float* sums, const float* ml, int n, float* out, float* out_ml,
+template <int HD, int G, int S, class Out>
+__device__ void attention_merge(const float* sums, const float* ml, int n, const Out& out, float* out_ml,
                                 AttnMergeShared<G, HD, S>& sh) {
   constexpr int N4 = G * HD / 4, K4 = (N4 + kWarp - 1) / kWarp, J = (S + kWarp - 1) / kWarp;
   const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
@@ -198,7 +213,7 @@ __device__ void attention_merge(const float* sums, const float* ml, int n, float
       sh.red[warp][i4 * 4 + 3] = o[k].w;
     }
   }
-  attention_sum_warps<G * HD>(sh.red, [&](int i, float s) { out[i] = s; });
+  attention_sum_warps<G * HD>(sh.red, out);
 }
 
 // After the block has written the partial of `split` (every head of its KV head): the
@@ -209,14 +224,16 @@ __device__ void attention_merge_splits(const AttnIO& io, u8* smem, int kvh, int 
   static_assert(sizeof(AttnMergeShared<G, HD, S>) <= attention_smem_bytes(HD), "shared memory");
   auto& sh = *reinterpret_cast<AttnMergeShared<G, HD, S>*>(smem);
   const AttnParts<HD, NQ, NKV, S> p(io.part, kvh);
-  float* const out = io.out + kvh * G * HD;
+  auto out = [&](int i, float s) { attention_store<NQ * HD>(io, kvh * G * HD + i, s); };
   if (splits <= kAttnGroup) {
     if (attention_arrive(io.counters + kvh, splits, sh)) attention_merge(p.sums, p.ml, splits, out, nullptr, sh);
     return;
   }
   const int grp = split / kAttnGroup, first = grp * kAttnGroup, n = min(kAttnGroup, splits - first);
   if (!attention_arrive(io.counters + NKV + kvh * SG + grp, n, sh)) return;
-  attention_merge(p.sums + first * G * HD, p.ml + first * G * 2, n, p.gsums + grp * G * HD, p.gml + grp * G * 2, sh);
+  float* const gsums = p.gsums + grp * G * HD;
+  attention_merge(p.sums + first * G * HD, p.ml + first * G * 2, n, [&](int i, float s) { gsums[i] = s; },
+                  p.gml + grp * G * 2, sh);
   const int groups = attention_groups(splits);
   if (attention_arrive(io.counters + kvh, groups, sh)) attention_merge(p.gsums, p.gml, groups, out, nullptr, sh);
 }
@@ -353,7 +370,7 @@ __device__ void attention_head(const AttnIO& io, const B& blk, u8* smem, int len
     if (lane < R) sh.red[warp][c * 8 + j] = acc[j];
   }
   if (splits == 1) {
-    attention_sum_warps<HD>(sh.red, [&](int i, float s) { io.out[h * HD + i] = s / sh.lrun; });
+    attention_sum_warps<HD>(sh.red, [&](int i, float s) { attention_store<NQ * HD>(io, h * HD + i, s / sh.lrun); });
   } else {
     const AttnParts<HD, NQ, NKV, S> p(io.part, kvh);
     const int slot = split * G + hg;  // this block's (split, head) partial
@@ -364,7 +381,8 @@ __device__ void attention_head(const AttnIO& io, const B& blk, u8* smem, int len
     }
     auto& msh = *reinterpret_cast<AttnMergeShared<G, HD, S>*>(smem);
     if (attention_arrive(io.counters + kvh, splits * G, msh))
-      attention_merge(p.sums, p.ml, splits, io.out + kvh * G * HD, nullptr, msh);
+      attention_merge(p.sums, p.ml, splits,
+                      [&](int i, float s) { attention_store<NQ * HD>(io, kvh * G * HD + i, s); }, nullptr, msh);
   }
   trace.end();
 }
@@ -563,7 +581,7 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
       l += f * wl[w * G + h];
     }
     if (splits == 1) {
-      io.out[kvh * G * HD + i] = sum / l;
+      attention_store<NQ * HD>(io, kvh * G * HD + i, sum / l);
     } else {
       p.sums[slot * HD + i] = sum;
       if (i % HD == 0) {
@@ -592,11 +610,11 @@ __device__ __forceinline__ void attention_step(const AttnIO& io, const B& blk, u
 }
 
 // Slots: 0 q (roped, f32[NQ * HD]), 1 k cache, 2 v cache (f16[ctx][NKV][HD]), 3 step,
-// 4 partials (f32[attention_part_floats], laid out above kAttnGroup), 5 out (f32[NQ * HD]),
-// 6 counters (u32[attention_counters], zero between launches), 7 trace. Grid (NKV, S),
-// kThreads threads, attention_smem_bytes(HD) of dynamic shared memory. Positions 0..pos
-// are attended.
-template <int HD, int NQ, int NKV, int S, class B>
+// 4 partials (f32[attention_part_floats], laid out above kAttnGroup), 5 out (f32[NQ * HD],
+// or q8_1 with OutQ8), 6 counters (u32[attention_counters], zero between launches),
+// 7 trace. Grid (NKV, S), kThreads threads, attention_smem_bytes(HD) of dynamic shared
+// memory. Positions 0..pos are attended.
+template <int HD, int NQ, int NKV, int S, bool OutQ8, class B>
 __device__ void attention(const KArgs& a, const B& blk) {
   static_assert(NQ % NKV == 0, "query heads a multiple of KV heads");
   extern __shared__ __align__(16) u8 smem[];
@@ -604,8 +622,8 @@ __device__ void attention(const KArgs& a, const B& blk) {
   // the blocks a short cache leaves without positions end at once, freeing their SM.
   const AttnIO io{reinterpret_cast<const float*>(a.p[0]), reinterpret_cast<const uint4*>(a.p[1]),
                   reinterpret_cast<const uint4*>(a.p[2]), reinterpret_cast<float*>(a.p[4]),
-                  reinterpret_cast<float*>(a.p[5]), reinterpret_cast<u32*>(a.p[6]),
-                  reinterpret_cast<u64*>(a.p[7])};
+                  reinterpret_cast<void*>(a.p[5]), reinterpret_cast<u32*>(a.p[6]),
+                  reinterpret_cast<u64*>(a.p[7]), OutQ8};
   attention_step<HD, NQ, NKV, S, true>(io, blk, smem, reinterpret_cast<const Step*>(a.p[3])->pos + 1);
 }
 
@@ -636,7 +654,7 @@ __device__ void batch_attention(const KArgs& a, const B& blk) {
                   reinterpret_cast<const uint4*>(a.p[2]) + cache,
                   reinterpret_cast<float*>(a.p[4]) + t * attention_part_floats(NQ, S, HD),
                   reinterpret_cast<float*>(a.p[5]) + t * NQ * HD,
-                  reinterpret_cast<u32*>(a.p[6]) + t * attention_counters(NKV, S), trace};
+                  reinterpret_cast<u32*>(a.p[6]) + t * attention_counters(NKV, S), trace, false};
   attention_step<HD, NQ, NKV, S, false>(io, own, smem,
                                         reinterpret_cast<const int*>(a.p[8])[t] + 1);
 }

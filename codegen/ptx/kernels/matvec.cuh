@@ -241,7 +241,10 @@ __device__ __forceinline__ float slot_f32(u64 v) { return __uint_as_float(static
 
 // Argument slots (KArgs.p): 0 x, 1 norm weight, 2 eps (f32 bits), 3 residual, 4 trace,
 // then per matrix m (5 + 5m ..): weights, row stride in bytes, rows, bias, y.
-// Rows of all matrices form one index space spread over every warp of the grid.
+// Rows of all matrices form one index space dealt over every warp of the grid in passes,
+// with several matrices each pass the other way round: a warp that took one of the first
+// rows (the heaviest matrix's: codegen/ptx/lower.cpp orders them) takes one of the last
+// of the next pass. (One matrix's rows weigh the same: its kernels keep the registers.)
 // Pairs (one matrix of an even number of rows, many per warp: the LM head) where pairs_fit:
 // a warp's item is rows 2p and 2p + 1, streamed as the two paired matrices of rows 2p
 // (from the first row) and 2p + 1 (from the second), each with twice the row stride.
@@ -270,7 +273,8 @@ __device__ void matvec(const KArgs& a, const B& blk) {
   const int first = blk.x * kWarps + warp, step = blk.nx * kWarps;
   // The warp's i-th row of the joint index space: its matrix and its row in that matrix.
   auto row_at = [&](int i, int& m, int& rr) {
-    rr = first + i * step;
+    const int at = i * step + (NM > 1 && (i & 1) ? step - 1 - first : first);
+    rr = at;
     m = 0;
     if (NM > 1 && rr >= rows[0]) {
       rr -= rows[0];
@@ -280,7 +284,7 @@ __device__ void matvec(const KArgs& a, const B& blk) {
         m = 2;
       }
     }
-    return first + i * step < total;
+    return at < total;
   };
   auto ws = weight_stream<K, Ring, is_fine(In), Paired, F0, F1, F2>(base, stride, row_at, smem + warp * Ring);
   blk.start_dependents();
