@@ -49,10 +49,10 @@ void quantize_q8_1(std::span<const float> x, uint8_t* out) {
   for (size_t b = 0; b < n / 32; ++b) {
     float amax = 0.0f;
     for (size_t i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[32 * b + i]));
-    const float d = amax / 127.0f;
+    const float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
     int sum = 0;
     for (size_t i = 0; i < 32; ++i) {
-      const int q = amax == 0.0f ? 0 : static_cast<int>(std::round(x[32 * b + i] / d));
+      const int q = static_cast<int>(std::round(x[32 * b + i] * id));
       out[32 * b + i] = static_cast<uint8_t>(static_cast<int8_t>(q));
       sum += q;
     }

@@ -10,12 +10,18 @@ __device__ __forceinline__ float2* q8_ds(void* q8, int n) {
   return reinterpret_cast<float2*>(static_cast<u8*>(q8) + n);
 }
 
+// The reciprocal of a q8_1 block's scale d = amax / 127, 0 for a block of zeros: values
+// are rounded as llama.cpp's CPU quantize_row_q8_1 rounds them, roundf(v * (1 / d)). One
+// IEEE division a block, where one a value (about ten instructions and a slow-path branch
+// each) was most of the matrix kernels' prologue.
+__device__ __forceinline__ float q8_inverse_scale(float d) { return d != 0.0f ? 1.0f / d : 0.0f; }
+
 // Quantizes 32 values held one per lane: the lane's int8 and, for lane 0, the block's
-// (d, d * sum). Rounding as llama.cpp's quantize_q8_1 (roundf of v / (amax / 127)).
+// (d, d * sum).
 __device__ __forceinline__ void quantize32(float v, i8* q, float2* ds) {
   const float amax = warp_max(fabsf(v));
   const float d = amax / 127.0f;
-  const int qi = amax == 0.0f ? 0 : static_cast<int>(roundf(v / d));
+  const int qi = static_cast<int>(roundf(v * q8_inverse_scale(d)));
   *q = static_cast<i8>(qi);
   const int sum = warp_sum_i(qi);
   if ((threadIdx.x % kWarp) == 0) *ds = make_float2(d, d * static_cast<float>(sum));
@@ -50,7 +56,7 @@ __device__ __forceinline__ float4 ld_f32x4(const float* p, bool aligned) {
 
 // Quantizes 32 values held four per lane by eight consecutive lanes (an aligned group of
 // eight: the reductions stay within it) to q8_1 as quantize32 does: the same maximum,
-// divisions and integer sum, so the same bytes, with three shuffles per reduction serving
+// scale, products and integer sum, so the same bytes, with three shuffles per reduction serving
 // a warp's four blocks at once where quantize32 takes five per block. Where
 // `store`, stores the lane's four bytes at q and, from the group's first lane, (d, d *
 // sum) at ds. Returns what rounding left of y.
@@ -58,14 +64,9 @@ __device__ __forceinline__ float4 quantize32x4(const float4 y, bool store, i8* q
   float amax = fmaxf(fmaxf(fabsf(y.x), fabsf(y.y)), fmaxf(fabsf(y.z), fabsf(y.w)));
 #pragma unroll
   for (int o = 4; o > 0; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
-  const float d = amax / 127.0f;
-  int r[4] = {0, 0, 0, 0};
-  if (amax != 0.0f) {
-    r[0] = static_cast<int>(roundf(y.x / d));
-    r[1] = static_cast<int>(roundf(y.y / d));
-    r[2] = static_cast<int>(roundf(y.z / d));
-    r[3] = static_cast<int>(roundf(y.w / d));
-  }
+  const float d = amax / 127.0f, id = q8_inverse_scale(d);
+  const int r[4] = {static_cast<int>(roundf(y.x * id)), static_cast<int>(roundf(y.y * id)),
+                    static_cast<int>(roundf(y.z * id)), static_cast<int>(roundf(y.w * id))};
   int sum = r[0] + r[1] + r[2] + r[3];
 #pragma unroll
   for (int o = 4; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
