@@ -140,12 +140,14 @@ class Lowering {
 
   size_t kernel(const std::string& stem, const std::string& call, unsigned threads = 256,
                 unsigned min_blocks = 0) {
-    if (auto it = by_call_.find(call); it != by_call_.end()) return it->second;
+    // One kernel per template instance and register bound.
+    const std::string key = fmt::format("{}/{}", call, min_blocks);
+    if (auto it = by_call_.find(key); it != by_call_.end()) return it->second;
     std::string n = stem;
     for (int i = 2; names_.contains(n); ++i) n = fmt::format("{}_{}", stem, i);
     names_.insert(n);
     plan_.kernels.push_back({n, call, threads, min_blocks});
-    return by_call_[call] = plan_.kernels.size() - 1;
+    return by_call_[key] = plan_.kernels.size() - 1;
   }
 
   Launch& launch(size_t k, std::vector<Arg> args) {
@@ -196,6 +198,10 @@ class Lowering {
   // at that many blocks gives every warp one item and the large ring leaves some two, it
   // takes the small ring and the registers are bounded to fit them (min_blocks): the
   // 0.5B's gate/up (4,864 pairs; 4,224 warps at 4 blocks of 8 on 132 SMs; 40 registers).
+  // Otherwise the registers are bounded to kMatvecBlocks blocks where shared memory fits
+  // them and one block fewer would leave some warp an item more: a kernel that needs more
+  // than 64 registers (the K-quants' qkv and gate/up of 5,120 columns: 71-75) gets 3
+  // blocks per SM, and the 14B's gate/up (13,824 pairs) then gives warps 5 pairs, not 4.
   struct Ring {
     int bytes;
     unsigned min_blocks;  // 0: no bound
@@ -204,11 +210,16 @@ class Lowering {
     const int64_t b6 = ring_blocks(kRingBytes, act, kMatvecBlocks);
     const int64_t b4 = ring_blocks(kRingSmall, act, kMatvecBlocks);
     const int64_t m6 = most_items(rows, b6);
-    if (b4 > b6 && most_items(rows, b4) < m6 && m6 <= 4) return {kRingSmall, 0};
+    auto bound = [&](int64_t blocks) -> unsigned {
+      return blocks == kMatvecBlocks && most_items(rows, blocks) < most_items(rows, blocks - 1)
+                 ? static_cast<unsigned>(kMatvecBlocks)
+                 : 0;
+    };
+    if (b4 > b6 && most_items(rows, b4) < m6 && m6 <= 4) return {kRingSmall, bound(b4)};
     if (dense && m6 == 2 && ring_blocks(kRingSmall, act, kDenseBlocks) == kDenseBlocks &&
         most_items(rows, kDenseBlocks) == 1)
       return {kRingSmall, static_cast<unsigned>(kDenseBlocks)};
-    return {kRingBytes, 0};
+    return {kRingBytes, bound(b6)};
   }
   // Blocks of a matvec-family kernel per SM its shared memory allows, at most cap.
   int64_t ring_blocks(int ring, unsigned act, int64_t cap) const {
@@ -284,14 +295,14 @@ class Lowering {
       rows += n;
     }
     const unsigned act = act_smem(k, int8, fine && type(x) == DType::F32);
-    const int ring = ring_for(rows, act, false).bytes;
+    const auto [ring, min_blocks] = ring_for(rows, act, false);
     // Rows in pairs (kernels/matvec.cuh) where every warp gets at least two pairs even at
     // the most blocks per SM, so that halving the items costs no parallelism: the LM head.
     const bool paired = n_mats == 1 && rows % 2 == 0 && rows / 2 >= 2 * kMatvecBlocks * o_.sms * kWarps;
     const std::string call =
         fmt::format("matvec<{}, {}, {}, {}, {}, {}{}>", k, input_kind(x, norm, int8, fine),
                     residual ? "kAddResidual" : "kStore", n_mats, paired, ring, fmts);
-    Launch& l = launch(kernel(stem + ring_suffix(ring), call), std::move(args));
+    Launch& l = launch(kernel(stem + ring_suffix(ring), call, kThreads, min_blocks), std::move(args));
     l.work_blocks = (rows + kWarps - 1) / kWarps;
     l.smem = kWarps * ring + act;
   }

@@ -84,20 +84,32 @@ __device__ __forceinline__ float4 quantize32x4(const float4 y, bool store, i8* q
 constexpr int kSpan = 4 * kThreads;
 
 // A prologue's RMSNorm weights, as load_activations takes them. They are weights, so a
-// kernel loads them before it waits for its inputs and their latency is not on its path.
+// kernel loads them before it waits for its inputs and their latency is not on its path:
+// all of them up to 4,096 columns; past that (5,120: the 14B's and 32B's) the first 3 of
+// each thread's 5 rounds, the rest read where they are used, beside the input's loads, so
+// that the kernel fits the 64 registers of four blocks per SM (16 held across the wait
+// spilled one round there; ptxas, gate/up).
 template <int K, int In>
 struct NormWeights {
   static constexpr int kRounds = (K + kSpan - 1) / kSpan;
-  float4 w[has_norm(In) ? kRounds : 1];
-  __device__ void load(const float* p) {
+  static constexpr int kHeld = kRounds <= 4 ? kRounds : 3;
+  float4 w[has_norm(In) ? kHeld : 1];
+  const float* p;
+  __device__ void load(const float* p_) {
+    p = p_;
     if constexpr (has_norm(In)) {
-      const bool aligned = (reinterpret_cast<unsigned long long>(p) & 15u) == 0;
 #pragma unroll
-      for (int j = 0; j < kRounds; ++j) {
-        const int i = 4 * static_cast<int>(threadIdx.x) + kSpan * j;
-        w[j] = i < K ? ld_f32x4(p + i, aligned) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-      }
+      for (int j = 0; j < kHeld; ++j) w[j] = load_round(j);
     }
+  }
+  // This thread's four weights of round j.
+  __device__ float4 get(int j) const { return j < kHeld ? w[j] : load_round(j); }
+
+ private:
+  __device__ float4 load_round(int j) const {
+    const bool aligned = (reinterpret_cast<unsigned long long>(p) & 15u) == 0;
+    const int i = 4 * static_cast<int>(threadIdx.x) + kSpan * j;
+    return i < K ? ld_f32x4(p + i, aligned) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
   }
 };
 
@@ -145,7 +157,7 @@ __device__ void load_activations(const void* x, const NormWeights<K, In>& nw, fl
       if (K % kSpan != 0 && i - 4 * (t % kWarp) >= K) break;  // whole warps past the end
       float4 y = v[j];
       if constexpr (has_norm(In)) {
-        const float4 w = nw.w[j];
+        const float4 w = nw.get(j);
         y = make_float4(y.x * scale * w.x, y.y * scale * w.y, y.z * scale * w.z, y.w * scale * w.w);
       }
       const bool in = i < K;
