@@ -140,10 +140,11 @@ __device__ bool attention_arrive(u32* counter, int arrivals, AttnMergeShared<G, 
 
 // Merges n partials of a KV head's G heads (sums [n][G][HD], maxima and sums ml [n][G][2])
 // into out(i, value) for i < G * HD: the output, normalized, with out_ml null; else one
-// partial, with its maxima and sums in out_ml. Each head's weights exp(m_j - m) (over the sum for the output) first,
-// then warp w sums partials w, w + kWarps, ... (loads through L2, where the other blocks'
-// writes are). The maxima, the sums and each warp's first partial are loaded together, so
-// that a merge of at most kWarps partials waits for L2 once.
+// partial, with its maxima and sums in out_ml. Each head's weights exp(m_j - m) (over the
+// sum for the output) first, then warp w sums partials w, w + kWarps, ... (loads through
+// L2, where the other blocks' writes are). The maxima, the sums and each warp's first
+// partial are loaded together, so that a merge of at most kWarps partials waits for L2
+// once.
 template <int HD, int G, int S, class Out>
 __device__ void attention_merge(const float* sums, const float* ml, int n, const Out& out, float* out_ml,
                                 AttnMergeShared<G, HD, S>& sh) {
