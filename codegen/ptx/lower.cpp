@@ -24,7 +24,6 @@ constexpr int kRingSmall = 4096;  // two 2 KB segments where that fits another b
 constexpr int kMatvecBlocks = 4;  // matvec-family blocks per SM at 64 registers (the 7B's)
 constexpr int kDenseBlocks = 6;   // ... at 40 registers (kernels/matvec.cuh on Q5_0 rows)
 constexpr int kThreads = 256;     // kernels/common.cuh: kThreads, the block of every decode kernel
-constexpr uint32_t kUnwrittenRow = 0x7FA5A5A5u;  // kernels/matvec.cuh: kUnwrittenRow
 // T-token steps (kernels/gemm.cuh, flash_attention.cuh): tile sizes, block sizes, shared memory.
 constexpr int64_t kGemmTileM = 128, kGemmTileN = 128;
 constexpr unsigned kGemmThreads = 256;
@@ -159,8 +158,8 @@ class Lowering {
     return plan_.launches.back();
   }
 
-  size_t add_scratch(uint64_t bytes, std::string what, std::optional<uint32_t> fill) {
-    plan_.scratch.push_back({bytes, std::move(what), fill});
+  size_t add_scratch(uint64_t bytes, std::string what, bool zeroed) {
+    plan_.scratch.push_back({bytes, std::move(what), zeroed});
     return plan_.scratch.size() - 1;
   }
 
@@ -328,9 +327,9 @@ class Lowering {
     const std::string stem = fmt::format("{}_{}_{}_k{}{}", ir::keyword(b.kind), name(type(wg)),
                                          name(type(wu)), k, ring_suffix(ring));
     const std::string res = g_.value(out).name;
-    const size_t h = add_scratch(static_cast<uint64_t>(rows) * 4, "SwiGLU rows of %" + res, kUnwrittenRow);
+    const size_t h = add_scratch(static_cast<uint64_t>(rows) * 4, "SwiGLU rows of %" + res, false);
     const size_t c = add_scratch(static_cast<uint64_t>(rows / 32 + 1) * 4,
-                                 "SwiGLU group counters of %" + res, 0u);
+                                 "SwiGLU group counters of %" + res, true);
     Launch& l = launch(
         kernel(stem, call, kThreads, min_blocks),
         {value(x), norm ? value(o[1]) : null(), f32(norm ? b.float_attr("eps") : 0.0f), trace(),
@@ -420,9 +419,9 @@ class Lowering {
     if (batch && (o.size() < 5 || o[4] != *seq_)) unsupported("batch attention without its %seq operand");
     const std::string res = g_.value(b.results[0]).name;
     const size_t parts = add_scratch(static_cast<uint64_t>(t * attention_part_floats(nq, s, hd)) * 4,
-                                     "attention partials of %" + res, std::nullopt);
+                                     "attention partials of %" + res, false);
     const size_t counters = add_scratch(static_cast<uint64_t>(t * attention_counters(nkv, s)) * 4,
-                                        "attention split counters of %" + res, 0u);
+                                        "attention split counters of %" + res, true);
     std::vector<Arg> args = {value(o[0]), value(o[1]), value(o[2]), step(), scratch(parts),
                              value(b.results[0]), scratch(counters), trace()};
     if (batch) args.insert(args.end(), {value(o[3]), value(*seq_), integer(seq_elements(o[1]))});
@@ -444,9 +443,8 @@ class Lowering {
 
   // A scratch buffer that the T-token kernels of every brick share (the stream runs them
   // one after another), grown to the largest use.
-  size_t shared_scratch(std::optional<size_t>& slot, uint64_t bytes, std::string what,
-                        std::optional<uint32_t> fill = std::nullopt) {
-    if (!slot) slot = add_scratch(bytes, std::move(what), fill);
+  size_t shared_scratch(std::optional<size_t>& slot, uint64_t bytes, std::string what, bool zeroed = false) {
+    if (!slot) slot = add_scratch(bytes, std::move(what), zeroed);
     plan_.scratch[*slot].bytes = std::max(plan_.scratch[*slot].bytes, bytes);
     return *slot;
   }
@@ -543,7 +541,7 @@ class Lowering {
       part = shared_scratch(dq_part_, static_cast<uint64_t>(s * g_.n_tokens * rows) * 4,
                             "split-K partial sums of few-token matrix products");
       counters = shared_scratch(dq_counters_, static_cast<uint64_t>(blocks) * 4,
-                                "split-K arrival counters of few-token matrix products", 0u);
+                                "split-K arrival counters of few-token matrix products", true);
     }
     auto matrix = [&](size_t m) -> std::array<Arg, 5> {
       if (m >= ws.size()) return {null(), integer(0), integer(0), null(), null()};
@@ -583,7 +581,7 @@ class Lowering {
       if (!seq_) return;
       const int64_t v = len(r);
       plan_.row_argmax = add_scratch(static_cast<uint64_t>(g_.n_tokens) * 4,
-                                     "each row's argmax of %" + g_.value(r).name, std::nullopt);
+                                     "each row's argmax of %" + g_.value(r).name, false);
       launch(kernel(fmt::format("argmax_rows_n{}", v), fmt::format("argmax_rows<{}>", v)),
              {value(r), scratch(*plan_.row_argmax), step(), trace()})
           .grid = {static_cast<unsigned>(g_.n_tokens), 1};
@@ -591,7 +589,7 @@ class Lowering {
     }
     const ir::ValueId x = b.operands[0];
     const size_t row = add_scratch(static_cast<uint64_t>(len(x)) * 4,
-                                   "last token's row of %" + g_.value(x).name, std::nullopt);
+                                   "last token's row of %" + g_.value(x).name, false);
     launch(kernel(fmt::format("last_row_k{}", len(x)), fmt::format("last_row<{}>", len(x))),
            {value(x), step(), scratch(row), trace()});
     matvec(b, norm, 1, false, row);

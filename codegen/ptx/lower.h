@@ -33,11 +33,8 @@ struct Arg {
 
 struct Scratch {
   uint64_t bytes = 0;
-  std::string what;  // for messages: "attention partials of %att.3"
-  // A word the runtime writes over the buffer at allocation and after a failed megakernel
-  // step: what the kernels leave there themselves at the end of each launch (counters back
-  // at zero, SwiGLU rows back at their unwritten marker).
-  std::optional<uint32_t> fill;
+  std::string what;   // for messages: "attention partials of %att.3"
+  bool zeroed = false;  // zero once at allocation (counters that kernels reset themselves)
 };
 
 struct Launch {

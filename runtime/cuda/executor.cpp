@@ -286,7 +286,7 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
   for (const ptx::Scratch& s : plan_.scratch) {
     scratch_.emplace_back(s.bytes, s.what);
     device_bytes_ += s.bytes;
-    if (s.fill) scratch_.back().fill_u32(*s.fill);
+    if (s.zeroed) scratch_.back().fill_u8(0);
   }
   step_host_ = PinnedBuffer(static_cast<size_t>(max_ctx_) * sizeof(Step), "step structs");
   if (graph_.n_tokens > 1)
@@ -531,12 +531,12 @@ void Executor::sync_step(std::string_view what, bool key) {
   const Step& s = *static_cast<const Step*>(step_back_.data());
   if (!plan_.megakernel || !s.fault) return;
   // The step's results are void and the counters short of their targets: start over. So
-  // are the kernels' own counters (SwiGLU row groups, attention splits) and SwiGLU rows:
-  // blocks that gave up left some tasks half run, and a count or a row left standing would
-  // make a later step's group or merge act on rows of this one.
+  // are the kernels' own counters (SwiGLU row groups, attention splits): blocks that gave
+  // up left some tasks half run, and a count left standing would make a later step's
+  // group or merge act on rows of this one.
   counters_.fill_u8(0);
   for (size_t i = 0; i < scratch_.size(); ++i)
-    if (plan_.scratch[i].fill) scratch_[i].fill_u32(*plan_.scratch[i].fill);
+    if (plan_.scratch[i].zeroed) scratch_[i].fill_u8(0);
   const uint32_t epoch = std::exchange(epoch_, 0);
   auto task = [&](uint32_t i) {
     if (i >= plan_.launches.size()) return fmt::format("task {} (a counter no task bumps)", i);

@@ -85,23 +85,6 @@ __device__ __forceinline__ u32 arrive_acq_rel(u32* counter) {
   return old;
 }
 
-// Relaxed (strong, unordered) accesses at GPU scope: each is seen whole by every SM, in no
-// order with this thread's other accesses. For data that carries its own flag (a row that
-// holds a marker until it is written), where a fence would only make a warp wait.
-__device__ __forceinline__ void st_relaxed(u32* p, u32 v) {
-  asm volatile("st.relaxed.gpu.global.b32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
-}
-__device__ __forceinline__ u32 ld_relaxed(const u32* p) {
-  u32 v;
-  asm volatile("ld.relaxed.gpu.global.b32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
-  return v;
-}
-__device__ __forceinline__ u32 add_relaxed(u32* counter) {
-  u32 old;
-  asm volatile("atom.relaxed.gpu.global.add.u32 %0, [%1], 1;" : "=r"(old) : "l"(counter) : "memory");
-  return old;
-}
-
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 // Waits until at most N of this thread's committed groups are still in flight.
 template <int N>

@@ -2,10 +2,9 @@
 
   ptx_kernels.py ptx FILE    name: dp4a=N ld.global.nc.v4=N ld.local=N mma=N ldmatrix=N cp.async=N
                                acquire=N release=N griddepcontrol=N ld.global.cg.v4=N
-                               ld.generic=N dp4a.u32=N fence=N
+                               ld.generic=N dp4a.u32=N
   (ld.generic: loads that name no state space, which the compiler emits where it cannot
-  tell shared from global memory; dp4a.u32: dot products of unsigned weight bytes; fence:
-  membar, fence and acq_rel operations, each a wait for the thread's earlier stores)
+  tell shared from global memory; dp4a.u32: dot products of unsigned weight bytes)
   ptx_kernels.py ptxas FILE  name: stack=N spill-stores=N spill-loads=N registers=N
 """
 import re
@@ -17,30 +16,23 @@ def ptx(text):
     for m in re.finditer(r"\.entry (\w+)\((.*?)\n}\n", text, re.S):
         body = m.group(2)
         rows[m.group(1)] = ("dp4a={} ld.global.nc.v4={} ld.local={} mma={} ldmatrix={} cp.async={} "
-                            "acquire={} release={} griddepcontrol={} ld.global.cg.v4={} ld.generic={} dp4a.u32={} "
-                            "fence={}").format(
+                            "acquire={} release={} griddepcontrol={} ld.global.cg.v4={} ld.generic={} dp4a.u32={}").format(
             body.count("dp4a."), body.count("ld.global.nc.v4."), body.count("ld.local"),
             body.count("mma.sync.aligned."), body.count("ldmatrix.sync."),
             body.count("cp.async.cg."), body.count("ld.acquire.gpu."),
             body.count("red.release.gpu."), body.count("griddepcontrol."),
             body.count("ld.global.cg.v4."),
             len(re.findall(r"\bld\.(?!global|shared|local|param|const|acquire)", body)),
-            body.count("dp4a.u32."),
-            body.count("membar.") + body.count("fence.") + body.count(".acq_rel."))
+            body.count("dp4a.u32."))
     return rows
 
 
 def ptxas(text):
-    # A kernel's lines follow "Function properties for" its name; those of a device
-    # function it calls (not inlined) follow that function's name and are not the kernel's.
-    rows, entries, name = {}, set(), None
+    rows, name = {}, None
     for line in text.splitlines():
         m = re.search(r"Compiling entry function '(\w+)'", line)
         if m:
-            entries.add(m.group(1))
-        m = re.search(r"Function properties for (\w+)", line)
-        if m:
-            name = m.group(1) if m.group(1) in entries else None
+            name = m.group(1)
         m = re.search(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads", line)
         if m and name:
             rows[name] = "stack={} spill-stores={} spill-loads={}".format(*m.groups())
