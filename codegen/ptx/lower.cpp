@@ -21,6 +21,7 @@ using K = Arg::Kind;
 constexpr int kWarps = 8;         // kernels/common.cuh: kWarps
 constexpr int kRingBytes = 6144;  // kernels/matvec.cuh: Ring, each warp's weight ring, or
 constexpr int kRingSmall = 4096;  // two 2 KB segments where that fits another block
+constexpr int kRingPairs = 12288;  // the most a gate/up ring grows to hold two whole pairs
 constexpr int kMatvecBlocks = 4;  // matvec-family blocks per SM at 64 registers (the 7B's)
 constexpr int kDenseBlocks = 6;   // ... at 40 registers (kernels/matvec.cuh on Q5_0 rows)
 constexpr int kThreads = 256;     // kernels/common.cuh: kThreads, the block of every decode kernel
@@ -229,8 +230,10 @@ class Lowering {
     const int64_t warps = std::max<int64_t>(1, blocks * o_.sms * kWarps);
     return (rows + warps - 1) / warps;
   }
-  // Kernel names tell the small ring's instances apart.
-  static std::string ring_suffix(int ring) { return ring == kRingSmall ? "_ring4k" : ""; }
+  // Kernel names tell the other rings' instances apart.
+  static std::string ring_suffix(int ring) {
+    return ring == kRingBytes ? "" : ring == kRingSmall ? "_ring4k" : fmt::format("_ring{}", ring);
+  }
 
   void check_k(int64_t k, const std::vector<ir::ValueId>& ws) const {
     for (ir::ValueId w : ws) {
@@ -320,7 +323,17 @@ class Lowering {
     // Gate/up over 32-weight integer blocks fits the dense ring's 40 registers without
     // spills (ptxas: 39-40 for q4_0 .. q8_0); the K-quants' kernels need up to 64.
     const bool dense = int8 && info(type(wg)).block_elems == 32 && info(type(wu)).block_elems == 32;
-    const auto [ring, min_blocks] = ring_for(rows, act, dense);
+    auto [ring, min_blocks] = ring_for(rows, act, dense);
+    // Whole pairs: a gate/up pair streamed in half-row segments pays the ring's bookkeeping
+    // (the wait, the copies' addresses, the cursor) per segment, which was as many
+    // instructions as the dots' own on the 7B (2,016-byte rows). Where two slots of a
+    // whole pair fit in kRingPairs the ring grows to them, at the blocks per SM that
+    // shared memory then fits, and the registers are bounded to those.
+    const int64_t row = static_cast<int64_t>(gpu_row_stride(type(wg), k));
+    if (type(wg) == type(wu) && int8 && 4 * row > ring && 4 * row <= kRingPairs) {
+      ring = static_cast<int>(4 * row);
+      min_blocks = static_cast<unsigned>(ring_blocks(ring, act, kMatvecBlocks));
+    }
     const std::string call = fmt::format("gate_up_swiglu<{}, {}, {}, {}, {}, {}>", k,
                                          input_kind(x, norm, int8, false), q8 ? "true" : "false",
                                          ring, weight_format(wg), weight_format(wu));

@@ -15,7 +15,7 @@
 // registers one ahead kept one 864-byte row per warp in flight on the 1.5B, and each row
 // cost a full HBM latency.) Ring is 6 KB, or 4 KB (two segments) where that fits another
 // block on the SM (codegen/ptx/lower.cpp: ring_bytes).
-constexpr int kSegMax = 2048;  // at most one slot's bytes (one segment, or two paired)
+constexpr int kSegMax = 2048;  // at most one segment's bytes, unless a whole row pairs
 
 __host__ __device__ constexpr int gcd_c(int a, int b) { return b == 0 ? a : gcd_c(b, a % b); }
 __host__ __device__ constexpr int max_c(int a, int b) { return a > b ? a : b; }
@@ -39,10 +39,12 @@ struct RowSegs {
 };
 
 // Paired rows (WeightStream) are streamed whole where two slots of two rows fit in the
-// ring, else in segments of half kSegMax, so that a slot stays within kSegMax.
+// ring (however long the rows: the lowering sizes gate/up's ring to them), else in
+// segments of half kSegMax, so that a slot stays within kSegMax.
 template <class F, int K, int Ring>
 constexpr int pair_seg() {
-  return 4 * RowSegs<F, K, kSegMax>::kPadded <= Ring ? kSegMax : kSegMax / 2;
+  constexpr int kRow = RowSegs<F, K, kSegMax>::kPadded;
+  return 4 * kRow <= Ring ? max_c(kRow, kSegMax) : kSegMax / 2;
 }
 // Whether rows of F can be paired in a ring of Ring bytes: segments exist, two slots fit.
 template <class F, int K, int Ring>
