@@ -334,23 +334,21 @@ class Lowering {
       ring = static_cast<int>(4 * row);
       min_blocks = static_cast<unsigned>(ring_blocks(ring, act, kMatvecBlocks));
     }
-    // Rows are claimed (kernels/matvec.cuh) where a warp takes more than one.
-    const bool claim = most_items(rows, ring_blocks(ring, act, min_blocks ? min_blocks : kMatvecBlocks)) > 1;
-    const std::string call = fmt::format("gate_up_swiglu<{}, {}, {}, {}, {}, {}, {}>", k,
+    const std::string call = fmt::format("gate_up_swiglu<{}, {}, {}, {}, {}, {}>", k,
                                          input_kind(x, norm, int8, false), q8 ? "true" : "false",
-                                         claim, ring, weight_format(wg), weight_format(wu));
+                                         ring, weight_format(wg), weight_format(wu));
     const std::string stem = fmt::format("{}_{}_{}_k{}{}", ir::keyword(b.kind), name(type(wg)),
                                          name(type(wu)), k, ring_suffix(ring));
     const std::string res = g_.value(out).name;
     const size_t h = add_scratch(static_cast<uint64_t>(rows) * 4, "SwiGLU rows of %" + res, false);
-    const size_t c = add_scratch(static_cast<uint64_t>(rows / 32 + 2) * 4,
-                                 "SwiGLU group and claim counters of %" + res, true);
+    const size_t c = add_scratch(static_cast<uint64_t>(rows / 32 + 1) * 4,
+                                 "SwiGLU group counters of %" + res, true);
     Launch& l = launch(
         kernel(stem, call, kThreads, min_blocks),
         {value(x), norm ? value(o[1]) : null(), f32(norm ? b.float_attr("eps") : 0.0f), trace(),
          value(wg), integer(static_cast<int64_t>(gpu_row_stride(type(wg), k))), value(wu),
          integer(static_cast<int64_t>(gpu_row_stride(type(wu), k))), integer(rows), value(out),
-         q8 ? scratch(h) : null(), scratch(c)});
+         q8 ? scratch(h) : null(), q8 ? scratch(c) : null()});
     l.work_blocks = (rows + kWarps - 1) / kWarps;
     l.smem = kWarps * ring + act;
   }

@@ -104,9 +104,8 @@ __device__ __forceinline__ void segment_dot(const u8* seg, int s, const u8* act,
 }
 
 // A warp's rows of up to three matrices (formats F0..F2, K columns), streamed segment by
-// segment through its ring. RowAt(load, i, m, rr) names the warp's i-th row (matrix m, row
-// rr) and is false past the last; the load cursor asks for each i first (load true, warp
-// converged), the compute cursor later for the same i. prime() starts the first copies (weights never wait for the
+// segment through its ring. RowAt(i, m, rr) names the warp's i-th row (matrix m, row rr)
+// and is false past the last. prime() starts the first copies (weights never wait for the
 // previous kernel); run() computes every row, calling done(m, rr, sum) with the whole
 // warp's sum as each row ends.
 //
@@ -156,7 +155,7 @@ struct WeightStream {
   }
   template <bool Rows>
   __device__ void next_row(Cursor& c) const {
-    c.ok = row_at(Rows, c.i, c.m, c.rr);
+    c.ok = row_at(c.i, c.m, c.rr);
     if constexpr (Rows) {
       if (Paired || c.m == 0) c.row = base0 + c.rr * stride0;
       if (Paired) c.row1 = base1 + c.rr * stride1;
@@ -275,7 +274,7 @@ __device__ void matvec(const KArgs& a, const B& blk) {
   const int total = Paired ? rows[0] / 2 : rows[0] + rows[1] + rows[2];
   const int first = blk.x * kWarps + warp, step = blk.nx * kWarps;
   // The warp's i-th row of the joint index space: its matrix and its row in that matrix.
-  auto row_at = [&](bool, int i, int& m, int& rr) {
+  auto row_at = [&](int i, int& m, int& rr) {
     const int at = i * step + (NM > 1 && (i & 1) ? step - 1 - first : first);
     rr = at;
     m = 0;
@@ -306,7 +305,7 @@ __device__ void matvec(const KArgs& a, const B& blk) {
   const float* resid = reinterpret_cast<const float*>(a.p[3]);
   auto bias_of = [&](int m) { return reinterpret_cast<const float*>(a.p[5 + 5 * m + 3]); };
   int m0 = 0, rr0 = 0;
-  const bool pre = kEarly && lane == 0 && row_at(false, 0, m0, rr0);
+  const bool pre = kEarly && lane == 0 && row_at(0, m0, rr0);
   float bias0 = 0.0f, resid0 = 0.0f;
   if (pre && bias_of(m0)) bias0 = bias_of(m0)[rr0];
   blk.wait_for_inputs();
@@ -344,18 +343,10 @@ __device__ void matvec(const KArgs& a, const B& blk) {
 
 // Argument slots: 0 x, 1 norm weight, 2 eps, 3 trace, 4 gate weights, 5 gate stride,
 // 6 up weights, 7 up stride, 8 rows, 9 out (f32, or q8_1 when OutQ8), 10 f32 scratch[rows],
-// 11 u32 counters[rows / 32 + 2] (zero between launches).
+// 11 u32 counters[rows / 32] (zero between launches).
 // With OutQ8, each finished row bumps its 32-row group's counter; the warp that finishes
 // a group quantizes it from the f32 scratch and zeroes the counter for the next token.
-// With Claim, rows are claimed: each warp's first two rows are fixed (its index in the
-// grid, then that plus the grid's warps: a claim for them would be waited for while the
-// weights prime), the rest come from the claim counter (counters[rows / 32]) in the order
-// warps ask, so that the warps of a faster SM take more of them. With every warp's rows
-// fixed, the brick's tail (its last block's end after its median block's: 5 us of the
-// 7B's 32 us on an H100) was about one row's time. The last warp to finish
-// (counters[rows / 32 + 1]) zeroes both counters. Without, warp w takes rows w, w +
-// warps, ... (the lowering claims where a warp takes more than one row).
-template <int K, int In, bool OutQ8, bool Claim, int Ring, class FG, class FU, class B>
+template <int K, int In, bool OutQ8, int Ring, class FG, class FU, class B>
 __device__ void gate_up_swiglu(const KArgs& a, const B& blk) {
   static_assert(FG::kInt8 == FU::kInt8, "one activation kind per brick");
   constexpr bool kInt8 = FG::kInt8;
@@ -364,32 +355,12 @@ __device__ void gate_up_swiglu(const KArgs& a, const B& blk) {
   const u8* base[3] = {reinterpret_cast<const u8*>(a.p[4]), reinterpret_cast<const u8*>(a.p[6]), nullptr};
   const long long stride[3] = {static_cast<long long>(a.p[5]), static_cast<long long>(a.p[7]), 0};
   const int rows = static_cast<int>(a.p[8]);
-  const int first = blk.x * kWarps + warp, warps = blk.nx * kWarps;
-  u32* counters = reinterpret_cast<u32*>(a.p[11]);
-  u32* claims = counters + rows / 32;
-  // The warp's i-th item: gate row rr and up row rr, paired where their formats match
-  // (else items 2j and 2j + 1 are the gate and up rows of the warp's j-th row). A claim
-  // is asked for one row ahead, so that its round trip passes while a row streams; the
-  // rows wait in shared memory for the compute cursor, each lane reading what it wrote.
+  const int first = blk.x * kWarps + warp, step = blk.nx * kWarps;
+  // The warp's i-th item: gate row rr and up row rr, paired where their formats match.
   constexpr bool kPaired = FG::BB == FU::BB && FG::QK == FU::QK && pairs_fit<FG, K, Ring>();
-  // Rows in flight: the ring's slots, the row the load cursor named ahead, the current one.
-  constexpr int kQueue = WeightStream<K, Ring, false, kPaired, FG, FU, FU, int>::kSlots + 2;
-  __shared__ int queue[kWarps][kQueue];
-  u32 next = 0;  // lane 0: the claim in flight
-  auto row_at = [&](bool load, int i, int& m, int& rr) {
-    const int j = kPaired ? i : i >> 1;
+  auto row_at = [&](int i, int& m, int& rr) {
     m = kPaired ? 0 : i & 1;
-    int& at = queue[warp][j % kQueue];
-    if (!Claim) {
-      rr = first + j * warps;
-    } else {
-      if (load && m == 0) {
-        const int r = j < 2 ? first + j * warps : 2 * warps + __shfl_sync(0xffffffffu, static_cast<int>(next), 0);
-        if (lane == 0 && j > 0 && r < rows) next = atomicAdd(claims, 1u);
-        at = r;
-      }
-      rr = at;
-    }
+    rr = first + (kPaired ? i : i >> 1) * step;
     return rr < rows;
   };
   auto ws = weight_stream<K, Ring, false, kPaired, FG, FU, FU>(base, stride, row_at, smem + warp * Ring);
@@ -403,6 +374,7 @@ __device__ void gate_up_swiglu(const KArgs& a, const B& blk) {
   load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]), nw, slot_f32(a.p[2]), act);
   trace.ready();
   float* hbuf = reinterpret_cast<float*>(a.p[10]);
+  u32* counters = reinterpret_cast<u32*>(a.p[11]);
   // With OutQ8, lane j keeps the value of the warp's j-th row (of each 32) and the warp
   // publishes them together, each lane storing its value and arriving at its group's
   // counter: the arrivals' release is one fence for the batch. A fence per row was the
@@ -453,11 +425,5 @@ __device__ void gate_up_swiglu(const KArgs& a, const B& blk) {
     });
   }
   if constexpr (OutQ8) publish();
-  // Every claim of this warp has come back (the last was past the rows); the last warp of
-  // the grid to get here finds no claim in flight anywhere.
-  if (Claim && lane == 0 && atomicAdd(claims + 1, 1u) == static_cast<u32>(warps - 1)) {
-    claims[0] = 0;
-    claims[1] = 0;
-  }
   trace.end();
 }
