@@ -200,13 +200,23 @@ class Lowering {
   // 0.5B's gate/up (4,864 pairs; 4,224 warps at 4 blocks of 8 on 132 SMs; 40 registers).
   // Otherwise the registers are bounded to kMatvecBlocks blocks where shared memory fits
   // them and one block fewer would leave some warp an item more: a kernel that needs more
-  // than 64 registers (the K-quants' qkv and gate/up of 5,120 columns: 71-75) gets 3
-  // blocks per SM, and the 14B's gate/up (13,824 pairs) then gives warps 5 pairs, not 4.
+  // than 64 registers (the K-quants' qkv of 5,120 columns: 71) gets 3 blocks per SM, and
+  // the 14B's qkv (7,168 rows) then gives warps 3 rows, not 2.
+  // `pair_row`: the bytes of a row whose gate/up pairs the kernel streams (0: no pairs).
+  // A pair streamed in half-row segments pays the ring's bookkeeping (the wait, the
+  // copies' addresses, the cursor) per segment, as many instructions as the dots' own on
+  // the 7B (2,016-byte rows), so where two slots of two whole rows outgrow the 6 KB ring
+  // but fit in kRingPairs the ring grows to them, bounded to the blocks per SM that shared
+  // memory then fits.
   struct Ring {
     int bytes;
     unsigned min_blocks;  // 0: no bound
   };
-  Ring ring_for(int64_t rows, unsigned act, bool dense) const {
+  Ring ring_for(int64_t rows, unsigned act, bool dense, int64_t pair_row = 0) const {
+    if (4 * pair_row > kRingBytes && 4 * pair_row <= kRingPairs) {
+      const int ring = static_cast<int>(4 * pair_row);
+      return {ring, static_cast<unsigned>(ring_blocks(ring, act, kMatvecBlocks))};
+    }
     const int64_t b6 = ring_blocks(kRingBytes, act, kMatvecBlocks);
     const int64_t b4 = ring_blocks(kRingSmall, act, kMatvecBlocks);
     const int64_t m6 = most_items(rows, b6);
@@ -323,17 +333,9 @@ class Lowering {
     // Gate/up over 32-weight integer blocks fits the dense ring's 40 registers without
     // spills (ptxas: 39-40 for q4_0 .. q8_0); the K-quants' kernels need up to 64.
     const bool dense = int8 && info(type(wg)).block_elems == 32 && info(type(wu)).block_elems == 32;
-    auto [ring, min_blocks] = ring_for(rows, act, dense);
-    // Whole pairs: a gate/up pair streamed in half-row segments pays the ring's bookkeeping
-    // (the wait, the copies' addresses, the cursor) per segment, which was as many
-    // instructions as the dots' own on the 7B (2,016-byte rows). Where two slots of a
-    // whole pair fit in kRingPairs the ring grows to them, at the blocks per SM that
-    // shared memory then fits, and the registers are bounded to those.
-    const int64_t row = static_cast<int64_t>(gpu_row_stride(type(wg), k));
-    if (type(wg) == type(wu) && int8 && 4 * row > ring && 4 * row <= kRingPairs) {
-      ring = static_cast<int>(4 * row);
-      min_blocks = static_cast<unsigned>(ring_blocks(ring, act, kMatvecBlocks));
-    }
+    const bool pairs = int8 && type(wg) == type(wu);  // kernels/matvec.cuh: gate_up_swiglu's kPaired
+    const auto [ring, min_blocks] =
+        ring_for(rows, act, dense, pairs ? static_cast<int64_t>(gpu_row_stride(type(wg), k)) : 0);
     const std::string call = fmt::format("gate_up_swiglu<{}, {}, {}, {}, {}, {}>", k,
                                          input_kind(x, norm, int8, false), q8 ? "true" : "false",
                                          ring, weight_format(wg), weight_format(wu));

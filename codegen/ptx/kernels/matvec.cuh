@@ -44,7 +44,7 @@ struct RowSegs {
 template <class F, int K, int Ring>
 constexpr int pair_seg() {
   constexpr int kRow = RowSegs<F, K, kSegMax>::kPadded;
-  return 4 * kRow <= Ring ? max_c(kRow, kSegMax) : kSegMax / 2;
+  return 4 * kRow <= Ring ? kRow : kSegMax / 2;
 }
 // Whether rows of F can be paired in a ring of Ring bytes: segments exist, two slots fit.
 template <class F, int K, int Ring>
