@@ -1,7 +1,8 @@
 // llama.cpp's reference k-quant quantizers (quantize_row_q{4,5,6,8}_K_ref, ggml-quants.c),
 // rewritten: the same searches, float operations and operation order, so the same bytes.
 // Sums are accumulated strictly in element order (no reassociation: built without
-// -ffast-math and with -ffp-contract=off).
+// -ffast-math and with -ffp-contract=off); the sub-block searches run four sub-blocks at
+// once, one per vector lane, each lane in that order.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -16,119 +17,128 @@ constexpr int kQK = 256;
 
 inline int clamp_int(int v, int lo, int hi) { return std::max(lo, std::min(hi, v)); }
 
-// Asymmetric fit for one sub-block (make_qkx2_quants, squared-error variant): levels
-// L in [0, nmax] with x ≈ scale·L − neg_min, min <= 0. Starts from the min/max grid, then
-// tries nstep+1 stretched grids (nmax + rmin + rdelta·is levels over the range), refits scale
-// and min by weighted least squares on each, and keeps the one with the least weighted error.
-float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L, uint8_t* Laux,
-                    float* neg_min, float rmin, float rdelta, int nstep) {
-  float min = x[0], max = x[0];
-  float sum_w = w[0];
-  float sum_x = sum_w * x[0];
-  for (int i = 1; i < n; ++i) {
-    if (x[i] < min) min = x[i];
-    if (x[i] > max) max = x[i];
+// Four float or int32 lanes (GCC/Clang vector extensions, an SSE2 register): one lane per
+// sub-block, each lane doing its sub-block's operations in the scalar reference's order, so
+// the bytes stay the reference's. Synthesizing a model is mostly these searches.
+typedef float F4 __attribute__((vector_size(16)));
+typedef int32_t I4 __attribute__((vector_size(16)));
+
+inline F4 sel(I4 m, F4 a, F4 b) {
+  return std::bit_cast<F4>((m & std::bit_cast<I4>(a)) | (~m & std::bit_cast<I4>(b)));
+}
+inline I4 sel(I4 m, I4 a, I4 b) { return (m & a) | (~m & b); }
+// clamp_int(nearest_int(f), lo, hi) of each lane.
+inline I4 level4(F4 f, int lo, int hi) {
+  const I4 l = (std::bit_cast<I4>(f + 12582912.0f) & 0x007fffff) - 0x00400000;
+  const I4 above = sel(l < lo, I4{} + lo, l);
+  return sel(above > hi, I4{} + hi, above);
+}
+
+// Asymmetric fit of four 32-value sub-blocks at once (make_qkx2_quants, squared-error
+// variant), lane j sub-block j, x and w transposed (x[i][j] = value i of sub-block j):
+// levels L in [0, nmax] with x ≈ scale·L − neg_min, min <= 0. Starts from the min/max grid,
+// then tries nstep+1 stretched grids (nmax + rmin + rdelta·is levels over the range), refits
+// scale and min by weighted least squares on each, and keeps the one with the least
+// weighted error. As in the reference, a kept grid's min moves the range of the next ones.
+F4 fit_scale_min4(int nmax, const F4 (&x)[32], const F4 (&w)[32], I4 (&L)[32], F4& neg_min,
+                  float rmin, float rdelta, int nstep) {
+  F4 min = x[0], max = x[0], sum_w = w[0];
+  F4 sum_x = sum_w * x[0];
+  for (int i = 1; i < 32; ++i) {
+    min = sel(x[i] < min, x[i], min);
+    max = sel(x[i] > max, x[i], max);
     sum_w += w[i];
     sum_x += w[i] * x[i];
   }
-  if (min > 0) min = 0;
-  if (max == min) {
-    std::fill(L, L + n, uint8_t{0});
-    *neg_min = -min;
-    return 0.0f;
-  }
-  float iscale = static_cast<float>(nmax) / (max - min);
-  float scale = 1 / iscale;
-  float best_error = 0;
-  for (int i = 0; i < n; ++i) {
-    L[i] = static_cast<uint8_t>(clamp_int(nearest_int(iscale * (x[i] - min)), 0, nmax));
-    const float diff = scale * static_cast<float>(L[i]) + min - x[i];
+  min = sel(min > 0, F4{}, min);
+  const I4 flat = max == min;  // the reference returns scale 0 and levels 0 for these
+  const F4 min0 = min;
+  F4 iscale = static_cast<float>(nmax) / (max - min);
+  F4 scale = 1 / iscale;
+  F4 best_error = {};
+  for (int i = 0; i < 32; ++i) {
+    L[i] = level4(iscale * (x[i] - min), 0, nmax);
+    const F4 diff = scale * __builtin_convertvector(L[i], F4) + min - x[i];
     best_error += w[i] * (diff * diff);
   }
+  I4 laux[32];
   for (int is = 0; is <= nstep; ++is) {
     iscale = (rmin + rdelta * static_cast<float>(is) + static_cast<float>(nmax)) / (max - min);
-    float sum_l = 0, sum_l2 = 0, sum_xl = 0;
-    for (int i = 0; i < n; ++i) {
-      const int l = clamp_int(nearest_int(iscale * (x[i] - min)), 0, nmax);
-      Laux[i] = static_cast<uint8_t>(l);
-      const float fl = static_cast<float>(l);
+    F4 sum_l = {}, sum_l2 = {}, sum_xl = {};
+    for (int i = 0; i < 32; ++i) {
+      laux[i] = level4(iscale * (x[i] - min), 0, nmax);
+      const F4 fl = __builtin_convertvector(laux[i], F4);
       sum_l += w[i] * fl;
       sum_l2 += w[i] * fl * fl;
       sum_xl += w[i] * fl * x[i];
     }
-    const float D = sum_w * sum_l2 - sum_l * sum_l;
-    if (!(D > 0)) continue;
-    float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
-    float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
-    if (this_min > 0) {
-      this_min = 0;
-      this_scale = sum_xl / sum_l2;
-    }
-    float error = 0;
-    for (int i = 0; i < n; ++i) {
-      const float diff = this_scale * static_cast<float>(Laux[i]) + this_min - x[i];
+    const F4 D = sum_w * sum_l2 - sum_l * sum_l;
+    F4 this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
+    F4 this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
+    const I4 positive = this_min > 0;
+    this_min = sel(positive, F4{}, this_min);
+    this_scale = sel(positive, sum_xl / sum_l2, this_scale);
+    F4 error = {};
+    for (int i = 0; i < 32; ++i) {
+      const F4 diff = this_scale * __builtin_convertvector(laux[i], F4) + this_min - x[i];
       error += w[i] * (diff * diff);
     }
-    if (error < best_error) {
-      std::copy(Laux, Laux + n, L);
-      best_error = error;
-      scale = this_scale;
-      min = this_min;
-    }
+    const I4 take = (D > 0) & (error < best_error) & ~flat;
+    for (int i = 0; i < 32; ++i) L[i] = sel(take, laux[i], L[i]);
+    best_error = sel(take, error, best_error);
+    scale = sel(take, this_scale, scale);
+    min = sel(take, this_min, min);
   }
-  *neg_min = -min;
-  return scale;
+  for (int i = 0; i < 32; ++i) L[i] = sel(flat, I4{}, L[i]);
+  neg_min = -sel(flat, min0, min);
+  return sel(flat, F4{}, scale);
 }
 
-// Symmetric fit for one sub-block (make_qx_quants with rmse_type 1 and no importance
-// weights): levels L in [0, 2·nmax) for x ≈ scale·(L − nmax), weights x². Tries 19 grids
-// around nmax levels per |max| and keeps the best weighted least-squares scale.
-float fit_symmetric_scale(int n, int nmax, const float* x, int8_t* L) {
-  float max = 0, amax = 0;
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > amax) {
-      amax = ax;
-      max = x[i];
-    }
+// Symmetric fit of four 16-value sub-blocks at once (make_qx_quants with rmse_type 1 and no
+// importance weights), lane j sub-block j, x transposed as in fit_scale_min4: levels L in
+// [0, 2·nmax) for x ≈ scale·(L − nmax), weights x². Tries 19 grids around nmax levels per
+// |max| and keeps the best weighted least-squares scale.
+F4 fit_symmetric_scale4(int nmax, const F4 (&x)[16], I4 (&L)[16]) {
+  F4 max = {}, amax = {};
+  for (int i = 0; i < 16; ++i) {
+    const F4 ax = std::bit_cast<F4>(std::bit_cast<I4>(x[i]) & 0x7fffffff);
+    const I4 larger = ax > amax;
+    amax = sel(larger, ax, amax);
+    max = sel(larger, x[i], max);
   }
-  if (amax < 1e-15f) {  // GROUP_MAX_EPS: treated as all zero
-    std::fill(L, L + n, int8_t{0});
-    return 0.0f;
-  }
-  auto level = [&](float iscale, int i) {
-    return clamp_int(nearest_int(iscale * x[i]), -nmax, nmax - 1);
-  };
-  float iscale = static_cast<float>(-nmax) / max;
-  float sumlx = 0, suml2 = 0;
-  for (int i = 0; i < n; ++i) {
-    const int l = level(iscale, i);
-    L[i] = static_cast<int8_t>(l + nmax);
-    const float w = x[i] * x[i];
-    const float fl = static_cast<float>(l);
+  const I4 zero = amax < 1e-15f;  // GROUP_MAX_EPS: treated as all zero
+  auto level = [&](F4 iscale, int i) { return level4(iscale * x[i], -nmax, nmax - 1); };
+  F4 iscale = static_cast<float>(-nmax) / max;
+  F4 sumlx = {}, suml2 = {};
+  for (int i = 0; i < 16; ++i) {
+    const I4 l = level(iscale, i);
+    L[i] = l + nmax;
+    const F4 w = x[i] * x[i];
+    const F4 fl = __builtin_convertvector(l, F4);
     sumlx += w * x[i] * fl;
     suml2 += w * fl * fl;
   }
-  float scale = suml2 != 0 ? sumlx / suml2 : 0.0f;
-  float best = scale * sumlx;
+  F4 scale = sel(suml2 != 0, sumlx / suml2, F4{});
+  F4 best = scale * sumlx;
   for (int is = -9; is <= 9; ++is) {
     if (is == 0) continue;
     iscale = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(is)) / max;
-    sumlx = suml2 = 0;
-    for (int i = 0; i < n; ++i) {
-      const int l = level(iscale, i);
-      const float w = x[i] * x[i];
-      const float fl = static_cast<float>(l);
+    I4 laux[16];
+    sumlx = suml2 = F4{};
+    for (int i = 0; i < 16; ++i) {
+      laux[i] = level(iscale, i);
+      const F4 w = x[i] * x[i];
+      const F4 fl = __builtin_convertvector(laux[i], F4);
       sumlx += w * x[i] * fl;
       suml2 += w * fl * fl;
     }
-    if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-      for (int i = 0; i < n; ++i) L[i] = static_cast<int8_t>(nmax + level(iscale, i));
-      scale = sumlx / suml2;
-      best = scale * sumlx;
-    }
+    const I4 take = (suml2 > 0) & (sumlx * sumlx > best * suml2);
+    for (int i = 0; i < 16; ++i) L[i] = sel(take, laux[i] + nmax, L[i]);
+    scale = sel(take, sumlx / suml2, scale);
+    best = sel(take, scale * sumlx, best);
   }
-  return scale;
+  for (int i = 0; i < 16; ++i) L[i] = sel(zero, I4{}, L[i]);
+  return sel(zero, F4{}, scale);
 }
 
 // Q4_K/Q5_K scale bytes: 6-bit scale ls[j] and min lm[j] of 8 sub-blocks in 12 bytes (layout
@@ -147,17 +157,30 @@ void pack_k_scales(const uint8_t* ls, const uint8_t* lm, uint8_t* s) {
 // against the stored (rounded) scales into the levels L, which the caller packs.
 void quantize_k_scales_and_levels(const float* x, uint8_t* y, uint8_t* L, int nmax, float rmin,
                                   float rdelta, int nstep) {
-  float scales[8], mins[8], weights[32];
-  uint8_t Laux[32];
+  float scales[8], mins[8];
+  for (int h = 0; h < 8; h += 4) {  // sub-blocks h .. h + 3, lane j sub-block h + j
+    F4 xt[32], wt[32];
+    for (int j = 0; j < 4; ++j) {
+      const float* xb = x + 32 * (h + j);
+      float sum_x2 = 0;
+      for (int l = 0; l < 32; ++l) sum_x2 += xb[l] * xb[l];
+      const float av_x = std::sqrt(sum_x2 / 32.0f);
+      for (int l = 0; l < 32; ++l) {
+        xt[l][j] = xb[l];
+        wt[l][j] = av_x + std::fabs(xb[l]);
+      }
+    }
+    I4 lt[32];
+    F4 neg_mins;
+    const F4 fit = fit_scale_min4(nmax, xt, wt, lt, neg_mins, rmin, rdelta, nstep);
+    for (int j = 0; j < 4; ++j) {
+      scales[h + j] = fit[j];
+      mins[h + j] = neg_mins[j];
+      for (int l = 0; l < 32; ++l) L[32 * (h + j) + l] = static_cast<uint8_t>(lt[l][j]);
+    }
+  }
   float max_scale = 0, max_min = 0;
   for (int j = 0; j < 8; ++j) {
-    const float* xb = x + 32 * j;
-    float sum_x2 = 0;
-    for (int l = 0; l < 32; ++l) sum_x2 += xb[l] * xb[l];
-    const float av_x = std::sqrt(sum_x2 / 32.0f);
-    for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(xb[l]);
-    scales[j] = fit_scale_min(32, nmax, xb, weights, L + 32 * j, Laux, &mins[j], rmin, rdelta,
-                              nstep);
     if (scales[j] > max_scale) max_scale = scales[j];
     if (mins[j] > max_min) max_min = mins[j];
   }
@@ -225,8 +248,18 @@ void quantize_q6_k(const float* x, uint8_t* y, int64_t nb) {
     int8_t L[kQK];
     float scales[16];
     float max_scale = 0, max_abs_scale = 0;
+    for (int h = 0; h < 16; h += 4) {  // sub-blocks h .. h + 3, lane j sub-block h + j
+      F4 xt[16];
+      for (int j = 0; j < 4; ++j)
+        for (int i = 0; i < 16; ++i) xt[i][j] = x[16 * (h + j) + i];
+      I4 lt[16];
+      const F4 fit = fit_symmetric_scale4(32, xt, lt);
+      for (int j = 0; j < 4; ++j) {
+        scales[h + j] = fit[j];
+        for (int i = 0; i < 16; ++i) L[16 * (h + j) + i] = static_cast<int8_t>(lt[i][j]);
+      }
+    }
     for (int ib = 0; ib < 16; ++ib) {
-      scales[ib] = fit_symmetric_scale(16, 32, x + 16 * ib, L + 16 * ib);
       if (std::fabs(scales[ib]) > max_abs_scale) {
         max_abs_scale = std::fabs(scales[ib]);
         max_scale = scales[ib];
