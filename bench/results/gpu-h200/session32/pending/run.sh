@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
-# Session 32 call J (the last of the session's device time): L2 prefetch of the weights past
-# the primed ring before the wait (kL2Ahead 8 KB: brickc-pf8, 16 KB: brickc-pf16) against
-# ea458f2 (brickc), tg128 alternating on an 8-layer 14B with a 4,096-token vocabulary (the 14B's per-layer kernels).
+# The next call this experiment needs (not run: session 32's device time ran out on failed
+# starts). Binaries in build/devx/dev.tar.xz: brickc and brickc_gpu_tests of main's HEAD
+# (base), brickc-pf8 and brickc-pf16 of HEAD with l2-ahead.patch applied (kL2Ahead 8192 and
+# 16384). GPU tests of HEAD (the spill-free megakernel, bcb2980, has not run on a GPU yet);
+# the full 14B and 32B synthesized meanwhile (about 50 s and 100 s at -t 8 with 11f85b4's
+# quantizer); tg128 of base, pf8 and pf16 alternating on both.
 tar xJf build/devx/dev.tar.xz -C /tmp
 export LD_LIBRARY_PATH=/tmp/device/lib BRICKC_CACHE_DIR=/tmp/kc
 B=/tmp/device/bin; M=/tmp/models; R=$OUT/r; mkdir -p $M $R
+synth() { taskset -c $2 $B/brickc synth -t $3 --model qwen2.5-coder-$1 --quant q4_k_m -o $M/$1.tmp > /dev/null && mv $M/$1.tmp $M/$1.gguf; echo "synth $1 at $SECONDS s"; }
 {
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv,noheader
-$B/brickc synth -t 16 --model qwen2.5-coder-14b --layers 8 --vocab-size 4096 --quant q4_k_m -o $M/14b8.gguf > /dev/null; echo "synth at $SECONDS s"
+synth 32b 8-15 8 > $R/synth32.txt 2>&1 &
+synth 14b 4-7 4 > $R/synth14.txt 2>&1 &
+BRICKC_REQUIRE_GPU=1 timeout 200 taskset -c 0-3 $B/brickc_gpu_tests --gtest_filter='GpuBricks.*:GpuMegakernel.*:GpuVerify.*:GpuTrace.*:GpuTokenSteps.Qwen05Q4KM:GpuTokenSteps.Qwen7BQ4KM' > $R/gpu_tests.log 2>&1
+echo "tests rc=$? at $SECONDS s: $(grep -cE '^\[       OK' $R/gpu_tests.log) ok; $(grep -E '^\[  (PASSED|FAILED)' $R/gpu_tests.log | tr '\n' ' ')"
+grep -E "^\[  FAILED  \]|Failure" $R/gpu_tests.log | head
+wait; cat $R/synth*.txt
 for round in 1 2; do
-  for b in base pf8 pf16; do
-    [ $SECONDS -lt 95 ] || break 2
-    x=$B/brickc-$b; [ $b = base ] && x=$B/brickc
-    timeout 20 $x bench -m $M/14b8.gguf --device cuda -p 16 -n 128 -r 5 --warmup 2 --json $R/$b-$round.json > $R/$b-$round.log 2>&1
-    echo "$b r$round at $SECONDS s: $(grep tg128 $R/$b-$round.log | head -1)"
+  for m in 14b 32b; do
+    for b in base pf8 pf16; do
+      [ $SECONDS -lt 540 ] || break 3
+      x=$B/brickc-$b; [ $b = base ] && x=$B/brickc
+      timeout 40 taskset -c 0-3 $x bench -m $M/$m.gguf --device cuda -p 16 -n 128 -r 5 --warmup 2 --json $R/$b-$m-$round.json > $R/$b-$m-$round.log 2>&1
+      echo "$m $b r$round at $SECONDS s: $(grep tg128 $R/$b-$m-$round.log | head -1)"
+    done
   done
 done
 echo "elapsed $SECONDS s"
