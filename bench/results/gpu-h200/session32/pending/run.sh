@@ -4,7 +4,7 @@
 # (base), brickc-pf8 and brickc-pf16 of HEAD with l2-ahead.patch applied (kL2Ahead 8192 and
 # 16384). GPU tests of HEAD (the spill-free megakernel, bcb2980, has not run on a GPU yet);
 # the full 14B and 32B synthesized meanwhile (about 50 s and 100 s at -t 8 with 11f85b4's
-# quantizer); tg128 of base, pf8 and pf16 alternating on both.
+# quantizer); tg128 of base, pf8, pf16 and base's megakernel (mk) alternating on both.
 tar xJf build/devx/dev.tar.xz -C /tmp
 export LD_LIBRARY_PATH=/tmp/device/lib BRICKC_CACHE_DIR=/tmp/kc
 B=/tmp/device/bin; M=/tmp/models; R=$OUT/r; mkdir -p $M $R
@@ -19,10 +19,10 @@ grep -E "^\[  FAILED  \]|Failure" $R/gpu_tests.log | head
 wait; cat $R/synth*.txt
 for round in 1 2; do
   for m in 14b 32b; do
-    for b in base pf8 pf16; do
+    for b in base pf8 pf16 mk; do
       [ $SECONDS -lt 540 ] || break 3
-      x=$B/brickc-$b; [ $b = base ] && x=$B/brickc
-      timeout 40 taskset -c 0-3 $x bench -m $M/$m.gguf --device cuda -p 16 -n 128 -r 5 --warmup 2 --json $R/$b-$m-$round.json > $R/$b-$m-$round.log 2>&1
+      x=$B/brickc-$b; e=auto; [ $b = base ] && x=$B/brickc; [ $b = mk ] && x=$B/brickc e=megakernel
+      timeout 40 taskset -c 0-3 $x bench -m $M/$m.gguf --device cuda --engine $e -p 16 -n 128 -r 5 --warmup 2 --json $R/$b-$m-$round.json > $R/$b-$m-$round.log 2>&1
       echo "$m $b r$round at $SECONDS s: $(grep tg128 $R/$b-$m-$round.log | head -1)"
     done
   done
