@@ -2,9 +2,10 @@
 # The device-machine session in one script (DESIGN.md §9): from build/device (made by
 # scripts/device-bundle.sh here), synthesize the models, run the GPU tests and the
 # benchmarks, and leave logs and JSON in $OUT. Steps: devices, tests, models, bench, profile,
-# top, verify, sanitize, longrun, cpu, compare, serve, soak, engines (any subset, in order given). Models
-# are written to $MODELS (default /tmp/models). bench follows the protocol's defaults (10
-# warm-up, 100 repetitions) unless BENCH_REPS / BENCH_WARMUP say otherwise.
+# top, verify, sanitize, longrun, cpu, compare, serve, soak, engines, pack (any subset, in
+# order given). Models are written to $MODELS (default /tmp/models). bench follows the
+# protocol's defaults (10 warm-up, 100 repetitions) unless BENCH_REPS / BENCH_WARMUP say
+# otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export LD_LIBRARY_PATH=$PWD/build/device/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -137,6 +138,8 @@ for step in "$@"; do
             --json "$OUT/engine-$e-${m/:/-}${BENCH_DEPTH:+-d$BENCH_DEPTH}.json" 2>&1 | tee -a "$OUT/engines.log"
         done
       done ;;
+    pack)  # everything in $OUT as one results.tgz: a device call returns at most 8 files
+      tar czf /tmp/results.tgz -C "$OUT" . && rm -rf "${OUT:?}"/* && mv /tmp/results.tgz "$OUT"/ ;;
     *) echo "unknown step $step" >&2; exit 2 ;;
   esac
 done
