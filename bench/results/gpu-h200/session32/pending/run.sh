@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The next call this experiment needs (not run: session 32's device time ran out on failed
 # starts). Binaries in build/devx/dev.tar.xz: brickc and brickc_gpu_tests of main's HEAD
-# (base), brickc-pf8 and brickc-pf16 of HEAD with l2-ahead.patch applied (kL2Ahead 8192 and
-# 16384). GPU tests of HEAD (the spill-free megakernel, bcb2980, has not run on a GPU yet);
+# with megakernel-no-spills.patch (base), brickc-pf8 and brickc-pf16 with l2-ahead.patch on
+# top (kL2Ahead 8192 and 16384). GPU tests of base (the spill-free megakernel has not run on a GPU);
 # the full 14B and 32B synthesized meanwhile (about 50 s and 100 s at -t 8 with 11f85b4's
 # quantizer); tg128 of base, pf8, pf16 and base's megakernel (mk) alternating on both.
 tar xJf build/devx/dev.tar.xz -C /tmp
