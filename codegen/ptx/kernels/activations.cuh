@@ -16,15 +16,15 @@ __device__ __forceinline__ float2* q8_ds(void* q8, int n) {
 // each) was most of the matrix kernels' prologue.
 __device__ __forceinline__ float q8_inverse_scale(float d) { return d != 0.0f ? 1.0f / d : 0.0f; }
 
-// Quantizes 32 values held one per lane: the lane's int8 and, for lane 0, the block's
-// (d, d * sum).
-__device__ __forceinline__ void quantize32(float v, i8* q, float2* ds) {
+// Quantizes 32 values held one per lane (thread t): the lane's int8 and, for lane 0, the
+// block's (d, d * sum).
+__device__ __forceinline__ void quantize32(float v, i8* q, float2* ds, unsigned t) {
   const float amax = warp_max(fabsf(v));
   const float d = amax / 127.0f;
   const int qi = static_cast<int>(roundf(v * q8_inverse_scale(d)));
   *q = static_cast<i8>(qi);
   const int sum = warp_sum_i(qi);
-  if ((threadIdx.x % kWarp) == 0) *ds = make_float2(d, d * static_cast<float>(sum));
+  if ((t % kWarp) == 0) *ds = make_float2(d, d * static_cast<float>(sum));
 }
 
 // Where a brick's input comes from. The *Fine kinds quantize twice: the values, then what
@@ -60,7 +60,7 @@ __device__ __forceinline__ float4 ld_f32x4(const float* p, bool aligned) {
 // a warp's four blocks at once where quantize32 takes five per block. Where
 // `store`, stores the lane's four bytes at q and, from the group's first lane, (d, d *
 // sum) at ds. Returns what rounding left of y.
-__device__ __forceinline__ float4 quantize32x4(const float4 y, bool store, i8* q, float2* ds) {
+__device__ __forceinline__ float4 quantize32x4(const float4 y, bool store, i8* q, float2* ds, unsigned t) {
   float amax = fmaxf(fmaxf(fabsf(y.x), fabsf(y.y)), fmaxf(fabsf(y.z), fabsf(y.w)));
 #pragma unroll
   for (int o = 4; o > 0; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
@@ -73,13 +73,13 @@ __device__ __forceinline__ float4 quantize32x4(const float4 y, bool store, i8* q
   if (store) {
     *reinterpret_cast<u32*>(q) = (static_cast<u32>(r[0]) & 0xFFu) | ((static_cast<u32>(r[1]) & 0xFFu) << 8) |
                                  ((static_cast<u32>(r[2]) & 0xFFu) << 16) | (static_cast<u32>(r[3]) << 24);
-    if ((threadIdx.x & 7u) == 0) *ds = make_float2(d, d * static_cast<float>(sum));
+    if ((t & 7u) == 0) *ds = make_float2(d, d * static_cast<float>(sum));
   }
   return make_float4(y.x - static_cast<float>(r[0]) * d, y.y - static_cast<float>(r[1]) * d,
                      y.z - static_cast<float>(r[2]) * d, y.w - static_cast<float>(r[3]) * d);
 }
 
-// The prologues take four consecutive values per thread, i = 4 threadIdx.x + kSpan j
+// The prologues take four consecutive values per thread, i = 4 t + kSpan j (thread t)
 // (one 16-byte load each); a 32-value q8_1 block is eight lanes' values.
 constexpr int kSpan = 4 * kThreads;
 
@@ -95,20 +95,20 @@ struct NormWeights {
   static constexpr int kHeld = kRounds <= 4 ? kRounds : 3;
   float4 w[has_norm(In) ? kHeld : 1];
   const float* p;
-  __device__ void load(const float* p_) {
+  __device__ void load(const float* p_, unsigned t) {
     p = p_;
     if constexpr (has_norm(In)) {
 #pragma unroll
-      for (int j = 0; j < kHeld; ++j) w[j] = load_round(j);
+      for (int j = 0; j < kHeld; ++j) w[j] = load_round(j, t);
     }
   }
-  // This thread's four weights of round j.
-  __device__ float4 get(int j) const { return j < kHeld ? w[j] : load_round(j); }
+  // Thread t's four weights of round j.
+  __device__ float4 get(int j, unsigned t) const { return j < kHeld ? w[j] : load_round(j, t); }
 
  private:
-  __device__ float4 load_round(int j) const {
+  __device__ float4 load_round(int j, unsigned t) const {
     const bool aligned = (reinterpret_cast<unsigned long long>(p) & 15u) == 0;
-    const int i = 4 * static_cast<int>(threadIdx.x) + kSpan * j;
+    const int i = 4 * static_cast<int>(t) + kSpan * j;
     return i < K ? ld_f32x4(p + i, aligned) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
   }
 };
@@ -119,8 +119,9 @@ struct NormWeights {
 // are three shuffles among its eight lanes, not two warp-wide ones (the prologue was most
 // of the instructions of the smaller matrices' kernels).
 template <int K, bool Int8, int In>
-__device__ void load_activations(const void* x, const NormWeights<K, In>& nw, float eps, u8* act) {
-  const int t = threadIdx.x;
+__device__ void load_activations(const void* x, const NormWeights<K, In>& nw, float eps, u8* act,
+                                 unsigned thread) {
+  const int t = thread;
   if constexpr (In == kInQ8) {
     static_assert(Int8, "a q8_1 input feeds int8-dot weights only");
     constexpr int kVecs = (K + K / 32 * 8) / 16;  // qs and ds are contiguous: copy them as one
@@ -149,7 +150,7 @@ __device__ void load_activations(const void* x, const NormWeights<K, In>& nw, fl
         ss = fmaf(v[j].z, v[j].z, ss);
         ss = fmaf(v[j].w, v[j].w, ss);
       }
-      scale = 1.0f / sqrtf(block_sum(ss) / static_cast<float>(K) + eps);
+      scale = 1.0f / sqrtf(block_sum(ss, t) / static_cast<float>(K) + eps);
     }
 #pragma unroll
     for (int j = 0; j < kRounds; ++j) {
@@ -157,7 +158,7 @@ __device__ void load_activations(const void* x, const NormWeights<K, In>& nw, fl
       if (K % kSpan != 0 && i - 4 * (t % kWarp) >= K) break;  // whole warps past the end
       float4 y = v[j];
       if constexpr (has_norm(In)) {
-        const float4 w = nw.get(j);
+        const float4 w = nw.get(j, t);
         y = make_float4(y.x * scale * w.x, y.y * scale * w.y, y.z * scale * w.z, y.w * scale * w.w);
       }
       const bool in = i < K;
@@ -166,10 +167,11 @@ __device__ void load_activations(const void* x, const NormWeights<K, In>& nw, fl
         // quantize zeros with the rest of their warp and store nothing.
         const int at = in ? 16 * q8_chunk(i / 16) + i % 16 : 0;
         const float4 rest = quantize32x4(y, in, reinterpret_cast<i8*>(act) + at,
-                                         reinterpret_cast<float2*>(act + K) + i / 32);
+                                         reinterpret_cast<float2*>(act + K) + i / 32, t);
         if constexpr (is_fine(In)) {
           u8* act2 = act + q8_smem(K);
-          quantize32x4(rest, in, reinterpret_cast<i8*>(act2) + at, reinterpret_cast<float2*>(act2 + K) + i / 32);
+          quantize32x4(rest, in, reinterpret_cast<i8*>(act2) + at,
+                       reinterpret_cast<float2*>(act2 + K) + i / 32, t);
         }
       } else if (in) {
         reinterpret_cast<float4*>(act)[i / 4] = y;
@@ -179,10 +181,10 @@ __device__ void load_activations(const void* x, const NormWeights<K, In>& nw, fl
   __syncthreads();
 }
 
-// RMSNorm's scale 1 / sqrt(mean(x²) + eps) over the block, for the vector kernels.
+// RMSNorm's scale 1 / sqrt(mean(x²) + eps) over the block (t this thread), for the vector kernels.
 template <int K>
-__device__ __forceinline__ float rms_scale(const float* x, float eps) {
+__device__ __forceinline__ float rms_scale(const float* x, float eps, unsigned t) {
   float ss = 0.0f;
-  for (int i = threadIdx.x; i < K; i += kThreads) ss += x[i] * x[i];
-  return 1.0f / sqrtf(block_sum(ss) / static_cast<float>(K) + eps);
+  for (int i = t; i < K; i += kThreads) ss += x[i] * x[i];
+  return 1.0f / sqrtf(block_sum(ss, t) / static_cast<float>(K) + eps);
 }

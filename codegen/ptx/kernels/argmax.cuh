@@ -35,8 +35,8 @@ __device__ void argmax(const KArgs& a, const B& blk) {
   blk.begin();
   Trace trace(reinterpret_cast<u64*>(a.p[2]), blk);
   const u64 best = warp_argmax_key<N>(reinterpret_cast<const float*>(a.p[0]),
-                                      blk.x * kThreads + threadIdx.x, blk.nx * kThreads);
-  if (threadIdx.x % kWarp == 0) atomicMax(reinterpret_cast<u64*>(a.p[1]), best);
+                                      blk.x * kThreads + blk.thread, blk.nx * kThreads);
+  if (blk.thread % kWarp == 0) atomicMax(reinterpret_cast<u64*>(a.p[1]), best);
   trace.end();
 }
 
@@ -50,10 +50,10 @@ __device__ void argmax_rows(const KArgs& a, const B& blk) {
   Trace trace(reinterpret_cast<u64*>(a.p[3]), blk);
   if (blk.x < reinterpret_cast<const Step*>(a.p[2])->n_tokens) {  // block-uniform
     u64 best = warp_argmax_key<N>(reinterpret_cast<const float*>(a.p[0]) + static_cast<long long>(blk.x) * N,
-                                  threadIdx.x, kThreads);
-    if (threadIdx.x % kWarp == 0) red[threadIdx.x / kWarp] = best;
+                                  blk.thread, kThreads);
+    if (blk.thread % kWarp == 0) red[blk.thread / kWarp] = best;
     __syncthreads();
-    if (threadIdx.x == 0) {
+    if (blk.thread == 0) {
       for (int w = 1; w < kWarps; ++w) best = red[w] > best ? red[w] : best;
       reinterpret_cast<int*>(a.p[1])[blk.x] = static_cast<int>(~static_cast<u32>(best));
     }

@@ -29,11 +29,11 @@ __device__ __forceinline__ void unpack_h8(const uint4 v, float (&f)[8]) {
 }
 
 // The first N of M floats per warp summed over the warps: `red` holds each warp's values
-// (written by the caller), the sum of index i is handed to f(i, sum).
+// (written by the caller), the sum of index i is handed to f(i, sum) in thread t.
 template <int N, int M, class F>
-__device__ __forceinline__ void attention_sum_warps(const float (&red)[kWarps][M], F f) {
+__device__ __forceinline__ void attention_sum_warps(const float (&red)[kWarps][M], F f, unsigned t) {
   __syncthreads();
-  for (int i = threadIdx.x; i < N; i += kThreads) {
+  for (int i = t; i < N; i += kThreads) {
     float s = 0.0f;
 #pragma unroll
     for (int w = 0; w < kWarps; ++w) s += red[w][i];
@@ -73,25 +73,32 @@ struct AttnMergeShared {
 // What one token's attention reads and writes (slots 0-2 and 4-7 of `attention`, offset to
 // the token's rows and its sequence's cache in a batch). The output is f32, or q8_1 where
 // its only reader is an int8 matvec (passes/quantize_activations.cpp: the o-proj then
-// copies it rather than every one of its blocks quantizing it).
+// copies it rather than every one of its blocks quantizing it). The partials, the output
+// and the counters (slots 4-6, at the token's offsets: the output's in floats, a batch's
+// output being f32) are read from the arguments where they are used, after the cache is
+// attended: in the megakernel the arguments are in global memory, and pointers loaded
+// before the attention were held in registers through it (ptxas spilled them).
 struct AttnIO {
   const float* q;
   const uint4 *kc, *vc;
-  float* part;
-  void* out;
-  u32* counters;
+  const KArgs& a;
+  long long part_at;
+  int out_at, counters_at;
   u64* trace;
   bool out_q8;
+  __device__ float* part() const { return reinterpret_cast<float*>(a.p[4]) + part_at; }
+  __device__ void* out() const { return reinterpret_cast<float*>(a.p[5]) + out_at; }
+  __device__ u32* counters() const { return reinterpret_cast<u32*>(a.p[6]) + counters_at; }
 };
 
-// Stores element i of the output (N values): whole warps store 32 consecutive elements,
-// lane l element 32k + l, so that a q8_1 block is quantized within one warp.
+// Stores element i of the output (N values) from thread t: whole warps store 32 consecutive
+// elements, lane l element 32k + l, so that a q8_1 block is quantized within one warp.
 template <int N>
-__device__ __forceinline__ void attention_store(const AttnIO& io, int i, float v) {
+__device__ __forceinline__ void attention_store(const AttnIO& io, int i, float v, unsigned t) {
   if (io.out_q8)
-    quantize32(v, static_cast<i8*>(io.out) + i, q8_ds(io.out, N) + i / 32);
+    quantize32(v, static_cast<i8*>(io.out()) + i, q8_ds(io.out(), N) + i / 32, t);
   else
-    static_cast<float*>(io.out)[i] = v;
+    static_cast<float*>(io.out())[i] = v;
 }
 
 // Splits are merged in two levels where there are more than kAttnGroup: the last block of
@@ -129,12 +136,12 @@ struct AttnParts {
 // Counts the block's arrival (its partial written by every thread) on `counter`; true in
 // the last of `arrivals` blocks, which resets the counter for the next step.
 template <int G, int HD, int S>
-__device__ bool attention_arrive(u32* counter, int arrivals, AttnMergeShared<G, HD, S>& sh) {
+__device__ bool attention_arrive(u32* counter, int arrivals, AttnMergeShared<G, HD, S>& sh, unsigned t) {
   __syncthreads();  // every thread's partial is written (and no one reads shared memory)
-  if (threadIdx.x == 0) sh.arrived = arrive_acq_rel(counter);
+  if (t == 0) sh.arrived = arrive_acq_rel(counter);
   __syncthreads();
   if (sh.arrived != static_cast<u32>(arrivals - 1)) return false;
-  if (threadIdx.x == 0) *counter = 0;
+  if (t == 0) *counter = 0;
   return true;
 }
 
@@ -147,9 +154,9 @@ __device__ bool attention_arrive(u32* counter, int arrivals, AttnMergeShared<G, 
 // once.
 template <int HD, int G, int S, class Out>
 __device__ void attention_merge(const float* sums, const float* ml, int n, const Out& out, float* out_ml,
-                                AttnMergeShared<G, HD, S>& sh) {
+                                AttnMergeShared<G, HD, S>& sh, unsigned t) {
   constexpr int N4 = G * HD / 4, K4 = (N4 + kWarp - 1) / kWarp, J = (S + kWarp - 1) / kWarp;
-  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+  const int warp = t / kWarp, lane = t % kWarp;
   const float4* p4 = reinterpret_cast<const float4*>(sums);
   float4 o[K4];
 #pragma unroll
@@ -214,29 +221,31 @@ __device__ void attention_merge(const float* sums, const float* ml, int n, const
       sh.red[warp][i4 * 4 + 3] = o[k].w;
     }
   }
-  attention_sum_warps<G * HD>(sh.red, out);
+  attention_sum_warps<G * HD>(sh.red, out, t);
 }
 
 // After the block has written the partial of `split` (every head of its KV head): the
 // merges that fall to it (see kAttnGroup).
 template <int HD, int NQ, int NKV, int S>
-__device__ void attention_merge_splits(const AttnIO& io, u8* smem, int kvh, int split, int splits) {
+__device__ void attention_merge_splits(const AttnIO& io, u8* smem, int kvh, int split, int splits, unsigned t) {
   constexpr int G = NQ / NKV, SG = attention_groups(S);
   static_assert(sizeof(AttnMergeShared<G, HD, S>) <= attention_smem_bytes(HD), "shared memory");
   auto& sh = *reinterpret_cast<AttnMergeShared<G, HD, S>*>(smem);
-  const AttnParts<HD, NQ, NKV, S> p(io.part, kvh);
-  auto out = [&](int i, float s) { attention_store<NQ * HD>(io, kvh * G * HD + i, s); };
+  const AttnParts<HD, NQ, NKV, S> p(io.part(), kvh);
+  auto out = [&](int i, float s) { attention_store<NQ * HD>(io, kvh * G * HD + i, s, t); };
   if (splits <= kAttnGroup) {
-    if (attention_arrive(io.counters + kvh, splits, sh)) attention_merge(p.sums, p.ml, splits, out, nullptr, sh);
+    if (attention_arrive(io.counters() + kvh, splits, sh, t))
+      attention_merge(p.sums, p.ml, splits, out, nullptr, sh, t);
     return;
   }
   const int grp = split / kAttnGroup, first = grp * kAttnGroup, n = min(kAttnGroup, splits - first);
-  if (!attention_arrive(io.counters + NKV + kvh * SG + grp, n, sh)) return;
+  if (!attention_arrive(io.counters() + NKV + kvh * SG + grp, n, sh, t)) return;
   float* const gsums = p.gsums + grp * G * HD;
   attention_merge(p.sums + first * G * HD, p.ml + first * G * 2, n, [&](int i, float s) { gsums[i] = s; },
-                  p.gml + grp * G * 2, sh);
+                  p.gml + grp * G * 2, sh, t);
   const int groups = attention_groups(splits);
-  if (attention_arrive(io.counters + kvh, groups, sh)) attention_merge(p.gsums, p.gml, groups, out, nullptr, sh);
+  if (attention_arrive(io.counters() + kvh, groups, sh, t))
+    attention_merge(p.gsums, p.gml, groups, out, nullptr, sh, t);
 }
 
 // The short-cache path: block (kvh, y = split * G + g) attends `len` positions in `splits`
@@ -256,7 +265,7 @@ __device__ void attention_head(const AttnIO& io, const B& blk, u8* smem, int len
   static_assert(sizeof(AttnHeadShared<HD>) <= attention_smem_bytes(HD), "shared memory");
   auto& sh = *reinterpret_cast<AttnHeadShared<HD>*>(smem);
   const int kvh = blk.x, split = blk.y / G, hg = blk.y % G;
-  const int t = threadIdx.x, warp = t / kWarp, lane = t % kWarp, r = t / R, c = t % R;
+  const int t = blk.thread, warp = t / kWarp, lane = t % kWarp, r = t / R, c = t % R;
   if (split >= splits) {
     Trace(io.trace, blk).skip();
     return;
@@ -371,19 +380,21 @@ __device__ void attention_head(const AttnIO& io, const B& blk, u8* smem, int len
     if (lane < R) sh.red[warp][c * 8 + j] = acc[j];
   }
   if (splits == 1) {
-    attention_sum_warps<HD>(sh.red, [&](int i, float s) { attention_store<NQ * HD>(io, h * HD + i, s / sh.lrun); });
+    attention_sum_warps<HD>(
+        sh.red, [&](int i, float s) { attention_store<NQ * HD>(io, h * HD + i, s / sh.lrun, t); }, t);
   } else {
-    const AttnParts<HD, NQ, NKV, S> p(io.part, kvh);
+    const AttnParts<HD, NQ, NKV, S> p(io.part(), kvh);
     const int slot = split * G + hg;  // this block's (split, head) partial
-    attention_sum_warps<HD>(sh.red, [&](int i, float s) { p.sums[slot * HD + i] = s; });
+    attention_sum_warps<HD>(sh.red, [&](int i, float s) { p.sums[slot * HD + i] = s; }, t);
     if (t == 0) {
       p.ml[slot * 2] = sh.mrun;
       p.ml[slot * 2 + 1] = sh.lrun;
     }
     auto& msh = *reinterpret_cast<AttnMergeShared<G, HD, S>*>(smem);
-    if (attention_arrive(io.counters + kvh, splits * G, msh))
+    if (attention_arrive(io.counters() + kvh, splits * G, msh, t))
       attention_merge(p.sums, p.ml, splits,
-                      [&](int i, float s) { attention_store<NQ * HD>(io, kvh * G * HD + i, s); }, nullptr, msh);
+                      [&](int i, float s) { attention_store<NQ * HD>(io, kvh * G * HD + i, s, t); }, nullptr, msh,
+                      t);
   }
   trace.end();
 }
@@ -426,7 +437,7 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
   }
   const int p0 = split * chunk, p1 = min(len, p0 + chunk);
   const int nt = (p1 - p0 + kAttnTile - 1) / kAttnTile;
-  const int t = threadIdx.x, warp = t / kWarp, lane = t % kWarp, g = lane >> 2, c = lane & 3;
+  const int t = blk.thread, warp = t / kWarp, lane = t % kWarp, g = lane >> 2, c = lane & 3;
   const u32 s0 = smem_addr(smem);
 
   // Thread t copies chunk t % C of rows t / C + i * kRowStep of every tile: one chunk, and
@@ -567,7 +578,7 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
       if (h < G) wo[(warp * G + h) * HD + d] = o[mt][e];
     }
   __syncthreads();
-  const AttnParts<HD, NQ, NKV, S> p(io.part, kvh);
+  const AttnParts<HD, NQ, NKV, S> p(io.part(), kvh);
   const int slot = split * G;  // the block's first (split, head) partial
   for (int i = t; i < G * HD; i += kThreads) {
     const int h = i / HD;
@@ -582,7 +593,7 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
       l += f * wl[w * G + h];
     }
     if (splits == 1) {
-      attention_store<NQ * HD>(io, kvh * G * HD + i, sum / l);
+      attention_store<NQ * HD>(io, kvh * G * HD + i, sum / l, t);
     } else {
       p.sums[slot * HD + i] = sum;
       if (i % HD == 0) {
@@ -591,7 +602,7 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
       }
     }
   }
-  if (splits > 1) attention_merge_splits<HD, NQ, NKV, S>(io, smem, kvh, split, splits);
+  if (splits > 1) attention_merge_splits<HD, NQ, NKV, S>(io, smem, kvh, split, splits, t);
   trace.end();
 }
 
@@ -622,9 +633,7 @@ __device__ void attention(const KArgs& a, const B& blk) {
   // The host wrote the step before the launch: the length is known before any wait, and
   // the blocks a short cache leaves without positions end at once, freeing their SM.
   const AttnIO io{reinterpret_cast<const float*>(a.p[0]), reinterpret_cast<const uint4*>(a.p[1]),
-                  reinterpret_cast<const uint4*>(a.p[2]), reinterpret_cast<float*>(a.p[4]),
-                  reinterpret_cast<void*>(a.p[5]), reinterpret_cast<u32*>(a.p[6]),
-                  reinterpret_cast<u64*>(a.p[7]), OutQ8};
+                  reinterpret_cast<const uint4*>(a.p[2]), a, 0, 0, 0, reinterpret_cast<u64*>(a.p[7]), OutQ8};
   attention_step<HD, NQ, NKV, S, true>(io, blk, smem, reinterpret_cast<const Step*>(a.p[3])->pos + 1);
 }
 
@@ -652,10 +661,8 @@ __device__ void batch_attention(const KArgs& a, const B& blk) {
   const long long cache = seq * static_cast<long long>(a.p[10]) / 8;  // in 16-byte pieces
   const AttnIO io{reinterpret_cast<const float*>(a.p[0]) + t * NQ * HD,
                   reinterpret_cast<const uint4*>(a.p[1]) + cache,
-                  reinterpret_cast<const uint4*>(a.p[2]) + cache,
-                  reinterpret_cast<float*>(a.p[4]) + t * attention_part_floats(NQ, S, HD),
-                  reinterpret_cast<float*>(a.p[5]) + t * NQ * HD,
-                  reinterpret_cast<u32*>(a.p[6]) + t * attention_counters(NKV, S), trace, false};
+                  reinterpret_cast<const uint4*>(a.p[2]) + cache, a, t * attention_part_floats(NQ, S, HD),
+                  t * NQ * HD, t * attention_counters(NKV, S), trace, false};
   attention_step<HD, NQ, NKV, S, false>(io, own, smem,
                                         reinterpret_cast<const int*>(a.p[8])[t] + 1);
 }

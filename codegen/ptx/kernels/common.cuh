@@ -111,7 +111,9 @@ __device__ __forceinline__ u32 entry_stamp() { return BRICKC_TRACE ? static_cast
 // Where a kernel body runs. Every kernel template takes its block as `const B& blk`: a
 // GridBlock when it is launched as its own grid, or a megakernel TaskBlock (megakernel.cuh)
 // when it runs as a task of the persistent decode kernel. Both say which block of how many
-// this is (x of nx, y of ny) and how to wait for the inputs.
+// this is (x of nx, y of ny), which thread of it (`thread`: templates and their helpers
+// take the thread's index from here, never from threadIdx.x, for the megakernel's sake:
+// megakernel.cuh) and how to wait for the inputs.
 //
 // As its own grid, a kernel uses programmatic dependent launch (the runtime launches every
 // kernel after the first with the programmatic-serialization attribute): it lets the next
@@ -120,8 +122,9 @@ __device__ __forceinline__ u32 entry_stamp() { return BRICKC_TRACE ? static_cast
 struct GridBlock {
   int x, y, nx, ny;
   u32 entry;  // profiling: when the block began (entry_stamp)
+  unsigned thread;
   __device__ GridBlock()
-      : x(blockIdx.x), y(blockIdx.y), nx(gridDim.x), ny(gridDim.y), entry(entry_stamp()) {}
+      : x(blockIdx.x), y(blockIdx.y), nx(gridDim.x), ny(gridDim.y), entry(entry_stamp()), thread(threadIdx.x) {}
   __device__ __forceinline__ void start_dependents() const {
     asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
   }
@@ -167,8 +170,8 @@ __device__ __forceinline__ float warp_sum(float v) {
 // The warp sums of a and b, every lane getting both, in 6 shuffles instead of 10: after one
 // exchange lanes 0-15 go on with a and lanes 16-31 with b. Each sum adds in warp_sum's
 // order, so both are bit for bit warp_sum's.
-__device__ __forceinline__ float2 warp_sum2(float a, float b) {
-  const bool hi = (threadIdx.x & 16u) != 0;
+__device__ __forceinline__ float2 warp_sum2(float a, float b, unsigned t) {
+  const bool hi = (t & 16u) != 0;
   float v = (hi ? b : a) + __shfl_xor_sync(0xffffffffu, hi ? a : b, 16);
 #pragma unroll
   for (int o = 8; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
@@ -188,11 +191,11 @@ __device__ __forceinline__ float warp_max(float v) {
   return v;
 }
 
-// Sum over the block (kThreads threads); every thread gets the result.
-__device__ __forceinline__ float block_sum(float v) {
+// Sum over the block (kThreads threads, t this one); every thread gets the result.
+__device__ __forceinline__ float block_sum(float v, unsigned t) {
   __shared__ float part[kWarps];
   v = warp_sum(v);
-  const int w = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+  const int w = t / kWarp, lane = t % kWarp;
   __syncthreads();
   if (lane == 0) part[w] = v;
   __syncthreads();
@@ -220,10 +223,12 @@ struct Trace {
 #if BRICKC_TRACE
   u64* trace;
   unsigned b;
+  bool lead;  // thread 0 of the block, which stamps
   // Stamps are stored as they are taken, not held: the matrix kernels have no registers to spare.
   template <class B>
-  __device__ __forceinline__ Trace(u64* s, const B& blk) : trace(s), b(blk.y * blk.nx + blk.x) {
-    if (threadIdx.x == 0) {
+  __device__ __forceinline__ Trace(u64* s, const B& blk)
+      : trace(s), b(blk.y * blk.nx + blk.x), lead(blk.thread == 0) {
+    if (lead) {
       const u64 t0 = globaltimer();
       slot(0) = t0 - static_cast<u32>(static_cast<u32>(t0) - blk.entry);
       slot(1) = t0;
@@ -233,11 +238,11 @@ struct Trace {
   __device__ __forceinline__ u64& slot(int i) const { return trace[kTraceSlots * b + i]; }
   // After a barrier that every thread of the block passes once its prologue is done.
   __device__ __forceinline__ void ready() const {
-    if (threadIdx.x == 0) slot(2) = globaltimer();
+    if (lead) slot(2) = globaltimer();
   }
   __device__ __forceinline__ void end() const {
     __syncthreads();
-    if (threadIdx.x == 0) {
+    if (lead) {
       slot(3) = globaltimer();
       slot(4) = smid();
     }
@@ -246,7 +251,7 @@ struct Trace {
   // (start after end), which the brick's span (earliest start to latest end) ignores: its
   // early stamps would count the wait for the previous brick as this brick's time.
   __device__ __forceinline__ void skip() const {
-    if (threadIdx.x == 0) {
+    if (lead) {
       slot(1) = ~0ull;
       slot(3) = 0;
     }

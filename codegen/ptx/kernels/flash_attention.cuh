@@ -46,7 +46,7 @@ __device__ __forceinline__ int flash_swz(int r, int c) {
 
 template <int HD, int NQ, int NKV>
 __device__ __forceinline__ void flash_tile(const float* q, const u16* kc, const u16* vc, float* out,
-                                           int n, int pos, int h, int m0) {
+                                           int n, int pos, int h, int m0, unsigned t) {
   constexpr int kChunks = HD / 8;                      // 16-byte chunks per K/V row
   constexpr int kTileBytes = kFlashBK * HD * 2;        // one K or V tile
   constexpr int kCopies = kFlashBK * kChunks / kFlashThreads;  // chunks per thread per tile
@@ -55,7 +55,7 @@ __device__ __forceinline__ void flash_tile(const float* q, const u16* kc, const 
   static_assert(kFlashBK * kChunks % kFlashThreads == 0, "whole copies per thread");
   extern __shared__ __align__(16) u8 smem[];
   const u32 s0 = smem_addr(smem);
-  const int tid = threadIdx.x, lane = tid % kWarp, warp = tid / kWarp;
+  const int tid = t, lane = tid % kWarp, warp = tid / kWarp;
   const int g = lane >> 2, c = lane & 3;
   const int kvh = h / (NQ / NKV);
 
@@ -245,6 +245,6 @@ __device__ void flash_attention(const KArgs& a, const B& blk) {
   if (m0 < n)
     flash_tile<HD, NQ, NKV>(reinterpret_cast<const float*>(a.p[0]), reinterpret_cast<const u16*>(a.p[1]),
                             reinterpret_cast<const u16*>(a.p[2]), reinterpret_cast<float*>(a.p[4]), n, pos,
-                            blk.x, m0);
+                            blk.x, m0, blk.thread);
   trace.end();
 }

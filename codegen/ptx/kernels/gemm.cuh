@@ -53,13 +53,14 @@ __device__ void prefill_prep(const KArgs& a, const B& blk) {
     float scale = 1.0f;
     if constexpr (Norm) {
       float ss = 0.0f;
-      for (int i = threadIdx.x; i < K / 4; i += kThreads) {
+      for (int i = blk.thread; i < K / 4; i += kThreads) {
         const float4 v = x[i];
         ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
       }
-      scale = 1.0f / sqrtf(block_sum(ss) / static_cast<float>(K) + __uint_as_float(static_cast<u32>(a.p[2])));
+      scale = 1.0f / sqrtf(block_sum(ss, blk.thread) / static_cast<float>(K) +
+                           __uint_as_float(static_cast<u32>(a.p[2])));
     }
-    const int i = blk.y * (kPrepChunk / 4) + 2 * threadIdx.x;  // K % 8 == 0: i < K / 4 holds i + 1 too
+    const int i = blk.y * (kPrepChunk / 4) + 2 * blk.thread;  // K % 8 == 0: i < K / 4 holds i + 1 too
     if (i < K / 4) {
       float4 v[2] = {x[i], x[i + 1]};
       if constexpr (Norm) {
@@ -197,7 +198,7 @@ __device__ void dequant_f16(const KArgs& a, const B& blk) {
   const long long stride = static_cast<long long>(a.p[1]);
   const long long groups = static_cast<long long>(a.p[2]) * (K / 8);
   uint4* out = reinterpret_cast<uint4*>(a.p[3]);  // group g is out[g]: rows are K / 8 groups
-  for (long long g = static_cast<long long>(blk.x) * kThreads + threadIdx.x; g < groups;
+  for (long long g = static_cast<long long>(blk.x) * kThreads + blk.thread; g < groups;
        g += static_cast<long long>(blk.nx) * kThreads) {
     const long long r = g / (K / 8);
     const int e = static_cast<int>(g - r * (K / 8)) * 8;  // first element of the group
@@ -251,12 +252,12 @@ __device__ __forceinline__ int gemm_swz(int r, int c) { return r * 64 + ((c ^ ((
 
 template <int K, int Epi>
 __device__ __forceinline__ void gemm_tile(const u16* A, const u16* B, int N, int n, int m0, int n0,
-                                          float* C, const float* bias, const float* aux) {
+                                          float* C, const float* bias, const float* aux, unsigned t) {
   static_assert(kGemmBM == kGemmBN, "one copy loop serves A and B tiles");
   constexpr int kTiles = K / kGemmBK;
   extern __shared__ __align__(16) u8 smem[];
   const u32 s0 = smem_addr(smem);
-  const int tid = threadIdx.x, lane = tid % kWarp, warp = tid / kWarp;
+  const int tid = t, lane = tid % kWarp, warp = tid / kWarp;
   const int wm = warp / 4, wn = warp % 4;  // warp tile rows wm*64.., cols wn*32..
 
   // Copy assignment: chunk q = tid + 256i (i = 0, 1) of a 128-row x 4-chunk tile, i.e. row
@@ -377,7 +378,7 @@ __device__ void gemm_f16(const KArgs& a, const B& blk) {
   if (m0 < n && n0 < N)
     gemm_tile<K, Epi>(reinterpret_cast<const u16*>(a.p[0]), reinterpret_cast<const u16*>(a.p[1]), N, n,
                       m0, n0, reinterpret_cast<float*>(a.p[3]), reinterpret_cast<const float*>(a.p[4]),
-                      reinterpret_cast<const float*>(a.p[5]));
+                      reinterpret_cast<const float*>(a.p[5]), blk.thread);
   trace.end();
 }
 
@@ -649,7 +650,7 @@ __device__ void gemm_dq(const KArgs& a, const B& blk) {
   const int before = m == 0 ? 0 : m == 1 ? n0 : n0 + n1, xb = blk.x - before / kDqRows;
   const u64 w_base = m == 0 ? a.p[1] : m == 1 ? a.p[11] : a.p[16];
   const int N = static_cast<int>(m == 0 ? a.p[3] : m == 1 ? a.p[13] : a.p[18]);
-  const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp, g = lane >> 2, c = lane & 3;
+  const int lane = blk.thread % kWarp, warp = blk.thread / kWarp, g = lane >> 2, c = lane & 3;
   const int row0 = xb * kDqRows + warp * 16, nt = (n + 7) / 8;
   // Splits, pieces and groups start at even sub-blocks; the whole-block decoders' at whole blocks.
   constexpr int kUnit = kWhole ? 8 : 2, kUnits = K / 32 / kUnit;
@@ -675,7 +676,7 @@ __device__ void gemm_dq(const KArgs& a, const B& blk) {
     const u16* A = reinterpret_cast<const u16*>(a.p[0]);
     const int first = sb0 + p * kDqPiece, chunks = min(kDqPiece, sb1 - first) * 4;
     const u32 buf = s0 + (p & 1) * kBufBytes;
-    for (int q = threadIdx.x; q < n * chunks; q += kThreads) {
+    for (int q = blk.thread; q < n * chunks; q += kThreads) {
       const int r = q / chunks, ch = q % chunks;
       cp_async16(buf + r * kRowBytes + (dq_chunk(r, ch) << 4),
                  A + static_cast<long long>(r) * K + first * 32 + ch * 8, true);
@@ -776,11 +777,11 @@ __device__ void gemm_dq(const KArgs& a, const B& blk) {
     __shared__ u32 arrived;
     u32* const counters = reinterpret_cast<u32*>(a.p[10]);
     __syncthreads();
-    if (threadIdx.x == 0) arrived = arrive_acq_rel(counters + blk.x);
+    if (blk.thread == 0) arrived = arrive_acq_rel(counters + blk.x);
     __syncthreads();
     if (arrived == static_cast<u32>(blk.ny) - 1) {
       constexpr int kQuads = kDqRows / 4;  // four rows per thread and token: 16-byte loads
-      for (int q = threadIdx.x; q < n * kQuads; q += kThreads) {
+      for (int q = blk.thread; q < n * kQuads; q += kThreads) {
         const int j = xb * kDqRows + 4 * (q % kQuads);
         const long long at = static_cast<long long>(q / kQuads) * N + j;
         float4 v = __ldcg(reinterpret_cast<const float4*>(part + at));
@@ -794,7 +795,7 @@ __device__ void gemm_dq(const KArgs& a, const B& blk) {
         gemm_store<Epi>(out, bias, aux, at, j, v.x, v.y);
         gemm_store<Epi>(out, bias, aux, at + 2, j + 2, v.z, v.w);
       }
-      if (threadIdx.x == 0) counters[blk.x] = 0;  // for the next product that shares them
+      if (blk.thread == 0) counters[blk.x] = 0;  // for the next product that shares them
     }
   }
   trace.end();

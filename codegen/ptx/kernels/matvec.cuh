@@ -53,13 +53,13 @@ constexpr bool pairs_fit() {
   return S::kOk && Ring / (2 * S::kBytes) >= 2;
 }
 
-// Copies segment s of `row` to shared address dst (this lane's part of it; not committed).
+// Copies segment s of `row` to shared address dst (thread t's part of it; not committed).
 template <class F, int K, int Max>
-__device__ __forceinline__ void copy_segment(const u8* row, int s, u32 dst) {
+__device__ __forceinline__ void copy_segment(const u8* row, int s, u32 dst, unsigned t) {
   using R = RowSegs<F, K, Max>;
   const int start = s * R::kBytes;
   const int chunks = min(R::kBytes, R::kPadded - start) / 16;
-  const int lane = threadIdx.x % kWarp;
+  const int lane = t % kWarp;
 #pragma unroll
   for (int u = 0; u < (R::kBytes / 16 + kWarp - 1) / kWarp; ++u) {
     const int c = lane + kWarp * u;
@@ -67,12 +67,12 @@ __device__ __forceinline__ void copy_segment(const u8* row, int s, u32 dst) {
   }
 }
 
-// This lane's part of segment s of R rows (in shared memory at seg, seg + kBytes, ...)
+// Thread t's part of segment s of R rows (in shared memory at seg, seg + kBytes, ...)
 // times the activation `act` (shared), added to acc[r]: lanes take the blocks' units
 // (F::kUnitSubs sub-blocks of 32 weights) in turn, and the rows of one unit share its
 // activation loads.
 template <class F, int K, int Max, bool Fine, int R>
-__device__ __forceinline__ void segment_dot(const u8* seg, int s, const u8* act, float (&acc)[R]) {
+__device__ __forceinline__ void segment_dot(const u8* seg, int s, const u8* act, float (&acc)[R], unsigned t) {
   using S = RowSegs<F, K, Max>;
   constexpr int kSubs = F::QK / 32;
   constexpr int kUnits = kSubs / F::kUnitSubs;  // per block
@@ -83,7 +83,7 @@ __device__ __forceinline__ void segment_dot(const u8* seg, int s, const u8* act,
   for (int r = 0; r < R; ++r) part[r] = 0.0f;
 #pragma unroll
   for (int u = 0; u < (S::kBlocks * kUnits + kWarp - 1) / kWarp; ++u) {
-    const int unit = threadIdx.x % kWarp + kWarp * u;
+    const int unit = t % kWarp + kWarp * u;
     if (unit >= units) break;
     const int b = unit / kUnits, k = unit % kUnits;
     const int a = (b0 + b) * kSubs;  // the block's first 32-value activation block
@@ -143,12 +143,14 @@ struct WeightStream {
   RowAt row_at;
   u8* ring;
   u32 ring_s;  // the ring's shared-window address
+  unsigned thread;
   Cursor load, comp;
   int next_slot;
 
-  __device__ WeightStream(const u8* const (&b)[3], const long long (&st)[3], const RowAt& row_at_, u8* ring_)
+  __device__ WeightStream(const u8* const (&b)[3], const long long (&st)[3], const RowAt& row_at_, u8* ring_,
+                          unsigned t)
       : base0(b[0]), base1(b[1]), base2(b[2]), stride0(st[0]), stride1(st[1]), stride2(st[2]),
-        row_at(row_at_), ring(ring_), ring_s(smem_addr(ring_)) {}
+        row_at(row_at_), ring(ring_), ring_s(smem_addr(ring_)), thread(t) {}
 
   __device__ static int count(int m) {
     return kOneFormat || m == 0 ? S0::kCount : (m == 1 ? S1::kCount : S2::kCount);
@@ -181,14 +183,14 @@ struct WeightStream {
     if (load.ok) {
       const u32 dst = ring_s + next_slot * kSlot;
       if constexpr (Paired) {
-        copy_segment<F0, K, kSeg>(load.row, load.s, dst);
-        copy_segment<F0, K, kSeg>(load.row1, load.s, dst + S0::kBytes);
+        copy_segment<F0, K, kSeg>(load.row, load.s, dst, thread);
+        copy_segment<F0, K, kSeg>(load.row1, load.s, dst + S0::kBytes, thread);
       } else if (kOneFormat || load.m == 0) {
-        copy_segment<F0, K, kSeg>(load.row, load.s, dst);
+        copy_segment<F0, K, kSeg>(load.row, load.s, dst, thread);
       } else if (load.m == 1) {
-        copy_segment<F1, K, kSeg>(load.row, load.s, dst);
+        copy_segment<F1, K, kSeg>(load.row, load.s, dst, thread);
       } else {
-        copy_segment<F2, K, kSeg>(load.row, load.s, dst);
+        copy_segment<F2, K, kSeg>(load.row, load.s, dst, thread);
       }
       advance<true>(load);
     }
@@ -213,14 +215,14 @@ struct WeightStream {
       issue();
       const u8* seg = ring + slot * kSlot;
       if (kOneFormat || comp.m == 0)
-        segment_dot<F0, K, kSeg, Fine>(seg, comp.s, act, acc);
+        segment_dot<F0, K, kSeg, Fine>(seg, comp.s, act, acc, thread);
       else if (comp.m == 1)
-        segment_dot<F1, K, kSeg, Fine>(seg, comp.s, act, acc);
+        segment_dot<F1, K, kSeg, Fine>(seg, comp.s, act, acc, thread);
       else
-        segment_dot<F2, K, kSeg, Fine>(seg, comp.s, act, acc);
+        segment_dot<F2, K, kSeg, Fine>(seg, comp.s, act, acc, thread);
       if (comp.s + 1 == count(comp.m)) {
         if constexpr (Paired)
-          done(comp.m, comp.rr, warp_sum2(acc[0], acc[1]));
+          done(comp.m, comp.rr, warp_sum2(acc[0], acc[1], thread));
         else
           done(comp.m, comp.rr, warp_sum(acc[0]));
 #pragma unroll
@@ -233,8 +235,8 @@ struct WeightStream {
 
 template <int K, int Ring, bool Fine, bool Paired, class F0, class F1, class F2, class RowAt>
 __device__ __forceinline__ WeightStream<K, Ring, Fine, Paired, F0, F1, F2, RowAt> weight_stream(
-    const u8* const (&base)[3], const long long (&stride)[3], const RowAt& row_at, u8* ring) {
-  return WeightStream<K, Ring, Fine, Paired, F0, F1, F2, RowAt>(base, stride, row_at, ring);
+    const u8* const (&base)[3], const long long (&stride)[3], const RowAt& row_at, u8* ring, unsigned t) {
+  return WeightStream<K, Ring, Fine, Paired, F0, F1, F2, RowAt>(base, stride, row_at, ring, t);
 }
 
 enum MatvecEpilogue { kStore = 0, kAddResidual = 1 };
@@ -257,7 +259,7 @@ __device__ void matvec(const KArgs& a, const B& blk) {
   constexpr bool Paired = Pairs && pairs_fit<F0, K, Ring>();
   constexpr bool kInt8 = F0::kInt8;
   extern __shared__ __align__(16) u8 smem[];
-  const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
+  const int lane = blk.thread % kWarp, warp = blk.thread / kWarp;
   int rows[3] = {0, 0, 0};
   const u8* base[3] = {nullptr, nullptr, nullptr};
   long long stride[3] = {0, 0, 0};
@@ -288,7 +290,8 @@ __device__ void matvec(const KArgs& a, const B& blk) {
     }
     return at < total;
   };
-  auto ws = weight_stream<K, Ring, is_fine(In), Paired, F0, F1, F2>(base, stride, row_at, smem + warp * Ring);
+  auto ws = weight_stream<K, Ring, is_fine(In), Paired, F0, F1, F2>(base, stride, row_at, smem + warp * Ring,
+                                                                    blk.thread);
   blk.start_dependents();
   ws.prime();
   // Early loads: the norm weights before the wait; lane 0 the bias of the warp's first row
@@ -301,7 +304,7 @@ __device__ void matvec(const KArgs& a, const B& blk) {
   constexpr bool kEarly = !is_fine(In) && !Paired;
   NormWeights<K, In> nw;
   const float* norm_w = reinterpret_cast<const float*>(a.p[1]);
-  if constexpr (kEarly) nw.load(norm_w);
+  if constexpr (kEarly) nw.load(norm_w, blk.thread);
   const float* resid = reinterpret_cast<const float*>(a.p[3]);
   auto bias_of = [&](int m) { return reinterpret_cast<const float*>(a.p[5 + 5 * m + 3]); };
   int m0 = 0, rr0 = 0;
@@ -309,12 +312,12 @@ __device__ void matvec(const KArgs& a, const B& blk) {
   float bias0 = 0.0f, resid0 = 0.0f;
   if (pre && bias_of(m0)) bias0 = bias_of(m0)[rr0];
   blk.wait_for_inputs();
-  if constexpr (!kEarly) nw.load(norm_w);
+  if constexpr (!kEarly) nw.load(norm_w, blk.thread);
   if constexpr (Epi == kAddResidual)
     if (pre) resid0 = resid[rr0];
   Trace trace(reinterpret_cast<u64*>(a.p[4]), blk);
   u8* act = smem + kWarps * Ring;
-  load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]), nw, slot_f32(a.p[2]), act);
+  load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]), nw, slot_f32(a.p[2]), act, blk.thread);
   trace.ready();
   // Which row they belong to waits with them: a flag or the row kept in registers
   // across the rows' loop spilled there too.
@@ -351,7 +354,7 @@ __device__ void gate_up_swiglu(const KArgs& a, const B& blk) {
   static_assert(FG::kInt8 == FU::kInt8, "one activation kind per brick");
   constexpr bool kInt8 = FG::kInt8;
   extern __shared__ __align__(16) u8 smem[];
-  const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
+  const int lane = blk.thread % kWarp, warp = blk.thread / kWarp;
   const u8* base[3] = {reinterpret_cast<const u8*>(a.p[4]), reinterpret_cast<const u8*>(a.p[6]), nullptr};
   const long long stride[3] = {static_cast<long long>(a.p[5]), static_cast<long long>(a.p[7]), 0};
   const int rows = static_cast<int>(a.p[8]);
@@ -363,15 +366,16 @@ __device__ void gate_up_swiglu(const KArgs& a, const B& blk) {
     rr = first + (kPaired ? i : i >> 1) * step;
     return rr < rows;
   };
-  auto ws = weight_stream<K, Ring, false, kPaired, FG, FU, FU>(base, stride, row_at, smem + warp * Ring);
+  auto ws = weight_stream<K, Ring, false, kPaired, FG, FU, FU>(base, stride, row_at, smem + warp * Ring,
+                                                               blk.thread);
   blk.start_dependents();
   ws.prime();
   NormWeights<K, In> nw;
-  nw.load(reinterpret_cast<const float*>(a.p[1]));
+  nw.load(reinterpret_cast<const float*>(a.p[1]), blk.thread);
   blk.wait_for_inputs();
   Trace trace(reinterpret_cast<u64*>(a.p[3]), blk);
   u8* act = smem + kWarps * Ring;
-  load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]), nw, slot_f32(a.p[2]), act);
+  load_activations<K, kInt8, In>(reinterpret_cast<const void*>(a.p[0]), nw, slot_f32(a.p[2]), act, blk.thread);
   trace.ready();
   float* hbuf = reinterpret_cast<float*>(a.p[10]);
   u32* counters = reinterpret_cast<u32*>(a.p[11]);
@@ -395,7 +399,7 @@ __device__ void gate_up_swiglu(const KArgs& a, const B& blk) {
       const int g0 = __shfl_sync(0xffffffffu, my_row, __ffs(last) - 1) / 32 * 32;
       const float x = __ldcg(hbuf + g0 + lane);
       void* out = reinterpret_cast<void*>(a.p[9]);
-      quantize32(x, static_cast<i8*>(out) + g0 + lane, q8_ds(out, rows) + g0 / 32);
+      quantize32(x, static_cast<i8*>(out) + g0 + lane, q8_ds(out, rows) + g0 / 32, blk.thread);
       if (lane == 0) counters[g0 / 32] = 0;
     }
     my_row = -1;

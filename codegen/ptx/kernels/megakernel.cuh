@@ -35,6 +35,19 @@ __device__ __forceinline__ void red_release_add(u32* p, u32 v) {
   asm volatile("red.release.gpu.global.add.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
 }
 
+// threadIdx.x, read anew for every virtual block (TaskBlock::thread). The compiler takes
+// threadIdx.x for a constant of the kernel and hoists all that the templates compute from
+// it (lanes, warps, every task's shared-memory offsets) out of the task loop, to be held
+// in registers through every task (ptxas spilled them); a volatile read stays in the loop,
+// and what derives from it in its task. The assumption is the range that
+// __launch_bounds__(kThreads) gives threadIdx.x.
+__device__ __forceinline__ unsigned task_thread() {
+  unsigned t;
+  asm volatile("mov.u32 %0, %%tid.x;" : "=r"(t));
+  __builtin_assume(t < kThreads);
+  return t;
+}
+
 // A block of a task. Weights need no waiting (start_dependents: nothing to launch); inputs
 // wait for every producer task's counter to reach epoch × its arrivals. A wait longer than
 // `timeout` ns records the fault in the step struct and ends the whole kernel: every block
@@ -48,11 +61,12 @@ struct TaskBlock {
   u64 timeout;
   int index;
   u32 entry;  // profiling: when the virtual block began (entry_stamp)
+  unsigned thread;  // task_thread()
   __device__ __forceinline__ void start_dependents() const {}
   __device__ __forceinline__ void begin() const { wait_for_inputs(); }
   __device__ void wait_for_inputs() const {
     __shared__ int give_up;
-    if (threadIdx.x == 0) {
+    if (thread == 0) {
       int bad = 0;
       const u64 t0 = globaltimer();
       for (int d = 0; d < task->n_deps && !bad; ++d) {
@@ -104,11 +118,12 @@ __device__ void megakernel(const KArgs& m, const Run& run) {
     // The bound is read again after each virtual block rather than kept in a register
     // across it: the templates' code needs every one of the kernel's 128 (ptxas spilled it).
     for (int v = v0; v < t.nx * t.ny; v += static_cast<int>(blocks)) {
-      const TaskBlock blk{v % t.nx, v / t.nx, t.nx, t.ny, &t, counters, step, epoch, m.p[4], i, entry_stamp()};
+      const TaskBlock blk{v % t.nx, v / t.nx, t.nx, t.ny, &t, counters, step, epoch, m.p[4], i, entry_stamp(),
+                          task_thread()};
       run(t.kernel, t.args, blk);
       __syncthreads();  // the block's writes are done; shared memory is free for the next
     }
     // Release after the block barrier orders every thread's writes before the count.
-    if (threadIdx.x == 0) red_release_add(counters + i, 1u);
+    if (task_thread() == 0) red_release_add(counters + i, 1u);
   }
 }

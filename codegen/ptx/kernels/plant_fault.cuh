@@ -12,7 +12,7 @@ template <int Elem, class B>
 __device__ void plant_fault(const KArgs& a, const B& blk) {
   blk.begin();
   Trace trace(reinterpret_cast<u64*>(a.p[3]), blk);
-  if (threadIdx.x == 0) {
+  if (blk.thread == 0) {
     const Step* s = reinterpret_cast<const Step*>(a.p[1]);
     if (Elem == kFaultF32) {
       const long long at = static_cast<long long>(a.p[2]) * s->pos;  // a cache: the row written

@@ -20,17 +20,17 @@ constexpr int kRopeItems = (NQ + (Append ? 2 * NKV : 0)) * (HD / 2);
 // One token: q (NQ heads), k and v (NKV heads) in, q roped to qo, k roped and v appended
 // to the cache rows kc, vc of position pos. Shared by the decode kernel (its items spread
 // over the grid) and rope_kv_append_rows (rows.cuh: a block per token, items first, first
-// + stride, ...), so that prefill and decode round alike. Called by the whole block.
+// + stride, ...), so that prefill and decode round alike. Called by the whole block (t this thread).
 template <int HD, int NQ, int NKV, bool Rope, bool Append>
 __device__ __forceinline__ void rope_kv_append_token(const float* q, const float* k, const float* v,
                                                      float* qo, u16* kc, u16* vc, int pos, float scale,
-                                                     int first, int stride) {
+                                                     int first, int stride, unsigned t) {
   constexpr int kHalf = HD / 2;
   constexpr int kRotated = (NQ + (Append ? NKV : 0)) * kHalf;
   // One angle per pair index, shared by every head.
   __shared__ float cos_t[kHalf], sin_t[kHalf];
   if constexpr (Rope) {
-    for (int i = threadIdx.x; i < kHalf; i += kThreads) rope_angle(pos, i, scale, cos_t[i], sin_t[i]);
+    for (int i = t; i < kHalf; i += kThreads) rope_angle(pos, i, scale, cos_t[i], sin_t[i]);
     __syncthreads();
   }
   for (int p = first; p < kRopeItems<HD, NQ, NKV, Append>; p += stride) {
@@ -76,6 +76,6 @@ __device__ void rope_kv_append(const KArgs& a, const B& blk) {
       reinterpret_cast<const float*>(a.p[0]), reinterpret_cast<const float*>(a.p[1]),
       reinterpret_cast<const float*>(a.p[2]), reinterpret_cast<float*>(a.p[4]),
       reinterpret_cast<u16*>(a.p[5]) + at, reinterpret_cast<u16*>(a.p[6]) + at, pos,
-      __uint_as_float(static_cast<u32>(a.p[7])), blk.x * kThreads + threadIdx.x, blk.nx * kThreads);
+      __uint_as_float(static_cast<u32>(a.p[7])), blk.x * kThreads + blk.thread, blk.nx * kThreads, blk.thread);
   trace.end();
 }

@@ -48,7 +48,7 @@ __device__ void embed_rows(const KArgs& a, const B& blk) {
     const u8* row = reinterpret_cast<const u8*>(a.p[0]) +
                     static_cast<long long>(token) * static_cast<long long>(a.p[1]);
     float* x = reinterpret_cast<float*>(a.p[3]) + static_cast<long long>(t) * K;
-    for (int i = threadIdx.x; i < K; i += kThreads) x[i] = F::get(row + i / F::QK * F::BB, i % F::QK);
+    for (int i = blk.thread; i < K; i += kThreads) x[i] = F::get(row + i / F::QK * F::BB, i % F::QK);
   }
   trace.end();
 }
@@ -71,7 +71,7 @@ __device__ void rope_kv_append_rows(const KArgs& a, const B& blk) {
         a.p[4] ? reinterpret_cast<float*>(a.p[4]) + qrow : nullptr,
         a.p[5] ? reinterpret_cast<u16*>(a.p[5]) + at : nullptr,
         a.p[6] ? reinterpret_cast<u16*>(a.p[6]) + at : nullptr, pos,
-        __uint_as_float(static_cast<u32>(a.p[7])), threadIdx.x, kThreads);
+        __uint_as_float(static_cast<u32>(a.p[7])), blk.thread, kThreads, blk.thread);
   }
   trace.end();
 }
@@ -84,7 +84,7 @@ __device__ void last_row(const KArgs& a, const B& blk) {
   if (n >= 1) {
     const float* x = reinterpret_cast<const float*>(a.p[0]) + static_cast<long long>(n - 1) * K;
     float* out = reinterpret_cast<float*>(a.p[2]);
-    for (int i = threadIdx.x; i < K; i += kThreads) out[i] = x[i];
+    for (int i = blk.thread; i < K; i += kThreads) out[i] = x[i];
   }
   trace.end();
 }
@@ -98,8 +98,8 @@ __device__ void rmsnorm_rows(const KArgs& a, const B& blk) {
     const float* x = reinterpret_cast<const float*>(a.p[0]) + static_cast<long long>(t) * K;
     const float* w = reinterpret_cast<const float*>(a.p[1]);
     float* out = reinterpret_cast<float*>(a.p[3]) + static_cast<long long>(t) * K;
-    const float scale = rms_scale<K>(x, __uint_as_float(static_cast<u32>(a.p[2])));
-    for (int i = threadIdx.x; i < K; i += kThreads) out[i] = x[i] * scale * w[i];
+    const float scale = rms_scale<K>(x, __uint_as_float(static_cast<u32>(a.p[2])), blk.thread);
+    for (int i = blk.thread; i < K; i += kThreads) out[i] = x[i] * scale * w[i];
   }
   trace.end();
 }
@@ -114,7 +114,7 @@ __device__ void swiglu_rows(const KArgs& a, const B& blk) {
     const float* g = reinterpret_cast<const float*>(a.p[0]) + r;
     const float* u = reinterpret_cast<const float*>(a.p[1]) + r;
     float* out = reinterpret_cast<float*>(a.p[2]) + r;
-    for (int i = threadIdx.x; i < K; i += kThreads) out[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+    for (int i = blk.thread; i < K; i += kThreads) out[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
   }
   trace.end();
 }
@@ -129,7 +129,7 @@ __device__ void add_rows(const KArgs& a, const B& blk) {
     const float* x = reinterpret_cast<const float*>(a.p[0]) + r;
     const float* y = reinterpret_cast<const float*>(a.p[1]) + r;
     float* out = reinterpret_cast<float*>(a.p[2]) + r;
-    for (int i = threadIdx.x; i < K; i += kThreads) out[i] = x[i] + y[i];
+    for (int i = blk.thread; i < K; i += kThreads) out[i] = x[i] + y[i];
   }
   trace.end();
 }
