@@ -11,7 +11,9 @@ on a `brickc synth --vocab` GGUF (random seed) with the real Qwen2.5 vocabulary.
   model list names the model file.
 - Log-probabilities: a greedy chat with logprobs + top_logprobs gives one entry per token
   whose bytes spell the content, the chosen token first among its alternatives, all in
-  descending order; a completion's logprobs (legacy form) and /infill's n_probs
+  descending order; asked again (the cache then holds all of the prompt but its last
+  token) the same tokens within 1e-3 nats, and streamed from that cache the same entries
+  exactly; a completion's logprobs (legacy form) and /infill's n_probs
   (llama-server's form, with ids) likewise; the chosen tokens' log-probabilities match
   llama.cpp's log-softmax of its own logits (llama-cpp-python, same file, same tokens)
   within 0.05 nats on average.
@@ -265,13 +267,24 @@ def logprobs_checks(srv, model, rng):
         # Greedy: the chosen token is the most likely one.
         check(abs(e.logprob - top[0]) < 1e-6 and e.bytes == e.top_logprobs[0].bytes,
               f"greedy token {e.token!r} ({e.logprob}) is not the first of {e.top_logprobs}")
+    # The same request again reuses the cache of all but the prompt's last token, which a
+    # one-token step evaluates instead of the prompt's batched prefill: the same tokens,
+    # the first one's log-probability within rounding of the two paths.
+    again = client.chat.completions.create(model=model.name, messages=[{"role": "user", "content": q}],
+                                           max_tokens=N, temperature=0, logprobs=True,
+                                           top_logprobs=3).choices[0].logprobs.content
+    check([e.token for e in again] == [e.token for e in content],
+          f"a repeated chat's tokens {[e.token for e in again]} differ from {[e.token for e in content]}")
+    drift = max((abs(a.logprob - b.logprob) for a, b in zip(again, content)), default=0.0)
+    check(drift < 1e-3, f"a repeated chat's logprobs differ by {drift:.2g} nats (at most 1e-3)")
+    # Streaming changes nothing: from the same cache, the chunks carry those entries exactly.
     streamed = []
     for chunk in client.chat.completions.create(
             model=model.name, messages=[{"role": "user", "content": q}], max_tokens=N,
             temperature=0, logprobs=True, top_logprobs=3, stream=True):
         if chunk.choices and chunk.choices[0].logprobs:
             streamed += chunk.choices[0].logprobs.content
-    check([(e.token, e.logprob) for e in streamed] == [(e.token, e.logprob) for e in content],
+    check([(e.token, e.logprob) for e in streamed] == [(e.token, e.logprob) for e in again],
           "streamed chat logprobs differ from the whole answer's")
 
     prompt = "def quicksort(items):\n    "
