@@ -252,8 +252,13 @@ def logprobs_checks(srv, model, rng):
     client = openai.OpenAI(base_url=srv.url + "/v1", api_key="unused", max_retries=0,
                            timeout=120)
     q = question(rng)
-    r = client.chat.completions.create(model=model.name, messages=[{"role": "user", "content": q}],
-                                       max_tokens=N, temperature=0, logprobs=True, top_logprobs=3)
+
+    def chat(**extra):  # the one greedy chat request this check asks, three times
+        return client.chat.completions.create(model=model.name, messages=[{"role": "user", "content": q}],
+                                              max_tokens=N, temperature=0, logprobs=True,
+                                              top_logprobs=3, **extra)
+
+    r = chat()
     content = r.choices[0].logprobs.content
     text = r.choices[0].message.content
     check(len(content) == r.usage.completion_tokens - (r.choices[0].finish_reason == "stop"),
@@ -270,18 +275,14 @@ def logprobs_checks(srv, model, rng):
     # The same request again reuses the cache of all but the prompt's last token, which a
     # one-token step evaluates instead of the prompt's batched prefill: the same tokens,
     # the first one's log-probability within rounding of the two paths.
-    again = client.chat.completions.create(model=model.name, messages=[{"role": "user", "content": q}],
-                                           max_tokens=N, temperature=0, logprobs=True,
-                                           top_logprobs=3).choices[0].logprobs.content
+    again = chat().choices[0].logprobs.content
     check([e.token for e in again] == [e.token for e in content],
           f"a repeated chat's tokens {[e.token for e in again]} differ from {[e.token for e in content]}")
     drift = max((abs(a.logprob - b.logprob) for a, b in zip(again, content)), default=0.0)
     check(drift < 1e-3, f"a repeated chat's logprobs differ by {drift:.2g} nats (at most 1e-3)")
     # Streaming changes nothing: from the same cache, the chunks carry those entries exactly.
     streamed = []
-    for chunk in client.chat.completions.create(
-            model=model.name, messages=[{"role": "user", "content": q}], max_tokens=N,
-            temperature=0, logprobs=True, top_logprobs=3, stream=True):
+    for chunk in chat(stream=True):
         if chunk.choices and chunk.choices[0].logprobs:
             streamed += chunk.choices[0].logprobs.content
     check([(e.token, e.logprob) for e in streamed] == [(e.token, e.logprob) for e in again],
