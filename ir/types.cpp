@@ -4,6 +4,8 @@
 
 namespace brickc::ir {
 
+bool is_cache_type(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::Q8_0; }
+
 bool is_weight_type(DType t) {
   switch (t) {
     case DType::F32:

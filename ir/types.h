@@ -18,6 +18,8 @@ constexpr DType kInt8Activations = DType::Q8_1;
 bool is_weight_type(DType t);
 // A vector between bricks is f32, or int8 activations where a brick quantizes its output.
 bool is_activation_type(DType t);
+// A KV cache state holds f32, f16 or q8_0 (blocks of 32 values of a head row).
+bool is_cache_type(DType t);
 
 // Dimensions in ggml `ne` order: dims[0] is the contiguous row length, so a PyTorch
 // [out, in] weight is [in, out] here, exactly as in the GGUF file.

@@ -184,8 +184,8 @@ class BrickChecker {
   // one cache of max_ctx positions per sequence of a batch.
   bool cache(int i) {
     const auto& t = op(i);
-    if (t.elem != DType::F16 && t.elem != DType::F32) {
-      error("wrong type", "{} {} must be f16 or f32", op_name(i), describe(g_, b_.operands[i]));
+    if (!is_cache_type(t.elem)) {
+      error("wrong type", "{} {} must be f16, f32 or q8_0", op_name(i), describe(g_, b_.operands[i]));
       return false;
     }
     if (t.shape.dims.size() != 3 && t.shape.dims.size() != 4) {
@@ -216,8 +216,9 @@ class BrickChecker {
 
   bool caches(int k, int v) {
     if (!cache(k) || !cache(v)) return false;
-    if (op(k) == op(v)) return true;
-    error("shape mismatch", "{} {} and {} {} must have the same type", op_name(k),
+    // K and V may be held in different types (--cache-type-k q8_0 --cache-type-v f16).
+    if (op(k).shape == op(v).shape) return true;
+    error("shape mismatch", "{} {} and {} {} must have the same shape", op_name(k),
           describe(g_, b_.operands[k]), op_name(v), describe(g_, b_.operands[v]));
     return false;
   }
@@ -441,10 +442,10 @@ void check_declarations(const Graph& g, std::vector<Diagnostic>& out) {
                                         "or a GGUF weight block format",
                                         v.name, to_string(v.type))});
     if (v.kind == ValueKind::State &&
-        ((v.type.elem != DType::F16 && v.type.elem != DType::F32) ||
+        (!is_cache_type(v.type.elem) ||
          (v.type.shape.dims.size() != 3 && v.type.shape.dims.size() != 4)))
       out.push_back({v.loc, fmt::format("wrong type: state %{} : {}: a KV cache is "
-                                        "f16 or f32 [head_dim, n_kv_heads, max_ctx] or "
+                                        "f16, f32 or q8_0 [head_dim, n_kv_heads, max_ctx] or "
                                         "[head_dim, n_kv_heads, max_ctx, n_seq]",
                                         v.name, to_string(v.type))});
   }

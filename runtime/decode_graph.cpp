@@ -10,7 +10,7 @@ namespace brickc::runtime {
 
 ir::Graph decode_graph(const gguf::File& file, int64_t n_ctx,
                        const std::optional<std::string>& passes,
-                       const std::string& device_profile, StepShape shape) {
+                       const std::string& device_profile, StepShape shape, CacheTypes cache) {
   const qwen2::Config c = qwen2::read_config(file);
   if (n_ctx < 1 || n_ctx > c.n_ctx_train)
     fail("{}: context length {} is out of range: the model's context_length is {}", file.path(),
@@ -20,6 +20,8 @@ ir::Graph decode_graph(const gguf::File& file, int64_t n_ctx,
   io.n_tokens = shape.n_tokens;
   io.all_logits = shape.all_logits;
   io.n_seq = shape.n_seq;
+  io.cache_k = cache.k;
+  io.cache_v = cache.v;
   ir::Graph g = qwen2::import_qwen2(file, io);
   std::vector<const passes::PassInfo*> pipeline;
   if (passes)
@@ -32,6 +34,12 @@ ir::Graph decode_graph(const gguf::File& file, int64_t n_ctx,
   pm.verify_each = true;
   pm.run(g);
   return g;
+}
+
+DType parse_cache_type(const std::string& flag, const std::string& name) {
+  if (name == "f16") return DType::F16;
+  if (name == "q8_0") return DType::Q8_0;
+  fail("{} {}: the KV cache types are f16 and q8_0", flag, name);
 }
 
 }  // namespace brickc::runtime

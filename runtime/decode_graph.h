@@ -19,11 +19,21 @@ struct StepShape {
   int64_t n_seq = 1;  // sequences the tokens may belong to (a server's batch)
 };
 
+// How the KV cache stores K and V (qwen2::ImportOptions::cache_k, cache_v).
+struct CacheTypes {
+  DType k = DType::F16, v = DType::F16;
+  bool operator==(const CacheTypes&) const = default;
+};
+
 // `device_profile` names the roofline the budget pass assigns budgets from (passes/
 // device_profile.h). Errors: n_ctx outside 1..context_length, n_tokens outside 1..n_ctx,
 // an unknown pass or profile.
 ir::Graph decode_graph(const gguf::File& file, int64_t n_ctx,
                        const std::optional<std::string>& passes,
-                       const std::string& device_profile, StepShape shape = {});
+                       const std::string& device_profile, StepShape shape = {},
+                       CacheTypes cache = {});
+
+// "f16" or "q8_0" (--cache-type-k/v) as a cache type; an Error names `flag` otherwise.
+DType parse_cache_type(const std::string& flag, const std::string& name);
 
 }  // namespace brickc::runtime

@@ -90,6 +90,8 @@ std::vector<std::string> llama_bench_argv(const LlamaBenchRequest& r) {
                                 "-ub", std::to_string(r.n_ubatch)};
   if (r.n_depth > 0) a.insert(a.end(), {"-d", std::to_string(r.n_depth)});
   if (r.threads > 0) a.insert(a.end(), {"-t", std::to_string(r.threads)});
+  if (r.cache_k != "f16") a.insert(a.end(), {"-ctk", r.cache_k});
+  if (r.cache_v != "f16") a.insert(a.end(), {"-ctv", r.cache_v});
   a.insert(a.end(), {"-o", "json"});
   return a;
 }

@@ -18,6 +18,7 @@ struct LlamaBenchRequest {
   int n_gpu_layers = 99;  // 0: llama.cpp on the CPU
   int threads = 0;        // > 0: passed as -t
   bool flash_attn = true;
+  std::string cache_k = "f16", cache_v = "f16";  // -ctk, -ctv
 };
 
 // One llama-bench test (a pp or a tg row).

@@ -12,7 +12,7 @@ BatchModel::BatchModel(const gguf::File& file, const GraphModelOptions& opt, int
     : BatchDecoder(n_seq, qwen2::read_config(file).n_vocab),
       exec_(file,
             runtime::decode_graph(file, opt.n_ctx, opt.passes, "cpu",
-                                  {std::min(max_rows, opt.n_ctx), true, n_seq}),
+                                  {std::min(max_rows, opt.n_ctx), true, n_seq}, opt.cache),
             opt.n_threads, nullptr, opt.kernels) {}
 
 void BatchModel::run(std::span<const int32_t> tokens, std::span<const int32_t> pos,

@@ -199,6 +199,11 @@ void from_f16(const simd::AttentionKernels& kernels, const uint16_t* x, float* y
   for (int64_t i = 0; i < n; ++i) y[i] = quant::fp16_to_f32(x[i]);
 }
 
+void from_q8_0(const simd::AttentionKernels& kernels, const uint8_t* x, float* y, int64_t n) {
+  if (kernels.from_q8_0) return kernels.from_q8_0(x, y, n);
+  quant::dequantize(DType::Q8_0, x, y, n);
+}
+
 void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64_t n_tokens,
                int64_t pos0, const KvView& cache, float* out) {
   const int64_t hd = s.head_dim, group = s.n_head / s.n_head_kv;
@@ -234,7 +239,8 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
   const int64_t grain = std::max<int64_t>(1, kMinWork / (per_item * (pos0 + n_tokens) * hd * 2));
   pool.run_parallel(n_items, grain, [&](int64_t b, int64_t e) {
     thread_local std::vector<float> p, wide;
-    if (cache.f16) wide.resize(static_cast<size_t>(kKeys * hd));
+    if (cache.k_type != DType::F32 || cache.v_type != DType::F32)
+      wide.resize(static_cast<size_t>(kKeys * hd));
     for (int64_t item = b; item < e; ++item) {
       // Query i of the block: token t0 + i of head h, or head h + i of the one token. The
       // last blocks of a prompt, which see the most keys, go first: the pool's tail is then
@@ -249,24 +255,31 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
       auto query = [&](int64_t i) { return q + t0 * q_stride + h * hd + i * stride; };
       auto output = [&](int64_t i) { return out + t0 * q_stride + h * hd + i * stride; };
       // The block's queries against keys (or values) j0 .. j0 + kKeys - 1 as f32 rows,
-      // indexed from j0: the cache's own, or an f16 cache's widened into `wide`.
-      auto chunk = [&](const void* kv, int64_t j0) {
+      // indexed from j0: the cache's own, or an f16 or q8_0 cache's widened into `wide`.
+      auto chunk = [&](const void* kv, DType type, int64_t j0) {
         const int64_t at = kvh * cache.head_stride + j0 * cache.pos_stride;
         simd::AttentionChunk c{query(0), stride, nullptr, cache.pos_stride, nt, kKeys,
                                first_end - j0, end_step, hd};
-        if (!cache.f16) {
+        if (type == DType::F32) {
           c.kv = static_cast<const float*>(kv) + at;
           return c;
         }
-        const auto* x = static_cast<const uint16_t*>(kv) + at;
-        for (int64_t j = 0; j < std::min(kKeys, width - j0); ++j)
-          from_f16(s.kernels, x + j * cache.pos_stride, wide.data() + j * hd, hd);
+        const int64_t rows = std::min(kKeys, width - j0);
+        if (type == DType::F16) {
+          const auto* x = static_cast<const uint16_t*>(kv) + at;
+          for (int64_t j = 0; j < rows; ++j)
+            from_f16(s.kernels, x + j * cache.pos_stride, wide.data() + j * hd, hd);
+        } else {
+          const auto* x = static_cast<const uint8_t*>(kv) + q8_0_bytes(at);
+          for (int64_t j = 0; j < rows; ++j)
+            from_q8_0(s.kernels, x + q8_0_bytes(j * cache.pos_stride), wide.data() + j * hd, hd);
+        }
         c.kv = wide.data();
         c.kv_stride = hd;
         return c;
       };
       for (int64_t j0 = 0; j0 < width; j0 += kKeys) {
-        const simd::AttentionChunk c = chunk(cache.k, j0);
+        const simd::AttentionChunk c = chunk(cache.k, cache.k_type, j0);
         if (s.kernels.scores) {
           s.kernels.scores(c, p.data() + j0, width);
           continue;
@@ -308,7 +321,7 @@ void attention(ThreadPool& pool, const AttentionConfig& s, const float* q, int64
         }
       }
       for (int64_t j0 = 0; j0 < width; j0 += kKeys) {
-        const simd::AttentionChunk c = chunk(cache.v, j0);
+        const simd::AttentionChunk c = chunk(cache.v, cache.v_type, j0);
         if (s.kernels.weigh) {
           s.kernels.weigh(c, p.data() + j0, width, output(0));
           continue;

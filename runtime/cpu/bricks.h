@@ -60,22 +60,28 @@ struct AttentionConfig {
 };
 
 // One layer's KV cache as attention reads it: key (or value) j of kv head g is the
-// head_dim values at k + g·head_stride + j·pos_stride, f32 or (f16) f16 bits. Qwen2Model
+// head_dim values at value offset g·head_stride + j·pos_stride from k (v), as f32, f16 bits
+// or q8_0 blocks (the offset / 32 blocks of 34 bytes; head_dim a multiple of 32). Qwen2Model
 // keeps f32 rows of positions ([position][kv head][head_dim]); the executor keeps each kv
 // head's positions together ([kv head][position][head_dim]), which a decode step reads
 // about 3x as fast as every other 512 bytes of rows (one thread of the dev VM: 24-30
 // against 8.9 GB/s), in f16 for the int8 engine.
+// Bytes of q8_0 blocks holding n values (n a multiple of 32): an offset into a q8_0 cache.
+constexpr int64_t q8_0_bytes(int64_t n) { return n / 32 * 34; }
+
 struct KvView {
   const void* k = nullptr;
   const void* v = nullptr;
   int64_t pos_stride = 0, head_stride = 0;  // in values
-  bool f16 = false;
+  DType k_type = DType::F32, v_type = DType::F32;  // F32, F16 or Q8_0
 };
 
 // n values to f16 bits (round to nearest even) and back, with the kernels' F16C where
 // `kernels` has them (an f16 KV cache's appends and reads).
 void to_f16(const simd::AttentionKernels& kernels, const float* x, uint16_t* y, int64_t n);
 void from_f16(const simd::AttentionKernels& kernels, const uint16_t* x, float* y, int64_t n);
+// n values (whole q8_0 blocks at x) widened to f32, with the kernels' SIMD where they have it.
+void from_q8_0(const simd::AttentionKernels& kernels, const uint8_t* x, float* y, int64_t n);
 
 // Causal GQA attention for n_tokens queries at positions pos0 .. pos0+n_tokens-1.
 // q, out: [n_tokens][n_head·head_dim]; the cache holds at least positions

@@ -60,11 +60,12 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
         break;
       case ir::ValueKind::State: {
         const auto& d = v.type.shape.dims;
-        if ((d.size() != 3 && d.size() != 4) ||
-            (v.type.elem != DType::F16 && v.type.elem != DType::F32))
+        if ((d.size() != 3 && d.size() != 4) || !ir::is_cache_type(v.type.elem) ||
+            (v.type.elem == DType::Q8_0 && d[0] % 32 != 0))
           fail(
               "graph @{}: state %{} : {} is not a KV cache [head_dim, n_kv_heads, max_ctx] "
-              "or [head_dim, n_kv_heads, max_ctx, n_seq] of f16 or f32",
+              "or [head_dim, n_kv_heads, max_ctx, n_seq] of f16, f32 or q8_0 (head_dim a "
+              "multiple of 32)",
               graph_.name, v.name, ir::to_string(v.type));
         const int64_t n_seq = d.size() == 4 ? d[3] : 1;
         if (max_ctx_ != 0 && (d[2] != max_ctx_ || n_seq != n_seq_))
@@ -83,10 +84,10 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
                  share_cache->graph_.name);
           s.cache = share_cache->slot(*other).cache;
         } else {
-          s.cache = std::make_shared<Cache>();
-          const auto n = static_cast<size_t>(v.type.shape.elements());
-          if (kernels_ == Kernels::kInt8) s.cache->f16.assign(n, 0);
-          else s.cache->f32.assign(n, 0.0f);
+          const DType held = v.type.elem == DType::Q8_0 || kernels_ == Kernels::kInt8
+                                 ? v.type.elem
+                                 : DType::F32;
+          s.cache = std::make_shared<Cache>(held, static_cast<size_t>(v.type.shape.elements()));
         }
         break;
       }
@@ -222,20 +223,41 @@ void GraphExecutor::bind_weight(const gguf::File& file, const ir::Value& v, Slot
   }
 }
 
+GraphExecutor::Cache::Cache(DType held, size_t values) : type(held), n(values) {
+  if (type == DType::F32) f32.assign(n, 0.0f);
+  else if (type == DType::F16) f16.assign(n, 0);
+  else q8.assign(static_cast<size_t>(q8_0_bytes(static_cast<int64_t>(n))), 0);
+}
+
 float GraphExecutor::Cache::get(size_t e) const {
-  return f16.empty() ? f32[e] : quant::fp16_to_f32(f16[e]);
+  if (type == DType::F32) return f32[e];
+  if (type == DType::F16) return quant::fp16_to_f32(f16[e]);
+  const uint8_t* block = q8.data() + e / 32 * 34;
+  return quant::load_fp16(block) * static_cast<float>(static_cast<int8_t>(block[2 + e % 32]));
 }
 
 void GraphExecutor::Cache::set(size_t e, float x) {
-  if (f16.empty()) f32[e] = x;
-  else f16[e] = quant::f32_to_fp16(x);
+  if (type == DType::F32) {
+    f32[e] = x;
+  } else if (type == DType::F16) {
+    f16[e] = quant::f32_to_fp16(x);
+  } else {
+    uint8_t* block = q8.data() + e / 32 * 34;
+    float values[32];
+    quant::dequantize(DType::Q8_0, block, values, 32);
+    values[e % 32] = x;
+    quant::quantize(DType::Q8_0, values, block, 32);
+  }
+}
+
+void GraphExecutor::Cache::clear() {
+  std::ranges::fill(f32, 0.0f);
+  std::ranges::fill(f16, uint16_t{0});
+  std::ranges::fill(q8, uint8_t{0});
 }
 
 void GraphExecutor::clear_cache() {
-  for (ir::ValueId v : states_) {
-    std::ranges::fill(slot(v).cache->f32, 0.0f);
-    std::ranges::fill(slot(v).cache->f16, uint16_t{0});
-  }
+  for (ir::ValueId v : states_) slot(v).cache->clear();
 }
 
 void GraphExecutor::poison() {
@@ -330,7 +352,7 @@ std::vector<float> GraphExecutor::read(ir::ValueId v, int64_t offset, int64_t co
   }
   const bool bound = v.index < alias_.size() && alias_[v.index] != kNoSlot;
   const Cache* cache = bound ? slot(v).cache.get() : nullptr;
-  const size_t size = cache ? cache->size() : f32(v).size();
+  const size_t size = cache ? cache->n : f32(v).size();
   if (offset < 0 || count < 0 || static_cast<size_t>(offset + count) > size)
     fail("graph @{}: elements [{}, {}) are outside %{} : {}", graph_.name, offset, offset + count,
          graph_.value(v).name, ir::to_string(graph_.type(v)));
@@ -342,7 +364,7 @@ std::vector<float> GraphExecutor::read(ir::ValueId v, int64_t offset, int64_t co
 
 void GraphExecutor::write(ir::ValueId v, int64_t offset, std::span<const float> values) {
   Slot& s = slot(v);
-  const size_t size = s.cache ? s.cache->size() : s.f.size();
+  const size_t size = s.cache ? s.cache->n : s.f.size();
   if (graph_.value(v).kind == ir::ValueKind::Weight || offset < 0 ||
       static_cast<size_t>(offset) + values.size() > size)
     fail("graph @{}: cannot write {} values at {} to %{} : {}", graph_.name, values.size(), offset,
@@ -397,13 +419,13 @@ void GraphExecutor::append_kv(const float* k, const float* v, int64_t pos, int64
   Cache &kcache = *slot(kc).cache, &vcache = *slot(vc).cache;
   for (int64_t h = 0; h < d[1]; ++h) {
     const int64_t at = cache_at(kc, seq, h, pos);
-    if (kcache.f16.empty()) {
-      std::copy_n(k + h * d[0], d[0], kcache.f32.data() + at);
-      std::copy_n(v + h * d[0], d[0], vcache.f32.data() + at);
-    } else {
-      to_f16(attention_kernels_, k + h * d[0], kcache.f16.data() + at, d[0]);
-      to_f16(attention_kernels_, v + h * d[0], vcache.f16.data() + at, d[0]);
-    }
+    auto append = [&](Cache& c, const float* x) {
+      if (c.type == DType::F32) std::copy_n(x, d[0], c.f32.data() + at);
+      else if (c.type == DType::F16) to_f16(attention_kernels_, x, c.f16.data() + at, d[0]);
+      else quant::quantize(DType::Q8_0, x, c.q8.data() + q8_0_bytes(at), d[0]);
+    };
+    append(kcache, k + h * d[0]);
+    append(vcache, v + h * d[0]);
   }
 }
 
@@ -411,8 +433,12 @@ KvView GraphExecutor::kv_view(ir::ValueId kc, ir::ValueId vc, int64_t seq) const
   const auto& d = graph_.type(kc).shape.dims;
   const auto at = static_cast<size_t>(cache_at(kc, seq, 0, 0));
   const Cache &k = *slot(kc).cache, &v = *slot(vc).cache;
-  if (k.f16.empty()) return {k.f32.data() + at, v.f32.data() + at, d[0], max_ctx_ * d[0]};
-  return {k.f16.data() + at, v.f16.data() + at, d[0], max_ctx_ * d[0], true};
+  auto base = [&](const Cache& c) -> const void* {
+    if (c.type == DType::F32) return c.f32.data() + at;
+    if (c.type == DType::F16) return c.f16.data() + at;
+    return c.q8.data() + q8_0_bytes(static_cast<int64_t>(at));
+  };
+  return {base(k), base(v), d[0], max_ctx_ * d[0], k.type, v.type};
 }
 
 void GraphExecutor::matmuls(std::initializer_list<MatmulPart> parts, const float* x, int64_t n) {
@@ -585,8 +611,8 @@ GraphModel::GraphModel(const gguf::File& file, const GraphModelOptions& opt,
                        Qwen2Model::LogitsFn each)
     : file_(file),
       opt_(opt),
-      exec_(file, runtime::decode_graph(file, opt.n_ctx, opt.passes, "cpu"), opt.n_threads,
-            nullptr, opt.kernels),
+      exec_(file, runtime::decode_graph(file, opt.n_ctx, opt.passes, "cpu", {}, opt.cache),
+            opt.n_threads, nullptr, opt.kernels),
       n_vocab_(qwen2::read_config(file).n_vocab),
       each_(std::move(each)) {
   if (opt.n_ubatch < 1) fail("the micro-batch (-ub) must be at least 1 token, found {}", opt.n_ubatch);
@@ -597,8 +623,8 @@ GraphExecutor& GraphModel::batch() {
   if (!batch_) {
     runtime::StepShape shape{std::min(opt_.n_ubatch, exec_.max_ctx()), static_cast<bool>(each_)};
     batch_ = std::make_unique<GraphExecutor>(
-        file_, runtime::decode_graph(file_, opt_.n_ctx, opt_.passes, "cpu", shape), opt_.n_threads,
-        &exec_, opt_.kernels);
+        file_, runtime::decode_graph(file_, opt_.n_ctx, opt_.passes, "cpu", shape, opt_.cache),
+        opt_.n_threads, &exec_, opt_.kernels);
     if (opt_.plant_fault) batch_->plant_fault(batch_->graph().find_brick(*opt_.plant_fault));
   }
   return *batch_;

@@ -34,6 +34,7 @@
 #include "runtime/cpu/resident_weights.h"
 #include "runtime/brick_stepper.h"
 #include "runtime/cpu/thread_pool.h"
+#include "runtime/decode_graph.h"
 #include "runtime/session.h"
 
 namespace brickc::cpu {
@@ -109,15 +110,21 @@ class GraphExecutor final : public runtime::BrickStepper {
   const std::vector<double>& brick_us() const { return brick_us_; }
 
  private:
-  // A KV cache state, possibly shared, on huge pages (decode reads all of it every step):
-  // f32 for the reference engine; f16 for the int8 engine, as llama.cpp keeps it, which
-  // halves what attention streams at a long context. One of the two is allocated.
+  // A KV cache state, possibly shared, on huge pages (decode reads all of it every step).
+  // An f16 cache is f32 in the reference engine and f16 in the int8 engine, as llama.cpp
+  // keeps it, which halves what attention streams at a long context. A q8_0 cache is q8_0
+  // blocks in both: its rounding is what the cache type asks for. One vector is allocated.
   struct Cache {
+    DType type = DType::F32;  // how the values are held
+    size_t n = 0;             // values
     std::vector<float, HugePageAllocator<float>> f32;
     std::vector<uint16_t, HugePageAllocator<uint16_t>> f16;
-    size_t size() const { return f16.empty() ? f32.size() : f16.size(); }
+    std::vector<uint8_t, HugePageAllocator<uint8_t>> q8;
+    Cache(DType held, size_t values);
     float get(size_t e) const;
+    // Value e set to x; in a q8_0 cache, x joins its block's other values, requantized.
     void set(size_t e, float x);
+    void clear();
   };
   struct Slot {
     std::vector<float> f;    // f32 / q8_1 activations, f32 weights
@@ -185,6 +192,7 @@ struct GraphModelOptions {
   int64_t n_ubatch = 512;  // prompt tokens per T-token step; 1: token by token
   std::optional<std::string> passes;
   Kernels kernels = Kernels::kReference;
+  runtime::CacheTypes cache;  // how the KV cache holds K and V
   bool poison = false;  // GraphExecutor::poison() before every step (tests)
   // A brick (ir::Graph::find_brick's spec) made a wrong kernel in every graph the model
   // runs (GraphExecutor::plant_fault), to show that --verify names it.

@@ -361,7 +361,8 @@ TEST(CpuBricks, DecodeAttentionOfGroupedHeadsIsThatOfEachHead) {
         vh16[at] = quant::f32_to_fp16(v[from]);
       }
   const KvView heads{kh.data(), vh.data(), s.head_dim, n_pos * s.head_dim};
-  const KvView heads16{kh16.data(), vh16.data(), s.head_dim, n_pos * s.head_dim, true};
+  const KvView heads16{kh16.data(), vh16.data(), s.head_dim, n_pos * s.head_dim, DType::F16,
+                       DType::F16};
   std::vector<AttentionConfig> configs{s};
   for (simd::Isa isa : {simd::Isa::kAvx2, simd::Isa::kAvx512})
     if (simd::supported(isa)) {
@@ -391,6 +392,48 @@ TEST(CpuBricks, DecodeAttentionOfGroupedHeadsIsThatOfEachHead) {
       }
     }
   }
+}
+
+// Attention over a q8_0 KV cache (K alone, or K and V) is attention over the values its
+// blocks hold: the cache of rows rounded through q8_0 by quant::dequantize, read as f32.
+// A prompt and one-token steps, the reference loops and each SIMD set.
+TEST(CpuBricks, AttentionOnAQ8_0CacheIsAttentionOnItsValues) {
+  auto rng = fresh_rng();
+  const AttentionConfig s{12, 2, 128};
+  const int64_t n_tokens = 4, pos0 = 97, n_pos = pos0 + n_tokens;
+  const int64_t qd = s.n_head * s.head_dim;
+  auto k = random_vec(rng, n_pos * s.n_head_kv * s.head_dim);
+  auto v = random_vec(rng, k.size());
+  const auto q = random_vec(rng, n_tokens * qd);
+  // Each kv head's positions together; the q8_0 blocks of each row, and their values.
+  std::vector<uint8_t> k8(k.size() / 32 * 34), v8(k8.size());
+  for (auto [x, x8] : {std::pair{&k, &k8}, std::pair{&v, &v8}}) {
+    quant::quantize(DType::Q8_0, x->data(), x8->data(), static_cast<int64_t>(x->size()));
+    quant::dequantize(DType::Q8_0, x8->data(), x->data(), static_cast<int64_t>(x->size()));
+  }
+  const int64_t head = n_pos * s.head_dim;
+  const KvView f32{k.data(), v.data(), s.head_dim, head};
+  const KvView both{k8.data(), v8.data(), s.head_dim, head, DType::Q8_0, DType::Q8_0};
+  const KvView k_only{k8.data(), v.data(), s.head_dim, head, DType::Q8_0, DType::F32};
+  std::vector<AttentionConfig> configs{s};
+  for (simd::Isa isa : {simd::Isa::kAvx2, simd::Isa::kAvx512})
+    if (simd::supported(isa)) {
+      configs.push_back(s);
+      configs.back().kernels = simd::attention_kernels(isa, s.head_dim);
+    }
+  for (const AttentionConfig& c : configs)
+    for (int threads : {1, 3}) {
+      ThreadPool pool(threads);
+      for (int64_t t : {int64_t{-1}, int64_t{0}, n_tokens - 1}) {  // -1: the prompt
+        const int64_t n = t < 0 ? n_tokens : 1, at = t < 0 ? 0 : t;
+        std::vector<float> want(n * qd, kNaN), got(n * qd, kNaN), got_k(n * qd, kNaN);
+        attention(pool, c, q.data() + at * qd, n, pos0 + at, f32, want.data());
+        attention(pool, c, q.data() + at * qd, n, pos0 + at, both, got.data());
+        attention(pool, c, q.data() + at * qd, n, pos0 + at, k_only, got_k.data());
+        ASSERT_EQ(got, want) << "token " << t << " threads " << threads;
+        ASSERT_EQ(got_k, want) << "q8_0 K alone, token " << t << " threads " << threads;
+      }
+    }
 }
 
 // An f16 KV cache's conversions in each SIMD set: quant::f32_to_fp16's bits (round to

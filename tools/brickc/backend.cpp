@@ -32,7 +32,11 @@ Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
   if (o.parallel > 1 && (o.engine == "direct" || llama_cpu))
     fail("--parallel {} runs the int8 or the graph engine; --engine direct takes one sequence",
          o.parallel);
-  if ((o.engine == "direct" || llama_cpu) && !bricks) {
+  const bool graph_engine = !(o.engine == "direct" || llama_cpu) || bricks;
+  if (!graph_engine && o.cache != runtime::CacheTypes{})
+    fail("--cache-type-k/v q8_0 runs the int8 or the graph engine; --engine direct and "
+         "--activations llama-cpu keep an f32 cache");
+  if (!graph_engine) {
     b.label = fmt::format("cpu ({} threads, direct f32)", o.threads);
     b.cpu_model = std::make_unique<cpu::Qwen2Model>(
         file, cpu::ForwardOptions{o.threads, o.n_ctx, o.activations});
@@ -47,11 +51,15 @@ Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
   g.n_ubatch = o.n_ubatch;
   g.plant_fault = o.plant_fault;
   g.kernels = int8 ? cpu::Kernels::kInt8 : cpu::Kernels::kReference;
+  g.cache = o.cache;
   const std::string kernels =
       int8 ? fmt::format("int8 {}", cpu::simd::name(cpu::simd::best_isa())) : "graph f32";
   const std::string batch = o.parallel > 1 ? fmt::format(", {} sequences", o.parallel) : "";
   b.label = fmt::format("cpu ({} threads, {}{})", o.threads, kernels, batch);
-  if (int8) b.kv_cache_type = "f16";
+  // The executor's rule (cpu::GraphExecutor::Cache).
+  auto held = [&](DType t) { return int8 || t == DType::Q8_0 ? t : DType::F32; };
+  b.kv_k = held(o.cache.k);
+  b.kv_v = held(o.cache.v);
   if (o.parallel > 1) {
     if (bricks) fail("--parallel {} has no per-brick timing or verification", o.parallel);
     b.batch = std::make_unique<cpu::BatchModel>(file, g, o.parallel, batch_rows(o.parallel));
@@ -65,6 +73,9 @@ Backend open_cuda(const gguf::File& file, const BackendOptions& o) {
   if (o.engine == "int8" || o.engine == "direct" || o.activations != cpu::Activations::kF32)
     fail("--engine {} and --activations choose CPU engines; they do not apply to --device cuda",
          o.engine);
+  if (o.cache != runtime::CacheTypes{})
+    fail("--cache-type-k/v q8_0: the GPU keeps an f16 KV cache; a q8_0 cache runs on the CPU "
+         "(--device cpu)");
   cuda::ModelOptions m;
   // auto takes the per-brick graph: it decodes faster than the megakernel on the H200
   // (bench/results/gpu-h200/megakernel.md).
@@ -77,7 +88,7 @@ Backend open_cuda(const gguf::File& file, const BackendOptions& o) {
   m.plant_fault = o.plant_fault;
   Backend b;
   b.device = "cuda";
-  b.kv_cache_type = "f16";
+  b.kv_k = b.kv_v = DType::F16;
   if (o.parallel > 1) {
     if (o.engine == "megakernel" || o.profile || o.verify || o.brick_steps || o.plant_fault)
       fail("--parallel {} runs the GPU's batch graph: no megakernel, per-brick timing or "
@@ -99,10 +110,11 @@ Backend open_device(const gguf::File& file, const BackendOptions& o) {
   if (o.device != "cuda" && o.device != "auto")
     fail("unknown --device '{}': expected cpu, cuda or auto", o.device);
   const auto& p = cuda::probe();
-  // auto: the GPU when one works, unless a CPU-only engine was asked for.
+  // auto: the GPU when one works, unless a CPU-only engine or cache type was asked for.
   const bool gpu_engine = o.engine == "auto" || o.engine == "megakernel" || o.engine == "graph";
   const bool gpu = o.device == "cuda" ||
-                   (p.usable() && gpu_engine && o.activations == cpu::Activations::kF32);
+                   (p.usable() && gpu_engine && o.activations == cpu::Activations::kF32 &&
+                    o.cache == runtime::CacheTypes{});
   if (!gpu) return open_cpu(file, o);
   if (!p.usable()) fail("CUDA unavailable: {}", p.why_unusable());
   return open_cuda(file, o);

@@ -52,6 +52,7 @@ struct BenchOptions {
   // 0: max(depth + n_prompt + n_gen, 512), at most the model's context_length.
   int64_t n_ctx = 0;
   int64_t n_ubatch = 512;
+  CacheFlags cache;
   std::string json;
   std::string llama_bench;
   std::string plot;
@@ -104,14 +105,15 @@ runtime::VerifyStats verify_bricks(runtime::Decoder& d, const gguf::File& file, 
 }
 
 BenchReport::Roofline roofline(const gguf::File& file, int64_t n_ctx, int64_t kv_len,
-                               const std::string& profile, std::optional<double> bandwidth_gbs) {
+                               runtime::CacheTypes cache, const std::string& profile,
+                               std::optional<double> bandwidth_gbs) {
   const passes::DeviceProfile dp = passes::device_profile(profile, bandwidth_gbs);
   BenchReport::Roofline r;
   r.profile = profile;
   r.bandwidth_gbs = dp.bandwidth_gbs;
   r.datasheet_gbs = bandwidth_gbs ? *bandwidth_gbs : dp.datasheet_gbs;
   r.reference = bandwidth_gbs ? "given" : dp.assumed ? "assumed" : "datasheet";
-  ir::Graph g = runtime::decode_graph(file, n_ctx, std::nullopt, profile);
+  ir::Graph g = runtime::decode_graph(file, n_ctx, std::nullopt, profile, {}, cache);
   g.kv_len = kv_len;  // costs only: the budgets are not read here
   r.decode_bytes_per_token = ir::total_cost(g).bytes();
   return r;
@@ -192,11 +194,12 @@ void run(const BenchOptions& o) {
     bo.engine = o.engine;
     bo.n_ctx = bench_context(o, cfg);
     bo.n_ubatch = o.n_ubatch;
+    bo.cache = o.cache.types();
     Backend backend = open_backend(*file, bo);
     runtime::Decoder& d = *backend.decoder;
     r.n_ctx = d.n_ctx();
     r.n_ubatch = o.n_ubatch;
-    r.roofline = roofline(*file, r.n_ctx, mean_kv_len(o.settings),
+    r.roofline = roofline(*file, r.n_ctx, mean_kv_len(o.settings), bo.cache,
                           backend.device == "cuda" ? cuda::budget_profile(backend.label) : "cpu",
                           o.bandwidth_gbs);
     r.result = bench::run_bench(d, o.settings, static_cast<int32_t>(cfg.n_vocab), kPromptSeed);
@@ -216,9 +219,11 @@ void run(const BenchOptions& o) {
       r.device.cpu_name = cpu_name();
     }
     // K and V, every layer, every position.
-    r.memory.kv_cache_type = backend.kv_cache_type;
-    r.memory.kv_cache_bytes = uint64_t{2} * cfg.n_layer * static_cast<uint64_t>(r.n_ctx) *
-                              cfg.kv_dim() * (backend.kv_cache_type == "f16" ? 2 : 4);
+    r.memory.kv_cache_type = backend.kv_k == backend.kv_v
+                                 ? std::string(name(backend.kv_k))
+                                 : fmt::format("k {}, v {}", name(backend.kv_k), name(backend.kv_v));
+    const auto values = static_cast<int64_t>(cfg.n_layer) * r.n_ctx * cfg.kv_dim();
+    r.memory.kv_cache_bytes = ir::vec(backend.kv_k, values).bytes() + ir::vec(backend.kv_v, values).bytes();
   }
   if (profiling(o) || o.verify) {
     // A second model on the same device: the rates above come from the kernels users run,
@@ -230,6 +235,7 @@ void run(const BenchOptions& o) {
     bo.engine = o.engine;
     bo.n_ctx = r.n_ctx;
     bo.n_ubatch = o.n_ubatch;
+    bo.cache = o.cache.types();
     bo.profile = profiling(o);
     bo.brick_steps = o.verify;
     Backend backend = open_backend(*file, bo);
@@ -263,6 +269,8 @@ void run(const BenchOptions& o) {
     // The same device as brickc's: all layers on the GPU, or the CPU with as many threads.
     q.n_gpu_layers = r.device.kind == "cuda" ? 99 : 0;
     if (r.device.kind == "cpu") q.threads = o.threads;
+    q.cache_k = o.cache.k;
+    q.cache_v = o.cache.v;
     r.llama = bench::run_llama_bench(q);
   }
 
@@ -312,6 +320,7 @@ void add_bench_command(CLI::App& app) {
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
   add_device_flags(cmd, o->device, o->threads, o->engine);
+  add_cache_flags(cmd, o->cache);
   cmd->add_option("-c,--ctx-size", o->n_ctx,
                   "Context length (default: max(-d + -p + -n, 512), at most the model's "
                   "context_length)")

@@ -27,6 +27,7 @@
 #include "runtime/bench/profile_json.h"
 #include "runtime/bench/report_fields.h"
 #include "tools/brickc/commands.h"
+#include "tools/brickc/generation_flags.h"
 
 namespace brickc::tools {
 namespace {
@@ -88,6 +89,7 @@ struct CompileOptions {
   int64_t max_ctx = 0;
   int64_t tokens = 1;       // -m: tokens per step (the token dimension)
   int64_t sequences = 1;    // -m: sequences the tokens may belong to (a batch)
+  CacheFlags cache;         // -m: how the KV cache holds K and V
   bool all_logits = false;  // -m: logits for every token of the step
   bool trace = false;    // --emit=cuda|ptx: the kernels with their profiling hooks
   bool megakernel = false;  // --emit=cuda|ptx: also the persistent decode kernel
@@ -177,6 +179,9 @@ void compile_model(const CompileOptions& o) {
   io.n_tokens = o.tokens;
   io.n_seq = o.sequences;
   io.all_logits = o.all_logits;
+  const runtime::CacheTypes cache = o.cache.types();
+  io.cache_k = cache.k;
+  io.cache_v = cache.v;
   ir::Graph g = qwen2::import_qwen2(*file, io);
   ir::verify_or_fail(g, o.model);
   const double import_ms = ms_since(t0);
@@ -272,6 +277,7 @@ void add_compile_command(CLI::App& app) {
                 "logits), not the last token's alone");
   cmd->add_option("--max-ctx", o->max_ctx,
                   "KV cache length for an imported model (default: min(context, 4096))");
+  add_cache_flags(cmd, o->cache);
   cmd->add_option("--annotate", o->annotate,
                   "A bench report (brickc bench --profile --json): print the optimized IR of "
                   "-m with each brick's measured time beside its budget");

@@ -31,6 +31,21 @@ void add_device_flags(CLI::App* cmd, std::string& device, int& threads, std::str
       ->capture_default_str();
 }
 
+runtime::CacheTypes CacheFlags::types() const {
+  return {runtime::parse_cache_type("--cache-type-k", k), runtime::parse_cache_type("--cache-type-v", v)};
+}
+
+void add_cache_flags(CLI::App* cmd, CacheFlags& f) {
+  cmd->add_option("--cache-type-k", f.k,
+                  "How the KV cache holds K: f16, or q8_0 (8-bit blocks of 32: half the bytes "
+                  "a long context's attention reads; the CPU engines)")
+      ->check(CLI::IsMember({"f16", "q8_0"}))
+      ->capture_default_str();
+  cmd->add_option("--cache-type-v", f.v, "How the KV cache holds V: f16 or q8_0, as --cache-type-k")
+      ->check(CLI::IsMember({"f16", "q8_0"}))
+      ->capture_default_str();
+}
+
 void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& n_help) {
   f.threads = cpu::physical_cores();
   cmd->add_option("-m,--model", f.model, "GGUF model file")->required();
@@ -40,6 +55,7 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& 
                   "Context length (default: 4096 or the model's context_length if smaller)")
       ->check(CLI::PositiveNumber);
   add_device_flags(cmd, f.device, f.threads, f.engine);
+  add_cache_flags(cmd, f.cache);
   cmd->add_option("--ubatch-size", f.n_ubatch,
                   "Prompt tokens evaluated together in one step (llama.cpp's -ub); 1: token by "
                   "token")

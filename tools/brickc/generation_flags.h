@@ -7,10 +7,18 @@
 #include <string_view>
 
 #include "frontend/qwen2/config.h"
+#include "runtime/decode_graph.h"
 #include "runtime/sampling/sampler.h"
 #include "runtime/session.h"
 
 namespace brickc::tools {
+
+// --cache-type-k and --cache-type-v (llama.cpp's names): how the KV cache holds K and V.
+struct CacheFlags {
+  std::string k = "f16", v = "f16";
+  runtime::CacheTypes types() const;  // checked
+};
+void add_cache_flags(CLI::App* cmd, CacheFlags& f);
 
 struct GenerationFlags {
   std::string model;
@@ -20,6 +28,7 @@ struct GenerationFlags {
   int64_t n_ctx = 0;  // 0: min(4096, the model's context_length)
   int64_t n_ubatch = 512;  // prompt tokens per T-token step
   double task_timeout_s = 1.0;  // --engine megakernel: longest wait of a task for its inputs
+  CacheFlags cache;
   int64_t n_predict = -1;
   sampling::SamplerParams sampler;
   int64_t seed = -1;
@@ -32,7 +41,8 @@ void add_device_flags(CLI::App* cmd, std::string& device, int& threads, std::str
                       const std::string& threads_help =
                           "CPU threads (default: the physical cores this process may use)");
 
-// Adds -m, --device, -t, -c, --ubatch-size, --task-timeout, -n (described by n_help) and the sampling flags.
+// Adds -m, --device, -t, -c, --ubatch-size, --task-timeout, the cache types, -n (described
+// by n_help) and the sampling flags.
 void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& n_help);
 
 // -c checked against the model, or its default.

@@ -35,6 +35,7 @@ struct PerplexityFlags {
   std::string device = "auto";
   std::string engine = "auto";
   int threads = 1;
+  CacheFlags cache;
   std::string json;
 };
 
@@ -94,6 +95,7 @@ void run(const PerplexityFlags& o) {
   bo.engine = o.engine;
   bo.n_ctx = o.n_ctx;
   bo.n_ubatch = o.n_ubatch;
+  bo.cache = o.cache.types();
   bo.each = [&ppl](int64_t pos, std::span<const float> logits) { ppl.observe(pos, logits); };
   Backend backend = open_backend(*file, bo);
 
@@ -154,6 +156,7 @@ void add_perplexity_command(CLI::App& app) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
       ->capture_default_str();
   add_device_flags(cmd, o->device, o->threads, o->engine);
+  add_cache_flags(cmd, o->cache);
   cmd->add_option("--json", o->json,
                   "Write the result as JSON (schema brickc-perplexity/1): sizes, the running "
                   "estimate and seconds of each chunk, the final PPL and its uncertainty");

@@ -56,6 +56,7 @@ void serve(const ServeOptions& o) {
   bo.engine = o.gen.engine;
   bo.n_ctx = context_length(o.gen, cfg);
   bo.parallel = o.parallel;
+  bo.cache = o.gen.cache.types();
   Backend backend = open_backend(*file, bo);
 
   serve::ServerOptions so;
@@ -119,6 +120,7 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--api-key", o->api_key,
                   "Require 'Authorization: Bearer KEY' on every endpoint but /health");
   add_device_flags(cmd, g.device, g.threads, g.engine);
+  add_cache_flags(cmd, g.cache);
   cmd->add_option("--parallel", o->parallel,
                   "Requests decoded together (continuous batching, on the CPU or the GPU); "
                   "each has the whole context")

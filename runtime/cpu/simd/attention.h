@@ -35,7 +35,8 @@ struct AttentionChunk {
 // e^x is a polynomial within 2 ulp of f32's, and e^(−86) for anything smaller.
 // to_f16 / from_f16: n values rounded to f16 (to nearest even: quant::f32_to_fp16's bits)
 // and back, for an f16 KV cache: its appends, and its chunks of keys and values widened to
-// f32 for the loops above.
+// f32 for the loops above. from_q8_0: n values (whole blocks) of a q8_0 KV cache widened,
+// d · q as quant::dequantize gives them.
 // swiglu: y[i] = g[i] / (1 + e^(−g[i])) · u[i], the FFN's gate, with softmax's exp (its one
 // other user here): a 512-token prompt step of the 1.5B takes 128 M of them, and std::exp
 // one at a time was a fifth of that step's work outside the weight products (dev VM).
@@ -45,6 +46,7 @@ struct AttentionKernels {
   void (*softmax)(float* p, int64_t n, float scale, bool f16) = nullptr;
   void (*to_f16)(const float* x, uint16_t* y, int64_t n) = nullptr;
   void (*from_f16)(const uint16_t* x, float* y, int64_t n) = nullptr;
+  void (*from_q8_0)(const uint8_t* x, float* y, int64_t n) = nullptr;
   void (*swiglu)(const float* g, const float* u, float* y, int64_t n) = nullptr;
 };
 

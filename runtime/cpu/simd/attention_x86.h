@@ -204,6 +204,13 @@ struct Attention {
     for (; i < n; ++i) y[i] = _cvtsh_ss(x[i]);
   }
 
+  static void from_q8_0(const uint8_t* x, float* y, int64_t n) {
+    for (int64_t b = 0; b < n / 32; ++b, x += 34, y += 32) {
+      const V d = S::set1(_cvtsh_ss(static_cast<uint16_t>(x[0] | x[1] << 8)));
+      for (int i = 0; i < 32; i += W) S::store(y + i, S::mul(d, S::load_i8(x + 2 + i)));
+    }
+  }
+
   static void swiglu(const float* g, const float* u, float* y, int64_t n) {
     int64_t i = 0;
     for (; i + W <= n; i += W) {
@@ -217,7 +224,7 @@ struct Attention {
   // The head sizes these blocks cover: whole output blocks of DB vectors.
   static AttentionKernels for_head(int64_t head_dim) {
     if (head_dim <= 0 || head_dim % (S::kDims * W) != 0) return {};
-    return {&scores, &weigh, &softmax, &to_f16, &from_f16, &swiglu};
+    return {&scores, &weigh, &softmax, &to_f16, &from_f16, &from_q8_0, &swiglu};
   }
 };
 
