@@ -250,6 +250,14 @@ void GraphExecutor::Cache::set(size_t e, float x) {
   }
 }
 
+void GraphExecutor::Cache::set_block(size_t e, const float* x) {
+  if (type != DType::Q8_0) {
+    for (size_t i = 0; i < 32; ++i) set(e + i, x[i]);
+    return;
+  }
+  quant::quantize(DType::Q8_0, x, q8.data() + e / 32 * 34, 32);
+}
+
 void GraphExecutor::Cache::clear() {
   std::ranges::fill(f32, 0.0f);
   std::ranges::fill(f16, uint16_t{0});
@@ -371,6 +379,14 @@ void GraphExecutor::write(ir::ValueId v, int64_t offset, std::span<const float> 
          graph_.value(v).name, ir::to_string(graph_.type(v)));
   for (size_t e = 0; e < values.size(); ++e) {
     const auto at = static_cast<int64_t>(e) + offset;
+    // A q8_0 cache takes whole blocks at once: value by value, each would requantize its
+    // block with the values before it and round those again (a row head_dim long is whole
+    // blocks, so a block's 32 values are consecutive here too).
+    if (s.cache && s.cache->type == DType::Q8_0 && at % 32 == 0 && values.size() - e >= 32) {
+      s.cache->set_block(static_cast<size_t>(cache_element(v, at)), values.data() + e);
+      e += 31;
+      continue;
+    }
     if (s.cache) s.cache->set(cache_element(v, at), values[e]);
     else s.f[at] = values[e];
   }

@@ -124,6 +124,8 @@ class GraphExecutor final : public runtime::BrickStepper {
     float get(size_t e) const;
     // Value e set to x; in a q8_0 cache, x joins its block's other values, requantized.
     void set(size_t e, float x);
+    // Values e .. e + 31 (e a multiple of 32) set to x[0 .. 31]: a q8_0 block quantized once.
+    void set_block(size_t e, const float* x);
     void clear();
   };
   struct Slot {

@@ -14,6 +14,7 @@
 
 #include "frontend/gguf/reader.h"
 #include "frontend/qwen2/importer.h"
+#include "frontend/quant/quant.h"
 #include "frontend/synth/presets.h"
 #include "frontend/synth/synth.h"
 #include "ir/error.h"
@@ -332,6 +333,39 @@ TEST(CpuExecutor, StepWritesEveryPoisonedResult) {
   e.step(3, 0);
   each_result(
       [&](bool poisoned, bool, ir::ValueId v) { EXPECT_FALSE(poisoned) << g.value(v).name; });
+}
+
+// A q8_0 cache holds the q8_0 rounding of what is written to it (quant::quantize and
+// dequantize, which test_quant_vs_gguf.py checks against the gguf package), a whole block
+// at a time: values read back and written again stay as they were, which is how --verify
+// copies one engine's cache into the reference's. In both engines, for K and V.
+TEST(CpuExecutor, AQ8_0CacheHoldsTheRoundingOfItsBlocks) {
+  const gguf::File& f = model_file({"test-tiny", synth::QuantMix::Q4_K_M});
+  const uint32_t seed = std::random_device{}();
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, 2.0f);
+  for (Kernels k : {Kernels::kReference, Kernels::kInt8}) {
+    GraphModelOptions o = options(kCtx);
+    o.kernels = k;
+    o.cache = {DType::Q8_0, DType::Q8_0};
+    GraphModel m(f, o);
+    GraphExecutor& e = m.executor();
+    for (const char* name : {"kcache.0", "vcache.1"}) {
+      const ir::ValueId c = *e.graph().find(name);
+      ASSERT_EQ(e.graph().type(c).elem, DType::Q8_0);
+      const int64_t n = e.graph().type(c).shape.elements();
+      std::vector<float> x(static_cast<size_t>(n)), want(x.size());
+      for (float& v : x) v = d(rng);
+      std::vector<uint8_t> blocks(static_cast<size_t>(n / 32 * 34));
+      quant::quantize(DType::Q8_0, x.data(), blocks.data(), n);
+      quant::dequantize(DType::Q8_0, blocks.data(), want.data(), n);
+      e.write(c, 0, x);
+      const std::vector<float> got = e.read(c, 0, n);
+      ASSERT_EQ(got, want) << name << ", seed " << seed;
+      e.write(c, 0, got);
+      ASSERT_EQ(e.read(c, 0, n), want) << name << " written back, seed " << seed;
+    }
+  }
 }
 
 // Greedy decoding takes the graph's argmax brick (computed with the step) rather than a
