@@ -20,8 +20,7 @@ ir::Graph decode_graph(const gguf::File& file, int64_t n_ctx,
   io.n_tokens = shape.n_tokens;
   io.all_logits = shape.all_logits;
   io.n_seq = shape.n_seq;
-  io.cache_k = cache.k;
-  io.cache_v = cache.v;
+  io.cache = cache;
   ir::Graph g = qwen2::import_qwen2(file, io);
   std::vector<const passes::PassInfo*> pipeline;
   if (passes)

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "frontend/gguf/reader.h"
+#include "frontend/qwen2/importer.h"
 #include "ir/graph.h"
 
 namespace brickc::runtime {
@@ -19,11 +20,8 @@ struct StepShape {
   int64_t n_seq = 1;  // sequences the tokens may belong to (a server's batch)
 };
 
-// How the KV cache stores K and V (qwen2::ImportOptions::cache_k, cache_v).
-struct CacheTypes {
-  DType k = DType::F16, v = DType::F16;
-  bool operator==(const CacheTypes&) const = default;
-};
+// How the KV cache holds K and V: the importer's choice, which every backend passes on.
+using CacheTypes = qwen2::CacheTypes;
 
 // `device_profile` names the roofline the budget pass assigns budgets from (passes/
 // device_profile.h). Errors: n_ctx outside 1..context_length, n_tokens outside 1..n_ctx,

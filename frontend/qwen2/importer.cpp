@@ -65,7 +65,7 @@ ir::Graph import_qwen2(const gguf::File& f, const ImportOptions& opts) {
   auto out_w = c.tied ? embd : im.weight("w.output", t.output);
   ir::Shape cache{{c.head_dim, c.n_head_kv, max_ctx}};
   if (opts.n_seq > 1) cache.dims.push_back(opts.n_seq);
-  for (DType t : {opts.cache_k, opts.cache_v})
+  for (DType t : {opts.cache.k, opts.cache.v})
     if (t != DType::F16 && !(t == DType::Q8_0 && c.head_dim % 32 == 0))
       fail("{}: a {} KV cache of head_dim {}: the cache types are f16, and q8_0 where head_dim "
            "is a multiple of 32", f.path(), name(t), c.head_dim);
@@ -87,8 +87,8 @@ ir::Graph import_qwen2(const gguf::File& f, const ImportOptions& opts) {
     auto ffn_norm = v("w.ffn_norm", l.ffn_norm);
     auto wg = w("w.ffn_gate", l.w_gate), wu = w("w.ffn_up", l.w_up);
     auto wd = w("w.ffn_down", l.w_down);
-    ir::Builder::Caches kv{b.state(n("kcache"), {opts.cache_k, cache}),
-                           b.state(n("vcache"), {opts.cache_v, cache})};
+    ir::Builder::Caches kv{b.state(n("kcache"), {opts.cache.k, cache}),
+                           b.state(n("vcache"), {opts.cache.v, cache})};
 
     b.set_layer(static_cast<int>(il));
     auto h = b.rmsnorm(n("h"), x, attn_norm, c.rms_eps);

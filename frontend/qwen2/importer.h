@@ -9,6 +9,13 @@
 
 namespace brickc::qwen2 {
 
+// How the KV cache holds K and V (llama.cpp's --cache-type-k/v): f16, or q8_0 (blocks of 32
+// values of a head row, half the bytes a long context's attention reads).
+struct CacheTypes {
+  DType k = DType::F16, v = DType::F16;
+  bool operator==(const CacheTypes&) const = default;
+};
+
 struct ImportOptions {
   // KV cache length; 0 takes min(context_length, 4096), the default context of `run`.
   int64_t max_ctx = 0;
@@ -24,9 +31,7 @@ struct ImportOptions {
   // a sequence dimension ([head_dim, n_kv_heads, max_ctx, n_seq]) and %seq : i32[T] says
   // each token's sequence; kv_append and attention take it.
   int64_t n_seq = 1;
-  // How the KV cache stores K and V (llama.cpp's --cache-type-k/v): f16, or q8_0 (blocks of
-  // 32 values of a head row, half the bytes a long context's attention reads).
-  DType cache_k = DType::F16, cache_v = DType::F16;
+  CacheTypes cache;
 };
 
 // Validates the config and every tensor (read_config, bind_tensors), then builds the step:

@@ -39,7 +39,7 @@ struct BenchReport {
   struct Memory {
     std::optional<uint64_t> device_bytes;  // GPU memory the model holds (cuda)
     uint64_t kv_cache_bytes = 0;
-    std::string kv_cache_type;  // Backend::kv_k, kv_v: f16, q8_0, f32, or "k q8_0, v f16" 
+    std::string kv_cache_type;  // Backend::kv_k, kv_v: f16, q8_0, f32, or "k q8_0, v f16"
     uint64_t host_peak_rss_bytes = 0;
   } memory;
   // The decode roofline on the device profile the budgets came from: bytes one step moves

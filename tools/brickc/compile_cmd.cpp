@@ -179,9 +179,7 @@ void compile_model(const CompileOptions& o) {
   io.n_tokens = o.tokens;
   io.n_seq = o.sequences;
   io.all_logits = o.all_logits;
-  const runtime::CacheTypes cache = o.cache.types();
-  io.cache_k = cache.k;
-  io.cache_v = cache.v;
+  io.cache = o.cache.types();
   ir::Graph g = qwen2::import_qwen2(*file, io);
   ir::verify_or_fail(g, o.model);
   const double import_ms = ms_since(t0);
