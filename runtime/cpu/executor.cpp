@@ -84,10 +84,8 @@ GraphExecutor::GraphExecutor(const gguf::File& file, ir::Graph graph, int n_thre
                  share_cache->graph_.name);
           s.cache = share_cache->slot(*other).cache;
         } else {
-          const DType held = v.type.elem == DType::Q8_0 || kernels_ == Kernels::kInt8
-                                 ? v.type.elem
-                                 : DType::F32;
-          s.cache = std::make_shared<Cache>(held, static_cast<size_t>(v.type.shape.elements()));
+          s.cache = std::make_shared<Cache>(held_cache_type(kernels_, v.type.elem),
+                                            static_cast<size_t>(v.type.shape.elements()));
         }
         break;
       }
@@ -223,6 +221,10 @@ void GraphExecutor::bind_weight(const gguf::File& file, const ir::Value& v, Slot
   }
 }
 
+DType held_cache_type(Kernels kernels, DType declared) {
+  return declared == DType::Q8_0 || kernels == Kernels::kInt8 ? declared : DType::F32;
+}
+
 GraphExecutor::Cache::Cache(DType held, size_t values) : type(held), n(values) {
   if (type == DType::F32) f32.assign(n, 0.0f);
   else if (type == DType::F16) f16.assign(n, 0);
@@ -232,7 +234,7 @@ GraphExecutor::Cache::Cache(DType held, size_t values) : type(held), n(values) {
 float GraphExecutor::Cache::get(size_t e) const {
   if (type == DType::F32) return f32[e];
   if (type == DType::F16) return quant::fp16_to_f32(f16[e]);
-  const uint8_t* block = q8.data() + e / 32 * 34;
+  const uint8_t* block = q8.data() + q8_0_bytes(static_cast<int64_t>(e / 32 * 32));
   return quant::load_fp16(block) * static_cast<float>(static_cast<int8_t>(block[2 + e % 32]));
 }
 
@@ -242,7 +244,7 @@ void GraphExecutor::Cache::set(size_t e, float x) {
   } else if (type == DType::F16) {
     f16[e] = quant::f32_to_fp16(x);
   } else {
-    uint8_t* block = q8.data() + e / 32 * 34;
+    uint8_t* block = q8.data() + q8_0_bytes(static_cast<int64_t>(e / 32 * 32));
     float values[32];
     quant::dequantize(DType::Q8_0, block, values, 32);
     values[e % 32] = x;
@@ -251,11 +253,7 @@ void GraphExecutor::Cache::set(size_t e, float x) {
 }
 
 void GraphExecutor::Cache::set_block(size_t e, const float* x) {
-  if (type != DType::Q8_0) {
-    for (size_t i = 0; i < 32; ++i) set(e + i, x[i]);
-    return;
-  }
-  quant::quantize(DType::Q8_0, x, q8.data() + e / 32 * 34, 32);
+  quant::quantize(DType::Q8_0, x, q8.data() + q8_0_bytes(static_cast<int64_t>(e)), 32);
 }
 
 void GraphExecutor::Cache::clear() {

@@ -42,6 +42,12 @@ namespace brickc::cpu {
 // The kernels of the matrix bricks.
 enum class Kernels { kReference, kInt8 };
 
+// How an engine holds a cache declared `declared`: an f16 cache is f32 in the reference
+// engine and f16 in the int8 engine, as llama.cpp keeps it, which halves what attention
+// streams at a long context; a q8_0 cache is q8_0 blocks in both, its rounding being what
+// the cache type asks for.
+DType held_cache_type(Kernels kernels, DType declared);
+
 class GraphExecutor final : public runtime::BrickStepper {
  public:
   // Verifies `graph` and binds each weight to the tensor of `file` it names, checking
@@ -110,10 +116,8 @@ class GraphExecutor final : public runtime::BrickStepper {
   const std::vector<double>& brick_us() const { return brick_us_; }
 
  private:
-  // A KV cache state, possibly shared, on huge pages (decode reads all of it every step).
-  // An f16 cache is f32 in the reference engine and f16 in the int8 engine, as llama.cpp
-  // keeps it, which halves what attention streams at a long context. A q8_0 cache is q8_0
-  // blocks in both: its rounding is what the cache type asks for. One vector is allocated.
+  // A KV cache state, possibly shared, on huge pages (decode reads all of it every step),
+  // held as held_cache_type says. One vector is allocated.
   struct Cache {
     DType type = DType::F32;  // how the values are held
     size_t n = 0;             // values
@@ -124,7 +128,8 @@ class GraphExecutor final : public runtime::BrickStepper {
     float get(size_t e) const;
     // Value e set to x; in a q8_0 cache, x joins its block's other values, requantized.
     void set(size_t e, float x);
-    // Values e .. e + 31 (e a multiple of 32) set to x[0 .. 31]: a q8_0 block quantized once.
+    // A q8_0 cache's values e .. e + 31 (e a multiple of 32) set to x[0 .. 31]: the block
+    // quantized once.
     void set_block(size_t e, const float* x);
     void clear();
   };

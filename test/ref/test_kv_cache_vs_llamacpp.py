@@ -23,12 +23,10 @@ import os
 
 os.environ["LLAMA_ATTN_ROT_DISABLE"] = "1"  # read when llama.cpp creates a context
 
-import sys
-
 import llama_cpp
 import numpy as np
 
-from test_cpu_vs_llamacpp import BRICKC, THREADS, kl_top1, run, synth, write_f32_copy
+from test_cpu_vs_llamacpp import BRICKC, THREADS, die, kl_top1, run, synth, write_f32_copy
 
 WORK = os.path.join(os.environ["BRICKC_WORK"], "kv_cache_vs_llamacpp")
 N_POSITIONS = 256
@@ -41,11 +39,6 @@ RATIO = 0.3
 BOUNDS_F = (0.005, 0.96)
 Q8, F16 = llama_cpp.GGML_TYPE_Q8_0, llama_cpp.GGML_TYPE_F16
 NAMES = {Q8: "q8_0", F16: "f16"}
-
-
-def die(msg):
-    print(f"FAIL: {msg}", flush=True)
-    sys.exit(1)
 
 
 def llama_logits(path, prompt, k, v):

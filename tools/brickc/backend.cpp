@@ -56,10 +56,8 @@ Backend open_cpu(const gguf::File& file, const BackendOptions& o) {
       int8 ? fmt::format("int8 {}", cpu::simd::name(cpu::simd::best_isa())) : "graph f32";
   const std::string batch = o.parallel > 1 ? fmt::format(", {} sequences", o.parallel) : "";
   b.label = fmt::format("cpu ({} threads, {}{})", o.threads, kernels, batch);
-  // The executor's rule (cpu::GraphExecutor::Cache).
-  auto held = [&](DType t) { return int8 || t == DType::Q8_0 ? t : DType::F32; };
-  b.kv_k = held(o.cache.k);
-  b.kv_v = held(o.cache.v);
+  b.kv_k = cpu::held_cache_type(g.kernels, o.cache.k);
+  b.kv_v = cpu::held_cache_type(g.kernels, o.cache.v);
   if (o.parallel > 1) {
     if (bricks) fail("--parallel {} has no per-brick timing or verification", o.parallel);
     b.batch = std::make_unique<cpu::BatchModel>(file, g, o.parallel, batch_rows(o.parallel));
