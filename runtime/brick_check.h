@@ -27,11 +27,13 @@ struct BrickResult {
   bool ok() const { return finite && max_rel <= tolerance; }
 };
 
-// The bound on max_rel for a brick's results on a backend that rounds as `r` says. Int8
-// activations quantized inside the brick (an f32 input to int8-dot weights) dominate: 3e-2;
-// a stored q8_1 result adds its rounding (1/254 of the block maximum): 1e-2; f16 caches
-// 1e-3; f32 arithmetic in another order 1e-3.
-double brick_tolerance(const ir::Graph& g, const ir::Brick& b, BrickStepper::Rounding r);
+// The bound on max_rel for `result` of brick `b` on a backend that rounds as `r` says.
+// Int8 activations quantized inside the brick (an f32 input to int8-dot weights) dominate:
+// 3e-2; a stored q8_1 result adds its rounding (1/254 of the block maximum): 1e-2; a q8_0
+// cache row, one step of its block (1/127 of the block maximum): 1e-2; f16 caches 1e-3;
+// f32 arithmetic in another order 1e-3.
+double brick_tolerance(const ir::Graph& g, const ir::Brick& b, ir::ValueId result,
+                       BrickStepper::Rounding r);
 
 // One step of `tokens` at positions pos .. (one decode token, or up to T of a T-token
 // graph), run on both brick by brick: `ref` (a CPU GraphExecutor) follows `dut`, over the

@@ -38,7 +38,13 @@ constexpr unsigned kDqBlocksPerSm = 2;
 constexpr double kDqBlockCost = 1.0;  // a gemm_dq block's fixed cost in 256-value units of its K
 constexpr int64_t kFlashTileQ = 64;                 // flash_attention.cuh: kFlashBQ
 constexpr unsigned kFlashThreads = 128;
-unsigned flash_smem(int64_t hd) { return static_cast<unsigned>(512 * hd); }  // flash_smem_bytes
+// kernels/kv_cache.cuh: kv_q8_tile_bytes, a staged tile of rows of a q8_0 cache's head.
+int64_t q8_tile(int64_t hd, int64_t rows) { return rows * (hd + hd / 16); }
+// flash_attention.cuh: flash_smem_bytes, two stages of K and V tiles (and for a q8_0 cache
+// the f16 tiles they are widened into).
+unsigned flash_smem(int64_t hd, bool q8) {
+  return static_cast<unsigned>(q8 ? 4 * q8_tile(hd, 64) + 256 * hd : 512 * hd);
+}
 // attention.cuh: attention_part_floats and attention_counters, a token's partials (per
 // split and per group of kAttnGroup splits) and merge counters.
 constexpr int64_t kAttnGroup = 8;
@@ -46,9 +52,9 @@ int64_t attention_groups(int64_t s) { return (s + kAttnGroup - 1) / kAttnGroup; 
 int64_t attention_part_floats(int64_t nq, int64_t s, int64_t hd) { return nq * (s + attention_groups(s)) * (hd + 2); }
 int64_t attention_counters(int64_t nkv, int64_t s) { return nkv * (1 + attention_groups(s)); }
 // attention.cuh: attention_smem_bytes, the long-cache path's ring of K and V tiles of 64
-// rows, as many as fill 64 KB and at least two.
-unsigned attention_smem(int64_t hd) {
-  const int64_t stage = 2 * 64 * hd * 2;
+// rows (f16 or q8_0), as many as fill 64 KB and at least two.
+unsigned attention_smem(int64_t hd, bool q8) {
+  const int64_t stage = 2 * (q8 ? q8_tile(hd, 64) : 64 * hd * 2);
   return static_cast<unsigned>(std::max<int64_t>(2, 65536 / stage) * stage);
 }
 // Decode attention's most KV splits: at long context, (KV head, split) blocks enough for
@@ -361,6 +367,7 @@ class Lowering {
     // rope: (x, pos); kv_append: (k, v, pos, kc, vc); rope_kv_append: (q, k, v, pos, kc, vc)
     ir::ValueId q, k, v, cache_k, cache_v, out;
     int64_t hd = 0;
+    bool q8 = false;
     float theta = 0.0f;
     if (rope) theta = b.float_attr("theta");
     if (rope && !append) {
@@ -372,8 +379,7 @@ class Lowering {
       cache_k = o[c];
       cache_v = o[c + 1];
       hd = g_.type(cache_k).shape.dims[0];
-      if (type(cache_k) != DType::F16 || type(cache_v) != DType::F16)
-        unsupported("a KV cache that is not f16");
+      q8 = q8_cache(cache_k, cache_v);
       k = o[rope ? 1 : 0];
       v = o[rope ? 2 : 1];
       if (rope) {
@@ -386,10 +392,10 @@ class Lowering {
     for (ir::ValueId in : {q, k, v})
       if (in.index != UINT32_MAX && type(in) != DType::F32) unsupported("an input that is not f32");
     const std::string call =
-        fmt::format("rope_kv_append{}<{}, {}, {}, {}, {}>", rows ? "_rows" : "", hd, nq, nkv,
-                    rope ? "true" : "false", append ? "true" : "false");
-    const std::string stem =
-        fmt::format("{}{}_hd{}_q{}_kv{}", ir::keyword(b.kind), rows ? "_rows" : "", hd, nq, nkv);
+        fmt::format("rope_kv_append{}<{}, {}, {}, {}, {}, {}>", rows ? "_rows" : "", hd, nq, nkv,
+                    rope ? "true" : "false", append ? "true" : "false", q8);
+    const std::string stem = fmt::format("{}{}_hd{}_q{}_kv{}{}", ir::keyword(b.kind), rows ? "_rows" : "",
+                                         hd, nq, nkv, q8 ? "_q8cache" : "");
     auto val = [&](ir::ValueId x) { return x.index == UINT32_MAX ? null() : value(x); };
     // Decode spreads one item (a pair of values) per thread over the grid
     // (rope_kv_append.cuh: kRopeItems); T tokens take a block each.
@@ -404,16 +410,30 @@ class Lowering {
         unsupported("a cache append of a batch step without its %seq operand");
       args.insert(args.end(), {value(o[rope && append ? 3 : append ? 2 : 1]),
                                append ? value(*seq_) : null(),
-                               integer(append ? seq_elements(cache_k) : 0)});
+                               integer(append ? seq_bytes(cache_k) : 0)});
     }
     launch(kernel(stem, call), std::move(args)).grid = {
         static_cast<unsigned>(rows ? g_.n_tokens : (items + kThreads - 1) / kThreads), 1};
   }
 
-  // f16 elements of one sequence's part of a batch cache [head_dim, n_kv, ctx, n_seq].
-  int64_t seq_elements(ir::ValueId cache) const {
+  // Bytes of one sequence's part of a batch cache [head_dim, n_kv, ctx, n_seq].
+  int64_t seq_bytes(ir::ValueId cache) const {
     const auto& d = g_.type(cache).shape.dims;
-    return d[0] * d[1] * d[2];
+    return d[2] * static_cast<int64_t>(gpu_cache_position_bytes(type(cache), d[0] * d[1]));
+  }
+
+  // Whether the caches k and v hold q8_0 (else f16; kernels/kv_cache.cuh): the GPU's
+  // kernels take one type for both.
+  bool q8_cache(ir::ValueId k, ir::ValueId v) const {
+    if (type(k) != type(v))
+      unsupported(fmt::format("K and V caches of different types (k {}, v {}); the CPU holds them "
+                              "(--device cpu)", name(type(k)), name(type(v))));
+    if (type(k) != DType::F16 && type(k) != DType::Q8_0)
+      unsupported(fmt::format("a KV cache of {} (f16 or q8_0)", name(type(k))));
+    const int64_t hd = g_.type(k).shape.dims[0];
+    if (type(k) == DType::Q8_0 && hd != 64 && hd != 128)
+      unsupported(fmt::format("a q8_0 cache of head_dim {} (64 or 128)", hd));
+    return type(k) == DType::Q8_0;
   }
 
   // Decode attention (attention.cuh): `attention` for one token, or with `batch`
@@ -430,7 +450,7 @@ class Lowering {
     if (nq % nkv != 0) unsupported("query heads not a multiple of KV heads");
     if (nq / nkv > 8) unsupported(fmt::format("{} query heads per KV head (at most 8)", nq / nkv));
     if (nq / nkv * hd > 1024) unsupported("more than 1024 query values per KV head");
-    if (type(o[1]) != DType::F16 || type(o[2]) != DType::F16) unsupported("a KV cache that is not f16");
+    const bool q8 = q8_cache(o[1], o[2]);
     if (batch && (o.size() < 5 || o[4] != *seq_)) unsupported("batch attention without its %seq operand");
     const std::string res = g_.value(b.results[0]).name;
     const size_t parts = add_scratch(static_cast<uint64_t>(t * attention_part_floats(nq, s, hd)) * 4,
@@ -439,18 +459,18 @@ class Lowering {
                                         "attention split counters of %" + res, true);
     std::vector<Arg> args = {value(o[0]), value(o[1]), value(o[2]), step(), scratch(parts),
                              value(b.results[0]), scratch(counters), trace()};
-    if (batch) args.insert(args.end(), {value(o[3]), value(*seq_), integer(seq_elements(o[1]))});
+    if (batch) args.insert(args.end(), {value(o[3]), value(*seq_), integer(seq_bytes(o[1]))});
     // One token's output may be q8_1 (quantize-activations), quantized as it is stored.
     const bool out_q8 = type(b.results[0]) == DType::Q8_1;
     if (out_q8 && batch) unsupported("a q8_1 result of batch attention");
-    const std::string name = fmt::format("{}_hd{}_q{}_kv{}{}", batch ? "batch_attention" : "attention",
-                                         hd, nq, nkv, out_q8 ? "_outq8" : "");
-    const std::string call = batch ? fmt::format("batch_attention<{}, {}, {}, {}>", hd, nq, nkv, s)
-                                   : fmt::format("attention<{}, {}, {}, {}, {}>", hd, nq, nkv, s, out_q8);
+    const std::string name = fmt::format("{}_hd{}_q{}_kv{}{}{}", batch ? "batch_attention" : "attention",
+                                         hd, nq, nkv, q8 ? "_q8cache" : "", out_q8 ? "_outq8" : "");
+    const std::string call = batch ? fmt::format("batch_attention<{}, {}, {}, {}, {}>", hd, nq, nkv, s, q8)
+                                   : fmt::format("attention<{}, {}, {}, {}, {}, {}>", hd, nq, nkv, s, q8, out_q8);
     // Registers for two blocks per SM, whose rings keep 64 KB of K/V rows in flight.
     Launch& l = launch(kernel(name, call, kThreads, 2), std::move(args));
     l.grid = {static_cast<unsigned>(nkv), static_cast<unsigned>(s * t)};
-    l.smem = attention_smem(hd);
+    l.smem = attention_smem(hd, q8);
   }
 
   // --- T-token steps: every kernel handles step->n_tokens <= T rows (kernels/gemm.cuh,
@@ -656,17 +676,17 @@ class Lowering {
         const int64_t hd = d[0], nkv = d[1], nq = len(o[0]) / hd;
         if (hd != 64 && hd != 128) unsupported(fmt::format("head_dim {} (T-token steps: 64, 128)", hd));
         if (nq % nkv != 0) unsupported("query heads not a multiple of KV heads");
-        if (type(o[1]) != DType::F16 || type(o[2]) != DType::F16) unsupported("a KV cache that is not f16");
+        const bool q8 = q8_cache(o[1], o[2]);
         if (seq_) {
           decode_attention(b, true);
           return true;
         }
-        Launch& l = launch(kernel(fmt::format("flash_attention_hd{}_q{}_kv{}", hd, nq, nkv),
-                                  fmt::format("flash_attention<{}, {}, {}>", hd, nq, nkv), kFlashThreads),
+        Launch& l = launch(kernel(fmt::format("flash_attention_hd{}_q{}_kv{}{}", hd, nq, nkv, q8 ? "_q8cache" : ""),
+                                  fmt::format("flash_attention<{}, {}, {}, {}>", hd, nq, nkv, q8), kFlashThreads),
                            {value(o[0]), value(o[1]), value(o[2]), step(), value(r), trace()});
         l.grid = {static_cast<unsigned>(nq), static_cast<unsigned>((t + kFlashTileQ - 1) / kFlashTileQ)};
         l.block = kFlashThreads;
-        l.smem = flash_smem(hd);
+        l.smem = flash_smem(hd, q8);
         return true;
       }
       case BrickKind::Rmsnorm:
@@ -801,9 +821,24 @@ uint64_t gpu_row_stride(DType t, int64_t ne0) {
   return (*b + 15) / 16 * 16;
 }
 
+uint64_t gpu_cache_position_bytes(DType t, int64_t e) {
+  const auto n = static_cast<uint64_t>(e);
+  switch (t) {
+    case DType::F16: return n * 2;
+    case DType::Q8_0: return (n + n / 32 * 2 + 15) / 16 * 16;
+    default: fail("a GPU KV cache holds f16 or q8_0 values, not {}", name(t));
+  }
+}
+
 uint64_t gpu_value_bytes(const ir::Graph& g, ir::ValueId v) {
   const ir::TensorType& t = g.type(v);
   const auto n = static_cast<uint64_t>(t.shape.elements());
+  // A KV cache: the state, or the result of the append that updates it (the only q8_0
+  // values the GPU holds).
+  if (g.value(v).kind == ir::ValueKind::State || t.elem == DType::Q8_0) {
+    const auto& d = t.shape.dims;  // [head_dim, n_kv_heads, ctx(, n_seq)]
+    return n / static_cast<uint64_t>(d[0] * d[1]) * gpu_cache_position_bytes(t.elem, d[0] * d[1]);
+  }
   switch (t.elem) {
     case DType::Q8_1: return n + n / 32 * 8;
     // %tok/%pos of a decode step live in the step struct (a T-token step's %tok is a

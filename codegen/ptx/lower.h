@@ -100,8 +100,14 @@ KernelPlan lower(const ir::Graph& g, const LowerOptions& o = {});
 // that every row starts where a 16-byte load may read it.
 uint64_t gpu_row_stride(DType t, int64_t ne0);
 
-// Device buffer bytes of an activation value: q8_1 is int8[n] then (d, s) f32 pairs per 32;
-// the argmax result is one 64-bit key.
+// Device buffer bytes of a value: q8_1 is int8[n] then (d, s) f32 pairs per 32; the argmax
+// result is one 64-bit key; a KV cache (state) is its positions (gpu_cache_position_bytes).
 uint64_t gpu_value_bytes(const ir::Graph& g, ir::ValueId v);
+
+// Bytes of one position of a KV cache on the GPU, whose `e` values are its n_kv_heads x
+// head_dim: f16 values; or q8_0's int8 values, then one f16 scale per 32 of them, padded to
+// 16 bytes, so that a position starts where a 16-byte load may read it and a range of
+// positions is one contiguous copy (kernels/kv_cache.cuh).
+uint64_t gpu_cache_position_bytes(DType t, int64_t e);
 
 }  // namespace brickc::ptx

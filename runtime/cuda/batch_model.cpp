@@ -18,7 +18,7 @@ Executor make_batch(Context& ctx, const gguf::File& file, const ModelOptions& o,
   e.use_graph = o.use_graph;
   return Executor(ctx, file,
                   runtime::decode_graph(file, o.n_ctx, o.passes, budget_profile(ctx.info().name),
-                                        shape),
+                                        shape, o.cache),
                   e);
 }
 

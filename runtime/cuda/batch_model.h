@@ -17,7 +17,7 @@ namespace brickc::cuda {
 
 class BatchModel final : public runtime::BatchDecoder {
  public:
-  // o: device, n_ctx (per sequence), passes, use_graph.
+  // o: device, n_ctx (per sequence), passes, cache, use_graph.
   BatchModel(const gguf::File& file, const ModelOptions& o, int n_seq, int64_t max_rows);
 
   int64_t n_ctx() const override { return exec_.max_ctx(); }

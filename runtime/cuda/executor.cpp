@@ -61,20 +61,64 @@ void quantize_q8_1(std::span<const float> x, uint8_t* out) {
   }
 }
 
-// Bytes per element of a ranged read or write: 4 (f32), 2 (f16); 0 for q8_1 values and
-// argmax keys, which go whole. Fails on a range outside the value.
-uint64_t ranged_bytes(const ir::Graph& g, ir::ValueId v, int64_t offset, int64_t count) {
+// Where elements [offset, offset + count) of a value lie in its device buffer: f32 and f16
+// values element by element; a q8_0 KV cache by whole positions, a position's scales being
+// apart from its values (cache_q8_0_from_f32); q8_1 values and argmax keys whole. Fails on
+// a range outside the value or across those bounds.
+struct ByteRange {
+  uint64_t at = 0, bytes = 0;
+};
+ByteRange device_range(const ir::Graph& g, ir::ValueId v, int64_t offset, int64_t count) {
   const ir::TensorType& t = g.type(v);
   const int64_t n = t.elem == DType::I32 ? 1 : t.shape.elements();
   if (offset < 0 || count < 0 || offset + count > n)
     fail("elements [{}, {}) are outside %{} : {}", offset, offset + count, g.value(v).name,
          ir::to_string(t));
-  if (t.elem == DType::F32) return 4;
-  if (t.elem == DType::F16) return 2;
+  const auto o = static_cast<uint64_t>(offset), c = static_cast<uint64_t>(count);
+  if (t.elem == DType::F32) return {4 * o, 4 * c};
+  if (t.elem == DType::F16) return {2 * o, 2 * c};
+  if (t.elem == DType::Q8_0) {
+    if (t.shape.dims.size() < 3)
+      fail("%{} : {} is not a KV cache; the host reads and writes q8_0 only in caches",
+           g.value(v).name, ir::to_string(t));
+    const int64_t e = t.shape.dims[0] * t.shape.dims[1];
+    if (offset % e != 0 || count % e != 0)
+      fail("%{} : {} is a q8_0 KV cache, read and written by whole positions of {} elements, "
+           "not elements [{}, {})", g.value(v).name, ir::to_string(t), e, offset, offset + count);
+    const uint64_t p = ptx::gpu_cache_position_bytes(t.elem, e);
+    return {o / static_cast<uint64_t>(e) * p, c / static_cast<uint64_t>(e) * p};
+  }
   if (offset != 0 || count != n)
     fail("%{} : {} is read and written whole, not elements [{}, {})", g.value(v).name,
          ir::to_string(t), offset, offset + count);
-  return 0;
+  return {0, ptx::gpu_value_bytes(g, v)};
+}
+
+// A q8_0 KV cache's positions on the GPU (ptx::gpu_cache_position_bytes): a position's e
+// int8 values, then its e / 32 f16 scales, then zeros. The blocks are llama.cpp's q8_0
+// (quant::quantize), each {f16 d, int8 qs[32]} split between the two parts.
+void cache_q8_0_from_f32(std::span<const float> x, int64_t e, uint8_t* out) {
+  const auto pe = static_cast<size_t>(e);
+  const uint64_t p = ptx::gpu_cache_position_bytes(DType::Q8_0, e);
+  uint8_t block[34];
+  for (size_t i = 0; i < x.size(); i += 32) {
+    uint8_t* at = out + i / pe * p;
+    const size_t j = i % pe;
+    quant::quantize(DType::Q8_0, x.data() + i, block, 32);
+    std::memcpy(at + j, block + 2, 32);
+    std::memcpy(at + pe + j / 32 * 2, block, 2);
+  }
+}
+
+void cache_q8_0_to_f32(const uint8_t* raw, int64_t e, std::span<float> out) {
+  const auto pe = static_cast<size_t>(e);
+  const uint64_t p = ptx::gpu_cache_position_bytes(DType::Q8_0, e);
+  for (size_t i = 0; i < out.size(); ++i) {
+    const uint8_t* at = raw + i / pe * p;
+    const size_t j = i % pe;
+    const auto q = static_cast<float>(static_cast<int8_t>(at[j]));
+    out[i] = quant::load_fp16(at + pe + j / 32 * 2) * q;
+  }
 }
 
 // GPU bytes of a weight: norms and biases as f32, matrices in their GGUF blocks with each
@@ -186,10 +230,13 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
         break;
       case ir::ValueKind::State: {
         const auto& d = v.type.shape.dims;
-        if (d.size() != (batch ? 4u : 3u) || v.type.elem != DType::F16)
-          fail("graph @{}: state %{} : {} is not an f16 KV cache [head_dim, n_kv_heads, "
-               "max_ctx{}]", graph_.name, v.name, ir::to_string(v.type),
-               batch ? ", n_seq" : "");
+        // q8_0 blocks of 32 must not straddle a head row (kernels/kv_cache.cuh).
+        const bool q8_0 = v.type.elem == DType::Q8_0;
+        if (d.size() != (batch ? 4u : 3u) || (v.type.elem != DType::F16 && !q8_0) ||
+            (q8_0 && d[0] % 32 != 0))
+          fail("graph @{}: state %{} : {} is not an f16 or q8_0 KV cache [head_dim, n_kv_heads, "
+               "max_ctx{}] (q8_0: head_dim a multiple of 32)", graph_.name, v.name,
+               ir::to_string(v.type), batch ? ", n_seq" : "");
         n_seq_ = d.size() == 4 ? d[3] : 1;
         if (max_ctx_ != 0 && d[2] != max_ctx_)
           fail("graph @{}: state %{} has {} positions, another cache has {}", graph_.name, v.name,
@@ -598,11 +645,10 @@ std::vector<float> Executor::read(ir::ValueId v, int64_t offset, int64_t count) 
   stream_.sync("reading a value");
   const ir::TensorType& t = graph_.type(v);
   if (!ptr_[v.index]) fail("%{} has no device buffer", graph_.value(v).name);
-  const uint64_t unit = ranged_bytes(graph_, v, offset, count);
+  const ByteRange r = device_range(graph_, v, offset, count);
   const auto n = static_cast<size_t>(count);
-  std::vector<uint8_t> raw(unit ? n * unit : static_cast<size_t>(ptx::gpu_value_bytes(graph_, v)));
-  check(driver().cuMemcpyDtoH(raw.data(), ptr_[v.index] + offset * unit, raw.size()),
-        "cuMemcpyDtoH");
+  std::vector<uint8_t> raw(r.bytes);
+  check(driver().cuMemcpyDtoH(raw.data(), ptr_[v.index] + r.at, raw.size()), "cuMemcpyDtoH");
   std::vector<float> out(n);
   switch (t.elem) {
     case DType::F32: std::memcpy(out.data(), raw.data(), n * 4); break;
@@ -613,6 +659,7 @@ std::vector<float> Executor::read(ir::ValueId v, int64_t offset, int64_t count) 
         out[i] = quant::fp16_to_f32(h);
       }
       break;
+    case DType::Q8_0: cache_q8_0_to_f32(raw.data(), t.shape.dims[0] * t.shape.dims[1], out); break;
     case DType::Q8_1: {
       const auto* ds = reinterpret_cast<const float*>(raw.data() + n);
       for (size_t i = 0; i < n; ++i)
@@ -634,9 +681,9 @@ void Executor::write(ir::ValueId v, int64_t offset, std::span<const float> x) {
   const ir::TensorType& t = graph_.type(v);
   if (!ptr_[v.index] || t.elem == DType::I32)
     fail("cannot write %{} : {}", graph_.value(v).name, ir::to_string(t));
-  const uint64_t unit = ranged_bytes(graph_, v, offset, static_cast<int64_t>(x.size()));
+  const ByteRange r = device_range(graph_, v, offset, static_cast<int64_t>(x.size()));
   const size_t n = x.size();
-  std::vector<uint8_t> raw(unit ? n * unit : static_cast<size_t>(ptx::gpu_value_bytes(graph_, v)));
+  std::vector<uint8_t> raw(r.bytes);
   switch (t.elem) {
     case DType::F32: std::memcpy(raw.data(), x.data(), n * 4); break;
     case DType::F16:
@@ -645,12 +692,12 @@ void Executor::write(ir::ValueId v, int64_t offset, std::span<const float> x) {
         std::memcpy(raw.data() + 2 * i, &h, 2);
       }
       break;
+    case DType::Q8_0: cache_q8_0_from_f32(x, t.shape.dims[0] * t.shape.dims[1], raw.data()); break;
     case DType::Q8_1: quantize_q8_1(x, raw.data()); break;
     default: fail("cannot write %{} of type {}", graph_.value(v).name, name(t.elem));
   }
   stream_.sync("writing a value");
-  check(driver().cuMemcpyHtoD(ptr_[v.index] + offset * unit, raw.data(), raw.size()),
-        "cuMemcpyHtoD");
+  check(driver().cuMemcpyHtoD(ptr_[v.index] + r.at, raw.data(), raw.size()), "cuMemcpyHtoD");
 }
 
 void Executor::poison() {

@@ -1,8 +1,8 @@
 // The CUDA executor of Brick IR: binds a lowered step (codegen/ptx/lower.h) to device
-// buffers, uploads the weights once (rows padded to 16 bytes), keeps the fp16 KV cache, and
-// runs a step as one CUDA graph replay whose only inputs are the step struct (and, for a
-// T-token graph, the token ids). Per-brick eager runs and value access serve the GPU tests
-// and --verify.
+// buffers, uploads the weights once (rows padded to 16 bytes), keeps the KV cache (f16 or
+// q8_0), and runs a step as one CUDA graph replay whose only inputs are the step struct
+// (and, for a T-token graph, the token ids). Per-brick eager runs and value access serve
+// the GPU tests and --verify.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -86,9 +86,9 @@ class Executor final : public runtime::BrickStepper {
   bool has_argmax() const { return argmax_.index != UINT32_MAX; }
 
   // runtime::BrickStepper, for tests and --verify. set_step writes the step struct and
-  // run_brick runs brick i's kernels now, in order; both wait. read gives q8_1 dequantized
-  // and f16 widened; write quantizes to q8_1 as the kernels do. A q8_1 value is read and
-  // written whole.
+  // run_brick runs brick i's kernels now, in order; both wait. read gives q8_1 and q8_0
+  // dequantized and f16 widened; write quantizes to q8_1 as the kernels do, and to q8_0 as
+  // llama.cpp does. A q8_1 value is read and written whole, a q8_0 cache by whole positions.
   using BrickStepper::set_step;
   void set_step(std::span<const int32_t> tokens, int64_t pos) override;
   void run_brick(size_t i) override;

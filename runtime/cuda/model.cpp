@@ -13,7 +13,8 @@ namespace {
 
 // With plant_fault, the spec names a brick of the graph built here.
 Executor make_executor(Context& ctx, const gguf::File& file, const ModelOptions& o) {
-  ir::Graph g = runtime::decode_graph(file, o.n_ctx, o.passes, budget_profile(ctx.info().name));
+  ir::Graph g = runtime::decode_graph(file, o.n_ctx, o.passes, budget_profile(ctx.info().name), {},
+                                       o.cache);
   ExecutorOptions e;
   e.use_graph = o.use_graph;
   e.megakernel = o.megakernel;
@@ -29,7 +30,8 @@ std::unique_ptr<Executor> make_prefill(Context& ctx, const gguf::File& file, con
                                        const Executor& decode) {
   const runtime::StepShape shape{std::min(o.n_ubatch, decode.max_ctx()), static_cast<bool>(o.each)};
   ir::Graph g =
-      runtime::decode_graph(file, o.n_ctx, o.passes, budget_profile(ctx.info().name), shape);
+      runtime::decode_graph(file, o.n_ctx, o.passes, budget_profile(ctx.info().name), shape,
+                            o.cache);
   ExecutorOptions e;
   e.use_graph = o.use_graph;
   e.share = &decode;

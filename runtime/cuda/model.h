@@ -1,6 +1,7 @@
 // A Qwen2 GGUF decoded on the GPU: the optimized decode step lowered to kernels, weights
-// uploaded once, an fp16 KV cache, and the step captured as one CUDA graph replayed per
-// token; prompts run through a T-token step's graph that shares the weights and the cache.
+// uploaded once, an f16 or q8_0 KV cache, and the step captured as one CUDA graph replayed
+// per token; prompts run through a T-token step's graph that shares the weights and the
+// cache.
 // The generation loop's Decoder for --device cuda.
 #pragma once
 #include <cstddef>
@@ -14,6 +15,7 @@
 #include "frontend/gguf/reader.h"
 #include "ir/graph.h"
 #include "runtime/brick_stepper.h"
+#include "runtime/decode_graph.h"
 
 namespace brickc::cuda {
 
@@ -25,6 +27,8 @@ struct ModelOptions {
   // sends them token by token through the decode graph.
   int64_t n_ubatch = 512;
   std::optional<std::string> passes;   // pass list "a,b"; nullopt: the default pipeline
+  // How the KV cache holds K and V: f16 or q8_0, both of one type (the kernels take one).
+  runtime::CacheTypes cache;
   bool use_graph = true;               // false: launch each kernel eagerly (tests, debugging)
   // Decode steps as one persistent kernel (kernels/megakernel.cuh) instead of a graph of
   // per-brick kernels; prompts of two or more tokens take the T-token graph either way.

@@ -1,6 +1,7 @@
 // Shared by the GPU tests: skip with the reason when CUDA is unusable, one context per
 // process, synthetic models (test/unit/synth_model.h).
 #pragma once
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include "runtime/brick_check.h"
 #include "runtime/cuda/context.h"
 #include "runtime/cuda/driver.h"
+#include "runtime/decode_graph.h"
 #include "test/unit/synth_model.h"
 #include "test/unit/tiny_qwen2.h"
 
@@ -39,6 +41,16 @@ inline bool gpu_required() {
       GTEST_SKIP() << "no usable GPU: " << ::brickc::cuda::probe().why_unusable();             \
     }                                                                                          \
   } while (0)
+
+// K and V both q8_0 (--cache-type-k/v q8_0), the cache the GPU holds besides f16.
+inline constexpr runtime::CacheTypes kQ8_0Cache{DType::Q8_0, DType::Q8_0};
+
+// ", q8_0 cache" for a test's log line; nothing for the default f16 cache.
+inline std::string cache_label(runtime::CacheTypes cache) {
+  if (cache == runtime::CacheTypes{}) return "";
+  return cache.k == cache.v ? fmt::format(", {} cache", name(cache.k))
+                            : fmt::format(", k {} v {} cache", name(cache.k), name(cache.v));
+}
 
 // Brick checks of many steps (runtime/brick_check.h): each failed check fails the test (the
 // first ten are described), and the worst check of each brick kind is printed at the end.

@@ -30,11 +30,12 @@ using synth::QuantMix;
 constexpr int64_t kCtx = 1536;
 
 // Two steps of n random tokens (positions 0 .. n-1, then n .. 2n-1) through a T-token graph
-// on both executors, brick by brick; every brick result within its tolerance.
-void check_tokens(const gguf::File& file, int64_t t, int64_t n) {
+// on both executors, brick by brick; every brick result within its tolerance. The cache,
+// of the types `cache` asks for, is the decode graph's, as in cuda::Model.
+void check_tokens(const gguf::File& file, int64_t t, int64_t n, runtime::CacheTypes cache = {}) {
   const runtime::StepShape shape{t, false};
-  ir::Graph g = runtime::decode_graph(file, kCtx, std::nullopt, "h200", shape);
-  ir::Graph decode = runtime::decode_graph(file, kCtx, std::nullopt, "h200");
+  ir::Graph g = runtime::decode_graph(file, kCtx, std::nullopt, "h200", shape, cache);
+  ir::Graph decode = runtime::decode_graph(file, kCtx, std::nullopt, "h200", {}, cache);
   cuda::Executor owner(testing::gpu_context(), file, decode, {.use_graph = false});
   cuda::ExecutorOptions eo;
   eo.use_graph = false;
@@ -43,7 +44,8 @@ void check_tokens(const gguf::File& file, int64_t t, int64_t n) {
   cpu::GraphExecutor cpu(file, g, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const auto n_vocab = static_cast<uint32_t>(file.tensor("token_embd.weight").ne[1]);
   std::mt19937 rng(std::random_device{}());
-  testing::BrickCheckLog log(fmt::format("{}, T = {}, n = {}", file.path(), t, n));
+  testing::BrickCheckLog log(
+      fmt::format("{}, T = {}, n = {}{}", file.path(), t, n, testing::cache_label(cache)));
   for (int64_t pos : {int64_t{0}, n}) {
     std::vector<int32_t> tokens(static_cast<size_t>(n));
     for (auto& x : tokens) x = static_cast<int32_t>(rng() % n_vocab);
@@ -73,6 +75,18 @@ TEST(GpuTokenSteps, Qwen15Q8_0AndF16) {
   check_tokens(testing::synth_model("qwen2.5-coder-1.5b", QuantMix::Q8_0, 1), 64, 64);
   check_tokens(testing::synth_model("qwen2.5-coder-0.5b", QuantMix::F16, 1), 64, 50);
   check_tokens(testing::synth_model("qwen2.5-coder-0.5b", QuantMix::Q4_0, 1), 64, 64);
+}
+
+// A q8_0 KV cache: the step's rows rounded to its blocks and read back by the causal
+// attention, the second step's over the first's too; the 0.5B's positions are padded (128
+// values in 144 bytes), the 7B's are not (512 in 544).
+TEST(GpuTokenSteps, Q8_0Cache) {
+  BRICKC_REQUIRE_GPU();
+  const gguf::File& f = testing::synth_model("qwen2.5-coder-0.5b", QuantMix::Q4_K_M, 1);
+  for (int64_t t : {2, 64, 512}) check_tokens(f, t, t, testing::kQ8_0Cache);
+  check_tokens(f, 64, 37, testing::kQ8_0Cache);
+  check_tokens(testing::synth_model("qwen2.5-coder-7b", QuantMix::Q4_K_M, 1), 128, 77,
+               testing::kQ8_0Cache);
 }
 
 // The formats no quant mix uses (q4_1, q5_1, q5_K, q6_K tables) at 1.5B shapes.

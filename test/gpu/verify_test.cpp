@@ -1,7 +1,7 @@
 // --verify on the GPU: a verified prompt (one T-token step) and decode pass every brick
-// check and leave the logits exactly as a graph replay computes them; a planted wrong kernel
-// (codegen/ptx/kernels/plant_fault.cuh) of every result type is named, and only it, in the
-// T-token step and in each decode step.
+// check and leave the logits exactly as a graph replay computes them (with an f16 and a
+// q8_0 KV cache); a planted wrong kernel (codegen/ptx/kernels/plant_fault.cuh) of every
+// result type is named, and only it, in the T-token step and in each decode step.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -35,11 +35,13 @@ void run(runtime::Decoder& d, const std::vector<int32_t>& tokens) {
   for (size_t i = kSteps; i < tokens.size(); ++i) d.decode(tokens[i]);
 }
 
-TEST(GpuVerify, PassesAndLeavesTheLogitsAlone) {
-  BRICKC_REQUIRE_GPU();
+// The verifier's reference runs the GPU's graph, so it holds the same cache types.
+void check_passes(runtime::CacheTypes cache) {
+  SCOPED_TRACE(testing::cache_label(cache));
   const std::vector<int32_t> tokens = random_tokens(2 * kSteps);
   cuda::ModelOptions mo;
   mo.n_ctx = kCtx;
+  mo.cache = cache;
   std::vector<std::vector<float>> want;
   mo.each = [&](int64_t, std::span<const float> l) { want.emplace_back(l.begin(), l.end()); };
   run(*cuda::open_model(model(), mo), tokens);
@@ -56,6 +58,16 @@ TEST(GpuVerify, PassesAndLeavesTheLogitsAlone) {
   EXPECT_EQ(v.stats().steps, 1 + kSteps);
   EXPECT_EQ(v.stats().failures, 0);
   EXPECT_EQ(mismatches, 0) << "verified steps changed the logits";
+}
+
+TEST(GpuVerify, PassesAndLeavesTheLogitsAlone) {
+  BRICKC_REQUIRE_GPU();
+  check_passes({});
+}
+
+TEST(GpuVerify, PassesOnAQ8_0Cache) {
+  BRICKC_REQUIRE_GPU();
+  check_passes(testing::kQ8_0Cache);
 }
 
 // One spec per kind of planted fault: f32, q8_1 and f16 results, the argmax key.

@@ -71,22 +71,26 @@ Backend open_cuda(const gguf::File& file, const BackendOptions& o) {
   if (o.engine == "int8" || o.engine == "direct" || o.activations != cpu::Activations::kF32)
     fail("--engine {} and --activations choose CPU engines; they do not apply to --device cuda",
          o.engine);
-  if (o.cache != runtime::CacheTypes{})
-    fail("--cache-type-k/v q8_0: the GPU keeps an f16 KV cache; a q8_0 cache runs on the CPU "
-         "(--device cpu)");
+  // Its attention and append kernels take K and V in one type.
+  if (o.cache.k != o.cache.v)
+    fail("--cache-type-k {} --cache-type-v {}: the GPU holds K and V in one type (f16 or q8_0); "
+         "K and V of different types run on the CPU (--device cpu)", name(o.cache.k),
+         name(o.cache.v));
   cuda::ModelOptions m;
   // auto takes the per-brick graph: it decodes faster than the megakernel on the H200
   // (bench/results/gpu-h200/megakernel.md).
   m.megakernel = o.engine == "megakernel";
   m.n_ctx = o.n_ctx;
   m.n_ubatch = o.n_ubatch;
+  m.cache = o.cache;
   m.task_timeout_s = o.task_timeout_s;
   m.each = o.each;
   m.trace = o.profile;
   m.plant_fault = o.plant_fault;
   Backend b;
   b.device = "cuda";
-  b.kv_k = b.kv_v = DType::F16;
+  b.kv_k = o.cache.k;
+  b.kv_v = o.cache.v;
   if (o.parallel > 1) {
     if (o.engine == "megakernel" || o.profile || o.verify || o.brick_steps || o.plant_fault)
       fail("--parallel {} runs the GPU's batch graph: no megakernel, per-brick timing or "
@@ -108,11 +112,12 @@ Backend open_device(const gguf::File& file, const BackendOptions& o) {
   if (o.device != "cuda" && o.device != "auto")
     fail("unknown --device '{}': expected cpu, cuda or auto", o.device);
   const auto& p = cuda::probe();
-  // auto: the GPU when one works, unless a CPU-only engine or cache type was asked for.
+  // auto: the GPU when one works, unless a CPU-only engine was asked for, or K and V of
+  // different types, which only the CPU holds.
   const bool gpu_engine = o.engine == "auto" || o.engine == "megakernel" || o.engine == "graph";
   const bool gpu = o.device == "cuda" ||
                    (p.usable() && gpu_engine && o.activations == cpu::Activations::kF32 &&
-                    o.cache == runtime::CacheTypes{});
+                    o.cache.k == o.cache.v);
   if (!gpu) return open_cpu(file, o);
   if (!p.usable()) fail("CUDA unavailable: {}", p.why_unusable());
   return open_cuda(file, o);

@@ -23,7 +23,9 @@ struct BackendOptions {
   // longer prompts run in chunks of this many.
   int64_t n_ubatch = 512;
   double task_timeout_s = 1.0;  // cuda::ModelOptions::task_timeout_s
-  runtime::CacheTypes cache;    // how the KV cache holds K and V (the CPU's graph engines)
+  // How the KV cache holds K and V: on the CPU's graph engines, or on the GPU with K and V
+  // of one type.
+  runtime::CacheTypes cache;
   cpu::Activations activations = cpu::Activations::kF32;  // CPU direct engine only
   // auto (the GPU's default engine when the device allows one, else int8), a GPU engine
   // (megakernel, graph) or a CPU engine (int8, graph, direct): --engine's help.
@@ -49,8 +51,8 @@ struct BackendOptions {
 struct Backend {
   std::string device;  // "cpu" or "cuda"
   std::string label;   // for summaries: "cpu (16 threads)", "cuda:0 NVIDIA H200 (megakernel)"
-  // How K and V are held: f16 on the GPU; in the CPU's int8 engine the cache types asked
-  // for; in its f32 ones f32, or q8_0 where asked.
+  // How K and V are held: on the GPU and in the CPU's int8 engine the cache types asked
+  // for; in the CPU's f32 ones f32, or q8_0 where asked.
   DType kv_k = DType::F32, kv_v = DType::F32;
   std::unique_ptr<runtime::Decoder> decoder;
   std::unique_ptr<cpu::Qwen2Model> cpu_model;  // owned here when the decoder wraps one

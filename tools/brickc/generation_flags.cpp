@@ -38,7 +38,7 @@ runtime::CacheTypes CacheFlags::types() const {
 void add_cache_flags(CLI::App* cmd, CacheFlags& f) {
   cmd->add_option("--cache-type-k", f.k,
                   "How the KV cache holds K: f16, or q8_0 (8-bit blocks of 32: half the bytes "
-                  "a long context's attention reads; the CPU engines)")
+                  "a long context's attention reads; on the GPU, with V of the same type)")
       ->check(CLI::IsMember({"f16", "q8_0"}))
       ->capture_default_str();
   cmd->add_option("--cache-type-v", f.v, "How the KV cache holds V: f16 or q8_0, as --cache-type-k")

@@ -14,19 +14,9 @@
 // A block that is the only split writes the output itself: no partials, no merge.
 #pragma once
 #include "activations.cuh"
-#include "tensor_core.cuh"
+#include "kv_cache.cuh"
 
 constexpr int kAttnTile = 64;  // positions a block attends per round
-
-// Eight f16 values (one 16-byte load) as floats.
-__device__ __forceinline__ void unpack_h8(const uint4 v, float (&f)[8]) {
-  const u32 w[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-  for (int k = 0; k < 4; ++k) {
-    f[2 * k] = h2f(static_cast<u16>(w[k] & 0xFFFFu));
-    f[2 * k + 1] = h2f(static_cast<u16>(w[k] >> 16));
-  }
-}
 
 // The first N of M floats per warp summed over the warps: `red` holds each warp's values
 // (written by the caller), the sum of index i is handed to f(i, sum) in thread t.
@@ -42,14 +32,17 @@ __device__ __forceinline__ void attention_sum_warps(const float (&red)[kWarps][M
 }
 
 // The long-cache path streams K and V through a ring of stages in shared memory, each a K
-// tile and a V tile of kAttnTile rows: as many stages as fill 64 KB, at least two. That is
-// the kernel's dynamic shared memory; the per-head path and the merge reuse it.
-__host__ __device__ constexpr int attention_stage_bytes(int hd) { return 2 * kAttnTile * hd * 2; }
-__host__ __device__ constexpr int attention_stages(int hd) {
-  return 65536 / attention_stage_bytes(hd) > 2 ? 65536 / attention_stage_bytes(hd) : 2;
+// tile and a V tile of kAttnTile rows (a q8_0 cache's with their scales): as many stages
+// as fill 64 KB, at least two. That is the kernel's dynamic shared memory; the per-head
+// path and the merge reuse it.
+__host__ __device__ constexpr int attention_stage_bytes(int hd, bool q8) {
+  return 2 * (q8 ? kv_q8_tile_bytes(hd, kAttnTile) : kAttnTile * hd * 2);
 }
-__host__ __device__ constexpr int attention_smem_bytes(int hd) {
-  return attention_stages(hd) * attention_stage_bytes(hd);
+__host__ __device__ constexpr int attention_stages(int hd, bool q8) {
+  return 65536 / attention_stage_bytes(hd, q8) > 2 ? 65536 / attention_stage_bytes(hd, q8) : 2;
+}
+__host__ __device__ constexpr int attention_smem_bytes(int hd, bool q8) {
+  return attention_stages(hd, q8) * attention_stage_bytes(hd, q8);
 }
 
 // The per-head path's shared memory.
@@ -80,7 +73,7 @@ struct AttnMergeShared {
 // before the attention were held in registers through it (ptxas spilled them).
 struct AttnIO {
   const float* q;
-  const uint4 *kc, *vc;
+  const u8 *kc, *vc;  // the caches of the token's sequence
   const KArgs& a;
   long long part_at;
   int out_at, counters_at;
@@ -229,7 +222,7 @@ __device__ void attention_merge(const float* sums, const float* ml, int n, const
 template <int HD, int NQ, int NKV, int S>
 __device__ void attention_merge_splits(const AttnIO& io, u8* smem, int kvh, int split, int splits, unsigned t) {
   constexpr int G = NQ / NKV, SG = attention_groups(S);
-  static_assert(sizeof(AttnMergeShared<G, HD, S>) <= attention_smem_bytes(HD), "shared memory");
+  static_assert(sizeof(AttnMergeShared<G, HD, S>) <= attention_smem_bytes(HD, false), "shared memory");
   auto& sh = *reinterpret_cast<AttnMergeShared<G, HD, S>*>(smem);
   const AttnParts<HD, NQ, NKV, S> p(io.part(), kvh);
   auto out = [&](int i, float s) { attention_store<NQ * HD>(io, kvh * G * HD + i, s, t); };
@@ -252,17 +245,18 @@ __device__ void attention_merge_splits(const AttnIO& io, u8* smem, int kvh, int 
 // chunks of `chunk` for query head kvh * G + g alone. Early: the cache rows before the
 // last position were written by earlier steps, so they are loaded before waiting for this
 // step's inputs (a batch step may append several positions of one sequence: not so).
-// The block takes kAttnTile positions at a time, each thread a 16-byte piece of several
-// rows with all its loads in flight together.
-template <int HD, int NQ, int NKV, int S, bool Early, class B>
+// The block takes kAttnTile positions at a time, each thread 8 values (KvCache::load8) of
+// several rows with all its loads in flight together.
+template <int HD, int NQ, int NKV, int S, bool Q8, bool Early, class B>
 __device__ void attention_head(const AttnIO& io, const B& blk, u8* smem, int len, int chunk, int splits) {
+  using Kv = KvCache<HD, NKV, Q8>;
   constexpr int G = NQ / NKV;
-  constexpr int R = HD / 8;                // threads per row: 8 halves (16 bytes) each
+  constexpr int R = HD / 8;                // threads per row: 8 values each
   constexpr int RP = kThreads / R;         // rows the block loads at once
   constexpr int LPT = kAttnTile / RP;      // rows per thread per tile
   constexpr int NT = kAttnTile / kWarp;    // scores per lane in the softmax update
   static_assert(HD % 8 == 0 && kWarp % R == 0 && kAttnTile % RP == 0, "head_dim");
-  static_assert(sizeof(AttnHeadShared<HD>) <= attention_smem_bytes(HD), "shared memory");
+  static_assert(sizeof(AttnHeadShared<HD>) <= attention_smem_bytes(HD, Q8), "shared memory");
   auto& sh = *reinterpret_cast<AttnHeadShared<HD>*>(smem);
   const int kvh = blk.x, split = blk.y / G, hg = blk.y % G;
   const int t = blk.thread, warp = t / kWarp, lane = t % kWarp, r = t / R, c = t % R;
@@ -271,16 +265,13 @@ __device__ void attention_head(const AttnIO& io, const B& blk, u8* smem, int len
     return;
   }
   const int p0 = split * chunk, p1 = min(len, p0 + chunk);
-  // The cache is written in this step (by another task of the megakernel): loads go
-  // through L2 (.cg), never a stale L1 line.
-  const uint4* kc = io.kc;
-  const uint4* vc = io.vc;
-  auto load = [&](const uint4* cache, int base, int end, uint4(&rows)[LPT]) {
+  const u8* kc = io.kc;
+  const u8* vc = io.vc;
+  auto load = [&](const u8* cache, int base, int end, uint4(&rows)[LPT]) {
 #pragma unroll
     for (int i = 0; i < LPT; ++i) {
       const int p = base + i * RP + r;
-      rows[i] = p < end ? __ldcg(cache + (static_cast<long long>(p) * NKV + kvh) * R + c)
-                        : make_uint4(0, 0, 0, 0);
+      rows[i] = p < end ? Kv::load8(cache, p, kvh, c) : make_uint4(0, 0, 0, 0);
     }
   };
   // The first tile's rows of earlier steps are loaded before waiting for this step's
@@ -293,12 +284,11 @@ __device__ void attention_head(const AttnIO& io, const B& blk, u8* smem, int len
   Trace trace(io.trace, blk);
   if (Early && p1 == len && len - 1 < p0 + kAttnTile && (len - 1 - p0) % RP == r) {
     const int i = (len - 1 - p0) / RP;
-    const long long at = (static_cast<long long>(len - 1) * NKV + kvh) * R + c;
 #pragma unroll
     for (int j = 0; j < LPT; ++j)
       if (j == i) {
-        kv[j] = __ldcg(kc + at);
-        vv[j] = __ldcg(vc + at);
+        kv[j] = Kv::load8(kc, len - 1, kvh, c);
+        vv[j] = Kv::load8(vc, len - 1, kvh, c);
       }
   }
   const int h = kvh * G + hg;
@@ -321,7 +311,7 @@ __device__ void attention_head(const AttnIO& io, const B& blk, u8* smem, int len
 #pragma unroll
     for (int i = 0; i < LPT; ++i) {
       float kf[8];
-      unpack_h8(kv[i], kf);
+      Kv::unpack8(kv[i], kf);
       float s = 0.0f;
 #pragma unroll
       for (int j = 0; j < 8; ++j) s += sh.qs[c * 8 + j] * kf[j];
@@ -363,7 +353,7 @@ __device__ void attention_head(const AttnIO& io, const B& blk, u8* smem, int len
 #pragma unroll
     for (int i = 0; i < LPT; ++i) {
       float vf[8];
-      unpack_h8(vv[i], vf);
+      Kv::unpack8(vv[i], vf);
       const float w = sh.sc[buf][i * RP + r];
 #pragma unroll
       for (int j = 0; j < 8; ++j) acc[j] += w * vf[j];
@@ -399,13 +389,13 @@ __device__ void attention_head(const AttnIO& io, const B& blk, u8* smem, int len
   trace.end();
 }
 
-// K/V rows in the ring are HD * 2 bytes (HD / 8 chunks of 16 bytes); chunk c of row r
-// sits at chunk c ^ f(r), f spreading the 8 rows an ldmatrix matrix reads over the 8
-// 16-byte bank groups (rows of 64 bytes share a 128-byte line in pairs).
-template <int HD>
+// K/V rows in the ring are RB bytes (RB / 16 chunks of 16 bytes: HD f16 or int8 values);
+// chunk c of row r sits at chunk c ^ f(r), f spreading the 8 rows an ldmatrix matrix reads
+// over the 8 16-byte bank groups (rows of 64 bytes share a 128-byte line in pairs).
+template <int RB>
 __device__ __forceinline__ u32 attention_swz(int r, int c) {
-  constexpr int C = HD / 8, PerLine = C >= 8 ? 1 : 8 / C, Mod = C >= 8 ? 8 : C;
-  return static_cast<u32>(r * (HD * 2) + ((c ^ ((r / PerLine) % Mod)) << 4));
+  constexpr int C = RB / 16, PerLine = C >= 8 ? 1 : 8 / C, Mod = C >= 8 ? 8 : C;
+  return static_cast<u32>(r * RB + ((c ^ ((r / PerLine) % Mod)) << 4));
 }
 
 // The long-cache path, on tensor cores: block (kvh, split) attends its chunk of positions
@@ -419,17 +409,24 @@ __device__ __forceinline__ u32 attention_swz(int r, int c) {
 // At the end the warps' (max, sum, O^T) are combined in shared memory into the block's
 // partial. Numerics as flash_attention.cuh: q * log2(e) / sqrt(HD) and the weights are
 // rounded to f16 for the MMAs; the softmax runs in f32 in the log2 domain.
-template <int HD, int NQ, int NKV, int S, bool Early, class B>
+//
+// A q8_0 cache's tiles stay int8 in the ring, and its values reach the MMAs as f16 integers
+// (exact), its scales outside them. ldmatrix on int8 rows gives a lane 4 consecutive values
+// of a row (x4: of 4 chunks of 16), and .trans 2 of each of 2 rows; the dimensions of a
+// 16-value chunk are taken in that order (Q's fragments built alike, O^T's rows written
+// back alike), which leaves every dot product the same. K's scales multiply the partial
+// scores of each 32-value block; V's multiply the weights, once per block.
+template <int HD, int NQ, int NKV, int S, bool Q8, bool Early, class B>
 __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len, int chunk, int splits) {
+  using Kv = KvCache<HD, NKV, Q8>;
   constexpr int G = NQ / NKV;
-  constexpr int C = HD / 8;                      // 16-byte chunks of a K/V row
-  constexpr int kTileBytes = kAttnTile * HD * 2;
-  constexpr int kStages = attention_stages(HD);
-  constexpr int kCopies = kAttnTile * C / kThreads;  // chunks per thread per K (or V) tile
-  constexpr int MT = HD / 16;                        // O^T fragments (16 dims each)
+  constexpr int RB = Kv::kRowBytes, CC = RB / 16;   // a cache row: bytes, 16-byte chunks
+  constexpr int kStageBytes = attention_stage_bytes(HD, Q8), kStages = attention_stages(HD, Q8);
+  constexpr int kCopyTile = kStageBytes / 2;        // a K (or V) tile of a stage
+  constexpr int MT = HD / 16;                       // O^T fragments (16 dims each)
   static_assert(G <= 8 && HD % 32 == 0, "at most 8 query heads per KV head; head_dim a multiple of 32");
-  static_assert(kAttnTile == 8 * kWarps && kAttnTile * C % kThreads == 0, "tile");
-  static_assert((kWarps * G * HD + 2 * kWarps * G) * 4 <= attention_smem_bytes(HD), "shared memory");
+  static_assert(kAttnTile == 8 * kWarps && kAttnTile * CC % kThreads == 0, "tile");
+  static_assert((kWarps * G * HD + 2 * kWarps * G) * 4 <= kStages * kStageBytes, "shared memory");
   const int kvh = blk.x, split = blk.y;
   if (split >= splits) {
     Trace(io.trace, blk).skip();
@@ -440,24 +437,30 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
   const int t = blk.thread, warp = t / kWarp, lane = t % kWarp, g = lane >> 2, c = lane & 3;
   const u32 s0 = smem_addr(smem);
 
-  // Thread t copies chunk t % C of rows t / C + i * kRowStep of every tile: one chunk, and
-  // rows whose swizzle term is the same (kRowStep is a multiple of 8).
-  constexpr int kRowStep = kThreads / C;
-  static_assert(kThreads % C == 0 && kRowStep % 8 == 0, "copy rows");
-  const int r0 = t / C, ch = t % C;
-  const u32 dst0 = attention_swz<HD>(r0, ch);
+  // Thread t copies chunk t % CC of rows t / CC + i * kRowStep of every tile: one chunk,
+  // and rows whose swizzle term is the same (kRowStep is a multiple of 8); a q8_0 row's
+  // scales with its chunk 0.
+  constexpr int kRowStep = kThreads / CC, kCopies = kAttnTile / kRowStep;
+  static_assert(kThreads % CC == 0 && kRowStep % 8 == 0, "copy rows");
+  const int r0 = t / CC, ch = t % CC;
+  // Where row r (r - r0 a multiple of kRowStep) of the thread's chunk sits in a stage, and
+  // a q8_0 row's scales (after the tile's rows).
+  auto staged = [&](int r) { return attention_swz<RB>(r0, ch) + (r - r0) * RB; };
+  auto staged_scales = [](int r) { return kAttnTile * RB + r * Kv::kScaleBytes; };
   // Tile j of the chunk into its stage; rows at or past `end` are zero-filled.
   auto load = [&](int j, int end) {
-    const u32 sk = s0 + (j % kStages) * 2 * kTileBytes + dst0, sv = sk + kTileBytes;
-    const int key0 = p0 + j * kAttnTile + r0;
-    const uint4* kp = io.kc + (static_cast<long long>(key0) * NKV + kvh) * C + ch;
-    const uint4* vp = io.vc + (static_cast<long long>(key0) * NKV + kvh) * C + ch;
+    const u32 sk = s0 + (j % kStages) * kStageBytes, sv = sk + kCopyTile;
 #pragma unroll
     for (int i = 0; i < kCopies; ++i) {
-      const bool ok = key0 + i * kRowStep < end;
-      const int at = ok ? i * kRowStep * NKV * C : 0;
-      cp_async16(sk + i * kRowStep * HD * 2, kp + at, ok);
-      cp_async16(sv + i * kRowStep * HD * 2, vp + at, ok);
+      const int r = r0 + i * kRowStep, key = p0 + j * kAttnTile + r;
+      const bool ok = key < end;
+      if constexpr (Q8) {
+        kv_q8_copy<HD, NKV>(sk + staged(r), sk + staged_scales(r), io.kc, ok ? key : 0, kvh, ch, ok);
+        kv_q8_copy<HD, NKV>(sv + staged(r), sv + staged_scales(r), io.vc, ok ? key : 0, kvh, ch, ok);
+      } else {
+        cp_async16(sk + staged(r), io.kc + Kv::row(ok ? key : 0, kvh) + 16 * ch, ok);
+        cp_async16(sv + staged(r), io.vc + Kv::row(ok ? key : 0, kvh) + 16 * ch, ok);
+      }
     }
   };
   // The step's own row (the last position), which a copy issued before the wait for this
@@ -466,10 +469,20 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
   auto load_last = [&](int j) {
     const int r = len - 1 - (p0 + j * kAttnTile);
     if (r < r0 || (r - r0) % kRowStep != 0 || r >= kAttnTile) return;
-    u8* const sk = smem + (j % kStages) * 2 * kTileBytes + dst0 + (r - r0) * HD * 2;
-    const long long at = (static_cast<long long>(len - 1) * NKV + kvh) * C + ch;
-    *reinterpret_cast<uint4*>(sk) = __ldcg(io.kc + at);
-    *reinterpret_cast<uint4*>(sk + kTileBytes) = __ldcg(io.vc + at);
+    u8* const sk = smem + (j % kStages) * kStageBytes;
+    const long long at = Kv::row(len - 1, kvh) + 16 * ch;
+    *reinterpret_cast<uint4*>(sk + staged(r)) = __ldcg(reinterpret_cast<const uint4*>(io.kc + at));
+    *reinterpret_cast<uint4*>(sk + kCopyTile + staged(r)) = __ldcg(reinterpret_cast<const uint4*>(io.vc + at));
+    if constexpr (Q8) {
+      if (ch != 0) return;
+      const long long sc = Kv::scales(len - 1, kvh);
+      const int dst = staged_scales(r);
+#pragma unroll
+      for (int w = 0; w < Kv::kScaleBytes; w += 4) {
+        *reinterpret_cast<u32*>(sk + dst + w) = __ldcg(reinterpret_cast<const unsigned*>(io.kc + sc + w));
+        *reinterpret_cast<u32*>(sk + kCopyTile + dst + w) = __ldcg(reinterpret_cast<const unsigned*>(io.vc + sc + w));
+      }
+    }
   };
 
   // Every group is committed, empty or not: tile j is group j, and waiting until at most
@@ -484,15 +497,16 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
   Trace trace(io.trace, blk);
 
   // Q (head g of the KV head in row g, rows 8-15 zero) as A fragments, scaled before the
-  // rounding: scores come out in the log2 domain.
+  // rounding: scores come out in the log2 domain. Of a q8_0 cache, k columns 2c, 2c + 1,
+  // 2c + 8, 2c + 9 of a 16-value chunk are its dimensions 4c .. 4c + 3 (as K's ldmatrix).
   const float sl = 1.4426950408889634f / sqrtf(static_cast<float>(HD));
   u32 qf[HD / 16][4];
 #pragma unroll
   for (int kd = 0; kd < HD / 16; ++kd) {
-    const float* q = io.q + (kvh * G + g) * HD + 16 * kd + 2 * c;
+    const float* q = io.q + (kvh * G + g) * HD + 16 * kd + (Q8 ? 4 * c : 2 * c);
     const float2 z = make_float2(0.0f, 0.0f);
     const float2 x0 = g < G ? *reinterpret_cast<const float2*>(q) : z;
-    const float2 x1 = g < G ? *reinterpret_cast<const float2*>(q + 8) : z;
+    const float2 x1 = g < G ? *reinterpret_cast<const float2*>(q + (Q8 ? 2 : 8)) : z;
     qf[kd][0] = pack_f16x2(x0.x * sl, x0.y * sl);
     qf[kd][1] = 0u;
     qf[kd][2] = pack_f16x2(x1.x * sl, x1.y * sl);
@@ -504,6 +518,7 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
   for (int mt = 0; mt < MT; ++mt) o[mt][0] = o[mt][1] = o[mt][2] = o[mt][3] = 0.0f;
   // ldmatrix lanes 8m..8m+7 address matrix m: the warp's 8 rows, chunk 4i + m. For K that
   // is b0, b1 of d steps 2i, 2i + 1; for V (.trans) a0, a1 of O^T fragments 2i, 2i + 1.
+  // (A q8_0 chunk holds 16 values: matrix m is all of d step, and O^T fragment, 4i + m.)
   const int lrow = 8 * warp + (lane & 7), lchunk = lane >> 3;
 #pragma unroll 1
   for (int j = 0; j < nt; ++j) {
@@ -514,14 +529,39 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
     __syncthreads();
     const int key0 = p0 + j * kAttnTile + 8 * warp;  // the warp's first row
     if (key0 < p1) {
-      const u32 sk = s0 + (j % kStages) * 2 * kTileBytes, sv = sk + kTileBytes;
+      const u32 sk = s0 + (j % kStages) * kStageBytes, sv = sk + kCopyTile;
       float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+      // A q8_0 tile's scales of the lane's keys 2c, 2c + 1 (of the warp's 8): K's, then V's
+      // (scale(k, b) is that of block b of key 2c + k).
+      const u16* dk = reinterpret_cast<const u16*>(smem + (j % kStages) * kStageBytes +
+                                                   staged_scales(8 * warp + 2 * c));
+      const u16* dv = dk + kCopyTile / 2;
+      auto scale = [](const u16* d, int k, int b) { return h2f(d[k * (HD / 32) + b]); };
+      if constexpr (Q8) {
 #pragma unroll
-      for (int i = 0; i < HD / 32; ++i) {
-        u32 kb[4];
-        ldmatrix_x4(kb, sk + attention_swz<HD>(lrow, 4 * i + lchunk));
-        mma_16816(s, qf[2 * i], kb[0], kb[1]);
-        mma_16816(s, qf[2 * i + 1], kb[2], kb[3]);
+        for (int i = 0; i < HD / 64; ++i) {
+          u32 kb[4];
+          ldmatrix_x4(kb, sk + attention_swz<RB>(lrow, 4 * i + lchunk));
+#pragma unroll
+          for (int b = 0; b < 2; ++b) {  // the two 32-value blocks of the 4 chunks
+            float sb[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll
+            for (int m = 2 * b; m < 2 * b + 2; ++m) {
+              const u32 w = kb[m] ^ 0x80808080u;
+              mma_16816(sb, qf[4 * i + m], i8x2_to_f16x2<0x4140>(w), i8x2_to_f16x2<0x4342>(w));
+            }
+            s[0] += scale(dk, 0, 2 * i + b) * sb[0];
+            s[1] += scale(dk, 1, 2 * i + b) * sb[1];
+          }
+        }
+      } else {
+#pragma unroll
+        for (int i = 0; i < HD / 32; ++i) {
+          u32 kb[4];
+          ldmatrix_x4(kb, sk + attention_swz<RB>(lrow, 4 * i + lchunk));
+          mma_16816(s, qf[2 * i], kb[0], kb[1]);
+          mma_16816(s, qf[2 * i + 1], kb[2], kb[3]);
+        }
       }
       // Elements 0, 1: head g, keys key0 + 2c, + 1 (2, 3: the zero rows). A head's 8
       // scores sit in its quad; the running sum stays per lane (the quad's are added at
@@ -537,21 +577,39 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
       m_run = m_new;
       const float e0 = exp2f(x0 - m_use), e1 = exp2f(x1 - m_use);
       l_run = l_run * corr + e0 + e1;
-      const u32 pb = pack_f16x2(e0, e1);
       // This lane's O^T columns are heads 2c, 2c + 1, whose corrections lanes 8c and
       // 8c + 4 hold.
       const float ca = __shfl_sync(0xffffffffu, corr, 8 * c), cb = __shfl_sync(0xffffffffu, corr, 8 * c + 4);
 #pragma unroll
-      for (int i = 0; i < HD / 32; ++i) {
-        u32 va[4];
-        ldmatrix_x4_trans(va, sv + attention_swz<HD>(lrow, 4 * i + lchunk));
+      for (int mt = 0; mt < MT; ++mt) {
+        o[mt][0] *= ca;
+        o[mt][1] *= cb;
+        o[mt][2] *= ca;
+        o[mt][3] *= cb;
+      }
+      if constexpr (Q8) {
+        // .trans gives the lane keys 2c, 2c + 1 of dimensions 2g, 2g + 1 of a chunk: O^T
+        // rows g and g + 8 of its fragment are those dimensions.
 #pragma unroll
-        for (int mt = 2 * i; mt < 2 * i + 2; ++mt) {
-          o[mt][0] *= ca;
-          o[mt][1] *= cb;
-          o[mt][2] *= ca;
-          o[mt][3] *= cb;
-          mma_1688(o[mt], va[2 * (mt - 2 * i)], va[2 * (mt - 2 * i) + 1], pb);
+        for (int i = 0; i < HD / 64; ++i) {
+          u32 va[4];
+          ldmatrix_x4_trans(va, sv + attention_swz<RB>(lrow, 4 * i + lchunk));
+#pragma unroll
+          for (int m = 0; m < 4; ++m) {
+            const int b = 2 * i + m / 2;
+            const u32 w = va[m] ^ 0x80808080u;
+            mma_1688(o[4 * i + m], i8x2_to_f16x2<0x4240>(w), i8x2_to_f16x2<0x4341>(w),
+                     pack_f16x2(e0 * scale(dv, 0, b), e1 * scale(dv, 1, b)));
+          }
+        }
+      } else {
+        const u32 pb = pack_f16x2(e0, e1);
+#pragma unroll
+        for (int i = 0; i < HD / 32; ++i) {
+          u32 va[4];
+          ldmatrix_x4_trans(va, sv + attention_swz<RB>(lrow, 4 * i + lchunk));
+          mma_1688(o[2 * i], va[0], va[1], pb);
+          mma_1688(o[2 * i + 1], va[2], va[3], pb);
         }
       }
     }
@@ -574,7 +632,7 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
   for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
-      const int h = 2 * c + (e & 1), d = 16 * mt + g + 8 * (e >> 1);
+      const int h = 2 * c + (e & 1), d = 16 * mt + (Q8 ? 2 * g + (e >> 1) : g + 8 * (e >> 1));
       if (h < G) wo[(warp * G + h) * HD + d] = o[mt][e];
     }
   __syncthreads();
@@ -607,7 +665,7 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
 }
 
 // Splits and path of a step attending `len` positions (see the top of the file).
-template <int HD, int NQ, int NKV, int S, bool Early, class B>
+template <int HD, int NQ, int NKV, int S, bool Q8, bool Early, class B>
 __device__ __forceinline__ void attention_step(const AttnIO& io, const B& blk, u8* smem, int len) {
   constexpr int G = NQ / NKV;
   const int chunk = max((len + S - 1) / S, kAttnTile);
@@ -616,35 +674,36 @@ __device__ __forceinline__ void attention_step(const AttnIO& io, const B& blk, u
   // head blocks of its own: a G times shorter chain per block where latency is what
   // counts; a longer one shares each K/V row among the G heads of its KV head.
   if (G > 1 && splits * G <= S)
-    attention_head<HD, NQ, NKV, S, Early>(io, blk, smem, len, chunk, splits);
+    attention_head<HD, NQ, NKV, S, Q8, Early>(io, blk, smem, len, chunk, splits);
   else
-    attention_mma<HD, NQ, NKV, S, Early>(io, blk, smem, len, chunk, splits);
+    attention_mma<HD, NQ, NKV, S, Q8, Early>(io, blk, smem, len, chunk, splits);
 }
 
-// Slots: 0 q (roped, f32[NQ * HD]), 1 k cache, 2 v cache (f16[ctx][NKV][HD]), 3 step,
-// 4 partials (f32[attention_part_floats], laid out above kAttnGroup), 5 out (f32[NQ * HD],
-// or q8_1 with OutQ8), 6 counters (u32[attention_counters], zero between launches),
-// 7 trace. Grid (NKV, S), kThreads threads, attention_smem_bytes(HD) of dynamic shared
-// memory. Positions 0..pos are attended.
-template <int HD, int NQ, int NKV, int S, bool OutQ8, class B>
+// Slots: 0 q (roped, f32[NQ * HD]), 1 k cache, 2 v cache ([ctx] positions of
+// KvCache<HD, NKV, Q8>), 3 step, 4 partials (f32[attention_part_floats], laid out above
+// kAttnGroup), 5 out (f32[NQ * HD], or q8_1 with OutQ8), 6 counters
+// (u32[attention_counters], zero between launches), 7 trace. Grid (NKV, S), kThreads
+// threads, attention_smem_bytes(HD, Q8) of dynamic shared memory. Positions 0..pos are
+// attended.
+template <int HD, int NQ, int NKV, int S, bool Q8, bool OutQ8, class B>
 __device__ void attention(const KArgs& a, const B& blk) {
   static_assert(NQ % NKV == 0, "query heads a multiple of KV heads");
   extern __shared__ __align__(16) u8 smem[];
   // The host wrote the step before the launch: the length is known before any wait, and
   // the blocks a short cache leaves without positions end at once, freeing their SM.
-  const AttnIO io{reinterpret_cast<const float*>(a.p[0]), reinterpret_cast<const uint4*>(a.p[1]),
-                  reinterpret_cast<const uint4*>(a.p[2]), a, 0, 0, 0, reinterpret_cast<u64*>(a.p[7]), OutQ8};
-  attention_step<HD, NQ, NKV, S, true>(io, blk, smem, reinterpret_cast<const Step*>(a.p[3])->pos + 1);
+  const AttnIO io{reinterpret_cast<const float*>(a.p[0]), reinterpret_cast<const u8*>(a.p[1]),
+                  reinterpret_cast<const u8*>(a.p[2]), a, 0, 0, 0, reinterpret_cast<u64*>(a.p[7]), OutQ8};
+  attention_step<HD, NQ, NKV, S, Q8, true>(io, blk, smem, reinterpret_cast<const Step*>(a.p[3])->pos + 1);
 }
 
 // A step of up to T tokens over several sequences (a server's batch): token t attends
 // positions 0..pos[t] of its own sequence's cache, as `attention` does for one token.
 // Slots as attention's, with every buffer per token: 0 q f32[T][NQ * HD], 1 k cache, 2 v
-// cache (f16[n_seq][ctx][NKV][HD]), 3 step (n_tokens), 4 partials [T][...], 5 out
+// cache ([n_seq][ctx] positions), 3 step (n_tokens), 4 partials [T][...], 5 out
 // f32[T][NQ * HD], 6 counters [T][...], 7 trace; 8 positions (const int[T]),
-// 9 sequences (const int[T]), 10 elements per sequence of each cache (ctx * NKV * HD).
+// 9 sequences (const int[T]), 10 bytes per sequence of each cache (ctx positions).
 // Grid (NKV, S * T): y = token * S + attention's y.
-template <int HD, int NQ, int NKV, int S, class B>
+template <int HD, int NQ, int NKV, int S, bool Q8, class B>
 __device__ void batch_attention(const KArgs& a, const B& blk) {
   static_assert(NQ % NKV == 0, "query heads a multiple of KV heads");
   extern __shared__ __align__(16) u8 smem[];
@@ -658,11 +717,11 @@ __device__ void batch_attention(const KArgs& a, const B& blk) {
     return;
   }
   const long long seq = reinterpret_cast<const int*>(a.p[9])[t];
-  const long long cache = seq * static_cast<long long>(a.p[10]) / 8;  // in 16-byte pieces
+  const long long cache = seq * static_cast<long long>(a.p[10]);
   const AttnIO io{reinterpret_cast<const float*>(a.p[0]) + t * NQ * HD,
-                  reinterpret_cast<const uint4*>(a.p[1]) + cache,
-                  reinterpret_cast<const uint4*>(a.p[2]) + cache, a, t * attention_part_floats(NQ, S, HD),
+                  reinterpret_cast<const u8*>(a.p[1]) + cache,
+                  reinterpret_cast<const u8*>(a.p[2]) + cache, a, t * attention_part_floats(NQ, S, HD),
                   t * NQ * HD, t * attention_counters(NKV, S), trace, false};
-  attention_step<HD, NQ, NKV, S, false>(io, own, smem,
+  attention_step<HD, NQ, NKV, S, Q8, false>(io, own, smem,
                                         reinterpret_cast<const int*>(a.p[8])[t] + 1);
 }

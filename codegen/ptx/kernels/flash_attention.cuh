@@ -5,10 +5,11 @@
 //
 // Contract (n = step->n_tokens, 1 <= n <= T; query t < n is at position p = step->pos + t
 // and attends cache positions 0..p; the cache already holds positions 0..pos + n - 1):
-// flash_attention<HD, NQ, NKV>   block kFlashThreads (128), grid (NQ, ceil(T / 64)),
-//   dynamic shared memory flash_smem_bytes(HD) = 512 * HD bytes (64 KB at HD 128, above
-//   48 KB: the runtime raises the function's limit).
-//   0 q (f32 [T][NQ * HD], roped)  1 k cache (f16 [max_ctx][NKV][HD])  2 v cache (same)
+// flash_attention<HD, NQ, NKV, Q8>   block kFlashThreads (128), grid (NQ, ceil(T / 64)),
+//   dynamic shared memory flash_smem_bytes(HD, Q8) (64 KB at HD 128 for an f16 cache, 66 KB
+//   for q8_0; above 48 KB: the runtime raises the function's limit).
+//   0 q (f32 [T][NQ * HD], roped)  1 k cache ([max_ctx] positions of KvCache<HD, NKV, Q8>)
+//   2 v cache (same)
 //   3 step  4 out (f32 [T][NQ * HD])  5 trace
 //   Query head h reads KV head h / (NQ / NKV). Rows t >= n are not written; no cache
 //   position past pos + n - 1 is read. 250 registers at HD 128 (130 at HD 64) under
@@ -24,16 +25,21 @@
 // ldmatrix.trans as the B of O = P V); Q stays in registers as f16 A fragments and P
 // goes from the S accumulators to A fragments without shared memory. No GQA sharing
 // inside a block: the NQ / NKV heads of a KV head are adjacent blocks and read the same
-// K/V tiles from L2 (a whole prefill's K/V is a few MB at most).
+// K/V tiles from L2 (a whole prefill's K/V is a few MB at most). A q8_0 cache's tiles are
+// copied as int8 values and scales and widened into one f16 K and V tile (kv_q8_widen),
+// which the MMAs read.
 #pragma once
-#include "tensor_core.cuh"
+#include "kv_cache.cuh"
 
 constexpr int kFlashWarps = 4, kFlashThreads = kFlashWarps * kWarp;
 constexpr int kFlashBQ = 16 * kFlashWarps;  // queries per block
 constexpr int kFlashBK = 64;                // keys per tile
 
-// Two stages of a K tile and a V tile, 64 rows of HD halves each.
-__host__ __device__ constexpr int flash_smem_bytes(int hd) { return 2 * 2 * kFlashBK * hd * 2; }
+// Two stages of a K tile and a V tile, 64 rows of HD halves each; of a q8_0 cache, two
+// stages of staged q8_0 tiles, then the f16 tiles they are widened into.
+__host__ __device__ constexpr int flash_smem_bytes(int hd, bool q8) {
+  return q8 ? 2 * 2 * kv_q8_tile_bytes(hd, kFlashBK) + 2 * kFlashBK * hd * 2 : 2 * 2 * kFlashBK * hd * 2;
+}
 
 // K/V rows in shared memory are HD * 2 bytes (8 or 16 chunks of 16 bytes); chunk c of row
 // r sits at chunk c ^ (r % 8). An ldmatrix matrix reads one logical chunk of 8
@@ -44,11 +50,13 @@ __device__ __forceinline__ int flash_swz(int r, int c) {
   return r * (HD * 2) + ((c ^ (r & 7)) << 4);
 }
 
-template <int HD, int NQ, int NKV>
-__device__ __forceinline__ void flash_tile(const float* q, const u16* kc, const u16* vc, float* out,
+template <int HD, int NQ, int NKV, bool Q8>
+__device__ __forceinline__ void flash_tile(const float* q, const u8* kc, const u8* vc, float* out,
                                            int n, int pos, int h, int m0, unsigned t) {
-  constexpr int kChunks = HD / 8;                      // 16-byte chunks per K/V row
-  constexpr int kTileBytes = kFlashBK * HD * 2;        // one K or V tile
+  using Kv = KvCache<HD, NKV, Q8>;
+  constexpr int kChunks = Kv::kRowBytes / 16;          // 16-byte chunks per cache row
+  constexpr int kTileBytes = kFlashBK * HD * 2;        // one f16 K or V tile
+  constexpr int kCopyTile = Q8 ? kv_q8_tile_bytes(HD, kFlashBK) : kTileBytes;  // ... as copied
   constexpr int kCopies = kFlashBK * kChunks / kFlashThreads;  // chunks per thread per tile
   constexpr int kD = HD / 8;                           // n8 fragments of an O row
   constexpr int kRow = NQ * HD;                        // q/out row length
@@ -64,16 +72,22 @@ __device__ __forceinline__ void flash_tile(const float* q, const u16* kc, const 
   const int kv_end = pos + min(n, m0 + kFlashBQ);
   const int n_tiles = (kv_end + kFlashBK - 1) / kFlashBK;
   auto load_tile = [&](int stage, int j) {
-    const u32 sk = s0 + stage * 2 * kTileBytes, sv = sk + kTileBytes;
+    const u32 sk = s0 + stage * 2 * kCopyTile, sv = sk + kCopyTile;
 #pragma unroll
     for (int i = 0; i < kCopies; ++i) {
       const int x = tid + kFlashThreads * i, r = x / kChunks, ch = x % kChunks;
       const int key = j * kFlashBK + r;
       const bool ok = key < kv_end;
-      const long long at = (static_cast<long long>(ok ? key : 0) * NKV + kvh) * HD + 8 * ch;
-      const int d = flash_swz<HD>(r, ch);
-      cp_async16(sk + d, kc + at, ok);
-      cp_async16(sv + d, vc + at, ok);
+      if constexpr (Q8) {
+        const u32 dst = r * HD + 16 * ch, sc = kFlashBK * HD + r * Kv::kScaleBytes;
+        kv_q8_copy<HD, NKV>(sk + dst, sk + sc, kc, ok ? key : 0, kvh, ch, ok);
+        kv_q8_copy<HD, NKV>(sv + dst, sv + sc, vc, ok ? key : 0, kvh, ch, ok);
+      } else {
+        const long long at = Kv::row(ok ? key : 0, kvh) + 16 * ch;
+        const int d = flash_swz<HD>(r, ch);
+        cp_async16(sk + d, kc + at, ok);
+        cp_async16(sv + d, vc + at, ok);
+      }
     }
   };
   load_tile(0, 0);
@@ -135,11 +149,23 @@ __device__ __forceinline__ void flash_tile(const float* q, const u16* kc, const 
       cp_async_wait<0>();
     }
     __syncthreads();
+    // A q8_0 tile is widened into the f16 tiles after the two stages. Its stage is then
+    // free (the copy into it next iteration follows the barrier after the widening), and
+    // the barrier above orders every warp's MMAs on tile j - 1 before the widening of j: no
+    // barrier at the end of the iteration.
+    if constexpr (Q8) {
+      const u8* st = smem + (j & 1) * 2 * kCopyTile;
+      u8* const f16 = smem + 2 * 2 * kCopyTile;
+      auto swz = [](int r, int c) { return flash_swz<HD>(r, c); };
+      kv_q8_widen<HD, kFlashBK, kFlashThreads>(st, f16, swz, tid);
+      kv_q8_widen<HD, kFlashBK, kFlashThreads>(st + kCopyTile, f16 + kTileBytes, swz, tid);
+      __syncthreads();
+    }
     const int kv0 = j * kFlashBK;
     // A tile entirely past the warp's last query position changes nothing (its P is 0 and
     // its max -inf): skip it.
     if (kv0 <= p_first + 15) {
-      const u32 sk = s0 + (j & 1) * 2 * kTileBytes, sv = sk + kTileBytes;
+      const u32 sk = s0 + (Q8 ? 2 * 2 * kCopyTile : (j & 1) * 2 * kTileBytes), sv = sk + kTileBytes;
       float s[8][4];
 #pragma unroll
       for (int f = 0; f < 8; ++f) s[f][0] = s[f][1] = s[f][2] = s[f][3] = 0.0f;
@@ -213,7 +239,7 @@ __device__ __forceinline__ void flash_tile(const float* q, const u16* kc, const 
         }
       }
     }
-    __syncthreads();
+    if constexpr (!Q8) __syncthreads();  // the stage is read: the next iteration copies into it
   }
 
   // Normalize and store rows < n: lane holds columns 8d + 2c, +1 of rows r0 and r1.
@@ -233,7 +259,7 @@ __device__ __forceinline__ void flash_tile(const float* q, const u16* kc, const 
   }
 }
 
-template <int HD, int NQ, int NKV, class B>
+template <int HD, int NQ, int NKV, bool Q8, class B>
 __device__ void flash_attention(const KArgs& a, const B& blk) {
   static_assert(HD == 64 || HD == 128, "head_dim 64 or 128");
   static_assert(NQ % NKV == 0, "query heads a multiple of KV heads");
@@ -243,8 +269,8 @@ __device__ void flash_attention(const KArgs& a, const B& blk) {
   const int n = st->n_tokens, pos = st->pos;
   const int m0 = (blk.ny - 1 - blk.y) * kFlashBQ;  // last query tile first
   if (m0 < n)
-    flash_tile<HD, NQ, NKV>(reinterpret_cast<const float*>(a.p[0]), reinterpret_cast<const u16*>(a.p[1]),
-                            reinterpret_cast<const u16*>(a.p[2]), reinterpret_cast<float*>(a.p[4]), n, pos,
-                            blk.x, m0, blk.thread);
+    flash_tile<HD, NQ, NKV, Q8>(reinterpret_cast<const float*>(a.p[0]), reinterpret_cast<const u8*>(a.p[1]),
+                                reinterpret_cast<const u8*>(a.p[2]), reinterpret_cast<float*>(a.p[4]), n, pos,
+                                blk.x, m0, blk.thread);
   trace.end();
 }

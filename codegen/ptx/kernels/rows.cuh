@@ -10,15 +10,15 @@
 //   3 out (f32 [T][K])  4 step  5 trace
 //   out[t] = the dequantized table row tokens[t] (as embed in vector_ops.cuh).
 //
-// rope_kv_append_rows<HD, NQ, NKV, Rope, Append>   block 256, grid (T)
+// rope_kv_append_rows<HD, NQ, NKV, Rope, Append, Q8>   block 256, grid (T)
 //   0 q (f32 [T][NQ * HD])  1 k (f32 [T][NKV * HD])  2 v (same)  3 step
-//   4 q out (f32 [T][NQ * HD])  5 k cache  6 v cache (f16 [max_ctx][NKV][HD])
-//   7 angle factor (f32 bits, ir::rope_theta_scale)  8 trace
-//   9 positions (const int [T]) or null  10 sequences (const int [T]) or null
-//   11 elements per sequence of each cache (max_ctx * NKV * HD)
+//   4 q out (f32 [T][NQ * HD])  5 k cache  6 v cache ([max_ctx] positions of
+//   KvCache<HD, NKV, Q8>, kv_cache.cuh)  7 angle factor (f32 bits, ir::rope_theta_scale)
+//   8 trace  9 positions (const int [T]) or null  10 sequences (const int [T]) or null
+//   11 bytes per sequence of each cache (max_ctx positions)
 //   Token t is rope_kv_append (rope_kv_append.cuh) at position step->pos + t of the one
 //   sequence, or, in a batch over several sequences (slots 9, 10 set), at position pos[t]
-//   of sequence seq[t]'s cache, which follows the others' (f16 [n_seq][max_ctx][NKV][HD]).
+//   of sequence seq[t]'s cache, which follows the others' ([n_seq][max_ctx] positions).
 //
 // rmsnorm_rows<K>, swiglu_rows<K>, add_rows<K>   block 256, grid (T)
 //   rmsnorm_rows: 0 x  1 weight  2 eps (f32 bits)  3 out  4 step  5 trace
@@ -53,7 +53,7 @@ __device__ void embed_rows(const KArgs& a, const B& blk) {
   trace.end();
 }
 
-template <int HD, int NQ, int NKV, bool Rope, bool Append, class B>
+template <int HD, int NQ, int NKV, bool Rope, bool Append, bool Q8, class B>
 __device__ void rope_kv_append_rows(const KArgs& a, const B& blk) {
   blk.begin();
   Trace trace(reinterpret_cast<u64*>(a.p[8]), blk);
@@ -62,15 +62,15 @@ __device__ void rope_kv_append_rows(const KArgs& a, const B& blk) {
     const int pos = a.p[9] ? reinterpret_cast<const int*>(a.p[9])[t]
                            : reinterpret_cast<const Step*>(a.p[3])->pos + t;
     const long long seq = a.p[10] ? reinterpret_cast<const int*>(a.p[10])[t] : 0;
-    const long long at = seq * static_cast<long long>(a.p[11]) + static_cast<long long>(pos) * NKV * HD;
+    const long long at = seq * static_cast<long long>(a.p[11]) + KvCache<HD, NKV, Q8>::row(pos, 0);
     const long long qrow = static_cast<long long>(t) * NQ * HD, kvrow = static_cast<long long>(t) * NKV * HD;
     // Null slots (Rope without Append: no k, v or caches) stay null.
     auto in = [](u64 p, long long off) { return p ? reinterpret_cast<const float*>(p) + off : nullptr; };
-    rope_kv_append_token<HD, NQ, NKV, Rope, Append>(
+    rope_kv_append_token<HD, NQ, NKV, Rope, Append, Q8>(
         in(a.p[0], qrow), in(a.p[1], kvrow), in(a.p[2], kvrow),
         a.p[4] ? reinterpret_cast<float*>(a.p[4]) + qrow : nullptr,
-        a.p[5] ? reinterpret_cast<u16*>(a.p[5]) + at : nullptr,
-        a.p[6] ? reinterpret_cast<u16*>(a.p[6]) + at : nullptr, pos,
+        a.p[5] ? reinterpret_cast<u8*>(a.p[5]) + at : nullptr,
+        a.p[6] ? reinterpret_cast<u8*>(a.p[6]) + at : nullptr, pos,
         __uint_as_float(static_cast<u32>(a.p[7])), blk.thread, kThreads, blk.thread);
   }
   trace.end();
