@@ -35,10 +35,4 @@ ir::Graph decode_graph(const gguf::File& file, int64_t n_ctx,
   return g;
 }
 
-DType parse_cache_type(const std::string& flag, const std::string& name) {
-  if (name == "f16") return DType::F16;
-  if (name == "q8_0") return DType::Q8_0;
-  fail("{} {}: the KV cache types are f16 and q8_0", flag, name);
-}
-
 }  // namespace brickc::runtime

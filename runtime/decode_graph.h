@@ -31,7 +31,4 @@ ir::Graph decode_graph(const gguf::File& file, int64_t n_ctx,
                        const std::string& device_profile, StepShape shape = {},
                        CacheTypes cache = {});
 
-// "f16" or "q8_0" (--cache-type-k/v) as a cache type; an Error names `flag` otherwise.
-DType parse_cache_type(const std::string& flag, const std::string& name);
-
 }  // namespace brickc::runtime

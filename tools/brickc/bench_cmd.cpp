@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "brickc_commit.h"
+#include "codegen/ptx/lower.h"
 #include "frontend/gguf/reader.h"
 #include "frontend/qwen2/config.h"
 #include "ir/error.h"
@@ -52,7 +53,7 @@ struct BenchOptions {
   // 0: max(depth + n_prompt + n_gen, 512), at most the model's context_length.
   int64_t n_ctx = 0;
   int64_t n_ubatch = 512;
-  CacheFlags cache;
+  runtime::CacheTypes cache;
   std::string json;
   std::string llama_bench;
   std::string plot;
@@ -194,7 +195,7 @@ void run(const BenchOptions& o) {
     bo.engine = o.engine;
     bo.n_ctx = bench_context(o, cfg);
     bo.n_ubatch = o.n_ubatch;
-    bo.cache = o.cache.types();
+    bo.cache = o.cache;
     Backend backend = open_backend(*file, bo);
     runtime::Decoder& d = *backend.decoder;
     r.n_ctx = d.n_ctx();
@@ -218,12 +219,17 @@ void run(const BenchOptions& o) {
       r.device.threads = o.threads;
       r.device.cpu_name = cpu_name();
     }
-    // K and V, every layer, every position.
+    // K and V, every layer, every position: as the GPU lays a position out (a q8_0 one padded
+    // to 16 bytes), or as the CPU's blocks.
     r.memory.kv_cache_type = backend.kv_k == backend.kv_v
                                  ? std::string(name(backend.kv_k))
                                  : fmt::format("k {}, v {}", name(backend.kv_k), name(backend.kv_v));
-    const auto values = static_cast<int64_t>(cfg.n_layer) * r.n_ctx * cfg.kv_dim();
-    r.memory.kv_cache_bytes = ir::vec(backend.kv_k, values).bytes() + ir::vec(backend.kv_v, values).bytes();
+    const auto positions = static_cast<int64_t>(cfg.n_layer) * r.n_ctx;
+    auto bytes = [&](DType t) {
+      return gpu ? static_cast<uint64_t>(positions) * ptx::gpu_cache_position_bytes(t, cfg.kv_dim())
+                 : ir::vec(t, positions * cfg.kv_dim()).bytes();
+    };
+    r.memory.kv_cache_bytes = bytes(backend.kv_k) + bytes(backend.kv_v);
   }
   if (profiling(o) || o.verify) {
     // A second model on the same device: the rates above come from the kernels users run,
@@ -235,7 +241,7 @@ void run(const BenchOptions& o) {
     bo.engine = o.engine;
     bo.n_ctx = r.n_ctx;
     bo.n_ubatch = o.n_ubatch;
-    bo.cache = o.cache.types();
+    bo.cache = o.cache;
     bo.profile = profiling(o);
     bo.brick_steps = o.verify;
     Backend backend = open_backend(*file, bo);
@@ -269,8 +275,8 @@ void run(const BenchOptions& o) {
     // The same device as brickc's: all layers on the GPU, or the CPU with as many threads.
     q.n_gpu_layers = r.device.kind == "cuda" ? 99 : 0;
     if (r.device.kind == "cpu") q.threads = o.threads;
-    q.cache_k = o.cache.k;
-    q.cache_v = o.cache.v;
+    q.cache_k = name(o.cache.k);
+    q.cache_v = name(o.cache.v);
     r.llama = bench::run_llama_bench(q);
   }
 

@@ -131,7 +131,7 @@ void chat(const ChatOptions& o) {
   bo.n_ctx = n_ctx;
   bo.n_ubatch = o.gen.n_ubatch;
   bo.task_timeout_s = o.gen.task_timeout_s;
-  bo.cache = o.gen.cache.types();
+  bo.cache = o.gen.cache;
   Backend backend = open_backend(*file, bo);
   runtime::Session session(*backend.decoder, sampler);
 

@@ -89,7 +89,7 @@ struct CompileOptions {
   int64_t max_ctx = 0;
   int64_t tokens = 1;       // -m: tokens per step (the token dimension)
   int64_t sequences = 1;    // -m: sequences the tokens may belong to (a batch)
-  CacheFlags cache;         // -m: how the KV cache holds K and V
+  runtime::CacheTypes cache;  // -m: how the KV cache holds K and V
   bool all_logits = false;  // -m: logits for every token of the step
   bool trace = false;    // --emit=cuda|ptx: the kernels with their profiling hooks
   bool megakernel = false;  // --emit=cuda|ptx: also the persistent decode kernel
@@ -179,7 +179,7 @@ void compile_model(const CompileOptions& o) {
   io.n_tokens = o.tokens;
   io.n_seq = o.sequences;
   io.all_logits = o.all_logits;
-  io.cache = o.cache.types();
+  io.cache = o.cache;
   ir::Graph g = qwen2::import_qwen2(*file, io);
   ir::verify_or_fail(g, o.model);
   const double import_ms = ms_since(t0);

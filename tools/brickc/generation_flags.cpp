@@ -31,19 +31,18 @@ void add_device_flags(CLI::App* cmd, std::string& device, int& threads, std::str
       ->capture_default_str();
 }
 
-runtime::CacheTypes CacheFlags::types() const {
-  return {runtime::parse_cache_type("--cache-type-k", k), runtime::parse_cache_type("--cache-type-v", v)};
-}
-
-void add_cache_flags(CLI::App* cmd, CacheFlags& f) {
-  cmd->add_option("--cache-type-k", f.k,
-                  "How the KV cache holds K: f16, or q8_0 (8-bit blocks of 32: half the bytes "
-                  "a long context's attention reads; on the GPU, with V of the same type)")
-      ->check(CLI::IsMember({"f16", "q8_0"}))
-      ->capture_default_str();
-  cmd->add_option("--cache-type-v", f.v, "How the KV cache holds V: f16 or q8_0, as --cache-type-k")
-      ->check(CLI::IsMember({"f16", "q8_0"}))
-      ->capture_default_str();
+void add_cache_flags(CLI::App* cmd, runtime::CacheTypes& c) {
+  // IsMember checks the name before the callback maps it.
+  auto flag = [&](const char* name, DType& t, const std::string& help) {
+    cmd->add_option_function<std::string>(
+           name, [&t](const std::string& s) { t = s == "q8_0" ? DType::Q8_0 : DType::F16; }, help)
+        ->check(CLI::IsMember({"f16", "q8_0"}))
+        ->default_str("f16");
+  };
+  flag("--cache-type-k", c.k,
+       "How the KV cache holds K: f16, or q8_0 (8-bit blocks of 32: half the bytes a long "
+       "context's attention reads; on the GPU, with V of the same type)");
+  flag("--cache-type-v", c.v, "How the KV cache holds V: f16 or q8_0, as --cache-type-k");
 }
 
 void add_generation_flags(CLI::App* cmd, GenerationFlags& f, const std::string& n_help) {

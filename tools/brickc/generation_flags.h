@@ -14,11 +14,7 @@
 namespace brickc::tools {
 
 // --cache-type-k and --cache-type-v (llama.cpp's names): how the KV cache holds K and V.
-struct CacheFlags {
-  std::string k = "f16", v = "f16";
-  runtime::CacheTypes types() const;  // checked
-};
-void add_cache_flags(CLI::App* cmd, CacheFlags& f);
+void add_cache_flags(CLI::App* cmd, runtime::CacheTypes& c);
 
 struct GenerationFlags {
   std::string model;
@@ -28,7 +24,7 @@ struct GenerationFlags {
   int64_t n_ctx = 0;  // 0: min(4096, the model's context_length)
   int64_t n_ubatch = 512;  // prompt tokens per T-token step
   double task_timeout_s = 1.0;  // --engine megakernel: longest wait of a task for its inputs
-  CacheFlags cache;
+  runtime::CacheTypes cache;
   int64_t n_predict = -1;
   sampling::SamplerParams sampler;
   int64_t seed = -1;

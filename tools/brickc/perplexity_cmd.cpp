@@ -35,7 +35,7 @@ struct PerplexityFlags {
   std::string device = "auto";
   std::string engine = "auto";
   int threads = 1;
-  CacheFlags cache;
+  runtime::CacheTypes cache;
   std::string json;
 };
 
@@ -95,7 +95,7 @@ void run(const PerplexityFlags& o) {
   bo.engine = o.engine;
   bo.n_ctx = o.n_ctx;
   bo.n_ubatch = o.n_ubatch;
-  bo.cache = o.cache.types();
+  bo.cache = o.cache;
   bo.each = [&ppl](int64_t pos, std::span<const float> logits) { ppl.observe(pos, logits); };
   Backend backend = open_backend(*file, bo);
 

@@ -155,7 +155,7 @@ void run(RunOptions& o) {
   bo.n_ctx = n_ctx;
   bo.n_ubatch = o.gen.n_ubatch;
   bo.task_timeout_s = o.gen.task_timeout_s;
-  bo.cache = o.gen.cache.types();
+  bo.cache = o.gen.cache;
   bo.activations = activations;
   bo.engine = o.gen.engine;
   bo.each = each;

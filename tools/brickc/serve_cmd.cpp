@@ -56,7 +56,7 @@ void serve(const ServeOptions& o) {
   bo.engine = o.gen.engine;
   bo.n_ctx = context_length(o.gen, cfg);
   bo.parallel = o.parallel;
-  bo.cache = o.gen.cache.types();
+  bo.cache = o.gen.cache;
   Backend backend = open_backend(*file, bo);
 
   serve::ServerOptions so;
