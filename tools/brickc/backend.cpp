@@ -71,11 +71,6 @@ Backend open_cuda(const gguf::File& file, const BackendOptions& o) {
   if (o.engine == "int8" || o.engine == "direct" || o.activations != cpu::Activations::kF32)
     fail("--engine {} and --activations choose CPU engines; they do not apply to --device cuda",
          o.engine);
-  // Its attention and append kernels take K and V in one type.
-  if (o.cache.k != o.cache.v)
-    fail("--cache-type-k {} --cache-type-v {}: the GPU holds K and V in one type (f16 or q8_0); "
-         "K and V of different types run on the CPU (--device cpu)", name(o.cache.k),
-         name(o.cache.v));
   cuda::ModelOptions m;
   // auto takes the per-brick graph: it decodes faster than the megakernel on the H200
   // (bench/results/gpu-h200/megakernel.md).

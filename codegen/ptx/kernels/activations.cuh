@@ -16,12 +16,18 @@ __device__ __forceinline__ float2* q8_ds(void* q8, int n) {
 // each) was most of the matrix kernels' prologue.
 __device__ __forceinline__ float q8_inverse_scale(float d) { return d != 0.0f ? 1.0f / d : 0.0f; }
 
+// A block of 32 values held one per lane, rounded as quant::quantize's q8_0 and q8_1 round
+// them: the lane's integer, and the block's scale d = amax / 127 in `d`.
+__device__ __forceinline__ int round32(float v, float& d) {
+  d = warp_max(fabsf(v)) / 127.0f;
+  return static_cast<int>(roundf(v * q8_inverse_scale(d)));
+}
+
 // Quantizes 32 values held one per lane (thread t): the lane's int8 and, for lane 0, the
 // block's (d, d * sum).
 __device__ __forceinline__ void quantize32(float v, i8* q, float2* ds, unsigned t) {
-  const float amax = warp_max(fabsf(v));
-  const float d = amax / 127.0f;
-  const int qi = static_cast<int>(roundf(v * q8_inverse_scale(d)));
+  float d;
+  const int qi = round32(v, d);
   *q = static_cast<i8>(qi);
   const int sum = warp_sum_i(qi);
   if ((t % kWarp) == 0) *ds = make_float2(d, d * static_cast<float>(sum));

@@ -6,6 +6,7 @@
 // cp.async: decode attention feeds them to its MMAs as int8 (attention.cuh: attention_mma),
 // prefill's flash attention widens them to f16 tiles (kv_q8_widen).
 #pragma once
+#include "activations.cuh"
 #include "tensor_core.cuh"
 
 template <int HD, int NKV, bool Q8>
@@ -22,12 +23,11 @@ struct KvCache {
 
   // Stores value x at dimension d of head h in position `at` (the position's first byte).
   // For q8_0, the 32 lanes of the warp store the 32 values of one block together (lane l
-  // dimension d0 + l), quantized as quant::quantize's q8_0: d = amax / 127, q = round(x / d).
+  // dimension d0 + l), rounded as round32 rounds them.
   __device__ static void store(u8* at, int h, int d, float x) {
     if constexpr (Q8) {
-      const float amax = warp_max(fabsf(x));
-      const float scale = amax / 127.0f;
-      at[h * HD + d] = static_cast<u8>(static_cast<i8>(roundf(x * (scale != 0.0f ? 1.0f / scale : 0.0f))));
+      float scale;
+      at[h * HD + d] = static_cast<u8>(static_cast<i8>(round32(x, scale)));
       if (d % 32 == 0) reinterpret_cast<u16*>(at + kValues)[(h * HD + d) / 32] = f2h(scale);
     } else {
       reinterpret_cast<u16*>(at)[h * HD + d] = f2h(x);
@@ -76,15 +76,10 @@ __device__ __forceinline__ void kv_q8_copy(u32 values, u32 scales, const u8* cac
                                            bool valid) {
   using Kv = KvCache<HD, NKV, true>;
   cp_async16(values, cache + Kv::row(p, h) + 16 * ch, valid);
-  if (ch == 0) {
-    const u8* src = cache + Kv::scales(p, h);
-    if constexpr (Kv::kScaleBytes == 8)
-      asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;" ::"r"(scales), "l"(src), "r"(valid ? 8 : 0)
-                   : "memory");
-    else
-      asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" ::"r"(scales), "l"(src), "r"(valid ? 4 : 0)
-                   : "memory");
-  }
+  if (ch == 0)
+    asm volatile("cp.async.ca.shared.global [%0], [%1], %2, %3;" ::"r"(scales), "l"(cache + Kv::scales(p, h)),
+                 "n"(Kv::kScaleBytes), "r"(valid ? Kv::kScaleBytes : 0)
+                 : "memory");
 }
 
 // Two int8 values of w ^ 0x80808080 (bytes Sel & 3 and (Sel >> 8) & 3, as a prmt selector
