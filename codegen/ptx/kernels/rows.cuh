@@ -66,12 +66,16 @@ __device__ void rope_kv_append_rows(const KArgs& a, const B& blk) {
     const long long qrow = static_cast<long long>(t) * NQ * HD, kvrow = static_cast<long long>(t) * NKV * HD;
     // Null slots (Rope without Append: no k, v or caches) stay null.
     auto in = [](u64 p, long long off) { return p ? reinterpret_cast<const float*>(p) + off : nullptr; };
+    __shared__ RopeTable<HD> tab;
+    if constexpr (Rope) {
+      tab.fill(pos, __uint_as_float(static_cast<u32>(a.p[7])), blk.thread);
+      __syncthreads();
+    }
     rope_kv_append_token<HD, NQ, NKV, Rope, Append, Q8>(
         in(a.p[0], qrow), in(a.p[1], kvrow), in(a.p[2], kvrow),
         a.p[4] ? reinterpret_cast<float*>(a.p[4]) + qrow : nullptr,
         a.p[5] ? reinterpret_cast<u8*>(a.p[5]) + at : nullptr,
-        a.p[6] ? reinterpret_cast<u8*>(a.p[6]) + at : nullptr, pos,
-        __uint_as_float(static_cast<u32>(a.p[7])), blk.thread, kThreads, blk.thread);
+        a.p[6] ? reinterpret_cast<u8*>(a.p[6]) + at : nullptr, tab, blk.thread, kThreads);
   }
   trace.end();
 }
