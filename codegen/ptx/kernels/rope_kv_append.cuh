@@ -7,19 +7,18 @@
 #pragma once
 #include "kv_cache.cuh"
 
-__device__ __forceinline__ void rope_angle(int pos, int i, float scale, float& c, float& s) {
-  float theta = static_cast<float>(pos);
-  for (int j = 0; j < i; ++j) theta *= scale;
-  sincosf(theta, &s, &c);
-}
-
-// The cos and sin of every pair index at a position, shared by every head; a block fills
-// them (a barrier later publishes them).
+// The cos and sin of every pair index at a position, shared by every head. The whole
+// block fills it (thread t), and its barrier publishes it.
 template <int HD>
 struct RopeTable {
   float c[HD / 2], s[HD / 2];
   __device__ __forceinline__ void fill(int pos, float scale, unsigned t) {
-    for (int i = t; i < HD / 2; i += kThreads) rope_angle(pos, i, scale, c[i], s[i]);
+    for (int i = t; i < HD / 2; i += kThreads) {
+      float theta = static_cast<float>(pos);
+      for (int j = 0; j < i; ++j) theta *= scale;
+      sincosf(theta, &s[i], &c[i]);
+    }
+    __syncthreads();
   }
 };
 
@@ -82,7 +81,6 @@ __device__ void rope_kv_append(const KArgs& a, const B& blk) {
   __shared__ RopeTable<HD> tab;
   const int pos = reinterpret_cast<const Step*>(a.p[3])->pos;
   if constexpr (Rope) tab.fill(pos, __uint_as_float(static_cast<u32>(a.p[7])), blk.thread);
-  __syncthreads();
   blk.begin();
   Trace trace(reinterpret_cast<u64*>(a.p[8]), blk);
   const long long at = KvCache<HD, NKV, Q8>::row(pos, 0);

@@ -67,10 +67,7 @@ __device__ void rope_kv_append_rows(const KArgs& a, const B& blk) {
     // Null slots (Rope without Append: no k, v or caches) stay null.
     auto in = [](u64 p, long long off) { return p ? reinterpret_cast<const float*>(p) + off : nullptr; };
     __shared__ RopeTable<HD> tab;
-    if constexpr (Rope) {
-      tab.fill(pos, __uint_as_float(static_cast<u32>(a.p[7])), blk.thread);
-      __syncthreads();
-    }
+    if constexpr (Rope) tab.fill(pos, __uint_as_float(static_cast<u32>(a.p[7])), blk.thread);
     rope_kv_append_token<HD, NQ, NKV, Rope, Append, Q8>(
         in(a.p[0], qrow), in(a.p[1], kvrow), in(a.p[2], kvrow),
         a.p[4] ? reinterpret_cast<float*>(a.p[4]) + qrow : nullptr,
