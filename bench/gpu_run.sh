@@ -16,9 +16,12 @@ mkdir -p "$OUT" "$MODELS"
 export BRICKC_CACHE_DIR=$OUT/../kernel-cache
 export BRICKC_REQUIRE_GPU=1  # a GPU test that would skip fails here
 
-model() {  # model <preset> <mix>: path of the synthesized file, made once
-  local f=$MODELS/$1-$2.gguf
-  [[ -f $f ]] || "$B/brickc" synth --model "qwen2.5-coder-$1" --quant "$2" -o "$f" >&2 || return 1
+model() {  # model <preset> <mix> [layers]: path of the synthesized file, made once
+  local f=$MODELS/$1-$2${3:+-L$3}.gguf
+  if [[ ! -f $f ]]; then
+    "$B/brickc" synth --model "qwen2.5-coder-$1" --quant "$2" ${3:+--layers $3} -o "$f.tmp" >&2 &&
+      mv "$f.tmp" "$f" || return 1
+  fi
   echo "$f"
 }
 ENGINE=${ENGINE:-auto}  # --engine of the bench, profile, top and compare steps
@@ -138,6 +141,28 @@ for step in "$@"; do
             --json "$OUT/engine-$e-${m/:/-}${BENCH_DEPTH:+-d$BENCH_DEPTH}.json" 2>&1 | tee -a "$OUT/engines.log"
         done
       done ;;
+    ab)  # builds of brickc against each other (an experiment's patches), alternating on the
+         # same files, tg128 (-p 16 -n 128 -r 3): AB_VARIANTS "name=binary[,VAR=value...] ..."
+         # (a binary and its environment), AB_FILES "preset:mix[:layers] ..." (32b:q4_k_m:8),
+         # AB_ROUNDS (2); no run starts after AB_END seconds of this script (260). Each run's
+         # JSON: $OUT/ab-<file>-<name>-r<round>.json.
+      for round in $(seq "${AB_ROUNDS:-2}"); do
+        for spec in ${AB_FILES:-32b:q4_k_m:8}; do
+          IFS=: read -r preset mix layers <<< "$spec"
+          f=$(model "$preset" "$mix" "$layers") || continue
+          for v in ${AB_VARIANTS:?name=binary[,VAR=value...] ...}; do
+            [[ $SECONDS -lt ${AB_END:-260} ]] || break 3
+            name=${v%%=*} run=${v#*=}
+            IFS=, read -ra vars <<< "${run#*,}"
+            [[ $run == *,* ]] || vars=()
+            env "${vars[@]}" BRICKC_CACHE_DIR="$OUT/../kernel-cache-$name" "${run%%,*}" bench -m "$f" --device cuda \
+              -p 16 -n 128 -r 3 --warmup 1 --json "$OUT/ab-$(basename "$f" .gguf)-$name-r$round.json" > "$OUT/ab-run.log" 2>&1
+            echo "r$round $name $(basename "$f") rc=$? at $SECONDS s: $(grep -hE 'tg128|rror' "$OUT/ab-run.log" | tr -s ' ')" |
+              tee -a "$OUT/ab.log"
+          done
+        done
+      done
+      rm -f "$OUT/ab-run.log" ;;
     pack)  # everything in $OUT as one results.tgz: a device call returns at most 8 files
       tar czf /tmp/results.tgz -C "$OUT" . && rm -rf "${OUT:?}"/* && mv /tmp/results.tgz "$OUT"/ ;;
     *) echo "unknown step $step" >&2; exit 2 ;;
