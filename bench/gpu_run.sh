@@ -152,10 +152,9 @@ for step in "$@"; do
           f=$(model "$preset" "$mix" "$layers") || continue
           for v in ${AB_VARIANTS:?name=binary[,VAR=value...] ...}; do
             [[ $SECONDS -lt ${AB_END:-260} ]] || break 3
-            name=${v%%=*} run=${v#*=}
-            IFS=, read -ra vars <<< "${run#*,}"
-            [[ $run == *,* ]] || vars=()
-            env "${vars[@]}" BRICKC_CACHE_DIR="$OUT/../kernel-cache-$name" "${run%%,*}" bench -m "$f" --device cuda \
+            name=${v%%=*}
+            IFS=, read -ra run <<< "${v#*=}"  # the binary, then its VAR=value settings
+            env "${run[@]:1}" BRICKC_CACHE_DIR="$OUT/../kernel-cache-$name" "${run[0]}" bench -m "$f" --device cuda \
               -p 16 -n 128 -r 3 --warmup 1 --json "$OUT/ab-$(basename "$f" .gguf)-$name-r$round.json" > "$OUT/ab-run.log" 2>&1
             echo "r$round $name $(basename "$f") rc=$? at $SECONDS s: $(grep -hE 'tg128|rror' "$OUT/ab-run.log" | tr -s ' ')" |
               tee -a "$OUT/ab.log"
@@ -163,8 +162,10 @@ for step in "$@"; do
         done
       done
       rm -f "$OUT/ab-run.log" ;;
-    pack)  # everything in $OUT as one results.tgz: a device call returns at most 8 files
-      tar czf /tmp/results.tgz -C "$OUT" . && rm -rf "${OUT:?}"/* && mv /tmp/results.tgz "$OUT"/ ;;
+    pack)  # everything in $OUT as one results.tgz (a device call returns at most 8 files), but
+           # a summary.txt, which stays readable beside it
+      tar czf /tmp/results.tgz -C "$OUT" --exclude ./summary.txt . &&
+        find "${OUT:?}" -mindepth 1 ! -name summary.txt -delete && mv /tmp/results.tgz "$OUT"/ ;;
     *) echo "unknown step $step" >&2; exit 2 ;;
   esac
 done

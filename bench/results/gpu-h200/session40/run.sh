@@ -21,14 +21,12 @@ print(max(r, key=r.get))" 2> /dev/null || echo base)
   nvidia-smi --query-gpu=name --format=csv,noheader | grep -q H200 && [ "$best" != base ] && side=1 || side=0
   if [ "${SIDE:-$side}" = 1 ]; then
     lb=$(bash .llama/unpack.sh /tmp/llama | tail -n 1)
-    run=$(for v in $AB_VARIANTS; do [ "${v%%=*}" = "$best" ] && echo "${v#*=}"; done)
-    env $(echo "${run#*,}" | grep = | tr , ' ') timeout $((${LIMIT:-590} - SECONDS)) "${run%%,*}" bench -m $MODELS/32b-q4_k_m.gguf --device cuda \
+    case $best in base) bin=base mode= ;; pfs) bin=pf mode=start ;; pfe) bin=pf mode=end ;; esac
+    BRICKC_QKV_PF=$mode timeout $((${LIMIT:-590} - SECONDS)) /tmp/v/$bin bench -m $MODELS/32b-q4_k_m.gguf --device cuda \
       -p 512 -n 128 -r 2 --warmup 1 --llama-bench "$lb" --json $OUT/compare-32b-$best.json > /tmp/c.log 2>&1
     echo "32b side by side rc=$? at $SECONDS s"; grep -E "tg128|pp512|rror" /tmp/c.log | head -6
   fi
 fi
 echo "elapsed $SECONDS s"
 } > $OUT/summary.txt 2>&1
-# A call returns at most 8 files: summary.txt, and the JSON and logs in one archive.
-tar czf /tmp/s40-results.tgz -C $OUT --exclude summary.txt . && find $OUT -mindepth 1 ! -name summary.txt -delete &&
-  mv /tmp/s40-results.tgz $OUT/results.tgz
+bash bench/gpu_run.sh pack > /dev/null  # summary.txt, and the JSON and logs in one archive
