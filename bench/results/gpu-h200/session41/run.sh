@@ -3,8 +3,8 @@
 # (the down projection prefetches the next QKV's weights into L2: at its warps' start, pfs,
 # or at the end of its fewest-row warps, pfe) and evict-first.patch (weight streams copied
 # as L2's first lines to evict: ef), alone and together. Carries build/devx (and .llama).
-# Knobs: FILES, the A/B's 8-layer files ("32b"); AB_END (170); FULL=0 skips the full 32B
-# and the side by side; SIDE=1 or 0 forces the side by side (by default it runs where a
+# Knobs: FILES, the A/B's 8-layer files ("32b"; 0: none); AB_END (170); FULL=0 skips the
+# full 32B and the side by side, FULL_ROUNDS its rounds (1); SIDE=1 or 0 forces the side by side (by default it runs where a
 # variant beat base on an H200, the bar's card); LIMIT, the second it must end by (560).
 tar xJf build/devx/dev.tar.xz -C build; mkdir -p /tmp/v; tar xJf build/devx/v.tar.xz -C /tmp/v
 export OUT MODELS=/tmp/s41-$$  # a warm machine keeps /tmp: a folder per call
@@ -13,9 +13,10 @@ export AB_VARIANTS="base=/tmp/v/base ef=/tmp/v/ef pfe=/tmp/v/pf,BRICKC_QKV_PF=en
 names="base ef pfe pfs pfe-ef pfs-ef"
 {
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv,noheader
-AB_FILES=$(for m in ${FILES:-32b}; do echo -n "$m:q4_k_m:8 "; done) AB_END=${AB_END:-170} bash bench/gpu_run.sh ab
+[ "${FILES:-32b}" = 0 ] ||
+  AB_FILES=$(for m in ${FILES:-32b}; do echo -n "$m:q4_k_m:8 "; done) AB_END=${AB_END:-170} bash bench/gpu_run.sh ab
 if [ "${FULL:-1}" = 1 ]; then
-  AB_FILES=32b:q4_k_m AB_ROUNDS=1 AB_END=$((${LIMIT:-560} - 70)) bash bench/gpu_run.sh ab
+  AB_FILES=32b:q4_k_m AB_ROUNDS=${FULL_ROUNDS:-1} AB_END=$((${LIMIT:-560} - 70)) bash bench/gpu_run.sh ab
   best=$(python3 -c "
 import json
 r = {}
