@@ -144,8 +144,9 @@ for step in "$@"; do
     ab)  # builds of brickc against each other (an experiment's patches), alternating on the
          # same files, tg128 (-p 16 -n 128 -r 3): AB_VARIANTS "name=binary[,VAR=value...] ..."
          # (a binary and its environment), AB_FILES "preset:mix[:layers] ..." (32b:q4_k_m:8),
-         # AB_ROUNDS (2); no run starts after AB_END seconds of this script (260). Each run's
-         # JSON: $OUT/ab-<file>-<name>-r<round>.json.
+         # AB_ROUNDS (2), AB_ARGS (more bench arguments: a depth, a cache type) and AB_TAG (a
+         # name for them); no run starts after AB_END seconds of this script (260). Each run's
+         # JSON: $OUT/ab-<file>[-<tag>]-<name>-r<round>.json.
       for round in $(seq "${AB_ROUNDS:-2}"); do
         for spec in ${AB_FILES:-32b:q4_k_m:8}; do
           IFS=: read -r preset mix layers <<< "$spec"
@@ -155,8 +156,10 @@ for step in "$@"; do
             name=${v%%=*}
             IFS=, read -ra run <<< "${v#*=}"  # the binary, then its VAR=value settings
             env "${run[@]:1}" BRICKC_CACHE_DIR="$OUT/../kernel-cache-$name" "${run[0]}" bench -m "$f" --device cuda \
-              -p 16 -n 128 -r 3 --warmup 1 --json "$OUT/ab-$(basename "$f" .gguf)-$name-r$round.json" > "$OUT/ab-run.log" 2>&1
-            echo "r$round $name $(basename "$f") rc=$? at $SECONDS s: $(grep -hE 'tg128|rror' "$OUT/ab-run.log" | tr -s ' ')" |
+              -p 16 -n 128 -r 3 --warmup 1 ${AB_ARGS:-} \
+              --json "$OUT/ab-$(basename "$f" .gguf)${AB_TAG:+-$AB_TAG}-$name-r$round.json" > "$OUT/ab-run.log" 2>&1
+            rc=$?  # (a command substitution in the echo below would set $? first)
+            echo "r$round $name $(basename "$f") ${AB_TAG:-} rc=$rc at $SECONDS s: $(grep -hE 'tg128|rror' "$OUT/ab-run.log" | tr -s ' ')" |
               tee -a "$OUT/ab.log"
           done
         done

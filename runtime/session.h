@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/bench/block_trace.h"
 #include "runtime/bench/brick_phases.h"
 #include "runtime/sampling/sampler.h"
 
@@ -51,6 +52,8 @@ class Decoder {
     std::vector<bench::BrickPhases> phases;
   };
   virtual BrickTimes last_brick_times() { return {last_brick_us(), {}, {}}; }
+  // The last step's stamps block by block (the GPU with tracing on; empty elsewhere).
+  virtual std::vector<bench::LaunchStamps> last_launch_stamps() { return {}; }
   // --verify: every later step runs through `fn` instead of the backend's own step. fn
   // must run every brick once, in order, on the executor it is given, so that the cache
   // and the logits come out as a step leaves them; an empty fn restores normal steps.

@@ -715,16 +715,22 @@ void Executor::clear_cache() {
       values_[i].fill_u8(0);
 }
 
-std::vector<LaunchSpan> Executor::trace_spans() {
+std::vector<std::vector<uint64_t>> Executor::trace_stamps() {
   if (!opt_.lower.trace) fail("tracing is off for this executor");
   stream_.sync("reading the trace");
   std::vector<uint64_t> t(trace_.size() / 8);
   trace_.download(t.data(), trace_.size());
-  std::vector<LaunchSpan> spans;
+  std::vector<std::vector<uint64_t>> stamps;
   for (size_t i = 0; i < plan_.launches.size(); ++i) {
-    const size_t n = grid_x_[i] * plan_.launches[i].grid[1];
-    spans.push_back(launch_span(std::span(t).subspan(trace_offset_[i], kTraceSlots * n), ctx_.info().sm_count));
+    const auto first = t.begin() + static_cast<std::ptrdiff_t>(trace_offset_[i]);
+    stamps.emplace_back(first, first + static_cast<std::ptrdiff_t>(kTraceSlots * grid_x_[i] * plan_.launches[i].grid[1]));
   }
+  return stamps;
+}
+
+std::vector<LaunchSpan> Executor::trace_spans() {
+  std::vector<LaunchSpan> spans;
+  for (const std::vector<uint64_t>& s : trace_stamps()) spans.push_back(launch_span(s, ctx_.info().sm_count));
   return spans;
 }
 

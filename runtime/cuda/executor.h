@@ -102,6 +102,8 @@ class Executor final : public runtime::BrickStepper {
   // Per launch of the last step, with `trace` on: its blocks' span, how much of it kept
   // the device's SMs busy, and its blocks' lead, prologue and tail (trace_span.h).
   std::vector<LaunchSpan> trace_spans();
+  // The same step's stamps as the kernels wrote them: per launch, kTraceSlots per block.
+  std::vector<std::vector<uint64_t>> trace_stamps();
 
  private:
   void enqueue_all();

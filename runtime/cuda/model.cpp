@@ -115,6 +115,17 @@ class GpuModel final : public Model {
     for (size_t b = 0; b < n; ++b) t.sm_busy[b] = t.us[b] > 0 ? t.sm_busy[b] / t.us[b] : 0.0;
     return t;
   }
+  std::vector<bench::LaunchStamps> last_launch_stamps() override {
+    if (!trace_) return {};
+    ctx_.make_current();
+    std::vector<std::vector<uint64_t>> stamps = exec_.trace_stamps();
+    std::vector<bench::LaunchStamps> out;
+    for (size_t i = 0; i < stamps.size(); ++i) {
+      const ptx::Launch& l = exec_.plan().launches[i];
+      out.push_back({l.brick, exec_.plan().kernels[l.kernel].name, std::move(stamps[i])});
+    }
+    return out;
+  }
 
  private:
   Context ctx_;

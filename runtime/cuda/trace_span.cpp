@@ -22,7 +22,7 @@ LaunchSpan launch_span(std::span<const uint64_t> slots, int sm_count) {
   for (size_t b = 0; b + kTraceSlots <= slots.size(); b += kTraceSlots) {
     const uint64_t entry = slots[b], start = slots[b + 1], ready = slots[b + 2], end = slots[b + 3],
                    sm = slots[b + 4];
-    if (start > end) continue;
+    if (!block_ran(&slots[b])) continue;
     lo = std::min(lo, start);
     hi = std::max(hi, end);
     // One thread stamps entry <= start <= ready <= end in that order (common.cuh: Trace).

@@ -11,6 +11,10 @@ namespace brickc::cuda {
 
 constexpr int kTraceSlots = 5;  // kernels/common.cuh: kTraceSlots
 
+// Whether the block whose kTraceSlots stamps start at `b` did work: one that ended without
+// any (Trace::skip) stamps its start after its end.
+inline bool block_ran(const uint64_t* b) { return b[1] <= b[3]; }
+
 struct LaunchSpan {
   double us = 0;  // earliest start (inputs ready) to latest end of the blocks that ran
   // Each SM's span (its first block's start to its last block's end), averaged over all

@@ -16,6 +16,7 @@
 #include "runtime/cpu/forward.h"
 #include "runtime/cuda/executor.h"
 #include "runtime/cuda/model.h"
+#include "runtime/cuda/trace_span.h"
 #include "runtime/decode_graph.h"
 #include "test/gpu/gpu_test_util.h"
 #include "test/unit/tiny_qwen2.h"
@@ -194,6 +195,24 @@ TEST(GpuTrace, PhasesOfEachBrickInBothEngines) {
     EXPECT_GT(prologues, 0.0) << "the matrix bricks stamp their prologues";
     EXPECT_GT(span_us, 0.0);
     EXPECT_LE(span_us, wall_us);
+    // The same step block by block (bench --trace-blocks): each launch's blocks, stamped in
+    // order, give back the bricks' times.
+    const std::vector<bench::LaunchStamps> stamps = m->last_launch_stamps();
+    ASSERT_FALSE(stamps.empty());
+    std::vector<double> us(n, 0.0);
+    for (const bench::LaunchStamps& l : stamps) {
+      ASSERT_LT(l.brick, n);
+      ASSERT_EQ(l.slots.size() % cuda::kTraceSlots, 0u) << l.kernel;
+      for (size_t i = 0; i < l.slots.size(); i += cuda::kTraceSlots) {
+        const uint64_t* s = &l.slots[i];
+        if (!cuda::block_ran(s)) continue;
+        EXPECT_LE(s[0], s[1]) << l.kernel;
+        EXPECT_LE(s[1], s[2]) << l.kernel;
+        EXPECT_LE(s[2], s[3]) << l.kernel;
+      }
+      us[l.brick] += cuda::launch_span(l.slots, 0).us;
+    }
+    for (size_t b = 0; b < n; ++b) EXPECT_DOUBLE_EQ(us[b], t.us[b]) << "brick " << b;
   }
 }
 

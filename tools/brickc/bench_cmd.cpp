@@ -22,6 +22,7 @@
 #include "ir/error.h"
 #include "ir/cost.h"
 #include "passes/device_profile.h"
+#include "runtime/bench/block_trace.h"
 #include "runtime/bench/brick_profile.h"
 #include "runtime/bench/llama_bench.h"
 #include "runtime/bench/profile_svg.h"
@@ -57,6 +58,7 @@ struct BenchOptions {
   std::string json;
   std::string llama_bench;
   std::string plot;
+  std::string trace_blocks;  // --trace-blocks: the last profiled step's stamps, block by block
   bool profile = false;
   bool stat_check = false;
   bool verify = false;
@@ -64,8 +66,10 @@ struct BenchOptions {
   std::optional<double> bandwidth_gbs;  // replaces the device profile's
 };
 
-// --budget-check and --plot need the bricks' times.
-bool profiling(const BenchOptions& o) { return o.profile || o.budget_factor > 0 || !o.plot.empty(); }
+// --budget-check, --plot and --trace-blocks need the bricks' times.
+bool profiling(const BenchOptions& o) {
+  return o.profile || o.budget_factor > 0 || !o.plot.empty() || !o.trace_blocks.empty();
+}
 
 // The tg test's steps (and --profile's) attend depth + 1 .. depth + n_gen positions: the
 // roofline and the bricks' bytes and budgets are a step's at their mean, so that at depth
@@ -76,8 +80,10 @@ int64_t mean_kv_len(const bench::BenchSettings& s) { return int64_t{s.depth} + (
 // test), every brick timed in each; the report holds them against the budgets of the
 // device profile the graph was optimized for.
 // `costed`: the decoder's graph at the steps' cache length (bench::costed_at).
+// `last`: where the last step's stamps go, block by block (--trace-blocks), or null.
 bench::ProfileReport profile_bricks(runtime::Decoder& d, const ir::Graph& costed, int n_steps,
-                                    std::span<const int32_t> context, double bandwidth_gbs) {
+                                    std::span<const int32_t> context, double bandwidth_gbs,
+                                    std::vector<bench::LaunchStamps>* last) {
   bench::BrickProfiler prof(costed);
   bench::greedy_steps(
       d, 0, n_steps,
@@ -86,6 +92,7 @@ bench::ProfileReport profile_bricks(runtime::Decoder& d, const ir::Graph& costed
         prof.add_step(t.us, t.sm_busy, t.phases);
       },
       context);
+  if (last) *last = d.last_launch_stamps();  // the trace still holds the last step's
   d.reset();
   bench::ProfileReport r = prof.report(bandwidth_gbs);
   r.depth = static_cast<int>(context.size());
@@ -180,6 +187,7 @@ void run(const BenchOptions& o) {
   if (!o.llama_bench.empty()) bench::find_llama_bench(o.llama_bench);
   if (!o.json.empty()) check_writable(o.json, "--json");
   if (!o.plot.empty()) check_writable(o.plot, "--plot");
+  if (!o.trace_blocks.empty()) check_writable(o.trace_blocks, "--trace-blocks");
   const auto file = gguf::File::open(o.model);
   const qwen2::Config cfg = qwen2::read_config(*file);
 
@@ -207,6 +215,8 @@ void run(const BenchOptions& o) {
 
     r.device.kind = backend.device;
     r.device.label = backend.label;
+    if (!o.trace_blocks.empty() && r.device.kind != "cuda")
+      fail("--trace-blocks: the {} backend stamps no blocks (the GPU's kernels do)", r.device.kind);
     const bool gpu = backend.device == "cuda";
     if (gpu) {
       const auto& p = cuda::probe();
@@ -252,7 +262,11 @@ void run(const BenchOptions& o) {
       if (!d.profiled_graph()) fail("internal: the backend does not time its bricks");
       const ir::Graph costed = bench::costed_at(*d.profiled_graph(), mean_kv_len(o.settings),
                                                 r.roofline.profile, o.bandwidth_gbs);
-      r.profile = profile_bricks(d, costed, o.settings.n_gen, context, r.roofline.bandwidth_gbs);
+      std::vector<bench::LaunchStamps> stamps;
+      r.profile = profile_bricks(d, costed, o.settings.n_gen, context, r.roofline.bandwidth_gbs,
+                                 o.trace_blocks.empty() ? nullptr : &stamps);
+      if (!o.trace_blocks.empty())
+        write_file(o.trace_blocks, "--trace-blocks", bench::block_trace_json(*d.profiled_graph(), stamps));
       if (o.budget_factor > 0) {
         std::vector<double> p50;
         for (const bench::BrickRow& row : r.profile->rows) p50.push_back(row.us.p50);
@@ -354,6 +368,10 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--plot", o->plot,
                   "Write an SVG chart of each brick kind's time against its budget; implies "
                   "--profile");
+  cmd->add_option("--trace-blocks", o->trace_blocks,
+                  "Write the last profiled step's trace stamps block by block as JSON (schema "
+                  "brickc-trace-blocks/1: per launch, each block's entry, start, prologue end, end "
+                  "and SM; GPU only); implies --profile");
   cmd->add_option("--json", o->json, "Write the results as JSON (schema brickc-bench/1)");
   cmd->add_option("--llama-bench", o->llama_bench,
                   "Path of llama.cpp's llama-bench: run it on the same file and settings and "

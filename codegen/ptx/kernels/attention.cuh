@@ -217,12 +217,122 @@ __device__ void attention_merge(const float* sums, const float* ml, int n, const
   attention_sum_warps<G * HD>(sh.red, out, t);
 }
 
-// After the block has written the partial of `split` (every head of its KV head): the
-// merges that fall to it (see kAttnGroup).
+// The one-level merge's shared memory.
+template <int S>
+struct AttnWideShared {
+  float w[S];              // each split's weight exp(m_j - m)
+  float4 red[kWarps][8];   // per-warp sums of a unit's 8 quads of outputs
+  float mx[kWarps], l[kWarps];
+};
+
+// Merges unit u (32 outputs, of one head) of a KV head's `splits` partials into the
+// output: thread t loads split t's maximum and sum and quad t % 8 of splits t / 8,
+// t / 8 + 32, ..., all before the first use, so the unit waits for L2 once.
 template <int HD, int NQ, int NKV, int S>
+__device__ void attention_merge_unit(const AttnIO& io, const AttnParts<HD, NQ, NKV, S>& p, int kvh, int u,
+                                     int splits, AttnWideShared<S>& sh, unsigned t) {
+  constexpr int G = NQ / NKV, kRowsPer = kThreads / 8, J = (S + kRowsPer - 1) / kRowsPer;
+  static_assert(S <= kThreads, "a thread per split's maximum and sum");
+  const int h = u * 32 / HD, d0 = u * 32 % HD, warp = t / kWarp, lane = t % kWarp;
+  const bool own = static_cast<int>(t) < splits;
+  const float m = own ? __ldcg(p.ml + (t * G + h) * 2) : BRICKC_NEG_INF;
+  const float l = own ? __ldcg(p.ml + (t * G + h) * 2 + 1) : 0.0f;
+  float4 v[J];
+#pragma unroll
+  for (int i = 0; i < J; ++i) {
+    const int j = static_cast<int>(t / 8) + i * kRowsPer;
+    v[i] = j < splits ? __ldcg(reinterpret_cast<const float4*>(p.sums + (j * G + h) * HD + d0) + t % 8)
+                      : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+  }
+  const float wm = warp_max(m);
+  if (lane == 0) sh.mx[warp] = wm;
+  __syncthreads();
+  float mx = sh.mx[0];
+#pragma unroll
+  for (int w = 1; w < kWarps; ++w) mx = fmaxf(mx, sh.mx[w]);
+  const float e = own ? expf(m - mx) : 0.0f;  // every split attends a position: mx is finite
+  if (own) sh.w[t] = e;
+  const float wl = warp_sum(l * e);
+  if (lane == 0) sh.l[warp] = wl;
+  __syncthreads();
+  float4 acc = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+#pragma unroll
+  for (int i = 0; i < J; ++i) {
+    const int j = static_cast<int>(t / 8) + i * kRowsPer;
+    const float f = j < splits ? sh.w[j] : 0.0f;
+    acc = make_float4(acc.x + f * v[i].x, acc.y + f * v[i].y, acc.z + f * v[i].z, acc.w + f * v[i].w);
+  }
+#pragma unroll
+  for (int o = 8; o < kWarp; o <<= 1) {  // the lanes of one quad
+    acc.x += __shfl_xor_sync(0xffffffffu, acc.x, o);
+    acc.y += __shfl_xor_sync(0xffffffffu, acc.y, o);
+    acc.z += __shfl_xor_sync(0xffffffffu, acc.z, o);
+    acc.w += __shfl_xor_sync(0xffffffffu, acc.w, o);
+  }
+  if (lane < 8) sh.red[warp][lane] = acc;
+  __syncthreads();
+  if (warp == 0) {
+    float sum = 0.0f, o = 0.0f;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) {
+      sum += sh.l[w];
+      const float4 r = sh.red[w][lane / 4];
+      o += lane % 4 == 0 ? r.x : lane % 4 == 1 ? r.y : lane % 4 == 2 ? r.z : r.w;
+    }
+    attention_store<NQ * HD>(io, kvh * G * HD + h * HD + d0 + lane, o / sum, t);
+  }
+  __syncthreads();  // shared memory is read: the next unit may write it
+}
+
+// A wait of more polls than this for the other splits of a KV head traps, a launch error
+// rather than a hang: at least 10 s, a poll being an L2 round trip (at least 0.3 us), far
+// beyond the microseconds the splits take, under compute-sanitizer too. Polls, not
+// %globaltimer, which kernels read only when profiling (lit: trace-hooks.test).
+constexpr u32 kAttnWaitPolls = 1u << 25;
+
+// The merge in one level, where the grid's blocks all run at once (GridBlock::kCoResident):
+// each block counts its arrival on its KV head's counter; the first min(U, splits) blocks
+// (U: the KV head's units of 32 outputs) wait until every split has arrived, then merge
+// units split, split + splits, ... from every partial. Against two levels (a group's last
+// block merging it, then the last group's merging the groups) the chain after the partials
+// is one count and one merge. The counter is reset by the last merging block to leave,
+// counted on the KV head's first group counter (unused in one level).
+template <int HD, int NQ, int NKV, int S>
+__device__ void attention_merge_wide(const AttnIO& io, u8* smem, int kvh, int split, int splits, unsigned t) {
+  constexpr int G = NQ / NKV, U = G * HD / 32, SG = attention_groups(S);
+  static_assert(sizeof(AttnWideShared<S>) <= attention_smem_bytes(HD, false), "shared memory");
+  auto& sh = *reinterpret_cast<AttnWideShared<S>*>(smem);
+  u32* const arrivals = io.counters() + kvh;
+  u32* const leaving = io.counters() + NKV + kvh * SG;
+  const int mergers = min(U, splits);
+  __syncthreads();  // every thread's partial is written
+  if (t == 0) {
+    arrive_acq_rel(arrivals);
+    if (split < mergers) {
+      for (u32 polls = 1; ld_acquire(arrivals) != static_cast<u32>(splits); ++polls)
+        if (polls == kAttnWaitPolls) __trap();
+      if (arrive_acq_rel(leaving) == static_cast<u32>(mergers - 1)) {
+        *arrivals = 0;
+        *leaving = 0;
+      }
+    }
+  }
+  if (split >= mergers) return;
+  __syncthreads();  // thread 0's acquire orders the block's loads of the partials
+  const AttnParts<HD, NQ, NKV, S> p(io.part(), kvh);
+  for (int u = split; u < U; u += splits) attention_merge_unit<HD, NQ, NKV, S>(io, p, kvh, u, splits, sh, t);
+}
+
+// After the block has written the partial of `split` (every head of its KV head): the
+// merges that fall to it (see kAttnGroup), or the one-level merge.
+template <int HD, int NQ, int NKV, int S, bool OneLevel>
 __device__ void attention_merge_splits(const AttnIO& io, u8* smem, int kvh, int split, int splits, unsigned t) {
   constexpr int G = NQ / NKV, SG = attention_groups(S);
   static_assert(sizeof(AttnMergeShared<G, HD, S>) <= attention_smem_bytes(HD, false), "shared memory");
+  if (OneLevel && splits > kAttnGroup) {
+    attention_merge_wide<HD, NQ, NKV, S>(io, smem, kvh, split, splits, t);
+    return;
+  }
   auto& sh = *reinterpret_cast<AttnMergeShared<G, HD, S>*>(smem);
   const AttnParts<HD, NQ, NKV, S> p(io.part(), kvh);
   auto out = [&](int i, float s) { attention_store<NQ * HD>(io, kvh * G * HD + i, s, t); };
@@ -660,7 +770,9 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
       }
     }
   }
-  if (splits > 1) attention_merge_splits<HD, NQ, NKV, S>(io, smem, kvh, split, splits, t);
+  // One level where the grid is this token's alone and runs at once: a batch's grid (T
+  // tokens' splits) may outgrow the device.
+  if (splits > 1) attention_merge_splits<HD, NQ, NKV, S, Early && B::kCoResident>(io, smem, kvh, split, splits, t);
   trace.end();
 }
 

@@ -85,6 +85,12 @@ __device__ __forceinline__ u32 arrive_acq_rel(u32* counter) {
   return old;
 }
 
+__device__ __forceinline__ u32 ld_acquire(const u32* p) {
+  u32 v;
+  asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
+  return v;
+}
+
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 // Waits until at most N of this thread's committed groups are still in flight.
 template <int N>
@@ -119,7 +125,14 @@ __device__ __forceinline__ u32 entry_stamp() { return BRICKC_TRACE ? static_cast
 // kernel after the first with the programmatic-serialization attribute): it lets the next
 // kernel start at once, so that its blocks are scheduled as SMs free up and prefetch their
 // weights, and waits for its predecessor's writes before it touches anything but weights.
+//
+// kCoResident: a block may wait for the other blocks of its grid where the grid fits on the
+// device at once, since then they all run together (the next kernel launches only after
+// every block has called start_dependents, so it never takes the SMs the last ones need).
+// A megakernel task's virtual blocks share physical blocks: one waiting for another there
+// could be waiting for itself.
 struct GridBlock {
+  static constexpr bool kCoResident = true;
   int x, y, nx, ny;
   u32 entry;  // profiling: when the block began (entry_stamp)
   unsigned thread;

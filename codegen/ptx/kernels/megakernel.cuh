@@ -25,12 +25,6 @@ struct MegaTask {
 };
 static_assert(sizeof(MegaTask) == 256, "MegaTask layout");
 
-__device__ __forceinline__ u32 ld_acquire(const u32* p) {
-  u32 v;
-  asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
-  return v;
-}
-
 __device__ __forceinline__ void red_release_add(u32* p, u32 v) {
   asm volatile("red.release.gpu.global.add.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
 }
@@ -53,6 +47,7 @@ __device__ __forceinline__ unsigned task_thread() {
 // `timeout` ns records the fault in the step struct and ends the whole kernel: every block
 // that waits sees the fault and exits, so a missing producer is an error, not a hang.
 struct TaskBlock {
+  static constexpr bool kCoResident = false;
   int x, y, nx, ny;
   const MegaTask* task;
   const u32* counters;

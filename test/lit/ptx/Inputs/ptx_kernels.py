@@ -3,7 +3,7 @@
   ptx_kernels.py ptx FILE    name: dp4a=N ld.global.nc.v4=N ld.local=N mma=N ldmatrix=N cp.async=N
                                acquire=N release=N griddepcontrol=N ld.global.cg.v4=N
                                ld.generic=N dp4a.u32=N cp.async.ca=N ld.global.cg.v2=N
-                               shfl=N st.global.u8=N
+                               shfl=N st.global.u8=N trap=N
   (ld.generic: loads that name no state space, which the compiler emits where it cannot
   tell shared from global memory; dp4a.u32: dot products of unsigned weight bytes;
   cp.async: the 16-byte .cg copies, cp.async.ca the smaller ones)
@@ -19,15 +19,16 @@ def ptx(text):
         body = m.group(2)
         rows[m.group(1)] = ("dp4a={} ld.global.nc.v4={} ld.local={} mma={} ldmatrix={} cp.async={} "
                             "acquire={} release={} griddepcontrol={} ld.global.cg.v4={} ld.generic={} dp4a.u32={} "
-                            "cp.async.ca={} ld.global.cg.v2={} shfl={} st.global.u8={}").format(
+                            "cp.async.ca={} ld.global.cg.v2={} shfl={} st.global.u8={} trap={}").format(
             body.count("dp4a."), body.count("ld.global.nc.v4."), body.count("ld.local"),
             body.count("mma.sync.aligned."), body.count("ldmatrix.sync."),
             body.count("cp.async.cg."), body.count("ld.acquire.gpu."),
             body.count("red.release.gpu."), body.count("griddepcontrol."),
             body.count("ld.global.cg.v4."),
-            len(re.findall(r"\bld\.(?!global|shared|local|param|const|acquire)", body)),
+            sum(not re.search(r"\.(global|shared|local|param|const)\b", op)
+                for op in re.findall(r"\bld\.[\w.]+", body)),
             body.count("dp4a.u32."), body.count("cp.async.ca."), body.count("ld.global.cg.v2."),
-            body.count("shfl.sync."), body.count("st.global.u8"))
+            body.count("shfl.sync."), body.count("st.global.u8"), body.count("trap;"))
     return rows
 
 
