@@ -34,9 +34,11 @@ f=$MODELS/1.5b-q4_k_m.gguf
 echo "blocks rc=$? at $SECONDS s"
 # The merge under compute-sanitizer: a 1,200-token prompt, then decode steps whose attention
 # merges 19 splits in one level on the per-brick graph.
-[ "${SANITIZE:-1}" = 1 ] && SANITIZE_PROMPT=1200 SANITIZE_ENGINES=graph \
-  timeout $((${LIMIT:-560} - SECONDS - 100)) bash bench/gpu_run.sh sanitize > $OUT/sanitize.log 2>&1
-echo "sanitize rc=$? at $SECONDS s"; grep -E "SUMMARY" $OUT/sanitize.log
+if [ "${SANITIZE:-1}" = 1 ]; then
+  SANITIZE_PROMPT=1200 SANITIZE_ENGINES=graph \
+    timeout $((${LIMIT:-560} - SECONDS - 100)) bash bench/gpu_run.sh sanitize > $OUT/sanitize.log 2>&1
+  echo "sanitize rc=$? at $SECONDS s"; grep -E "SUMMARY" $OUT/sanitize.log
+fi
 timeout $((${LIMIT:-560} - SECONDS - 15)) $B/brickc_gpu_tests \
   --gtest_filter='GpuTokenSteps.*:GpuMegakernel.*:GpuBatch.*' > $OUT/gpu_tests.log 2>&1
 echo "tests rc=$? at $SECONDS s"; grep -E "^\[  (PASSED|FAILED) |FAILED  \]" $OUT/gpu_tests.log | head -12
