@@ -1,6 +1,8 @@
 // Decode attention (one query position) split over the KV length, in one kernel: the
-// grid's blocks (KV head, y) each attend a chunk of positions; the last block of a KV head
-// to finish (a counter, reset by that block) merges the splits' partials into the output.
+// grid's blocks (KV head, y) each attend a chunk of positions, and the splits' partials are
+// merged into the output after counters in global memory say they are all written (by the
+// last block to finish, or, where the grid runs at once, by blocks that wait for the rest:
+// see kAttnGroup).
 //
 // The grid has S splits (sized from the SM count for long caches); a step uses only as
 // many as give each at least one tile of kAttnTile positions. Two paths, chosen per step
@@ -94,16 +96,19 @@ __device__ __forceinline__ void attention_store(const AttnIO& io, int i, float v
     static_cast<float*>(io.out())[i] = v;
 }
 
-// Splits are merged in two levels where there are more than kAttnGroup: the last block of
-// each group of kAttnGroup splits merges the group's partials into one, the last of those
-// merges the groups'. A single merging block reads every partial of its KV head through
-// L2 (a few hundred KB at S = 128), the one block at work while the rest of the GPU idles.
+// Up to kAttnGroup splits, the last block to finish merges them. More are merged in one
+// level where the grid's blocks all run at once (a token's decode grid: attention_merge_wide),
+// else in two: the last block of each group of kAttnGroup splits merges the group's partials
+// into one, the last of those merges the groups'. (A single merging block would read every
+// partial of its KV head through L2, a few hundred KB at S = 128, the one block at work
+// while the rest of the GPU idles.)
 constexpr int kAttnGroup = 8;
 
 // A token's scratch (slot 4): per (split, head) partial sums f32[NKV][S][G][HD], their
 // maxima (natural-log domain) and sums f32[NKV][S][G][2], then the same per (group, head);
-// and its counters (slot 6): u32[NKV] for the KV heads' final merges, then u32[NKV][SG]
-// for the groups'.
+// and its counters (slot 6): u32[NKV] for the KV heads' final merges (the one-level merge's
+// arrivals), then u32[NKV][SG] for the groups' (the first of a KV head's: the one-level
+// merge's count of merging blocks leaving).
 __host__ __device__ constexpr int attention_groups(int s) { return (s + kAttnGroup - 1) / kAttnGroup; }
 __host__ __device__ constexpr long long attention_part_floats(int nq, int s, int hd) {
   return static_cast<long long>(nq) * (s + attention_groups(s)) * (hd + 2);
