@@ -50,7 +50,7 @@ unsigned flash_smem(int64_t hd, bool q8) {
 constexpr int64_t kAttnGroup = 8;
 int64_t attention_groups(int64_t s) { return (s + kAttnGroup - 1) / kAttnGroup; }
 int64_t attention_part_floats(int64_t nq, int64_t s, int64_t hd) { return nq * (s + attention_groups(s)) * (hd + 2); }
-int64_t attention_counters(int64_t nkv, int64_t s) { return nkv * (1 + attention_groups(s)); }
+int64_t attention_counters(int64_t nkv, int64_t s) { return nkv * (2 + attention_groups(s)); }
 // attention.cuh: attention_smem_bytes, the long-cache path's ring of K and V tiles of 64
 // rows (f16 or q8_0), as many as fill 64 KB and at least two.
 unsigned attention_smem(int64_t hd, bool q8) {

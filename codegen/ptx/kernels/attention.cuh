@@ -5,7 +5,8 @@
 // see kAttnGroup).
 //
 // The grid has S splits (sized from the SM count for long caches); a step uses only as
-// many as give each at least one tile of kAttnTile positions. Two paths, chosen per step
+// many as give each a whole number of tiles of kAttnTile positions, at least one. Two
+// paths, chosen per step
 // from the length:
 //  - a cache short enough to leave most of the grid idle is attended by a block per
 //    (query head, split) on CUDA cores (attention_head): there the step is bound by each
@@ -106,14 +107,14 @@ constexpr int kAttnGroup = 8;
 
 // A token's scratch (slot 4): per (split, head) partial sums f32[NKV][S][G][HD], their
 // maxima (natural-log domain) and sums f32[NKV][S][G][2], then the same per (group, head);
-// and its counters (slot 6): u32[NKV] for the KV heads' final merges (the one-level merge's
-// arrivals), then u32[NKV][SG] for the groups' (the first of a KV head's: the one-level
-// merge's count of merging blocks leaving).
+// and its counters (slot 6): u32[NKV] for the KV heads' final merges, then u32[NKV][SG]
+// for the groups', then u32[NKV] for the one-level merge's (attention_merge_wide), which
+// never return to zero.
 __host__ __device__ constexpr int attention_groups(int s) { return (s + kAttnGroup - 1) / kAttnGroup; }
 __host__ __device__ constexpr long long attention_part_floats(int nq, int s, int hd) {
   return static_cast<long long>(nq) * (s + attention_groups(s)) * (hd + 2);
 }
-__host__ __device__ constexpr int attention_counters(int nkv, int s) { return nkv * (1 + attention_groups(s)); }
+__host__ __device__ constexpr int attention_counters(int nkv, int s) { return nkv * (2 + attention_groups(s)); }
 
 // Where a KV head's partials sit in that scratch: the sums of (split, head) and their
 // (maximum, sum) pairs, and those of (group, head) after every split's.
@@ -295,31 +296,44 @@ __device__ void attention_merge_unit(const AttnIO& io, const AttnParts<HD, NQ, N
 // %globaltimer, which kernels read only when profiling (lit: trace-hooks.test).
 constexpr u32 kAttnWaitPolls = 1u << 25;
 
+// The one-level merge's count of a step: the least power of two of at least S arrivals.
+template <int S>
+constexpr u32 attention_step_count() {
+  u32 k = 1;
+  while (k < S) k *= 2;
+  return k;
+}
+
 // The merge in one level, where the grid's blocks all run at once (GridBlock::kCoResident):
 // each block counts its arrival on its KV head's counter; the first min(U, splits) blocks
 // (U: the KV head's units of 32 outputs) wait until every split has arrived, then merge
 // units split, split + splits, ... from every partial. Against two levels (a group's last
 // block merging it, then the last group's merging the groups) the chain after the partials
-// is one count and one merge. The counter is reset by the last merging block to leave,
-// counted on the KV head's first group counter (unused in one level).
+// is one count and one merge. The counter is never reset, which would take the merging
+// blocks one more count of their leaving (the last to leave resets): a step adds K (split
+// 0 adds K - splits + 1, the others 1), so the merging blocks' own arrivals tell them the
+// multiple of K their step ends at. K divides 2^32: the count wraps on a multiple.
 template <int HD, int NQ, int NKV, int S>
 __device__ void attention_merge_wide(const AttnIO& io, u8* smem, int kvh, int split, int splits, unsigned t) {
   constexpr int G = NQ / NKV, U = G * HD / 32, SG = attention_groups(S);
+  constexpr u32 K = attention_step_count<S>();
   static_assert(sizeof(AttnWideShared<S>) <= attention_smem_bytes(HD, false), "shared memory");
   auto& sh = *reinterpret_cast<AttnWideShared<S>*>(smem);
-  u32* const arrivals = io.counters() + kvh;
-  u32* const leaving = io.counters() + NKV + kvh * SG;
+  u32* const count = io.counters() + NKV * (1 + SG) + kvh;
   const int mergers = min(U, splits);
   __syncthreads();  // every thread's partial is written
   if (t == 0) {
-    arrive_acq_rel(arrivals);
+    const u32 add = split == 0 ? K - splits + 1 : 1u;
     if (split < mergers) {
-      for (u32 polls = 1; ld_acquire(arrivals) != static_cast<u32>(splits); ++polls)
+      u32 seen = arrive_acq_rel(count, add);
+      const u32 base = seen & ~(K - 1);
+      seen += add;  // the merging block that arrives last does not wait
+      for (u32 polls = 1; seen - base != K; ++polls) {
         if (polls == kAttnWaitPolls) __trap();
-      if (arrive_acq_rel(leaving) == static_cast<u32>(mergers - 1)) {
-        *arrivals = 0;
-        *leaving = 0;
+        seen = ld_acquire(count);
       }
+    } else {
+      red_release_add(count, add);
     }
   }
   if (split >= mergers) return;
@@ -785,7 +799,9 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
 template <int HD, int NQ, int NKV, int S, bool Q8, bool Early, class B>
 __device__ __forceinline__ void attention_step(const AttnIO& io, const B& blk, u8* smem, int len) {
   constexpr int G = NQ / NKV;
-  const int chunk = max((len + S - 1) / S, kAttnTile);
+  // Whole tiles a split: a split's last tile of a few rows would cost a tile's chain, and
+  // fewer splits leave fewer SMs holding two blocks.
+  const int chunk = (max((len + S - 1) / S, kAttnTile) + kAttnTile - 1) / kAttnTile * kAttnTile;
   const int splits = (len + chunk - 1) / chunk;
   // A cache short enough that the grid holds a block per (query head, split) gives every
   // head blocks of its own: a G times shorter chain per block where latency is what

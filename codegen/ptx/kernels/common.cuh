@@ -79,10 +79,15 @@ __device__ __forceinline__ void cp_async16(u32 dst, const void* src, bool valid)
 // earlier arrivals released is visible here, and to the threads a barrier after it
 // orders). Two membar.gl around a relaxed atomicAdd did the same at the cost of two full
 // fences on the path of the kernel's last block.
-__device__ __forceinline__ u32 arrive_acq_rel(u32* counter) {
+__device__ __forceinline__ u32 arrive_acq_rel(u32* counter, u32 n = 1) {
   u32 old;
-  asm volatile("atom.add.acq_rel.gpu.u32 %0, [%1], 1;" : "=r"(old) : "l"(counter) : "memory");
+  asm volatile("atom.add.acq_rel.gpu.u32 %0, [%1], %2;" : "=r"(old) : "l"(counter), "r"(n) : "memory");
   return old;
+}
+
+// An arrival that no one in this thread waits on: the release alone.
+__device__ __forceinline__ void red_release_add(u32* p, u32 v) {
+  asm volatile("red.release.gpu.global.add.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
 }
 
 __device__ __forceinline__ u32 ld_acquire(const u32* p) {

@@ -25,10 +25,6 @@ struct MegaTask {
 };
 static_assert(sizeof(MegaTask) == 256, "MegaTask layout");
 
-__device__ __forceinline__ void red_release_add(u32* p, u32 v) {
-  asm volatile("red.release.gpu.global.add.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
-}
-
 // threadIdx.x, read anew for every virtual block (TaskBlock::thread). The compiler takes
 // threadIdx.x for a constant of the kernel and hoists all that the templates compute from
 // it (lanes, warps, every task's shared-memory offsets) out of the task loop, to be held
