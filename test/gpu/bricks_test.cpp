@@ -103,12 +103,14 @@ TEST(GpuBricks, OtherFormats) {
 // Decode attention over a long cache: random K/V rows written into the GPU's cache (the
 // reference gets the same rows), then single steps at lengths that take one KV split, two,
 // many, and the most the grid has with more than one tile each (kernels/attention.cuh: a
-// split per tile of 64 positions, up to 128 splits on the H200's 132 SMs), on both sides of
-// the length where blocks stop taking one query head each and the tensor-core path takes
-// over (1,152 positions on the 0.5B's 7 heads per KV head and 128 splits; 576 on the 7B's
-// 7 and 64, 1,024 on the 3B's 8 and 128), with one group of splits merged and several
-// (more than 8 splits), the last group whole (1,024 on the 7B) and not (1,152 on the 0.5B).
-// Each path and merge stores the output as q8_1 (the o-proj reads it with int8 dots).
+// split per tile of 64 positions up to 128 splits on the H200's 132 SMs, then splits of
+// whole tiles: at 12,346 positions 97 splits of 128, or 49 of 256 on the 7B's 64), on both
+// sides of the length where blocks stop taking one query head each and the tensor-core
+// path takes over (1,152 positions on the 0.5B's 7 heads per KV head and 128 splits; 576
+// on the 7B's 7 and 64, 1,024 on the 3B's 8 and 128), with one group of splits merged and
+// several (more than 8 splits), the last group whole (1,024 on the 7B) and not (1,152 on
+// the 0.5B). Each path and merge stores the output as q8_1 (the o-proj reads it with int8
+// dots).
 void check_long_cache(const char* preset, runtime::CacheTypes cache) {
   constexpr int64_t kLongCtx = 16384;
   const gguf::File& file = testing::synth_model(preset, QuantMix::Q4_K_M, 1);

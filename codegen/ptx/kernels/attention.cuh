@@ -6,8 +6,7 @@
 //
 // The grid has S splits (sized from the SM count for long caches); a step uses only as
 // many as give each a whole number of tiles of kAttnTile positions, at least one. Two
-// paths, chosen per step
-// from the length:
+// paths, chosen per step from the length:
 //  - a cache short enough to leave most of the grid idle is attended by a block per
 //    (query head, split) on CUDA cores (attention_head): there the step is bound by each
 //    block's chain of reductions, not by the K/V bytes;
