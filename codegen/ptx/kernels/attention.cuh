@@ -798,9 +798,9 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
 template <int HD, int NQ, int NKV, int S, bool Q8, bool Early, class B>
 __device__ __forceinline__ void attention_step(const AttnIO& io, const B& blk, u8* smem, int len) {
   constexpr int G = NQ / NKV;
-  // Whole tiles a split: a split's last tile of a few rows would cost a tile's chain, and
-  // fewer splits leave fewer SMs holding two blocks.
-  const int chunk = (max((len + S - 1) / S, kAttnTile) + kAttnTile - 1) / kAttnTile * kAttnTile;
+  // Whole tiles a split, as few as S splits allow: a split's last tile of a few rows would
+  // cost a tile's chain, and fewer splits leave fewer SMs holding two blocks.
+  const int chunk = kAttnTile * ((len + kAttnTile * S - 1) / (kAttnTile * S));
   const int splits = (len + chunk - 1) / chunk;
   // A cache short enough that the grid holds a block per (query head, split) gives every
   // head blocks of its own: a G times shorter chain per block where latency is what
