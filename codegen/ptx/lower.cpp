@@ -57,12 +57,13 @@ unsigned attention_smem(int64_t hd, bool q8) {
   const int64_t stage = 2 * (q8 ? q8_tile(hd, 64) : 64 * hd * 2);
   return static_cast<unsigned>(std::max<int64_t>(2, 65536 / stage) * stage);
 }
-// Decode attention's most KV splits: at long context, (KV head, split) blocks enough for
-// every SM, a power of two, at most 128 (a merge's shared memory holds a weight per split).
+// Decode attention's most KV splits: at long context, one (KV head, split) block an SM,
+// at most 128 (a merge's shared memory holds a weight per split). Blocks sized for two an
+// SM (a power of two of splits) left the scheduler pairing them on some SMs while others
+// held none, and a paired block ended 2.4 us after one alone (bench/results/gpu-h100/
+// session46: +2.3 % on the 1.5B and +1.2 % on the 7B at depth 16,384).
 int64_t attention_splits(int64_t nkv, unsigned sms) {
-  int64_t s = 1;
-  while (s < 128 && s * nkv < static_cast<int64_t>(sms)) s *= 2;
-  return s;
+  return std::clamp<int64_t>(static_cast<int64_t>(sms) / nkv, 1, 128);
 }
 
 Arg arg(K kind, ir::ValueId v = {}, int64_t i = 0, float f = 0.0f) {
@@ -467,10 +468,13 @@ class Lowering {
                                          hd, nq, nkv, q8 ? "_q8cache" : "", out_q8 ? "_outq8" : "");
     const std::string call = batch ? fmt::format("batch_attention<{}, {}, {}, {}, {}>", hd, nq, nkv, s, q8)
                                    : fmt::format("attention<{}, {}, {}, {}, {}, {}>", hd, nq, nkv, s, q8, out_q8);
-    // Registers for two blocks per SM, whose rings keep 64 KB of K/V rows in flight.
+    // Registers for two blocks per SM, whose rings keep 64 KB of K/V rows in flight (a
+    // batch's grid of every token's splits).
     Launch& l = launch(kernel(name, call, kThreads, 2), std::move(args));
     l.grid = {static_cast<unsigned>(nkv), static_cast<unsigned>(s * t)};
     l.smem = attention_smem(hd, q8);
+    // One token's blocks run one an SM (attention_splits).
+    if (!batch) l.smem_alone = o_.smem_per_sm / 2 + 16;
   }
 
   // --- T-token steps: every kernel handles step->n_tokens <= T rows (kernels/gemm.cuh,

@@ -45,7 +45,11 @@ struct Launch {
   // on the device at once) blocks in x instead of grid[0].
   int64_t work_blocks = 0;
   unsigned block = 256;
-  unsigned smem = 0;      // dynamic shared memory bytes
+  unsigned smem = 0;      // dynamic shared memory bytes its blocks use
+  // Above smem: what a launch as its own grid asks for, more than half an SM's, so that no
+  // two of its blocks share an SM (a megakernel task's blocks have smem).
+  unsigned smem_alone = 0;
+  unsigned launch_smem() const { return smem > smem_alone ? smem : smem_alone; }
   std::vector<Arg> args;
   std::vector<ir::ValueId> zero_before;  // values to clear before the launch when run alone (argmax keys)
 };

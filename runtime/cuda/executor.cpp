@@ -359,16 +359,17 @@ Executor::Executor(Context& ctx, const gguf::File& file, ir::Graph graph, const 
   for (const ptx::Launch& l : plan_.launches) {
     const Function f = functions_[l.kernel];
     const std::string& kname = plan_.kernels[l.kernel].name;
-    if (static_cast<int>(l.smem) > dev.max_smem_per_block_optin)
-      fail("kernel {} needs {} bytes of shared memory; {} allows {}", kname, l.smem, dev.name,
+    const unsigned smem = l.launch_smem();
+    if (static_cast<int>(smem) > dev.max_smem_per_block_optin)
+      fail("kernel {} needs {} bytes of shared memory; {} allows {}", kname, smem, dev.name,
            dev.max_smem_per_block_optin);
-    if (l.smem > kStaticSmemLimit) set_max_dynamic_smem(f, static_cast<int>(l.smem));
+    if (smem > kStaticSmemLimit) set_max_dynamic_smem(f, static_cast<int>(smem));
     unsigned gx = l.grid[0];
     if (l.work_blocks > 0) {
-      const int per_sm = max_active_blocks_per_sm(f, static_cast<int>(l.block), l.smem);
+      const int per_sm = max_active_blocks_per_sm(f, static_cast<int>(l.block), smem);
       if (per_sm < 1)
         fail("kernel {} cannot run: not one block of {} threads with {} bytes of shared memory "
-             "fits on an SM of {}", kname, l.block, l.smem, dev.name);
+             "fits on an SM of {}", kname, l.block, smem, dev.name);
       gx = static_cast<unsigned>(std::min<int64_t>(l.work_blocks, int64_t{per_sm} * dev.sm_count));
     }
     grid_x_.push_back(gx);
@@ -466,7 +467,7 @@ void Executor::enqueue(size_t i, bool alone) {
   d.grid[0] = grid_x_[i];
   d.grid[1] = l.grid[1];
   d.block[0] = l.block;
-  d.smem = l.smem;
+  d.smem = l.launch_smem();
   void* params[] = {args_[i].data()};
   // Every kernel after the first may start early and prefetch its weights (common.cuh).
   launch(functions_[l.kernel], d, stream_.get(), params, plan_.kernels[l.kernel].name,

@@ -85,6 +85,36 @@ TEST(MegakernelPlan, WaitsForExactlyTheProducers) {
   }
 }
 
+// Decode attention's (KV head, split) blocks all fit at once one an SM, and as its own grid
+// a launch asks for more than half an SM's shared memory so that no two share one; as a
+// task it has only its ring, and the megakernel keeps two blocks an SM.
+TEST(MegakernelPlan, DecodeAttentionRunsOneBlockAnSmOnlyAsItsOwnGrid) {
+  const gguf::File& file = testing::synth_model("test-tiny", synth::QuantMix::Q4_K_M);
+  const ir::Graph g = runtime::decode_graph(file, 64, std::nullopt, "h200");
+  for (unsigned sms : {132u, 78u, 16u}) {
+    LowerOptions o;
+    o.megakernel = true;
+    o.sms = sms;
+    const KernelPlan plan = lower(g, o);
+    const Megakernel& mk = *plan.megakernel;
+    EXPECT_LE(2 * (mk.smem + 1024), o.smem_per_sm);
+    int attention = 0;
+    for (const Launch& l : plan.launches) {
+      if (!plan.kernels[l.kernel].name.starts_with("attention_")) {
+        EXPECT_EQ(l.smem_alone, 0u) << plan.kernels[l.kernel].name;
+        continue;
+      }
+      ++attention;
+      EXPECT_LE(l.grid[0] * l.grid[1], sms);
+      EXPECT_GT(l.grid[1], sms / l.grid[0] / 2) << "splits for one block an SM, not two";
+      EXPECT_GT(2 * (l.smem_alone + 1024), o.smem_per_sm);
+      EXPECT_LE(l.smem_alone, 227u * 1024);  // what one block may have on sm_90
+      EXPECT_LE(l.smem, mk.smem);
+    }
+    EXPECT_GT(attention, 0);
+  }
+}
+
 TEST(MegakernelPlan, RefusesTokenSteps) {
   const gguf::File& file = testing::synth_model("test-tiny", synth::QuantMix::Q4_K_M);
   const ir::Graph g = runtime::decode_graph(file, 64, std::nullopt, "h200", {8, false});

@@ -4,9 +4,9 @@
 // last block to finish, or, where the grid runs at once, by blocks that wait for the rest:
 // see kAttnGroup).
 //
-// The grid has S splits (sized from the SM count for long caches); a step uses only as
-// many as give each a whole number of tiles of kAttnTile positions, at least one. Two
-// paths, chosen per step from the length:
+// The grid has S splits (one block an SM for long caches: codegen/ptx/lower.cpp,
+// attention_splits); a step uses only as many as give each a whole number of tiles of
+// kAttnTile positions, at least one. Two paths, chosen per step from the length:
 //  - a cache short enough to leave most of the grid idle is attended by a block per
 //    (query head, split) on CUDA cores (attention_head): there the step is bound by each
 //    block's chain of reductions, not by the K/V bytes;
@@ -614,10 +614,13 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
   };
 
   // Every group is committed, empty or not: tile j is group j, and waiting until at most
-  // kStages - 1 groups are in flight in iteration j completes it.
+  // kStages - 1 groups are in flight in iteration j completes it. Every stage is filled
+  // before the wait for the inputs, so that a split of up to kStages tiles has all of its
+  // cache in flight or landed when they are ready; each later tile is copied into the stage
+  // the iteration before it has just read.
   if (!Early) blk.begin();
 #pragma unroll
-  for (int j = 0; j < kStages - 1; ++j) {
+  for (int j = 0; j < kStages; ++j) {
     if (j < nt) load(j, Early ? min(p1, len - 1) : p1);
     cp_async_commit();
   }
@@ -650,10 +653,8 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
   const int lrow = 8 * warp + (lane & 7), lchunk = lane >> 3;
 #pragma unroll 1
   for (int j = 0; j < nt; ++j) {
-    if (j + kStages - 1 < nt) load(j + kStages - 1, p1);
-    cp_async_commit();
     cp_async_wait<kStages - 1>();
-    if (Early && j < kStages - 1) load_last(j);
+    if (Early && j < kStages) load_last(j);
     __syncthreads();
     const int key0 = p0 + j * kAttnTile + 8 * warp;  // the warp's first row
     if (key0 < p1) {
@@ -741,7 +742,9 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
         }
       }
     }
-    __syncthreads();  // the stage is read: iteration j + 1 copies into it
+    __syncthreads();  // the stage is read: tile j + kStages is copied into it
+    if (j + kStages < nt) load(j + kStages, p1);
+    cp_async_commit();
   }
   cp_async_wait<0>();  // (only empty groups are left)
 
