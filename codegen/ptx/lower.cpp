@@ -468,8 +468,8 @@ class Lowering {
                                          hd, nq, nkv, q8 ? "_q8cache" : "", out_q8 ? "_outq8" : "");
     const std::string call = batch ? fmt::format("batch_attention<{}, {}, {}, {}, {}>", hd, nq, nkv, s, q8)
                                    : fmt::format("attention<{}, {}, {}, {}, {}, {}>", hd, nq, nkv, s, q8, out_q8);
-    // Registers for two blocks per SM, whose rings keep 64 KB of K/V rows in flight (a
-    // batch's grid of every token's splits).
+    // Registers for two blocks per SM: a batch's grid of every token's splits, and the
+    // megakernel's blocks, which run attention as a task.
     Launch& l = launch(kernel(name, call, kThreads, 2), std::move(args));
     l.grid = {static_cast<unsigned>(nkv), static_cast<unsigned>(s * t)};
     l.smem = attention_smem(hd, q8);

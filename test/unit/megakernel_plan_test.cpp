@@ -2,8 +2,8 @@
 // comes from: a task waits only for earlier tasks; it waits for the last launch of every
 // brick that produced one of its operands, and for nothing else but its own brick's
 // earlier launch; the dispatch has one case per kernel; task placement covers each task's
-// virtual grid once. The PTX side is test/lit/ptx/megakernel.test, the GPU side
-// test/gpu/megakernel_test.cpp.
+// virtual grid once; decode attention runs one block an SM as its own grid only. The PTX
+// side is test/lit/ptx/megakernel.test, the GPU side test/gpu/megakernel_test.cpp.
 #include <gtest/gtest.h>
 
 #include <map>
