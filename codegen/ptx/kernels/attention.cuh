@@ -526,6 +526,15 @@ __device__ __forceinline__ u32 attention_swz(int r, int c) {
   return static_cast<u32>(r * RB + ((c ^ ((r / PerLine) % Mod)) << 4));
 }
 
+// A thread's place in attention_mma's MMA fragments: its warp, its lane, the lane's row
+// group g and column pair c. Derived from blk.thread_now() in each phase, never held across
+// the tile loop: there the megakernel's task state needs those registers (ptxas spilled
+// them with a q8_0 cache).
+struct MmaLane {
+  int warp, lane, g, c;
+  __device__ explicit MmaLane(unsigned t) : warp(t / kWarp), lane(t % kWarp), g(lane >> 2), c(lane & 3) {}
+};
+
 // The long-cache path, on tensor cores: block (kvh, split) attends its chunk of positions
 // for all G query heads of the KV head, so that every K/V row is read once per step. The
 // chunk streams through the ring (16-byte cp.async, loads of later tiles in flight while a
@@ -562,7 +571,6 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
   }
   const int p0 = split * chunk, p1 = min(len, p0 + chunk);
   const int nt = (p1 - p0 + kAttnTile - 1) / kAttnTile;
-  const int t = blk.thread, warp = t / kWarp, lane = t % kWarp, g = lane >> 2, c = lane & 3;
   const u32 s0 = smem_addr(smem);
 
   // Thread t copies chunk t % CC of rows t / CC + i * kRowStep of every tile: one chunk,
@@ -570,24 +578,24 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
   // scales with its chunk 0.
   constexpr int kRowStep = kThreads / CC, kCopies = kAttnTile / kRowStep;
   static_assert(kThreads % CC == 0 && kRowStep % 8 == 0, "copy rows");
-  const int r0 = t / CC, ch = t % CC;
   // Where row r (r - r0 a multiple of kRowStep) of the thread's chunk sits in a stage, and
   // a q8_0 row's scales (after the tile's rows).
-  auto staged = [&](int r) { return attention_swz<RB>(r0, ch) + (r - r0) * RB; };
+  auto staged = [](int r, int r0, int ch) { return attention_swz<RB>(r0, ch) + (r - r0) * RB; };
   auto staged_scales = [](int r) { return kAttnTile * RB + r * Kv::kScaleBytes; };
   // Tile j of the chunk into its stage; rows at or past `end` are zero-filled.
   auto load = [&](int j, int end) {
     const u32 sk = s0 + (j % kStages) * kStageBytes, sv = sk + kCopyTile;
+    const int r0 = blk.thread_now() / CC, ch = blk.thread_now() % CC;
 #pragma unroll
     for (int i = 0; i < kCopies; ++i) {
       const int r = r0 + i * kRowStep, key = p0 + j * kAttnTile + r;
       const bool ok = key < end;
       if constexpr (Q8) {
-        kv_q8_copy<HD, NKV>(sk + staged(r), sk + staged_scales(r), io.kc, ok ? key : 0, kvh, ch, ok);
-        kv_q8_copy<HD, NKV>(sv + staged(r), sv + staged_scales(r), io.vc, ok ? key : 0, kvh, ch, ok);
+        kv_q8_copy<HD, NKV>(sk + staged(r, r0, ch), sk + staged_scales(r), io.kc, ok ? key : 0, kvh, ch, ok);
+        kv_q8_copy<HD, NKV>(sv + staged(r, r0, ch), sv + staged_scales(r), io.vc, ok ? key : 0, kvh, ch, ok);
       } else {
-        cp_async16(sk + staged(r), io.kc + Kv::row(ok ? key : 0, kvh) + 16 * ch, ok);
-        cp_async16(sv + staged(r), io.vc + Kv::row(ok ? key : 0, kvh) + 16 * ch, ok);
+        cp_async16(sk + staged(r, r0, ch), io.kc + Kv::row(ok ? key : 0, kvh) + 16 * ch, ok);
+        cp_async16(sv + staged(r, r0, ch), io.vc + Kv::row(ok ? key : 0, kvh) + 16 * ch, ok);
       }
     }
   };
@@ -595,12 +603,13 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
   // step's inputs left out: the threads that copy its chunks store them, after their own
   // copies of the tile are complete, so nothing overwrites them.
   auto load_last = [&](int j) {
+    const int r0 = blk.thread_now() / CC, ch = blk.thread_now() % CC;
     const int r = len - 1 - (p0 + j * kAttnTile);
     if (r < r0 || (r - r0) % kRowStep != 0 || r >= kAttnTile) return;
     u8* const sk = smem + (j % kStages) * kStageBytes;
     const long long at = Kv::row(len - 1, kvh) + 16 * ch;
-    *reinterpret_cast<uint4*>(sk + staged(r)) = __ldcg(reinterpret_cast<const uint4*>(io.kc + at));
-    *reinterpret_cast<uint4*>(sk + kCopyTile + staged(r)) = __ldcg(reinterpret_cast<const uint4*>(io.vc + at));
+    *reinterpret_cast<uint4*>(sk + staged(r, r0, ch)) = __ldcg(reinterpret_cast<const uint4*>(io.kc + at));
+    *reinterpret_cast<uint4*>(sk + kCopyTile + staged(r, r0, ch)) = __ldcg(reinterpret_cast<const uint4*>(io.vc + at));
     if constexpr (Q8) {
       if (ch != 0) return;
       const long long sc = Kv::scales(len - 1, kvh);
@@ -631,13 +640,14 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
   // rounding: scores come out in the log2 domain. Of a q8_0 cache, k columns 2c, 2c + 1,
   // 2c + 8, 2c + 9 of a 16-value chunk are its dimensions 4c .. 4c + 3 (as K's ldmatrix).
   const float sl = 1.4426950408889634f / sqrtf(static_cast<float>(HD));
+  const MmaLane ql(blk.thread_now());
   u32 qf[HD / 16][4];
 #pragma unroll
   for (int kd = 0; kd < HD / 16; ++kd) {
-    const float* q = io.q + (kvh * G + g) * HD + 16 * kd + (Q8 ? 4 * c : 2 * c);
+    const float* q = io.q + (kvh * G + ql.g) * HD + 16 * kd + (Q8 ? 4 * ql.c : 2 * ql.c);
     const float2 z = make_float2(0.0f, 0.0f);
-    const float2 x0 = g < G ? *reinterpret_cast<const float2*>(q) : z;
-    const float2 x1 = g < G ? *reinterpret_cast<const float2*>(q + (Q8 ? 2 : 8)) : z;
+    const float2 x0 = ql.g < G ? *reinterpret_cast<const float2*>(q) : z;
+    const float2 x1 = ql.g < G ? *reinterpret_cast<const float2*>(q + (Q8 ? 2 : 8)) : z;
     qf[kd][0] = pack_f16x2(x0.x * sl, x0.y * sl);
     qf[kd][1] = 0u;
     qf[kd][2] = pack_f16x2(x1.x * sl, x1.y * sl);
@@ -650,20 +660,21 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
   // ldmatrix lanes 8m..8m+7 address matrix m: the warp's 8 rows, chunk 4i + m. For K that
   // is b0, b1 of d steps 2i, 2i + 1; for V (.trans) a0, a1 of O^T fragments 2i, 2i + 1.
   // (A q8_0 chunk holds 16 values: matrix m is all of d step, and O^T fragment, 4i + m.)
-  const int lrow = 8 * warp + (lane & 7), lchunk = lane >> 3;
 #pragma unroll 1
   for (int j = 0; j < nt; ++j) {
+    const MmaLane me(blk.thread_now());
+    const int lrow = 8 * me.warp + (me.lane & 7), lchunk = me.lane >> 3;
     cp_async_wait<kStages - 1>();
     if (Early && j < kStages) load_last(j);
     __syncthreads();
-    const int key0 = p0 + j * kAttnTile + 8 * warp;  // the warp's first row
+    const int key0 = p0 + j * kAttnTile + 8 * me.warp;  // the warp's first row
     if (key0 < p1) {
       const u32 sk = s0 + (j % kStages) * kStageBytes, sv = sk + kCopyTile;
       float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
       // A q8_0 tile's scales of the lane's keys 2c, 2c + 1 (of the warp's 8): K's, then V's
       // (scale(k, b) is that of block b of key 2c + k).
       const u16* dk = reinterpret_cast<const u16*>(smem + (j % kStages) * kStageBytes +
-                                                   staged_scales(8 * warp + 2 * c));
+                                                   staged_scales(8 * me.warp + 2 * me.c));
       const u16* dv = dk + kCopyTile / 2;
       auto scale = [](const u16* d, int k, int b) { return h2f(d[k * (HD / 32) + b]); };
       if constexpr (Q8) {
@@ -695,8 +706,8 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
       // Elements 0, 1: head g, keys key0 + 2c, + 1 (2, 3: the zero rows). A head's 8
       // scores sit in its quad; the running sum stays per lane (the quad's are added at
       // the end).
-      const float x0 = key0 + 2 * c < p1 ? s[0] : BRICKC_NEG_INF;
-      const float x1 = key0 + 2 * c + 1 < p1 ? s[1] : BRICKC_NEG_INF;
+      const float x0 = key0 + 2 * me.c < p1 ? s[0] : BRICKC_NEG_INF;
+      const float x1 = key0 + 2 * me.c + 1 < p1 ? s[1] : BRICKC_NEG_INF;
       float mx = fmaxf(x0, x1);
       mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
       mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
@@ -708,7 +719,7 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
       l_run = l_run * corr + e0 + e1;
       // This lane's O^T columns are heads 2c, 2c + 1, whose corrections lanes 8c and
       // 8c + 4 hold.
-      const float ca = __shfl_sync(0xffffffffu, corr, 8 * c), cb = __shfl_sync(0xffffffffu, corr, 8 * c + 4);
+      const float ca = __shfl_sync(0xffffffffu, corr, 8 * me.c), cb = __shfl_sync(0xffffffffu, corr, 8 * me.c + 4);
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt) {
         o[mt][0] *= ca;
@@ -747,6 +758,8 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
     cp_async_commit();
   }
   cp_async_wait<0>();  // (only empty groups are left)
+  const unsigned t = blk.thread_now();
+  const MmaLane me(t);
 
   // The warps' maxima, sums and O^T into shared memory (the ring is free), then combined
   // per (head, dim) into the block's partial, or the output if the block is the only split.
@@ -755,16 +768,16 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
   float* const wl = wm + kWarps * G;
   l_run += __shfl_xor_sync(0xffffffffu, l_run, 1);
   l_run += __shfl_xor_sync(0xffffffffu, l_run, 2);
-  if (c == 0 && g < G) {
-    wm[warp * G + g] = m_run;
-    wl[warp * G + g] = l_run;
+  if (me.c == 0 && me.g < G) {
+    wm[me.warp * G + me.g] = m_run;
+    wl[me.warp * G + me.g] = l_run;
   }
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
-      const int h = 2 * c + (e & 1), d = 16 * mt + (Q8 ? 2 * g + (e >> 1) : g + 8 * (e >> 1));
-      if (h < G) wo[(warp * G + h) * HD + d] = o[mt][e];
+      const int h = 2 * me.c + (e & 1), d = 16 * mt + (Q8 ? 2 * me.g + (e >> 1) : me.g + 8 * (e >> 1));
+      if (h < G) wo[(me.warp * G + h) * HD + d] = o[mt][e];
     }
   __syncthreads();
   const AttnParts<HD, NQ, NKV, S> p(io.part(), kvh);

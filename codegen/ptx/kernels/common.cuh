@@ -124,7 +124,9 @@ __device__ __forceinline__ u32 entry_stamp() { return BRICKC_TRACE ? static_cast
 // when it runs as a task of the persistent decode kernel. Both say which block of how many
 // this is (x of nx, y of ny), which thread of it (`thread`: templates and their helpers
 // take the thread's index from here, never from threadIdx.x, for the megakernel's sake:
-// megakernel.cuh) and how to wait for the inputs.
+// megakernel.cuh; `thread_now()` reads it again where it is used, for values that are
+// cheaper derived anew than held in a register through a loop) and how to wait for the
+// inputs.
 //
 // As its own grid, a kernel uses programmatic dependent launch (the runtime launches every
 // kernel after the first with the programmatic-serialization attribute): it lets the next
@@ -143,6 +145,7 @@ struct GridBlock {
   unsigned thread;
   __device__ GridBlock()
       : x(blockIdx.x), y(blockIdx.y), nx(gridDim.x), ny(gridDim.y), entry(entry_stamp()), thread(threadIdx.x) {}
+  __device__ __forceinline__ unsigned thread_now() const { return threadIdx.x; }
   __device__ __forceinline__ void start_dependents() const {
     asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
   }

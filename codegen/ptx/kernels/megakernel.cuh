@@ -53,6 +53,7 @@ struct TaskBlock {
   int index;
   u32 entry;  // profiling: when the virtual block began (entry_stamp)
   unsigned thread;  // task_thread()
+  __device__ __forceinline__ unsigned thread_now() const { return task_thread(); }
   __device__ __forceinline__ void start_dependents() const {}
   __device__ __forceinline__ void begin() const { wait_for_inputs(); }
   __device__ void wait_for_inputs() const {
