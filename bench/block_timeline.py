@@ -2,7 +2,9 @@
 brick kind, over its launches (medians across them), how many blocks ran, how they sat on
 the SMs, how long they were resident before their inputs were ready (lead), and when they
 ended after the launch's first start: the quantiles, and the median end of blocks that had
-their SM to themselves against those that shared it with another block of the launch.
+their SM to themselves against those that shared it with another block of the launch; and
+how many blocks became resident only after the launch's first start (late: a second wave,
+waiting for a slot that a block of the launch frees).
 
 usage: block_timeline.py FILE[.gz] [--kind KIND]   (times in us)
 """
@@ -39,6 +41,7 @@ def launch_row(blocks):
         "end_max": max(ends),
         "alone_p50": statistics.median(alone) if alone else None,
         "shared_p50": statistics.median(shared) if shared else None,
+        "late": sum(1 for b in ran if b[0] > t0),
     }
 
 
@@ -62,7 +65,7 @@ def main():
     if not rows:
         raise SystemExit(f"{a.file}: no launch of kind {a.kind!r} ran a block" if a.kind else f"{a.file}: no blocks")
     fields = ["blocks", "sms", "most_per_sm", "lead", "end_p10", "end_p50", "end_p90", "end_max",
-              "alone_p50", "shared_p50"]
+              "alone_p50", "shared_p50", "late"]
     print("| kind | launches | " + " | ".join(fields) + " |")
     print("|---" * (len(fields) + 2) + "|")
     for kind in sorted(rows):
@@ -70,7 +73,7 @@ def main():
         for k in fields:
             v = [r[k] for r in rows[kind] if r[k] is not None]
             m = statistics.median(v) if v else None
-            cells.append("-" if m is None else f"{m:g}" if k in ("blocks", "sms", "most_per_sm") else f"{m:.2f}")
+            cells.append("-" if m is None else f"{m:g}" if k in ("blocks", "sms", "most_per_sm", "late") else f"{m:.2f}")
         print(f"| {kind} | {len(rows[kind])} | " + " | ".join(cells) + " |")
 
 
