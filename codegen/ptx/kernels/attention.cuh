@@ -582,10 +582,17 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
   // a q8_0 row's scales (after the tile's rows).
   auto staged = [](int r, int r0, int ch) { return attention_swz<RB>(r0, ch) + (r - r0) * RB; };
   auto staged_scales = [](int r) { return kAttnTile * RB + r * Kv::kScaleBytes; };
+  // The thread's first copy row and its chunk, from one read of its index in each copy (not
+  // held across the tile loop, as MmaLane).
+  struct CopySlot { int r0, ch; };
+  auto copy_slot = [&] {
+    const int t = blk.thread_now();
+    return CopySlot{t / CC, t % CC};
+  };
   // Tile j of the chunk into its stage; rows at or past `end` are zero-filled.
   auto load = [&](int j, int end) {
     const u32 sk = s0 + (j % kStages) * kStageBytes, sv = sk + kCopyTile;
-    const int r0 = blk.thread_now() / CC, ch = blk.thread_now() % CC;
+    const auto [r0, ch] = copy_slot();
 #pragma unroll
     for (int i = 0; i < kCopies; ++i) {
       const int r = r0 + i * kRowStep, key = p0 + j * kAttnTile + r;
@@ -603,7 +610,7 @@ __device__ void attention_mma(const AttnIO& io, const B& blk, u8* smem, int len,
   // step's inputs left out: the threads that copy its chunks store them, after their own
   // copies of the tile are complete, so nothing overwrites them.
   auto load_last = [&](int j) {
-    const int r0 = blk.thread_now() / CC, ch = blk.thread_now() % CC;
+    const auto [r0, ch] = copy_slot();
     const int r = len - 1 - (p0 + j * kAttnTile);
     if (r < r0 || (r - r0) % kRowStep != 0 || r >= kAttnTile) return;
     u8* const sk = smem + (j % kStages) * kStageBytes;
