@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Session 47's run11.sh, with HEAD's GPU tests first (the mend of attention's copy slot).
+# Session 47's planned call (its README, "The next call"), with HEAD's GPU tests first (the
+# mend of attention's copy slot).
 # HEAD (build/devx/dev.tar.xz) against
 # - fb (fb.patch; build/devx/fb.tar.xz: fb, fb-tests): the runtime launches the fewest
 #   blocks that keep a grid-stride kernel's passes as few, BRICKC_FEWEST_BLOCKS=4 for the
