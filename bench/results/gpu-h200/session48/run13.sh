@@ -7,19 +7,20 @@
 tar xJf build/devx/dev.tar.xz -C build
 export OUT MODELS=/tmp/s48 BRICKC_REQUIRE_GPU=1 LD_LIBRARY_PATH=$PWD/build/device/lib
 B=$PWD/build/device/bin; mkdir -p $MODELS
+model() { source <(sed -n '/^model()/,/^}/p' bench/gpu_run.sh); model "$@"; }
+# The build as bench/gpu_run.sh's ab step names it (binary[,VAR=value]), and as a command.
 case ${VARIANT:-head} in
-  head) run=($B/brickc) ;;
-  fb4) mkdir -p /tmp/fb && tar xJf build/devx/fb.tar.xz -C /tmp/fb; run=(env BRICKC_FEWEST_BLOCKS=4 /tmp/fb/fb) ;;
+  head) ab=head=$B/brickc ;;
+  fb4) mkdir -p /tmp/fb && tar xJf build/devx/fb.tar.xz -C /tmp/fb; ab=fb4=/tmp/fb/fb,BRICKC_FEWEST_BLOCKS=4 ;;
 esac
+IFS=, read -ra spec <<< "${ab#*=}"
+run=(env "${spec[@]:1}" "${spec[0]}")
 q8="--cache-type-k q8_0 --cache-type-v q8_0"
 {
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv,noheader
 echo "variant ${VARIANT:-head}: ${run[*]}"
-(for s in 14b 32b; do
-   [ -f $MODELS/$s-full.gguf ] || { taskset -c 4-15 $B/brickc synth -t 12 --model qwen2.5-coder-$s --quant q4_k_m \
-     -o $MODELS/$s.tmp > /dev/null && mv $MODELS/$s.tmp $MODELS/$s-full.gguf; echo "synth $s at $SECONDS s"; }
- done) &
-ab=$( [ ${VARIANT:-head} = head ] && echo head=$B/brickc || echo fb4=/tmp/fb/fb,BRICKC_FEWEST_BLOCKS=4 )
+(taskset -cp 4-15 $BASHPID > /dev/null
+ for m in 14b 32b; do model $m q4_k_m > /dev/null; echo "synth $m at $SECONDS s"; done) &
 for r in 1 2; do for d in 16384 0; do
   AB_VARIANTS="$ab" AB_FILES="1.5b:q4_k_m 7b:q4_k_m" AB_ARGS="-d $d $q8" AB_TAG=d$d-q8-round$r AB_ROUNDS=1 \
     AB_END=$((280 - SECONDS)) taskset -c 0-3 bash bench/gpu_run.sh ab
@@ -27,9 +28,10 @@ done; done
 lb=$(bash .llama/unpack.sh /tmp/llama | tail -n 1)
 for s in 14b:300:420 32b:440:570; do
   IFS=: read -r m wait_until end <<< "$s"
-  while [ ! -f $MODELS/$m-full.gguf ] && [ $SECONDS -lt $wait_until ]; do sleep 2; done
-  [ -f $MODELS/$m-full.gguf ] || { echo "no $m file at $SECONDS s"; continue; }
-  timeout $((end - SECONDS)) taskset -c 0-3 "${run[@]}" bench -m $MODELS/$m-full.gguf --device cuda -p 512 -n 128 \
+  f=$MODELS/$m-q4_k_m.gguf
+  while [ ! -f $f ] && [ $SECONDS -lt $wait_until ]; do sleep 2; done
+  [ -f $f ] || { echo "no $m file at $SECONDS s"; continue; }
+  timeout $((end - SECONDS)) taskset -c 0-3 "${run[@]}" bench -m $f --device cuda -p 512 -n 128 \
     -r 2 --warmup 1 --llama-bench "$lb" --json $OUT/compare-$m.json > $OUT/compare-$m.log 2>&1
   echo "$m compare rc=$? at $SECONDS s"; grep -E "tg128|pp512" $OUT/compare-$m.log | head -4
 done
