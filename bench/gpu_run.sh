@@ -2,8 +2,8 @@
 # The device-machine session in one script (DESIGN.md §9): from build/device (made by
 # scripts/device-bundle.sh here), synthesize the models, run the GPU tests and the
 # benchmarks, and leave logs and JSON in $OUT. Steps: devices, tests, models, bench, profile,
-# top, verify, sanitize, longrun, cpu, compare, serve, soak, engines, pack (any subset, in
-# order given). Models are written to $MODELS (default /tmp/models). bench follows the
+# top, verify, sanitize, longrun, cpu, compare, serve, soak, engines, ab, synth, pack (any
+# subset, in order given). Models are written to $MODELS (default /tmp/models). bench follows the
 # protocol's defaults (10 warm-up, 100 repetitions) unless BENCH_REPS / BENCH_WARMUP say
 # otherwise.
 set -uo pipefail
@@ -23,6 +23,11 @@ model() {  # model <preset> <mix> [layers]: path of the synthesized file, made o
       mv "$f.tmp" "$f" || return 1
   fi
   echo "$f"
+}
+spec_model() {  # spec_model <preset:mix[:layers]> (32b:q4_k_m:8): model's path of that file
+  local preset mix layers
+  IFS=: read -r preset mix layers <<< "$1"
+  model "$preset" "$mix" "$layers"
 }
 ENGINE=${ENGINE:-auto}  # --engine of the bench, profile, top and compare steps
 BENCH_SET=${BENCH_SET:-"0.5b:q4_0 0.5b:q4_k_m 1.5b:q4_k_m 3b:q4_k_m 7b:q4_k_m"}
@@ -149,8 +154,7 @@ for step in "$@"; do
          # JSON: $OUT/ab-<file>[-<tag>]-<name>-r<round>.json.
       for round in $(seq "${AB_ROUNDS:-2}"); do
         for spec in ${AB_FILES:-32b:q4_k_m:8}; do
-          IFS=: read -r preset mix layers <<< "$spec"
-          f=$(model "$preset" "$mix" "$layers") || continue
+          f=$(spec_model "$spec") || continue
           for v in ${AB_VARIANTS:?name=binary[,VAR=value...] ...}; do
             [[ $SECONDS -lt ${AB_END:-260} ]] || break 3
             name=${v%%=*}
@@ -165,6 +169,11 @@ for step in "$@"; do
         done
       done
       rm -f "$OUT/ab-run.log" ;;
+    synth)  # the files of SYNTH_FILES "preset:mix[:layers] ..." (AB_FILES' form), made once: a
+            # background job's while a call's first steps run
+      for spec in ${SYNTH_FILES:?preset:mix[:layers] ...}; do
+        f=$(spec_model "$spec") && echo "made $(basename "$f") at $SECONDS s"
+      done ;;
     pack)  # everything in $OUT as one results.tgz (a device call returns at most 8 files), but
            # a summary.txt, which stays readable beside it
       tar czf /tmp/results.tgz -C "$OUT" --exclude ./summary.txt . &&

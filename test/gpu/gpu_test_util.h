@@ -121,6 +121,8 @@ inline int32_t first_max(std::span<const float> l) {
 // alone may flip (test/ref/test_cpu_vs_llamacpp.py allows llama.cpp the same 0.05).
 struct Agreement {
   double mean_kl = 0, top1 = 0, near_ties = 0;
+  // What the 99 % bars count: the same first token, or a near tie.
+  double top1_or_tie() const { return top1 + near_ties; }
 };
 inline constexpr float kNearTie = 0.05f;
 inline Agreement agreement(const Logits& p_logits, const Logits& q_logits) {

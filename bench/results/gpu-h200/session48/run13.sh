@@ -7,7 +7,6 @@
 tar xJf build/devx/dev.tar.xz -C build
 export OUT MODELS=/tmp/s48 BRICKC_REQUIRE_GPU=1 LD_LIBRARY_PATH=$PWD/build/device/lib
 B=$PWD/build/device/bin; mkdir -p $MODELS
-model() { source <(sed -n '/^model()/,/^}/p' bench/gpu_run.sh); model "$@"; }
 # The build as bench/gpu_run.sh's ab step names it (binary[,VAR=value]), and as a command.
 case ${VARIANT:-head} in
   head) ab=head=$B/brickc ;;
@@ -19,8 +18,7 @@ q8="--cache-type-k q8_0 --cache-type-v q8_0"
 {
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv,noheader
 echo "variant ${VARIANT:-head}: ${run[*]}"
-(taskset -cp 4-15 $BASHPID > /dev/null
- for m in 14b 32b; do model $m q4_k_m > /dev/null; echo "synth $m at $SECONDS s"; done) &
+SYNTH_FILES="14b:q4_k_m 32b:q4_k_m" taskset -c 4-15 bash bench/gpu_run.sh synth &
 for r in 1 2; do for d in 16384 0; do
   AB_VARIANTS="$ab" AB_FILES="1.5b:q4_k_m 7b:q4_k_m" AB_ARGS="-d $d $q8" AB_TAG=d$d-q8-round$r AB_ROUNDS=1 \
     AB_END=$((280 - SECONDS)) taskset -c 0-3 bash bench/gpu_run.sh ab

@@ -12,14 +12,11 @@ tar xJf build/devx/dev.tar.xz -C build
 mkdir -p /tmp/fb && tar xJf build/devx/fb.tar.xz -C /tmp/fb && tar xJf build/devx/pa.tar.xz -C /tmp/fb
 export OUT MODELS=/tmp/s48 BRICKC_REQUIRE_GPU=1 LD_LIBRARY_PATH=$PWD/build/device/lib
 B=$PWD/build/device/bin X=/tmp/fb; mkdir -p $MODELS
-model() { source <(sed -n '/^model()/,/^}/p' bench/gpu_run.sh); model "$@"; }
 {
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv,noheader
-# The files, made by bench/gpu_run.sh's model() on cores 4-15 while the tests run.
-(taskset -cp 4-15 $BASHPID > /dev/null
- for m in "32b 8" "14b 8" 0.5b 1.5b 3b 7b; do
-   read -r size layers <<< "$m"; model $size q4_k_m $layers > /dev/null; echo "synth $m at $SECONDS s"
- done) &
+# The files, made by bench/gpu_run.sh's synth step on cores 4-15 while the tests run.
+SYNTH_FILES="32b:q4_k_m:8 14b:q4_k_m:8 0.5b:q4_k_m 1.5b:q4_k_m 3b:q4_k_m 7b:q4_k_m" \
+  taskset -c 4-15 bash bench/gpu_run.sh synth &
 BRICKC_FEWEST_BLOCKS=all timeout 240 $X/fb-tests \
   --gtest_filter='GpuMegakernel.*:GpuTokenSteps.*:GpuBricks.*:GpuBatch.*:GpuVerify.*' > $OUT/gpu_tests_fball.log 2>&1
 echo "fball tests rc=$? at $SECONDS s: $(grep -cE '^\[       OK \]' $OUT/gpu_tests_fball.log) ok"
